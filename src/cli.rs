@@ -1,0 +1,166 @@
+//! The command-line interface, declared with clap; no behaviour lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Set up, test and diagnose tracing for a docker compose backend (Honeycomb, AWS X-Ray).
+#[derive(Debug, Parser)]
+#[command(name = "tracectl", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// When to use colours
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+
+    /// Output format
+    #[arg(long, global = true, value_name = "FORMAT", default_value = "human")]
+    pub format: Format,
+
+    /// Print only errors and the result
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Run as if started in DIR
+    #[arg(short = 'C', long = "dir", global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the env and compose configuration for Honeycomb and X-Ray
+    Init(InitArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoneycombRegion {
+    /// api.honeycomb.io
+    Us,
+    /// api.eu1.honeycomb.io
+    Eu,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]
+    #[arg(long, value_name = "FILE")]
+    pub compose_file: Option<PathBuf>,
+
+    /// Compose service that runs the backend [default: the one whose build folder holds a Flask app]
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Env file that holds the secrets [default: .env beside the compose file]
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+
+    /// Send traces to Honeycomb over OTLP/HTTP
+    #[arg(long, overrides_with = "no_honeycomb")]
+    pub honeycomb: bool,
+
+    /// Do not configure Honeycomb
+    #[arg(long, overrides_with = "honeycomb")]
+    pub no_honeycomb: bool,
+
+    /// Add the AWS X-Ray SDK settings and an X-Ray daemon service
+    #[arg(long, overrides_with = "no_xray")]
+    pub xray: bool,
+
+    /// Do not configure X-Ray
+    #[arg(long, overrides_with = "xray")]
+    pub no_xray: bool,
+
+    /// Honeycomb API key (ingest or configuration key)
+    #[arg(long, value_name = "KEY", env = "HONEYCOMB_API_KEY", hide_env_values = true)]
+    pub honeycomb_api_key: Option<String>,
+
+    /// Honeycomb region [default: from the key, else us]
+    #[arg(long, value_name = "REGION")]
+    pub honeycomb_region: Option<HoneycombRegion>,
+
+    /// Honeycomb dataset, required by classic keys
+    #[arg(long, value_name = "NAME", env = "HONEYCOMB_DATASET")]
+    pub dataset: Option<String>,
+
+    /// Service name shown in Honeycomb [default: the compose service's name]
+    #[arg(long, value_name = "NAME", env = "HONEYCOMB_SERVICE_NAME")]
+    pub service_name: Option<String>,
+
+    /// AWS region for X-Ray [default: AWS_DEFAULT_REGION or the AWS profile's region]
+    #[arg(long, value_name = "REGION", env = "AWS_REGION")]
+    pub aws_region: Option<String>,
+
+    /// X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe's Gitpod pattern on Gitpod, else *]
+    #[arg(long, value_name = "PATTERN")]
+    pub xray_url: Option<String>,
+
+    /// Also write the X-Ray sampling rule to aws/json/xray.json
+    #[arg(long)]
+    pub sampling_rule: bool,
+
+    /// Replace existing values that differ instead of keeping them
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print the changes as a diff and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Never prompt; take every answer from flags, the environment and the env file
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to generate completions for
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_and_yes_flags_override_each_other() {
+        let cli = Cli::parse_from(["tracectl", "init", "--no-xray", "--xray"]);
+        let Command::Init(args) = cli.command else { panic!("init expected") };
+        assert!(args.xray && !args.no_xray);
+    }
+}

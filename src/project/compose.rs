@@ -1,0 +1,341 @@
+//! The compose file: finding services and their environment, and editing them losslessly.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Serialize;
+use yaml_edit::{Document, Mapping, ScalarValue, YamlNode};
+
+use crate::error::{Error, Result};
+use crate::recipe::{self, EnvVar};
+
+pub struct Compose {
+    path: PathBuf,
+    text: String,
+    doc: Document,
+}
+
+/// How a service writes its environment: `KEY: value` or `- KEY=value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvStyle {
+    Map,
+    List,
+}
+
+/// What happened to one variable of the backend's environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum EnvOutcome {
+    Added,
+    Unchanged,
+    /// `--force` replaced a different value.
+    Replaced { previous: String },
+    /// A different value was already there and stays.
+    Kept { existing: String, proposed: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceOutcome {
+    Added,
+    Replaced,
+    /// The service exists; tracectl leaves it alone.
+    Kept,
+}
+
+/// Quote a value the way the surrounding entries are quoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    Double,
+    Single,
+    Plain,
+}
+
+fn scalar_text(node: &YamlNode) -> Option<String> {
+    node.as_scalar().map(|s| s.as_string())
+}
+
+/// A plain scalar that YAML reads back as the same string, and never as a number, bool or null.
+fn plain_is_safe(value: &str) -> bool {
+    let Some(first) = value.chars().next() else { return false };
+    let reserved = matches!(value.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~");
+    (first.is_ascii_alphabetic() || first == '$' || first == '/' || first == '.')
+        && !reserved
+        && !value.contains(": ")
+        && !value.contains(" #")
+        && !value.ends_with(':')
+        && !value.ends_with(' ')
+        && value.chars().all(|c| !c.is_control() && !matches!(c, '\'' | '"' | '`' | '[' | ']' | ',' | '&' | '*' | '!' | '|' | '>' | '%' | '@'))
+}
+
+fn quoted(value: &str, quoting: Quoting) -> ScalarValue {
+    match quoting {
+        Quoting::Plain if plain_is_safe(value) => ScalarValue::plain(value),
+        Quoting::Single => ScalarValue::single_quoted(value),
+        _ => ScalarValue::double_quoted(value),
+    }
+}
+
+/// The first quoting style used among `raw` scalar texts; double quotes when there are none.
+fn quoting_in_use<'a>(raw: impl Iterator<Item = &'a str>, default: Quoting) -> Quoting {
+    for text in raw {
+        if text.starts_with('"') {
+            return Quoting::Double;
+        }
+        if text.starts_with('\'') {
+            return Quoting::Single;
+        }
+        return Quoting::Plain;
+    }
+    default
+}
+
+impl Compose {
+    pub fn parse(path: &Path, text: String) -> Result<Self> {
+        let doc = Document::from_str(&text).map_err(|err| match err {
+            yaml_edit::YamlError::Parse { message, line, column } => {
+                Error::parse(path, line.unwrap_or(1), column.unwrap_or(1), message)
+            }
+            other => Error::parse(path, 1, 1, other.to_string()),
+        })?;
+        let compose = Compose { path: path.to_path_buf(), text, doc };
+        compose.services()?;
+        Ok(compose)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn services(&self) -> Result<Mapping> {
+        let root = self.doc.as_mapping().ok_or_else(|| {
+            Error::project(&self.path, "is not a compose file: the top level is not a mapping", None)
+        })?;
+        root.get_mapping("services").ok_or_else(|| {
+            Error::project(
+                &self.path,
+                "has no `services` mapping",
+                "a compose file lists its containers under `services:`; pass --compose-file to pick another file".to_string(),
+            )
+        })
+    }
+
+    fn service(&self, name: &str) -> Result<Mapping> {
+        self.services()?.get_mapping(name).ok_or_else(|| {
+            Error::usage(
+                format!("{} has no service '{name}'", self.path.display()),
+                format!("services there: {}", self.service_names().join(", ")),
+            )
+        })
+    }
+
+    pub fn service_names(&self) -> Vec<String> {
+        self.services().map(|s| s.keys().filter_map(|k| scalar_text(&k)).collect()).unwrap_or_default()
+    }
+
+    pub fn has_service(&self, name: &str) -> bool {
+        self.services().is_ok_and(|s| s.contains_key(name))
+    }
+
+    /// The build folder of a service (`build: DIR` or `build: {context: DIR}`), as written.
+    pub fn build_context(&self, name: &str) -> Option<String> {
+        let build = self.service(name).ok()?.get("build")?;
+        match &build {
+            YamlNode::Scalar(s) => Some(s.as_string()),
+            YamlNode::Mapping(m) => m.get("context").as_ref().and_then(scalar_text),
+            _ => None,
+        }
+    }
+
+    /// The service's environment as written: each key with its value (`None` for a bare `- KEY`).
+    pub fn environment(&self, name: &str) -> Result<(Option<EnvStyle>, Vec<(String, Option<String>)>)> {
+        let service = self.service(name)?;
+        let Some(env) = service.get("environment") else { return Ok((None, Vec::new())) };
+        match &env {
+            YamlNode::Mapping(m) => Ok((
+                Some(EnvStyle::Map),
+                m.entries()
+                    .filter_map(|e| {
+                        let key = scalar_text(&e.key_node()?)?;
+                        let value = e.value_node().as_ref().and_then(scalar_text);
+                        Some((key, value))
+                    })
+                    .collect(),
+            )),
+            YamlNode::Sequence(s) => Ok((
+                Some(EnvStyle::List),
+                s.values()
+                    .filter_map(|v| scalar_text(&v))
+                    .map(|item| match item.split_once('=') {
+                        Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                        None => (item, None),
+                    })
+                    .collect(),
+            )),
+            YamlNode::Scalar(s) if s.is_null() || s.value().trim().is_empty() => Ok((None, Vec::new())),
+            _ => Err(Error::project(
+                &self.path,
+                format!("the environment of service '{name}' is neither a mapping nor a list (an alias or a tag?)"),
+                "write it out as `KEY: value` entries, then run tracectl init again".to_string(),
+            )),
+        }
+    }
+
+    /// Set the variables in the service's environment, keeping its style and quoting. A different
+    /// existing value stays unless `force`.
+    pub fn set_env(&self, name: &str, vars: &[EnvVar], force: bool) -> Result<Vec<EnvOutcome>> {
+        let (style, existing) = self.environment(name)?;
+        let service = self.service(name)?;
+        let mut outcomes = Vec::with_capacity(vars.len());
+        match style {
+            None => {
+                let env = Mapping::new();
+                for var in vars {
+                    env.set(var.key.as_str(), quoted(&var.value, Quoting::Double));
+                    outcomes.push(EnvOutcome::Added);
+                }
+                service.set("environment", env);
+            }
+            Some(EnvStyle::Map) => {
+                let env = service.get_mapping("environment").expect("checked above");
+                let raw: Vec<String> =
+                    env.values().filter_map(|v| v.as_scalar().map(|s| s.value())).collect();
+                let quoting = quoting_in_use(raw.iter().map(String::as_str), Quoting::Double);
+                for var in vars {
+                    let current = existing.iter().find(|(k, _)| *k == var.key).map(|(_, v)| v.clone());
+                    let outcome = decide(current, &var.value, force);
+                    if matches!(outcome, EnvOutcome::Added | EnvOutcome::Replaced { .. }) {
+                        env.set(var.key.as_str(), quoted(&var.value, quoting));
+                    }
+                    outcomes.push(outcome);
+                }
+            }
+            Some(EnvStyle::List) => {
+                let env = service.get_sequence("environment").expect("checked above");
+                let raw: Vec<String> =
+                    env.values().filter_map(|v| v.as_scalar().map(|s| s.value())).collect();
+                let quoting = quoting_in_use(raw.iter().map(String::as_str), Quoting::Plain);
+                for var in vars {
+                    let index = existing.iter().position(|(k, _)| *k == var.key);
+                    let current = index.map(|i| existing[i].1.clone());
+                    let outcome = decide(current, &var.value, force);
+                    let item = quoted(&format!("{}={}", var.key, var.value), quoting);
+                    match (&outcome, index) {
+                        (EnvOutcome::Added, _) => env.push(item),
+                        (EnvOutcome::Replaced { .. }, Some(i)) => {
+                            env.set(i, item);
+                        }
+                        _ => {}
+                    }
+                    outcomes.push(outcome);
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// Add the X-Ray daemon service after `after`, written with the file's own indentation.
+    pub fn ensure_daemon(&self, after: &str, style: EnvStyle, force: bool) -> Result<ServiceOutcome> {
+        let services = self.services()?;
+        let exists = services.contains_key(recipe::DAEMON_SERVICE);
+        if exists && !force {
+            return Ok(ServiceOutcome::Kept);
+        }
+        let snippet = self.daemon_snippet(style);
+        let parsed = Document::from_str(&snippet)
+            .map_err(|e| Error::project(&self.path, format!("internal: daemon snippet: {e}"), None))?;
+        let service = parsed
+            .as_mapping()
+            .and_then(|m| m.get_mapping(recipe::DAEMON_SERVICE))
+            .ok_or_else(|| Error::project(&self.path, "internal: daemon snippet has no service", None))?;
+        if exists {
+            services.set(recipe::DAEMON_SERVICE, service);
+            Ok(ServiceOutcome::Replaced)
+        } else {
+            services.insert_after(after, recipe::DAEMON_SERVICE, service);
+            Ok(ServiceOutcome::Added)
+        }
+    }
+
+    /// The command of an existing daemon service when it is one string: the image's entrypoint
+    /// then receives it as a single argument it does not understand.
+    pub fn daemon_single_string_command(&self) -> Option<String> {
+        let service = self.services().ok()?.get_mapping(recipe::DAEMON_SERVICE)?;
+        let command = service.get("command")?;
+        match &command {
+            YamlNode::Scalar(s) if s.as_string().contains(' ') => Some(s.as_string()),
+            YamlNode::Sequence(seq) if seq.len() == 1 => {
+                seq.first().as_ref().and_then(scalar_text).filter(|c| c.contains(' '))
+            }
+            _ => None,
+        }
+    }
+
+    /// (indent of a nested level, extra indent of a block sequence's dashes), read off the file.
+    fn indentation(&self) -> (usize, usize) {
+        let indent_of = |line: &str| line.len() - line.trim_start_matches(' ').len();
+        let lines: Vec<&str> = self
+            .text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .collect();
+        let mut unit = None;
+        let mut seq_extra = None;
+        for pair in lines.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let (ia, ib) = (indent_of(a), indent_of(b));
+            if !a.trim_end().ends_with(':') {
+                continue;
+            }
+            if b.trim_start().starts_with("- ") {
+                seq_extra.get_or_insert(ib.saturating_sub(ia));
+            } else if ib > ia {
+                unit.get_or_insert(ib - ia);
+            }
+        }
+        let unit = unit.unwrap_or(2);
+        (unit, seq_extra.unwrap_or(unit))
+    }
+
+    fn daemon_snippet(&self, style: EnvStyle) -> String {
+        let (unit, seq_extra) = self.indentation();
+        let i1 = " ".repeat(unit);
+        let i2 = " ".repeat(unit * 2);
+        let dash = " ".repeat(unit + seq_extra);
+        let q = |v: &str| format!("\"{v}\"");
+        let mut s = format!("{}:\n", recipe::DAEMON_SERVICE);
+        s += &format!("{i1}image: {}\n", q(recipe::DAEMON_IMAGE));
+        s += &format!("{i1}environment:\n");
+        for var in recipe::daemon_env() {
+            match style {
+                EnvStyle::Map => s += &format!("{i2}{}: {}\n", var.key, q(&var.value)),
+                EnvStyle::List => {
+                    s += &format!("{dash}- {}\n", q(&format!("{}={}", var.key, var.value)))
+                }
+            }
+        }
+        s += &format!("{i1}command:\n");
+        for arg in recipe::DAEMON_COMMAND {
+            s += &format!("{dash}- {}\n", q(arg));
+        }
+        s += &format!("{i1}ports:\n");
+        for port in recipe::DAEMON_PORTS {
+            s += &format!("{dash}- {}\n", q(port));
+        }
+        s
+    }
+
+    pub fn render(&self) -> String {
+        self.doc.to_string()
+    }
+}
+
+fn decide(current: Option<Option<String>>, wanted: &str, force: bool) -> EnvOutcome {
+    match current {
+        None => EnvOutcome::Added,
+        Some(Some(v)) if v == wanted => EnvOutcome::Unchanged,
+        Some(v) if force => EnvOutcome::Replaced { previous: v.unwrap_or_default() },
+        Some(v) => EnvOutcome::Kept { existing: v.unwrap_or_default(), proposed: wanted.to_string() },
+    }
+}

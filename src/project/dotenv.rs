@@ -1,0 +1,129 @@
+//! The env file: reading its values and setting keys without losing any other byte.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+fn column_of(text: &str, offset: usize) -> usize {
+    let start = text[..offset.min(text.len())].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    text[start..offset.min(text.len())].chars().count() + 1
+}
+
+fn parse<'a>(path: &Path, text: &'a str) -> Result<adotenv::Document<'a>> {
+    adotenv::parse_strict(text).map_err(|d| {
+        Error::parse(path, d.line(), column_of(text, d.span().start), d.message().to_string())
+    })
+}
+
+/// Every key the file defines, with its decoded value (the last declaration wins).
+pub fn values(path: &Path, text: &str) -> Result<BTreeMap<String, String>> {
+    let doc = parse(path, text)?;
+    Ok(doc
+        .entries()
+        .filter_map(|e| e.value().map(|v| (e.key().to_string(), v.to_string())))
+        .collect())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyChange {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+/// The file with every `(key, value)` set: existing keys are changed in place (quotes, `export`
+/// and comments kept), new ones appended. Returns the new text and what happened to each key.
+pub fn set_all(path: &Path, text: &str, entries: &[(String, String)]) -> Result<(String, Vec<KeyChange>)> {
+    let mut current = text.to_string();
+    let mut changes = Vec::new();
+    for (key, value) in entries {
+        let doc = parse(path, &current)?;
+        let existing: Vec<_> = doc.entries().filter(|e| e.key() == key).collect();
+        if existing.len() > 1 {
+            return Err(Error::parse(
+                path,
+                existing[1].line(),
+                1,
+                format!("{key} is defined {} times; keep one and run again", existing.len()),
+            ));
+        }
+        let edited = match existing.first() {
+            Some(entry) if entry.value() == Some(value.as_str()) => {
+                changes.push(KeyChange::Unchanged);
+                continue;
+            }
+            Some(_) => {
+                changes.push(KeyChange::Updated);
+                doc.set(key, value)
+            }
+            None => {
+                changes.push(KeyChange::Added);
+                doc.edit(&[adotenv::Edit::Insert {
+                    key,
+                    value: Some(value),
+                    position: adotenv::InsertPosition::End,
+                }])
+            }
+        };
+        current = edited
+            .map_err(|e| Error::project(path, format!("cannot set {key}: {e}"), None))?
+            .into_string();
+    }
+    // A file tracectl starts, or one that ended its last line, keeps ending in a newline.
+    if (text.is_empty() || text.ends_with('\n')) && !current.is_empty() && !current.ends_with('\n') {
+        current.push('\n');
+    }
+    Ok((current, changes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new(".env")
+    }
+
+    #[test]
+    fn keeps_comments_quotes_and_export() {
+        let text = "# local secrets\nexport DB_URL='postgres://x'  # db\nHONEYCOMB_API_KEY=old\n";
+        let entries = [
+            ("HONEYCOMB_API_KEY".to_string(), "new".to_string()),
+            ("AWS_REGION".to_string(), "eu-west-3".to_string()),
+            ("DB_URL".to_string(), "postgres://x".to_string()),
+        ];
+        let (out, changes) = set_all(p(), text, &entries).unwrap();
+        assert_eq!(
+            out,
+            "# local secrets\nexport DB_URL='postgres://x'  # db\nHONEYCOMB_API_KEY=new\nAWS_REGION=eu-west-3\n"
+        );
+        assert_eq!(changes, [KeyChange::Updated, KeyChange::Added, KeyChange::Unchanged]);
+    }
+
+    #[test]
+    fn quotes_values_that_need_it_and_reads_them_back() {
+        let entries = [("NAME".to_string(), "a b#c".to_string())];
+        let (out, _) = set_all(p(), "", &entries).unwrap();
+        assert!(out.ends_with('\n'));
+        let (out, _) = set_all(p(), "A=1", &entries).unwrap();
+        assert!(out.starts_with("A=1\n") && !out.ends_with('\n'), "{out:?}");
+        assert_eq!(values(p(), &out).unwrap()["NAME"], "a b#c");
+    }
+
+    #[test]
+    fn parse_errors_carry_line_and_column() {
+        let err = values(p(), "OK=1\nBAD KEY=value\n").unwrap_err();
+        let Error::Parse { line, .. } = &err else { panic!("{err}") };
+        assert_eq!(*line, 2);
+        assert!(err.to_string().starts_with(".env:2:"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let entries = [("A".to_string(), "3".to_string())];
+        let err = set_all(p(), "A=1\nA=2\n", &entries).unwrap_err();
+        assert!(err.to_string().contains(".env:2:"), "{err}");
+    }
+}

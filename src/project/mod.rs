@@ -1,0 +1,111 @@
+//! The user's project: finding its files, and reading and losslessly editing them.
+
+pub mod compose;
+pub mod dotenv;
+pub mod gitignore;
+pub mod requirements;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use compose::Compose;
+
+/// The compose specification's lookup order.
+pub const COMPOSE_NAMES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+
+pub fn find_compose(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(file) = explicit {
+        let path = dir.join(file);
+        if !path.is_file() {
+            return Err(Error::usage(
+                format!("compose file {} does not exist", path.display()),
+                "check --compose-file, or use -C DIR to run in the project folder".to_string(),
+            ));
+        }
+        return Ok(path);
+    }
+    COMPOSE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| {
+        Error::usage(
+            format!("no compose file in {}", dir.display()),
+            format!("looked for {}; pass --compose-file FILE or -C DIR", COMPOSE_NAMES.join(", ")),
+        )
+    })
+}
+
+/// A service that could be the backend: it is built from a folder holding a Python app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub service: String,
+    pub context: PathBuf,
+    pub flask: bool,
+}
+
+fn mentions_flask(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| {
+        let t = t.to_ascii_lowercase();
+        t.contains("from flask") || t.contains("import flask") || t.lines().any(|l| l.trim_start().starts_with("flask"))
+    })
+}
+
+/// Services built from a folder with a requirements.txt or a Flask app.
+pub fn backend_candidates(compose: &Compose, base: &Path) -> Vec<Candidate> {
+    compose
+        .service_names()
+        .into_iter()
+        .filter_map(|service| {
+            let context = base.join(compose.build_context(&service)?);
+            let requirements = context.join("requirements.txt");
+            let flask = mentions_flask(&requirements) || mentions_flask(&context.join("app.py"));
+            (flask || requirements.is_file()).then_some(Candidate { service, context, flask })
+        })
+        .collect()
+}
+
+/// The one obvious backend: the only candidate, or the only Flask one among several.
+pub fn pick_backend(candidates: &[Candidate]) -> Option<&Candidate> {
+    match candidates {
+        [one] => Some(one),
+        _ => {
+            let mut flask = candidates.iter().filter(|c| c.flask);
+            match (flask.next(), flask.next()) {
+                (Some(one), None) => Some(one),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// A path as the user should see it: relative to the project folder when inside it.
+pub fn display(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base).unwrap_or(path).display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(service: &str, flask: bool) -> Candidate {
+        Candidate { service: service.into(), context: service.into(), flask }
+    }
+
+    #[test]
+    fn picks_the_only_flask_service() {
+        assert_eq!(pick_backend(&[cand("a", false)]).unwrap().service, "a");
+        assert_eq!(pick_backend(&[cand("a", false), cand("b", true)]).unwrap().service, "b");
+        assert!(pick_backend(&[cand("a", true), cand("b", true)]).is_none());
+        assert!(pick_backend(&[]).is_none());
+    }
+
+    #[test]
+    fn compose_lookup_follows_the_spec_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("docker-compose.yml"), "services: {}\n").unwrap();
+        std::fs::write(dir.path().join("compose.yml"), "services: {}\n").unwrap();
+        assert_eq!(find_compose(dir.path(), None).unwrap(), dir.path().join("compose.yml"));
+        let err = find_compose(dir.path(), Some(Path::new("nope.yml"))).unwrap_err();
+        assert!(err.to_string().contains("nope.yml"));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(find_compose(empty.path(), None).unwrap_err().hint().unwrap().contains("--compose-file"));
+    }
+}

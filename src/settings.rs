@@ -1,0 +1,265 @@
+//! Turning flags, the environment and the project's env file into plain, validated settings.
+
+use serde::Serialize;
+
+use crate::aws;
+use crate::cli::{HoneycombRegion, InitArgs};
+use crate::error::{Error, Result};
+use crate::honeycomb::{self, KeyInfo, KeyKind};
+use crate::secret::Secret;
+
+/// The recipe's dynamic naming pattern for a backend published on port 4567 of a Gitpod workspace.
+pub const GITPOD_XRAY_URL: &str = "*4567-${GITPOD_WORKSPACE_ID}.${GITPOD_WORKSPACE_CLUSTER_HOST}*";
+
+/// Every answer `init` needs, each possibly still open. Flags win over the environment, which wins
+/// over what the project's env file already holds.
+#[derive(Debug, Clone, Default)]
+pub struct InitAnswers {
+    pub honeycomb: bool,
+    pub xray: bool,
+    pub api_key: Option<Secret>,
+    pub honeycomb_region: Option<HoneycombRegion>,
+    pub dataset: Option<String>,
+    pub service_name: Option<String>,
+    pub aws_region: Option<String>,
+    pub xray_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HoneycombSettings {
+    pub api_key: Secret,
+    pub key: KeyInfo,
+    pub region: HoneycombRegion,
+    pub endpoint: &'static str,
+    pub dataset: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct XraySettings {
+    pub region: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InitSettings {
+    pub service_name: String,
+    pub honeycomb: Option<HoneycombSettings>,
+    pub xray: Option<XraySettings>,
+    /// Things worth telling the user that do not stop the run.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Merge flags (clap already folded in their env vars), the rest of the environment and the env
+/// file's current values. `env` and `dotenv` are lookups so that this stays pure.
+pub fn gather(
+    args: &InitArgs,
+    env: impl Fn(&str) -> Option<String>,
+    dotenv: impl Fn(&str) -> Option<String>,
+) -> InitAnswers {
+    let from = |flag: &Option<String>, names: &[&str]| {
+        non_empty(flag.clone())
+            .or_else(|| names.iter().find_map(|n| non_empty(env(n))))
+            .or_else(|| names.iter().find_map(|n| non_empty(dotenv(n))))
+    };
+    let xray_url = non_empty(args.xray_url.clone()).or_else(|| {
+        non_empty(env("GITPOD_WORKSPACE_ID")).map(|_| GITPOD_XRAY_URL.to_string())
+    });
+    InitAnswers {
+        honeycomb: !args.no_honeycomb,
+        xray: !args.no_xray,
+        api_key: from(&args.honeycomb_api_key, &["HONEYCOMB_API_KEY"]).map(Secret::new),
+        honeycomb_region: args.honeycomb_region,
+        dataset: from(&args.dataset, &["HONEYCOMB_DATASET"]),
+        service_name: from(&args.service_name, &["HONEYCOMB_SERVICE_NAME", "OTEL_SERVICE_NAME"]),
+        aws_region: from(&args.aws_region, &["AWS_REGION", "AWS_DEFAULT_REGION"]),
+        xray_url,
+    }
+}
+
+/// Check every answer and fill in the defaults; a missing required value names its flag and
+/// environment variable.
+pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<InitSettings> {
+    if !answers.honeycomb && !answers.xray {
+        return Err(Error::usage(
+            "nothing to configure: both Honeycomb and X-Ray are switched off",
+            "drop --no-honeycomb or --no-xray".to_string(),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let service_name = answers.service_name.unwrap_or_else(|| default_service_name.to_string());
+    if service_name.chars().any(|c| c.is_whitespace() || c == '"' || c == '$') {
+        return Err(Error::usage(
+            format!("service name '{service_name}' may not contain spaces, quotes or '$'"),
+            "pass --service-name with a name such as backend-flask".to_string(),
+        ));
+    }
+
+    let honeycomb = if answers.honeycomb {
+        let api_key = answers.api_key.ok_or_else(|| {
+            Error::usage(
+                "missing Honeycomb API key",
+                "pass --honeycomb-api-key KEY or set HONEYCOMB_API_KEY (or --no-honeycomb)".to_string(),
+            )
+        })?;
+        let key = honeycomb::classify(api_key.expose());
+        match key.kind {
+            KeyKind::Unknown => {
+                return Err(Error::usage(
+                    format!("{api_key} does not look like a Honeycomb API key"),
+                    "use an ingest key (64 characters, hcaik_…) or a configuration key (22 characters) \
+                     from Honeycomb's environment settings"
+                        .to_string(),
+                ));
+            }
+            KeyKind::Management => {
+                return Err(Error::usage(
+                    "a Honeycomb management key cannot send data",
+                    "create an ingest key in the environment's API keys settings".to_string(),
+                ));
+            }
+            _ => {}
+        }
+        let dataset = answers.dataset;
+        if key.kind.needs_dataset() && dataset.is_none() {
+            return Err(Error::usage(
+                format!("a {} needs a dataset", key.kind.describe()),
+                "pass --dataset NAME or set HONEYCOMB_DATASET".to_string(),
+            ));
+        }
+        let region = answers.honeycomb_region.or(key.region).unwrap_or(HoneycombRegion::Us);
+        if let Some(key_region) = key.region.filter(|r| *r != region) {
+            warnings.push(format!(
+                "the Honeycomb key belongs to the {} region but {} was chosen: its data will be rejected",
+                honeycomb::region_name(key_region),
+                honeycomb::region_name(region),
+            ));
+        }
+        Some(HoneycombSettings {
+            api_key,
+            key,
+            region,
+            endpoint: honeycomb::api_base(region),
+            dataset: dataset.filter(|_| key.kind.needs_dataset()),
+        })
+    } else {
+        None
+    };
+
+    let xray = if answers.xray {
+        let region = answers.aws_region.ok_or_else(|| {
+            Error::usage(
+                "missing AWS region for X-Ray",
+                "pass --aws-region REGION or set AWS_REGION (or --no-xray)".to_string(),
+            )
+        })?;
+        if !aws::is_known_region(&region) {
+            let (message, hint) = aws::unknown_region_message(&region);
+            return Err(Error::usage(message, hint));
+        }
+        Some(XraySettings { region, url: answers.xray_url.unwrap_or_else(|| "*".to_string()) })
+    } else {
+        None
+    };
+
+    Ok(InitSettings { service_name, honeycomb, xray, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    const INGEST_US: &str = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+    const INGEST_EU: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+
+    fn args(extra: &[&str]) -> InitArgs {
+        let cli = Cli::try_parse_from(["tracectl", "init"].iter().chain(extra)).unwrap();
+        match cli.command {
+            Command::Init(args) => args,
+            _ => unreachable!(),
+        }
+    }
+
+    fn none(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_env_file() {
+        let a = args(&["--aws-region", "eu-west-3"]);
+        let env = |k: &str| (k == "AWS_DEFAULT_REGION").then(|| "us-east-1".to_string());
+        let dotenv = |k: &str| match k {
+            "AWS_REGION" => Some("ap-south-1".to_string()),
+            "HONEYCOMB_SERVICE_NAME" => Some("from-dotenv".to_string()),
+            _ => None,
+        };
+        let answers = gather(&a, env, dotenv);
+        assert_eq!(answers.aws_region.as_deref(), Some("eu-west-3"));
+        assert_eq!(answers.service_name.as_deref(), Some("from-dotenv"));
+        let answers = gather(&args(&[]), env, dotenv);
+        assert_eq!(answers.aws_region.as_deref(), Some("us-east-1"));
+        let answers = gather(&args(&[]), none, dotenv);
+        assert_eq!(answers.aws_region.as_deref(), Some("ap-south-1"));
+    }
+
+    #[test]
+    fn gitpod_gets_the_recipe_pattern() {
+        let env = |k: &str| (k == "GITPOD_WORKSPACE_ID").then(|| "ws-1".to_string());
+        assert_eq!(gather(&args(&[]), env, none).xray_url.as_deref(), Some(GITPOD_XRAY_URL));
+        assert_eq!(gather(&args(&[]), none, none).xray_url, None);
+    }
+
+    #[test]
+    fn missing_values_name_flag_and_variable() {
+        let err = finalize(gather(&args(&[]), none, none), "api").unwrap_err();
+        assert!(err.hint().unwrap().contains("--honeycomb-api-key"));
+        assert!(err.hint().unwrap().contains("HONEYCOMB_API_KEY"));
+        let a = args(&["--honeycomb-api-key", INGEST_US]);
+        let err = finalize(gather(&a, none, none), "api").unwrap_err();
+        assert!(err.hint().unwrap().contains("--aws-region"));
+        assert!(err.hint().unwrap().contains("AWS_REGION"));
+    }
+
+    #[test]
+    fn region_follows_key_and_mismatch_warns() {
+        let a = args(&["--honeycomb-api-key", INGEST_EU, "--no-xray"]);
+        let s = finalize(gather(&a, none, none), "api").unwrap();
+        assert_eq!(s.honeycomb.unwrap().endpoint, honeycomb::EU_API);
+        let a = args(&["--honeycomb-api-key", INGEST_EU, "--no-xray", "--honeycomb-region", "us"]);
+        let s = finalize(gather(&a, none, none), "api").unwrap();
+        assert_eq!(s.warnings.len(), 1);
+        assert!(s.warnings[0].contains("EU region"));
+    }
+
+    #[test]
+    fn classic_keys_need_a_dataset() {
+        let a = args(&["--honeycomb-api-key", "430eb2f22c137f6ff63980a3a332b4ac", "--no-xray"]);
+        let err = finalize(gather(&a, none, none), "api").unwrap_err();
+        assert!(err.to_string().contains("needs a dataset"));
+        let a = args(&["--honeycomb-api-key", "430eb2f22c137f6ff63980a3a332b4ac", "--no-xray", "--dataset", "d"]);
+        let s = finalize(gather(&a, none, none), "api").unwrap();
+        assert_eq!(s.honeycomb.unwrap().dataset.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn bad_region_suggests_the_real_one() {
+        let a = args(&["--no-honeycomb", "--aws-region", "eu-wset-3"]);
+        let err = finalize(gather(&a, none, none), "api").unwrap_err();
+        assert_eq!(err.hint().unwrap(), "did you mean eu-west-3?");
+    }
+
+    #[test]
+    fn key_never_in_errors() {
+        let bad = format!("{INGEST_US}x");
+        let a = args(&["--honeycomb-api-key", &bad, "--no-xray"]);
+        let err = finalize(gather(&a, none, none), "api").unwrap_err();
+        assert!(!err.to_string().contains(&bad[..20]));
+    }
+}
