@@ -72,7 +72,10 @@ pub fn unknown_region_message(region: &str) -> (String, String) {
 /// The region set in the shared AWS config files for the active profile (AWS_PROFILE or
 /// "default"), as the AWS SDKs resolve it.
 pub fn profile_region() -> Option<String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
     runtime.block_on(async {
         let provider = aws_config::profile::ProfileFileRegionProvider::builder().build();
         use aws_config::meta::region::ProvideRegion;

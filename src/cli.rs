@@ -6,7 +6,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Set up, test and diagnose tracing for a docker compose backend (Honeycomb, AWS X-Ray).
 #[derive(Debug, Parser)]
-#[command(name = "tracectl", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "tracectl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -54,7 +59,7 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write the env and compose configuration for Honeycomb and X-Ray
-    Init(InitArgs),
+    Init(Box<InitArgs>),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -99,7 +104,12 @@ pub struct InitArgs {
     pub no_xray: bool,
 
     /// Honeycomb API key (ingest or configuration key)
-    #[arg(long, value_name = "KEY", env = "HONEYCOMB_API_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "HONEYCOMB_API_KEY",
+        hide_env_values = true
+    )]
     pub honeycomb_api_key: Option<String>,
 
     /// Honeycomb region [default: from the key, else us]
@@ -160,7 +170,9 @@ mod tests {
     #[test]
     fn no_and_yes_flags_override_each_other() {
         let cli = Cli::parse_from(["tracectl", "init", "--no-xray", "--xray"]);
-        let Command::Init(args) = cli.command else { panic!("init expected") };
+        let Command::Init(args) = cli.command else {
+            panic!("init expected")
+        };
         assert!(args.xray && !args.no_xray);
     }
 }

@@ -26,19 +26,34 @@ impl From<ExitStatus> for ExitCode {
 pub enum Error {
     /// The command line asks for something impossible or leaves out a required value.
     #[error("{message}")]
-    Usage { message: String, hint: Option<String> },
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
 
     /// A file the user wrote cannot be parsed; `line` and `column` are 1-based.
     #[error("{}:{line}:{column}: {message}", path.display())]
-    Parse { path: PathBuf, line: usize, column: usize, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 
     /// A file parses but does not hold what tracectl needs.
     #[error("{}: {message}", path.display())]
-    Project { path: PathBuf, message: String, hint: Option<String> },
+    Project {
+        path: PathBuf,
+        message: String,
+        hint: Option<String>,
+    },
 
     /// Reading or writing a file failed; fs-err puts the path in the message.
     #[error("{source}")]
-    Io { source: std::io::Error, hint: Option<String> },
+    Io {
+        source: std::io::Error,
+        hint: Option<String>,
+    },
 
     #[error("interrupted")]
     Interrupted,
@@ -48,15 +63,31 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn usage(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
-        Error::Usage { message: message.into(), hint: hint.into() }
+        Error::Usage {
+            message: message.into(),
+            hint: hint.into(),
+        }
     }
 
-    pub fn project(path: &Path, message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
-        Error::Project { path: path.to_path_buf(), message: message.into(), hint: hint.into() }
+    pub fn project(
+        path: &Path,
+        message: impl Into<String>,
+        hint: impl Into<Option<String>>,
+    ) -> Self {
+        Error::Project {
+            path: path.to_path_buf(),
+            message: message.into(),
+            hint: hint.into(),
+        }
     }
 
     pub fn parse(path: &Path, line: usize, column: usize, message: impl Into<String>) -> Self {
-        Error::Parse { path: path.to_path_buf(), line, column, message: message.into() }
+        Error::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
 
     pub fn hint(&self) -> Option<String> {

@@ -34,9 +34,18 @@ pub fn use_color(choice: ColorChoice, env: impl Fn(&str) -> Option<String>, is_t
 
 impl Printer {
     pub fn new(args: &GlobalArgs) -> Self {
-        let color = use_color(args.color, |k| std::env::var(k).ok(), std::io::stderr().is_terminal());
+        let color = use_color(
+            args.color,
+            |k| std::env::var(k).ok(),
+            std::io::stderr().is_terminal(),
+        );
         colored::control::set_override(color);
-        Printer { format: args.format, quiet: args.quiet, verbose: args.verbose, secrets: RefCell::default() }
+        Printer {
+            format: args.format,
+            quiet: args.quiet,
+            verbose: args.verbose,
+            secrets: RefCell::default(),
+        }
     }
 
     pub fn is_human(&self) -> bool {
@@ -108,7 +117,10 @@ impl Printer {
 /// Write to stdout; a closed pipe (`tracectl … | head`) ends the process quietly.
 fn write_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    if let Err(err) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    if let Err(err) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         if err.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -122,18 +134,47 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
     fn colour_precedence() {
-        assert!(use_color(ColorChoice::Always, env(&[("NO_COLOR", "1")]), false));
-        assert!(!use_color(ColorChoice::Never, env(&[("FORCE_COLOR", "1")]), true));
-        assert!(!use_color(ColorChoice::Auto, env(&[("NO_COLOR", "1"), ("FORCE_COLOR", "1")]), true));
+        assert!(use_color(
+            ColorChoice::Always,
+            env(&[("NO_COLOR", "1")]),
+            false
+        ));
+        assert!(!use_color(
+            ColorChoice::Never,
+            env(&[("FORCE_COLOR", "1")]),
+            true
+        ));
+        assert!(!use_color(
+            ColorChoice::Auto,
+            env(&[("NO_COLOR", "1"), ("FORCE_COLOR", "1")]),
+            true
+        ));
         assert!(use_color(ColorChoice::Auto, env(&[("NO_COLOR", "")]), true));
-        assert!(use_color(ColorChoice::Auto, env(&[("FORCE_COLOR", "1")]), false));
-        assert!(use_color(ColorChoice::Auto, env(&[("CLICOLOR_FORCE", "1")]), false));
-        assert!(!use_color(ColorChoice::Auto, env(&[("FORCE_COLOR", "0")]), false));
+        assert!(use_color(
+            ColorChoice::Auto,
+            env(&[("FORCE_COLOR", "1")]),
+            false
+        ));
+        assert!(use_color(
+            ColorChoice::Auto,
+            env(&[("CLICOLOR_FORCE", "1")]),
+            false
+        ));
+        assert!(!use_color(
+            ColorChoice::Auto,
+            env(&[("FORCE_COLOR", "0")]),
+            false
+        ));
         assert!(use_color(ColorChoice::Auto, env(&[]), true));
         assert!(!use_color(ColorChoice::Auto, env(&[]), false));
     }

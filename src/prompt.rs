@@ -43,7 +43,11 @@ pub fn password(prompt: &str, current: Option<&str>) -> Result<Option<String>> {
         .allow_empty_password(current.is_some())
         .interact()
         .map_err(map)?;
-    Ok(if answer.trim().is_empty() { None } else { Some(answer.trim().to_string()) })
+    Ok(if answer.trim().is_empty() {
+        None
+    } else {
+        Some(answer.trim().to_string())
+    })
 }
 
 pub fn confirm(prompt: &str, default: bool) -> Result<bool> {

@@ -24,7 +24,10 @@ pub struct EnvVar {
 }
 
 fn var(key: &str, value: impl Into<String>) -> EnvVar {
-    EnvVar { key: key.to_string(), value: value.into() }
+    EnvVar {
+        key: key.to_string(),
+        value: value.into(),
+    }
 }
 
 pub fn backend_env(settings: &InitSettings) -> Vec<EnvVar> {
@@ -65,11 +68,19 @@ pub const DAEMON_PORTS: &[&str] = &["2000:2000/udp"];
 pub fn dotenv_entries(settings: &InitSettings) -> Vec<(String, String, bool)> {
     let mut entries = Vec::new();
     if let Some(hc) = &settings.honeycomb {
-        entries.push(("HONEYCOMB_API_KEY".to_string(), hc.api_key.expose().to_string(), true));
+        entries.push((
+            "HONEYCOMB_API_KEY".to_string(),
+            hc.api_key.expose().to_string(),
+            true,
+        ));
         if let Some(dataset) = &hc.dataset {
             entries.push(("HONEYCOMB_DATASET".to_string(), dataset.clone(), false));
         }
-        entries.push(("HONEYCOMB_SERVICE_NAME".to_string(), settings.service_name.clone(), false));
+        entries.push((
+            "HONEYCOMB_SERVICE_NAME".to_string(),
+            settings.service_name.clone(),
+            false,
+        ));
     }
     if let Some(xray) = &settings.xray {
         entries.push(("AWS_REGION".to_string(), xray.region.clone(), false));
@@ -92,10 +103,20 @@ pub fn packages(settings: &InitSettings) -> Vec<&'static str> {
 fn rule_name(service: &str) -> String {
     let name: String = service
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(32)
         .collect();
-    if name.is_empty() { "tracectl".to_string() } else { name }
+    if name.is_empty() {
+        "tracectl".to_string()
+    } else {
+        name
+    }
 }
 
 /// The recipe's X-Ray sampling rule (`aws xray create-sampling-rule --cli-input-json`).
@@ -142,7 +163,9 @@ pub fn python_snippet(settings: &InitSettings) -> String {
              provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))\n\
              trace.set_tracer_provider(provider)\n",
         );
-        after_app.push_str("FlaskInstrumentor().instrument_app(app)\nRequestsInstrumentor().instrument()\n");
+        after_app.push_str(
+            "FlaskInstrumentor().instrument_app(app)\nRequestsInstrumentor().instrument()\n",
+        );
     }
     if let Some(_xray) = &settings.xray {
         imports.push_str(
@@ -156,7 +179,7 @@ pub fn python_snippet(settings: &InitSettings) -> String {
         ));
         after_app.push_str("XRayMiddleware(app, xray_recorder)\n");
     }
-    format!("{imports}\n{setup}\napp = Flask(__name__)\n{after_app}")
+    format!("from flask import Flask\n{imports}\n{setup}\napp = Flask(__name__)\n{after_app}")
 }
 
 #[cfg(test)]
@@ -165,7 +188,11 @@ mod tests {
     use crate::settings::{HoneycombSettings, XraySettings};
 
     fn settings(dataset: Option<&str>, xray: bool) -> InitSettings {
-        let key = if dataset.is_some() { "430eb2f22c137f6ff63980a3a332b4ac" } else { "uOexnOwfIU3LecPs1cYpLC" };
+        let key = if dataset.is_some() {
+            "430eb2f22c137f6ff63980a3a332b4ac"
+        } else {
+            "uOexnOwfIU3LecPs1cYpLC"
+        };
         InitSettings {
             service_name: "backend-flask".to_string(),
             honeycomb: Some(HoneycombSettings {
@@ -175,7 +202,10 @@ mod tests {
                 endpoint: crate::honeycomb::US_API,
                 dataset: dataset.map(str::to_string),
             }),
-            xray: xray.then(|| XraySettings { region: "eu-west-3".into(), url: "*".into() }),
+            xray: xray.then(|| XraySettings {
+                region: "eu-west-3".into(),
+                url: "*".into(),
+            }),
             warnings: vec![],
         }
     }
@@ -195,21 +225,32 @@ mod tests {
                 "AWS_XRAY_DAEMON_ADDRESS"
             ]
         );
-        assert!(vars.iter().all(|v| !v.value.contains("uOexnOwfIU3LecPs1cYpLC")));
+        assert!(
+            vars.iter()
+                .all(|v| !v.value.contains("uOexnOwfIU3LecPs1cYpLC"))
+        );
         assert_eq!(vars[1].value, "x-honeycomb-team=${HONEYCOMB_API_KEY}");
     }
 
     #[test]
     fn classic_keys_send_the_dataset_header() {
         let vars = backend_env(&settings(Some("cruddur"), false));
-        assert_eq!(vars[1].value, "x-honeycomb-team=${HONEYCOMB_API_KEY},x-honeycomb-dataset=${HONEYCOMB_DATASET}");
+        assert_eq!(
+            vars[1].value,
+            "x-honeycomb-team=${HONEYCOMB_API_KEY},x-honeycomb-dataset=${HONEYCOMB_DATASET}"
+        );
         let entries = dotenv_entries(&settings(Some("cruddur"), false));
-        assert!(entries.iter().any(|(k, v, _)| k == "HONEYCOMB_DATASET" && v == "cruddur"));
+        assert!(
+            entries
+                .iter()
+                .any(|(k, v, _)| k == "HONEYCOMB_DATASET" && v == "cruddur")
+        );
     }
 
     #[test]
     fn sampling_rule_matches_the_recipe() {
-        let rule: serde_json::Value = serde_json::from_str(&sampling_rule("backend flask")).unwrap();
+        let rule: serde_json::Value =
+            serde_json::from_str(&sampling_rule("backend flask")).unwrap();
         let r = &rule["SamplingRule"];
         assert_eq!(r["RuleName"], "backend-flask");
         assert_eq!(r["Priority"], 9000);
@@ -223,7 +264,12 @@ mod tests {
     #[test]
     fn snippet_has_both_instrumentations() {
         let text = python_snippet(&settings(None, true));
-        for needle in ["BatchSpanProcessor(OTLPSpanExporter())", "FlaskInstrumentor().instrument_app(app)", "RequestsInstrumentor().instrument()", "XRayMiddleware(app, xray_recorder)"] {
+        for needle in [
+            "BatchSpanProcessor(OTLPSpanExporter())",
+            "FlaskInstrumentor().instrument_app(app)",
+            "RequestsInstrumentor().instrument()",
+            "XRayMiddleware(app, xray_recorder)",
+        ] {
             assert!(text.contains(needle), "{needle}");
         }
         assert!(!python_snippet(&settings(None, false)).contains("xray"));

@@ -66,6 +66,9 @@ mod tests {
     #[test]
     fn short_values_show_little_or_nothing() {
         assert_eq!(Secret::new("abc").masked(), "…(redacted)");
-        assert_eq!(Secret::new("uOexnOwfIU3LecPs1cYpLC").masked(), "uOexn…(redacted)");
+        assert_eq!(
+            Secret::new("uOexnOwfIU3LecPs1cYpLC").masked(),
+            "uOexn…(redacted)"
+        );
     }
 }

@@ -51,7 +51,9 @@ pub struct InitSettings {
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// Merge flags (clap already folded in their env vars), the rest of the environment and the env
@@ -66,16 +68,18 @@ pub fn gather(
             .or_else(|| names.iter().find_map(|n| non_empty(env(n))))
             .or_else(|| names.iter().find_map(|n| non_empty(dotenv(n))))
     };
-    let xray_url = non_empty(args.xray_url.clone()).or_else(|| {
-        non_empty(env("GITPOD_WORKSPACE_ID")).map(|_| GITPOD_XRAY_URL.to_string())
-    });
+    let xray_url = non_empty(args.xray_url.clone())
+        .or_else(|| non_empty(env("GITPOD_WORKSPACE_ID")).map(|_| GITPOD_XRAY_URL.to_string()));
     InitAnswers {
         honeycomb: !args.no_honeycomb,
         xray: !args.no_xray,
         api_key: from(&args.honeycomb_api_key, &["HONEYCOMB_API_KEY"]).map(Secret::new),
         honeycomb_region: args.honeycomb_region,
         dataset: from(&args.dataset, &["HONEYCOMB_DATASET"]),
-        service_name: from(&args.service_name, &["HONEYCOMB_SERVICE_NAME", "OTEL_SERVICE_NAME"]),
+        service_name: from(
+            &args.service_name,
+            &["HONEYCOMB_SERVICE_NAME", "OTEL_SERVICE_NAME"],
+        ),
         aws_region: from(&args.aws_region, &["AWS_REGION", "AWS_DEFAULT_REGION"]),
         xray_url,
     }
@@ -91,8 +95,13 @@ pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<Init
         ));
     }
     let mut warnings = Vec::new();
-    let service_name = answers.service_name.unwrap_or_else(|| default_service_name.to_string());
-    if service_name.chars().any(|c| c.is_whitespace() || c == '"' || c == '$') {
+    let service_name = answers
+        .service_name
+        .unwrap_or_else(|| default_service_name.to_string());
+    if service_name
+        .chars()
+        .any(|c| c.is_whitespace() || c == '"' || c == '$')
+    {
         return Err(Error::usage(
             format!("service name '{service_name}' may not contain spaces, quotes or '$'"),
             "pass --service-name with a name such as backend-flask".to_string(),
@@ -103,7 +112,8 @@ pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<Init
         let api_key = answers.api_key.ok_or_else(|| {
             Error::usage(
                 "missing Honeycomb API key",
-                "pass --honeycomb-api-key KEY or set HONEYCOMB_API_KEY (or --no-honeycomb)".to_string(),
+                "pass --honeycomb-api-key KEY or set HONEYCOMB_API_KEY (or --no-honeycomb)"
+                    .to_string(),
             )
         })?;
         let key = honeycomb::classify(api_key.expose());
@@ -131,7 +141,10 @@ pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<Init
                 "pass --dataset NAME or set HONEYCOMB_DATASET".to_string(),
             ));
         }
-        let region = answers.honeycomb_region.or(key.region).unwrap_or(HoneycombRegion::Us);
+        let region = answers
+            .honeycomb_region
+            .or(key.region)
+            .unwrap_or(HoneycombRegion::Us);
         if let Some(key_region) = key.region.filter(|r| *r != region) {
             warnings.push(format!(
                 "the Honeycomb key belongs to the {} region but {} was chosen: its data will be rejected",
@@ -161,12 +174,20 @@ pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<Init
             let (message, hint) = aws::unknown_region_message(&region);
             return Err(Error::usage(message, hint));
         }
-        Some(XraySettings { region, url: answers.xray_url.unwrap_or_else(|| "*".to_string()) })
+        Some(XraySettings {
+            region,
+            url: answers.xray_url.unwrap_or_else(|| "*".to_string()),
+        })
     } else {
         None
     };
 
-    Ok(InitSettings { service_name, honeycomb, xray, warnings })
+    Ok(InitSettings {
+        service_name,
+        honeycomb,
+        xray,
+        warnings,
+    })
 }
 
 #[cfg(test)]
@@ -182,7 +203,7 @@ mod tests {
     fn args(extra: &[&str]) -> InitArgs {
         let cli = Cli::try_parse_from(["tracectl", "init"].iter().chain(extra)).unwrap();
         match cli.command {
-            Command::Init(args) => args,
+            Command::Init(args) => *args,
             _ => unreachable!(),
         }
     }
@@ -212,7 +233,10 @@ mod tests {
     #[test]
     fn gitpod_gets_the_recipe_pattern() {
         let env = |k: &str| (k == "GITPOD_WORKSPACE_ID").then(|| "ws-1".to_string());
-        assert_eq!(gather(&args(&[]), env, none).xray_url.as_deref(), Some(GITPOD_XRAY_URL));
+        assert_eq!(
+            gather(&args(&[]), env, none).xray_url.as_deref(),
+            Some(GITPOD_XRAY_URL)
+        );
         assert_eq!(gather(&args(&[]), none, none).xray_url, None);
     }
 
@@ -232,7 +256,13 @@ mod tests {
         let a = args(&["--honeycomb-api-key", INGEST_EU, "--no-xray"]);
         let s = finalize(gather(&a, none, none), "api").unwrap();
         assert_eq!(s.honeycomb.unwrap().endpoint, honeycomb::EU_API);
-        let a = args(&["--honeycomb-api-key", INGEST_EU, "--no-xray", "--honeycomb-region", "us"]);
+        let a = args(&[
+            "--honeycomb-api-key",
+            INGEST_EU,
+            "--no-xray",
+            "--honeycomb-region",
+            "us",
+        ]);
         let s = finalize(gather(&a, none, none), "api").unwrap();
         assert_eq!(s.warnings.len(), 1);
         assert!(s.warnings[0].contains("EU region"));
@@ -240,10 +270,20 @@ mod tests {
 
     #[test]
     fn classic_keys_need_a_dataset() {
-        let a = args(&["--honeycomb-api-key", "430eb2f22c137f6ff63980a3a332b4ac", "--no-xray"]);
+        let a = args(&[
+            "--honeycomb-api-key",
+            "430eb2f22c137f6ff63980a3a332b4ac",
+            "--no-xray",
+        ]);
         let err = finalize(gather(&a, none, none), "api").unwrap_err();
         assert!(err.to_string().contains("needs a dataset"));
-        let a = args(&["--honeycomb-api-key", "430eb2f22c137f6ff63980a3a332b4ac", "--no-xray", "--dataset", "d"]);
+        let a = args(&[
+            "--honeycomb-api-key",
+            "430eb2f22c137f6ff63980a3a332b4ac",
+            "--no-xray",
+            "--dataset",
+            "d",
+        ]);
         let s = finalize(gather(&a, none, none), "api").unwrap();
         assert_eq!(s.honeycomb.unwrap().dataset.as_deref(), Some("d"));
     }

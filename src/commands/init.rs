@@ -68,15 +68,19 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
         project.env_path.display()
     ));
     let env_values = dotenv::values(&project.env_path, project.env_text.as_deref().unwrap_or(""))?;
-    let mut answers =
-        settings::gather(&args, |k| std::env::var(k).ok(), |k| env_values.get(k).cloned());
+    let mut answers = settings::gather(
+        &args,
+        |k| std::env::var(k).ok(),
+        |k| env_values.get(k).cloned(),
+    );
     if answers.xray && answers.aws_region.is_none() {
         answers.aws_region = aws::profile_region();
     }
     if let Some(key) = &answers.api_key {
         printer.register_secret(key);
         // A key that does not name its region keeps the region the project already uses.
-        if answers.honeycomb_region.is_none() && honeycomb::classify(key.expose()).region.is_none() {
+        if answers.honeycomb_region.is_none() && honeycomb::classify(key.expose()).region.is_none()
+        {
             answers.honeycomb_region = existing_honeycomb_region(&project);
         }
     }
@@ -95,11 +99,15 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
     }
 
     let mut plan = plan(&project, &settings, args.force, args.sampling_rule)?;
-    plan.warnings.splice(0..0, settings.warnings.iter().cloned());
+    plan.warnings
+        .splice(0..0, settings.warnings.iter().cloned());
     for warning in &plan.warnings {
         printer.warn(warning);
     }
-    let changed = plan.files.iter().any(|f| f.action() != FileAction::Unchanged);
+    let changed = plan
+        .files
+        .iter()
+        .any(|f| f.action() != FileAction::Unchanged);
 
     if args.dry_run {
         report(printer, &project, &settings, &plan, true, changed);
@@ -133,12 +141,17 @@ fn read_optional(path: &Path) -> Result<Option<String>> {
 }
 
 fn mode_of(path: &Path) -> Option<u32> {
-    std::fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o7777)
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777)
 }
 
 fn discover(args: &InitArgs, dir: &Path, interactive: bool) -> Result<Project> {
     let compose_path = project::find_compose(dir, args.compose_file.as_deref())?;
-    let project_dir = compose_path.parent().map(Path::to_path_buf).unwrap_or_else(|| dir.to_path_buf());
+    let project_dir = compose_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dir.to_path_buf());
     let text = fs_err::read_to_string(&compose_path)?;
     let compose = Compose::parse(&compose_path, text)?;
     let candidates = project::backend_candidates(&compose, &project_dir);
@@ -158,7 +171,10 @@ fn discover(args: &InitArgs, dir: &Path, interactive: bool) -> Result<Project> {
             Some(c) => (c.service.clone(), Some(c.context.clone())),
             None if candidates.is_empty() => {
                 return Err(Error::usage(
-                    format!("no service in {} is built from a Python app folder", compose_path.display()),
+                    format!(
+                        "no service in {} is built from a Python app folder",
+                        compose_path.display()
+                    ),
                     format!(
                         "pass --service NAME (services there: {})",
                         compose.service_names().join(", ")
@@ -168,28 +184,48 @@ fn discover(args: &InitArgs, dir: &Path, interactive: bool) -> Result<Project> {
             None if interactive => {
                 let names: Vec<String> = candidates.iter().map(|c| c.service.clone()).collect();
                 let i = prompt::select("Which service is the backend?", &names, 0)?;
-                (candidates[i].service.clone(), Some(candidates[i].context.clone()))
+                (
+                    candidates[i].service.clone(),
+                    Some(candidates[i].context.clone()),
+                )
             }
             None => {
                 let names: Vec<&str> = candidates.iter().map(|c| c.service.as_str()).collect();
                 return Err(Error::usage(
-                    format!("several services could be the backend: {}", names.join(", ")),
+                    format!(
+                        "several services could be the backend: {}",
+                        names.join(", ")
+                    ),
                     format!("pass --service {}", names[0]),
                 ));
             }
         },
     };
-    let requirements = context.filter(|c| c.is_dir()).map(|c| c.join("requirements.txt"));
+    let requirements = context
+        .filter(|c| c.is_dir())
+        .map(|c| c.join("requirements.txt"));
     let env_path = match &args.env_file {
         Some(file) => dir.join(file),
         None => project_dir.join(".env"),
     };
     let env_text = read_optional(&env_path)?;
-    Ok(Project { dir: project_dir, compose, service, requirements, env_path, env_text })
+    Ok(Project {
+        dir: project_dir,
+        compose,
+        service,
+        requirements,
+        env_path,
+        env_text,
+    })
 }
 
 fn wizard(answers: &mut InitAnswers, service: &str, printer: &Printer) -> Result<()> {
-    let choices = ["Honeycomb and AWS X-Ray", "Honeycomb only", "AWS X-Ray only"].map(String::from);
+    let choices = [
+        "Honeycomb and AWS X-Ray",
+        "Honeycomb only",
+        "AWS X-Ray only",
+    ]
+    .map(String::from);
     let default = match (answers.honeycomb, answers.xray) {
         (true, false) => 1,
         (false, true) => 2,
@@ -211,22 +247,49 @@ fn wizard(answers: &mut InitAnswers, service: &str, printer: &Printer) -> Result
                 printer.register_secret(&key);
                 answers.api_key = Some(key);
             }
-            let kind = answers.api_key.as_ref().map(|k| honeycomb::classify(k.expose()).kind);
+            let kind = answers
+                .api_key
+                .as_ref()
+                .map(|k| honeycomb::classify(k.expose()).kind);
             match kind {
-                Some(KeyKind::Unknown) => printer.warn("that does not look like a Honeycomb API key; try again"),
-                Some(KeyKind::Management) => printer.warn("management keys cannot send data; use an ingest key"),
+                Some(KeyKind::Unknown) => {
+                    printer.warn("that does not look like a Honeycomb API key; try again")
+                }
+                Some(KeyKind::Management) => {
+                    printer.warn("management keys cannot send data; use an ingest key")
+                }
                 _ => break,
             }
         }
-        let key = answers.api_key.as_ref().map(|k| honeycomb::classify(k.expose()));
+        let key = answers
+            .api_key
+            .as_ref()
+            .map(|k| honeycomb::classify(k.expose()));
         if key.is_some_and(|k| k.kind.needs_dataset()) {
-            answers.dataset = Some(prompt::input("Dataset (classic keys need one)", answers.dataset.as_deref())?);
+            answers.dataset = Some(prompt::input(
+                "Dataset (classic keys need one)",
+                answers.dataset.as_deref(),
+            )?);
         }
-        let region = answers.honeycomb_region.or(key.and_then(|k| k.region)).unwrap_or(HoneycombRegion::Us);
+        let region = answers
+            .honeycomb_region
+            .or(key.and_then(|k| k.region))
+            .unwrap_or(HoneycombRegion::Us);
         let regions = ["US (api.honeycomb.io)", "EU (api.eu1.honeycomb.io)"].map(String::from);
-        let picked = prompt::select("Honeycomb region", &regions, usize::from(region == HoneycombRegion::Eu))?;
-        answers.honeycomb_region = Some(if picked == 1 { HoneycombRegion::Eu } else { HoneycombRegion::Us });
-        let name = answers.service_name.clone().unwrap_or_else(|| service.to_string());
+        let picked = prompt::select(
+            "Honeycomb region",
+            &regions,
+            usize::from(region == HoneycombRegion::Eu),
+        )?;
+        answers.honeycomb_region = Some(if picked == 1 {
+            HoneycombRegion::Eu
+        } else {
+            HoneycombRegion::Us
+        });
+        let name = answers
+            .service_name
+            .clone()
+            .unwrap_or_else(|| service.to_string());
         answers.service_name = Some(prompt::input("Service name", Some(&name))?);
     }
     if answers.xray {
@@ -246,7 +309,9 @@ fn wizard(answers: &mut InitAnswers, service: &str, printer: &Printer) -> Result
 
 fn is_sensitive(key: &str) -> bool {
     let key = key.to_ascii_uppercase();
-    ["KEY", "SECRET", "TOKEN", "PASSWORD", "HEADERS"].iter().any(|w| key.contains(w))
+    ["KEY", "SECRET", "TOKEN", "PASSWORD", "HEADERS"]
+        .iter()
+        .any(|w| key.contains(w))
 }
 
 /// A compose value as it may be shown: literal parts of sensitive values are masked.
@@ -269,7 +334,12 @@ fn has_literal_secret(key: &str, value: &str) -> bool {
     is_sensitive(key) && shown_value(key, value) != value
 }
 
-fn plan(project: &Project, settings: &InitSettings, force: bool, sampling_rule: bool) -> Result<Plan> {
+fn plan(
+    project: &Project,
+    settings: &InitSettings,
+    force: bool,
+    sampling_rule: bool,
+) -> Result<Plan> {
     let mut plan = Plan::default();
     let compose = &project.compose;
     let compose_path = compose.path().to_path_buf();
@@ -289,32 +359,49 @@ fn plan(project: &Project, settings: &InitSettings, force: bool, sampling_rule: 
                         display(&compose_path)
                     ));
                 }
-                EnvOutcome::Kept { existing: shown_value(&var.key, &existing), proposed }
+                EnvOutcome::Kept {
+                    existing: shown_value(&var.key, &existing),
+                    proposed,
+                }
             }
-            EnvOutcome::Replaced { previous } => EnvOutcome::Replaced { previous: shown_value(&var.key, &previous) },
+            EnvOutcome::Replaced { previous } => EnvOutcome::Replaced {
+                previous: shown_value(&var.key, &previous),
+            },
             other => other,
         };
-        plan.environment.push(EnvReport { key: var.key.clone(), outcome });
+        plan.environment.push(EnvReport {
+            key: var.key.clone(),
+            outcome,
+        });
     }
+    let mut after = compose.render();
     if settings.xray.is_some() {
         let (style, _) = compose.environment(&project.service)?;
-        let outcome = compose.ensure_daemon(&project.service, style.unwrap_or(EnvStyle::Map), force)?;
-        if outcome == ServiceOutcome::Kept {
-            if let Some(command) = compose.daemon_single_string_command() {
-                plan.warnings.push(format!(
-                    "service {}'s command \"{command}\" is one string: the image passes it to the daemon as a \
-                     single argument; write each flag as its own list item, or run with --force to replace the service",
-                    recipe::DAEMON_SERVICE
-                ));
-            }
+        let (text, outcome) =
+            compose.with_daemon(&project.service, style.unwrap_or(EnvStyle::Map), force)?;
+        let single_string = compose
+            .daemon_single_string_command()
+            .filter(|_| outcome == ServiceOutcome::Kept);
+        if let Some(command) = single_string {
+            plan.warnings.push(format!(
+                "service {}'s command \"{command}\" is one string: the image passes it to the daemon as a \
+                 single argument; write each flag as its own list item, or run with --force to replace the service",
+                recipe::DAEMON_SERVICE
+            ));
         }
         plan.daemon_service = Some(outcome);
+        after = text;
     }
-    let after = compose.render();
     // The edited file must still parse and hold the same services plus ours.
     let reparsed = Compose::parse(&compose_path, after.clone())?;
-    if !reparsed.has_service(&project.service) {
-        return Err(Error::project(&compose_path, "internal: the edit lost the backend service", None));
+    if !reparsed.has_service(&project.service)
+        || (settings.xray.is_some() && !reparsed.has_service(recipe::DAEMON_SERVICE))
+    {
+        return Err(Error::project(
+            &compose_path,
+            "internal: the edit lost the backend service",
+            None,
+        ));
     }
     plan.files.push(FileChange::new(
         compose_path.clone(),
@@ -325,12 +412,21 @@ fn plan(project: &Project, settings: &InitSettings, force: bool, sampling_rule: 
     ));
 
     // env file
-    let entries: Vec<(String, String)> =
-        recipe::dotenv_entries(settings).into_iter().map(|(k, v, _)| (k, v)).collect();
+    let entries: Vec<(String, String)> = recipe::dotenv_entries(settings)
+        .into_iter()
+        .map(|(k, v, _)| (k, v))
+        .collect();
     let old_env = project.env_text.clone();
-    let (new_env, changes) = dotenv::set_all(&project.env_path, old_env.as_deref().unwrap_or(""), &entries)?;
+    let (new_env, changes) = dotenv::set_all(
+        &project.env_path,
+        old_env.as_deref().unwrap_or(""),
+        &entries,
+    )?;
     for ((key, _), action) in entries.iter().zip(changes) {
-        plan.dotenv.push(DotenvReport { key: key.clone(), action });
+        plan.dotenv.push(DotenvReport {
+            key: key.clone(),
+            action,
+        });
     }
     let mut env_change = FileChange::new(
         project.env_path.clone(),
@@ -345,7 +441,11 @@ fn plan(project: &Project, settings: &InitSettings, force: bool, sampling_rule: 
     // .gitignore beside the env file
     let env_dir = project.env_path.parent().unwrap_or(&project.dir);
     let gitignore_path = env_dir.join(".gitignore");
-    let env_name = project.env_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let env_name = project
+        .env_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let old_ignore = read_optional(&gitignore_path)?;
     let new_ignore = gitignore::ensure_ignored(old_ignore.as_deref().unwrap_or(""), &env_name);
     plan.gitignore_added = old_ignore.as_deref() != Some(new_ignore.as_str());
@@ -364,7 +464,13 @@ fn plan(project: &Project, settings: &InitSettings, force: bool, sampling_rule: 
             let wanted = recipe::packages(settings);
             plan.packages_added = requirements::missing(old.as_deref().unwrap_or(""), &wanted);
             let new = requirements::add(old.as_deref().unwrap_or(""), &wanted);
-            plan.files.push(FileChange::new(path.clone(), display(path), old, new, mode_of(path)));
+            plan.files.push(FileChange::new(
+                path.clone(),
+                display(path),
+                old,
+                new,
+                mode_of(path),
+            ));
         }
         None => plan.warnings.push(format!(
             "service {} has no build folder here: add {} to its Python requirements yourself",
@@ -426,11 +532,19 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
                 .collect();
             let mut parts = Vec::new();
             if !added.is_empty() {
-                parts.push(format!("{} environment: {}", project.service, added.join(", ")));
+                parts.push(format!(
+                    "{} environment: {}",
+                    project.service,
+                    added.join(", ")
+                ));
             }
             match plan.daemon_service {
-                Some(ServiceOutcome::Added) => parts.push(format!("service {} added", recipe::DAEMON_SERVICE)),
-                Some(ServiceOutcome::Replaced) => parts.push(format!("service {} replaced", recipe::DAEMON_SERVICE)),
+                Some(ServiceOutcome::Added) => {
+                    parts.push(format!("service {} added", recipe::DAEMON_SERVICE))
+                }
+                Some(ServiceOutcome::Replaced) => {
+                    parts.push(format!("service {} replaced", recipe::DAEMON_SERVICE))
+                }
                 _ => {}
             }
             parts.join("; ")
@@ -439,7 +553,17 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
                 .dotenv
                 .iter()
                 .filter(|d| d.action != KeyChange::Unchanged)
-                .map(|d| format!("{} {}", d.key, if d.action == KeyChange::Added { "added" } else { "updated" }))
+                .map(|d| {
+                    format!(
+                        "{} {}",
+                        d.key,
+                        if d.action == KeyChange::Added {
+                            "added"
+                        } else {
+                            "updated"
+                        }
+                    )
+                })
                 .collect();
             let mut detail = keys.join(", ");
             if action == FileAction::Permissions {
@@ -453,7 +577,11 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
         } else {
             "X-Ray sampling rule".to_string()
         };
-        out.push_str(&format!("{:>12} {} ({detail})\n", verb(action, dry_run), file.display));
+        out.push_str(&format!(
+            "{:>12} {} ({detail})\n",
+            verb(action, dry_run),
+            file.display
+        ));
     }
     for env in &plan.environment {
         if let EnvOutcome::Kept { existing, proposed } = &env.outcome {
@@ -471,8 +599,14 @@ fn next_steps(project: &Project, settings: &InitSettings) -> (String, Vec<String
     let mut gitpod = Vec::new();
     if std::env::var_os("GITPOD_WORKSPACE_ID").is_some() {
         if let Some(hc) = &settings.honeycomb {
-            gitpod.push(format!("gp env HONEYCOMB_API_KEY=\"{}\"", hc.api_key.masked()));
-            gitpod.push(format!("gp env HONEYCOMB_SERVICE_NAME=\"{}\"", settings.service_name));
+            gitpod.push(format!(
+                "gp env HONEYCOMB_API_KEY=\"{}\"",
+                hc.api_key.masked()
+            ));
+            gitpod.push(format!(
+                "gp env HONEYCOMB_SERVICE_NAME=\"{}\"",
+                settings.service_name
+            ));
         }
         if let Some(xray) = &settings.xray {
             gitpod.push(format!("gp env AWS_REGION=\"{}\"", xray.region));
@@ -493,7 +627,14 @@ fn next_steps(project: &Project, settings: &InitSettings) -> (String, Vec<String
     (snippet, gitpod, commands)
 }
 
-fn report(printer: &Printer, project: &Project, settings: &InitSettings, plan: &Plan, dry_run: bool, changed: bool) {
+fn report(
+    printer: &Printer,
+    project: &Project,
+    settings: &InitSettings,
+    plan: &Plan,
+    dry_run: bool,
+    changed: bool,
+) {
     let (snippet, gitpod, commands) = next_steps(project, settings);
     if !printer.is_human() {
         let files: Vec<_> = plan
@@ -532,7 +673,11 @@ fn report(printer: &Printer, project: &Project, settings: &InitSettings, plan: &
             project.service
         ));
     } else if dry_run {
-        for file in plan.files.iter().filter(|f| f.action() != FileAction::Unchanged) {
+        for file in plan
+            .files
+            .iter()
+            .filter(|f| f.action() != FileAction::Unchanged)
+        {
             printer.out(&file.diff());
         }
         printer.out(&format!("\n{}", summary(project, plan)));
@@ -570,7 +715,10 @@ mod tests {
         assert!(!shown.contains(key));
         assert!(shown.ends_with("x-honeycomb-dataset=${HONEYCOMB_DATASET}"));
         assert!(has_literal_secret("OTEL_EXPORTER_OTLP_HEADERS", &value));
-        assert!(!has_literal_secret("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-team=${HONEYCOMB_API_KEY}"));
+        assert!(!has_literal_secret(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-honeycomb-team=${HONEYCOMB_API_KEY}"
+        ));
         assert_eq!(shown_value("OTEL_SERVICE_NAME", "api"), "api");
     }
 }

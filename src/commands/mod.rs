@@ -18,7 +18,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
         ));
     }
     match cli.command {
-        Command::Init(args) => init::run(args, &dir, printer),
+        Command::Init(args) => init::run(*args, &dir, printer),
         Command::Completions(args) => completions::run(&args, printer),
     }
 }

@@ -30,9 +30,14 @@ pub enum EnvOutcome {
     Added,
     Unchanged,
     /// `--force` replaced a different value.
-    Replaced { previous: String },
+    Replaced {
+        previous: String,
+    },
     /// A different value was already there and stays.
-    Kept { existing: String, proposed: String },
+    Kept {
+        existing: String,
+        proposed: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,15 +63,26 @@ fn scalar_text(node: &YamlNode) -> Option<String> {
 
 /// A plain scalar that YAML reads back as the same string, and never as a number, bool or null.
 fn plain_is_safe(value: &str) -> bool {
-    let Some(first) = value.chars().next() else { return false };
-    let reserved = matches!(value.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~");
+    let Some(first) = value.chars().next() else {
+        return false;
+    };
+    let reserved = matches!(
+        value.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~"
+    );
     (first.is_ascii_alphabetic() || first == '$' || first == '/' || first == '.')
         && !reserved
         && !value.contains(": ")
         && !value.contains(" #")
         && !value.ends_with(':')
         && !value.ends_with(' ')
-        && value.chars().all(|c| !c.is_control() && !matches!(c, '\'' | '"' | '`' | '[' | ']' | ',' | '&' | '*' | '!' | '|' | '>' | '%' | '@'))
+        && value.chars().all(|c| {
+            !c.is_control()
+                && !matches!(
+                    c,
+                    '\'' | '"' | '`' | '[' | ']' | ',' | '&' | '*' | '!' | '|' | '>' | '%' | '@'
+                )
+        })
 }
 
 fn quoted(value: &str, quoting: Quoting) -> ScalarValue {
@@ -77,29 +93,35 @@ fn quoted(value: &str, quoting: Quoting) -> ScalarValue {
     }
 }
 
-/// The first quoting style used among `raw` scalar texts; double quotes when there are none.
-fn quoting_in_use<'a>(raw: impl Iterator<Item = &'a str>, default: Quoting) -> Quoting {
-    for text in raw {
-        if text.starts_with('"') {
-            return Quoting::Double;
-        }
-        if text.starts_with('\'') {
-            return Quoting::Single;
-        }
-        return Quoting::Plain;
+/// The quoting style of the first existing entry; `default` when there are none.
+fn quoting_in_use<'a>(mut raw: impl Iterator<Item = &'a str>, default: Quoting) -> Quoting {
+    match raw.next() {
+        Some(text) if text.starts_with('"') => Quoting::Double,
+        Some(text) if text.starts_with('\'') => Quoting::Single,
+        Some(_) => Quoting::Plain,
+        None => default,
     }
-    default
 }
+
+/// A service's environment as written: its style (none when absent) and each key with its
+/// value (`None` for a bare `- KEY`).
+pub type Environment = (Option<EnvStyle>, Vec<(String, Option<String>)>);
 
 impl Compose {
     pub fn parse(path: &Path, text: String) -> Result<Self> {
         let doc = Document::from_str(&text).map_err(|err| match err {
-            yaml_edit::YamlError::Parse { message, line, column } => {
-                Error::parse(path, line.unwrap_or(1), column.unwrap_or(1), message)
-            }
+            yaml_edit::YamlError::Parse {
+                message,
+                line,
+                column,
+            } => Error::parse(path, line.unwrap_or(1), column.unwrap_or(1), message),
             other => Error::parse(path, 1, 1, other.to_string()),
         })?;
-        let compose = Compose { path: path.to_path_buf(), text, doc };
+        let compose = Compose {
+            path: path.to_path_buf(),
+            text,
+            doc,
+        };
         compose.services()?;
         Ok(compose)
     }
@@ -110,7 +132,11 @@ impl Compose {
 
     fn services(&self) -> Result<Mapping> {
         let root = self.doc.as_mapping().ok_or_else(|| {
-            Error::project(&self.path, "is not a compose file: the top level is not a mapping", None)
+            Error::project(
+                &self.path,
+                "is not a compose file: the top level is not a mapping",
+                None,
+            )
         })?;
         root.get_mapping("services").ok_or_else(|| {
             Error::project(
@@ -131,7 +157,9 @@ impl Compose {
     }
 
     pub fn service_names(&self) -> Vec<String> {
-        self.services().map(|s| s.keys().filter_map(|k| scalar_text(&k)).collect()).unwrap_or_default()
+        self.services()
+            .map(|s| s.keys().filter_map(|k| scalar_text(&k)).collect())
+            .unwrap_or_default()
     }
 
     pub fn has_service(&self, name: &str) -> bool {
@@ -148,10 +176,12 @@ impl Compose {
         }
     }
 
-    /// The service's environment as written: each key with its value (`None` for a bare `- KEY`).
-    pub fn environment(&self, name: &str) -> Result<(Option<EnvStyle>, Vec<(String, Option<String>)>)> {
+    /// The service's environment as written.
+    pub fn environment(&self, name: &str) -> Result<Environment> {
         let service = self.service(name)?;
-        let Some(env) = service.get("environment") else { return Ok((None, Vec::new())) };
+        let Some(env) = service.get("environment") else {
+            return Ok((None, Vec::new()));
+        };
         match &env {
             YamlNode::Mapping(m) => Ok((
                 Some(EnvStyle::Map),
@@ -173,10 +203,14 @@ impl Compose {
                     })
                     .collect(),
             )),
-            YamlNode::Scalar(s) if s.is_null() || s.value().trim().is_empty() => Ok((None, Vec::new())),
+            YamlNode::Scalar(s) if s.is_null() || s.value().trim().is_empty() => {
+                Ok((None, Vec::new()))
+            }
             _ => Err(Error::project(
                 &self.path,
-                format!("the environment of service '{name}' is neither a mapping nor a list (an alias or a tag?)"),
+                format!(
+                    "the environment of service '{name}' is neither a mapping nor a list (an alias or a tag?)"
+                ),
                 "write it out as `KEY: value` entries, then run tracectl init again".to_string(),
             )),
         }
@@ -199,11 +233,16 @@ impl Compose {
             }
             Some(EnvStyle::Map) => {
                 let env = service.get_mapping("environment").expect("checked above");
-                let raw: Vec<String> =
-                    env.values().filter_map(|v| v.as_scalar().map(|s| s.value())).collect();
+                let raw: Vec<String> = env
+                    .values()
+                    .filter_map(|v| v.as_scalar().map(|s| s.value()))
+                    .collect();
                 let quoting = quoting_in_use(raw.iter().map(String::as_str), Quoting::Double);
                 for var in vars {
-                    let current = existing.iter().find(|(k, _)| *k == var.key).map(|(_, v)| v.clone());
+                    let current = existing
+                        .iter()
+                        .find(|(k, _)| *k == var.key)
+                        .map(|(_, v)| v.clone());
                     let outcome = decide(current, &var.value, force);
                     if matches!(outcome, EnvOutcome::Added | EnvOutcome::Replaced { .. }) {
                         env.set(var.key.as_str(), quoted(&var.value, quoting));
@@ -213,8 +252,10 @@ impl Compose {
             }
             Some(EnvStyle::List) => {
                 let env = service.get_sequence("environment").expect("checked above");
-                let raw: Vec<String> =
-                    env.values().filter_map(|v| v.as_scalar().map(|s| s.value())).collect();
+                let raw: Vec<String> = env
+                    .values()
+                    .filter_map(|v| v.as_scalar().map(|s| s.value()))
+                    .collect();
                 let quoting = quoting_in_use(raw.iter().map(String::as_str), Quoting::Plain);
                 for var in vars {
                     let index = existing.iter().position(|(k, _)| *k == var.key);
@@ -235,27 +276,59 @@ impl Compose {
         Ok(outcomes)
     }
 
-    /// Add the X-Ray daemon service after `after`, written with the file's own indentation.
-    pub fn ensure_daemon(&self, after: &str, style: EnvStyle, force: bool) -> Result<ServiceOutcome> {
-        let services = self.services()?;
-        let exists = services.contains_key(recipe::DAEMON_SERVICE);
+    /// The file's text with the X-Ray daemon service added after service `after` (or, with
+    /// `force`, put in place of an existing one), written with the file's own indentation.
+    pub fn with_daemon(
+        &self,
+        after: &str,
+        style: EnvStyle,
+        force: bool,
+    ) -> Result<(String, ServiceOutcome)> {
+        let text = self.render();
+        let exists = self.has_service(recipe::DAEMON_SERVICE);
         if exists && !force {
-            return Ok(ServiceOutcome::Kept);
+            return Ok((text, ServiceOutcome::Kept));
         }
-        let snippet = self.daemon_snippet(style);
-        let parsed = Document::from_str(&snippet)
-            .map_err(|e| Error::project(&self.path, format!("internal: daemon snippet: {e}"), None))?;
-        let service = parsed
-            .as_mapping()
-            .and_then(|m| m.get_mapping(recipe::DAEMON_SERVICE))
-            .ok_or_else(|| Error::project(&self.path, "internal: daemon snippet has no service", None))?;
-        if exists {
-            services.set(recipe::DAEMON_SERVICE, service);
-            Ok(ServiceOutcome::Replaced)
+        let target = if exists {
+            recipe::DAEMON_SERVICE
         } else {
-            services.insert_after(after, recipe::DAEMON_SERVICE, service);
-            Ok(ServiceOutcome::Added)
+            after
+        };
+        let Some((indent, range)) = service_block(&text, target) else {
+            return Err(Error::project(
+                &self.path,
+                format!(
+                    "cannot place service {} here (is `services` written in flow style?)",
+                    recipe::DAEMON_SERVICE
+                ),
+                "add the service by hand, or rewrite `services:` as a block mapping".to_string(),
+            ));
+        };
+        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        let mut snippet = String::new();
+        for line in self.daemon_snippet(style).lines() {
+            snippet.push_str(&" ".repeat(indent));
+            snippet.push_str(line);
+            snippet.push_str(newline);
         }
+        let mut out = String::with_capacity(text.len() + snippet.len());
+        if exists {
+            out.push_str(&text[..range.start]);
+            out.push_str(&snippet);
+        } else {
+            out.push_str(&text[..range.end]);
+            if !out.ends_with('\n') {
+                out.push_str(newline);
+            }
+            out.push_str(&snippet);
+        }
+        out.push_str(&text[range.end..]);
+        let outcome = if exists {
+            ServiceOutcome::Replaced
+        } else {
+            ServiceOutcome::Added
+        };
+        Ok((out, outcome))
     }
 
     /// The command of an existing daemon service when it is one string: the image's entrypoint
@@ -265,9 +338,11 @@ impl Compose {
         let command = service.get("command")?;
         match &command {
             YamlNode::Scalar(s) if s.as_string().contains(' ') => Some(s.as_string()),
-            YamlNode::Sequence(seq) if seq.len() == 1 => {
-                seq.first().as_ref().and_then(scalar_text).filter(|c| c.contains(' '))
-            }
+            YamlNode::Sequence(seq) if seq.len() == 1 => seq
+                .first()
+                .as_ref()
+                .and_then(scalar_text)
+                .filter(|c| c.contains(' ')),
             _ => None,
         }
     }
@@ -331,11 +406,70 @@ impl Compose {
     }
 }
 
+/// Where service `name` stands in a block-style `services:` mapping: the indentation of its key,
+/// and the bytes from its key line to the end of its last line. Blank lines and comments after
+/// that belong to what follows.
+fn service_block(text: &str, name: &str) -> Option<(usize, std::ops::Range<usize>)> {
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        lines.push((offset, line));
+        offset += line.len();
+    }
+    let indent_of = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let is_content = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let key_line = |l: &str| {
+        let t = l.trim_start();
+        let t = t.split('#').next().unwrap_or("").trim_end();
+        let key = t
+            .strip_suffix(':')
+            .or_else(|| t.split_once(": ").map(|(k, _)| k))?;
+        Some(key.trim_matches(['"', '\'']).to_string())
+    };
+    let start = lines
+        .iter()
+        .position(|(_, l)| indent_of(l) == 0 && key_line(l).as_deref() == Some("services"))?;
+    let first = lines[start + 1..].iter().find(|(_, l)| is_content(l))?;
+    let indent = indent_of(first.1);
+    if indent == 0 {
+        return None;
+    }
+    let mut i = start + 1;
+    while i < lines.len() {
+        let l = lines[i].1;
+        if is_content(l) && indent_of(l) < indent {
+            return None;
+        }
+        if is_content(l) && indent_of(l) == indent && key_line(l).as_deref() == Some(name) {
+            break;
+        }
+        i += 1;
+    }
+    let begin = lines.get(i)?.0;
+    let mut last = i;
+    for (j, (_, l)) in lines.iter().enumerate().skip(i + 1) {
+        if l.trim().is_empty() {
+            continue;
+        }
+        if indent_of(l) <= indent {
+            break;
+        }
+        last = j;
+    }
+    let (off, l) = lines[last];
+    Some((indent, begin..off + l.len()))
+}
+
 fn decide(current: Option<Option<String>>, wanted: &str, force: bool) -> EnvOutcome {
     match current {
         None => EnvOutcome::Added,
         Some(Some(v)) if v == wanted => EnvOutcome::Unchanged,
-        Some(v) if force => EnvOutcome::Replaced { previous: v.unwrap_or_default() },
-        Some(v) => EnvOutcome::Kept { existing: v.unwrap_or_default(), proposed: wanted.to_string() },
+        Some(v) if force => EnvOutcome::Replaced {
+            previous: v.unwrap_or_default(),
+        },
+        Some(v) => EnvOutcome::Kept {
+            existing: v.unwrap_or_default(),
+            proposed: wanted.to_string(),
+        },
     }
 }

@@ -6,13 +6,20 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 fn column_of(text: &str, offset: usize) -> usize {
-    let start = text[..offset.min(text.len())].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let start = text[..offset.min(text.len())]
+        .rfind(['\n', '\r'])
+        .map_or(0, |i| i + 1);
     text[start..offset.min(text.len())].chars().count() + 1
 }
 
 fn parse<'a>(path: &Path, text: &'a str) -> Result<adotenv::Document<'a>> {
     adotenv::parse_strict(text).map_err(|d| {
-        Error::parse(path, d.line(), column_of(text, d.span().start), d.message().to_string())
+        Error::parse(
+            path,
+            d.line(),
+            column_of(text, d.span().start),
+            d.message().to_string(),
+        )
     })
 }
 
@@ -35,7 +42,11 @@ pub enum KeyChange {
 
 /// The file with every `(key, value)` set: existing keys are changed in place (quotes, `export`
 /// and comments kept), new ones appended. Returns the new text and what happened to each key.
-pub fn set_all(path: &Path, text: &str, entries: &[(String, String)]) -> Result<(String, Vec<KeyChange>)> {
+pub fn set_all(
+    path: &Path,
+    text: &str,
+    entries: &[(String, String)],
+) -> Result<(String, Vec<KeyChange>)> {
     let mut current = text.to_string();
     let mut changes = Vec::new();
     for (key, value) in entries {
@@ -46,7 +57,10 @@ pub fn set_all(path: &Path, text: &str, entries: &[(String, String)]) -> Result<
                 path,
                 existing[1].line(),
                 1,
-                format!("{key} is defined {} times; keep one and run again", existing.len()),
+                format!(
+                    "{key} is defined {} times; keep one and run again",
+                    existing.len()
+                ),
             ));
         }
         let edited = match existing.first() {
@@ -72,7 +86,8 @@ pub fn set_all(path: &Path, text: &str, entries: &[(String, String)]) -> Result<
             .into_string();
     }
     // A file tracectl starts, or one that ended its last line, keeps ending in a newline.
-    if (text.is_empty() || text.ends_with('\n')) && !current.is_empty() && !current.ends_with('\n') {
+    if (text.is_empty() || text.ends_with('\n')) && !current.is_empty() && !current.ends_with('\n')
+    {
         current.push('\n');
     }
     Ok((current, changes))
@@ -99,7 +114,10 @@ mod tests {
             out,
             "# local secrets\nexport DB_URL='postgres://x'  # db\nHONEYCOMB_API_KEY=new\nAWS_REGION=eu-west-3\n"
         );
-        assert_eq!(changes, [KeyChange::Updated, KeyChange::Added, KeyChange::Unchanged]);
+        assert_eq!(
+            changes,
+            [KeyChange::Updated, KeyChange::Added, KeyChange::Unchanged]
+        );
     }
 
     #[test]
@@ -115,7 +133,9 @@ mod tests {
     #[test]
     fn parse_errors_carry_line_and_column() {
         let err = values(p(), "OK=1\nBAD KEY=value\n").unwrap_err();
-        let Error::Parse { line, .. } = &err else { panic!("{err}") };
+        let Error::Parse { line, .. } = &err else {
+            panic!("{err}")
+        };
         assert_eq!(*line, 2);
         assert!(err.to_string().starts_with(".env:2:"), "{err}");
     }

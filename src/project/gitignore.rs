@@ -14,8 +14,12 @@ pub fn ignores(text: &str, name: &str) -> bool {
         let pattern = pattern.strip_prefix("**/").unwrap_or(pattern);
         let matches = pattern == name
             || pattern == "*"
-            || (pattern.starts_with('*') && name.ends_with(&pattern[1..]) && !pattern[1..].contains('*'))
-            || (pattern.ends_with('*') && name.starts_with(&pattern[..pattern.len() - 1]) && !pattern[..pattern.len() - 1].contains('*'));
+            || (pattern.starts_with('*')
+                && name.ends_with(&pattern[1..])
+                && !pattern[1..].contains('*'))
+            || (pattern.ends_with('*')
+                && name.starts_with(&pattern[..pattern.len() - 1])
+                && !pattern[..pattern.len() - 1].contains('*'));
         if matches {
             ignored = !negated;
         }
@@ -43,7 +47,14 @@ mod tests {
 
     #[test]
     fn recognises_common_patterns() {
-        for text in [".env\n", "/.env", "**/.env", "*.env", ".env*", "node_modules\n.env\n"] {
+        for text in [
+            ".env\n",
+            "/.env",
+            "**/.env",
+            "*.env",
+            ".env*",
+            "node_modules\n.env\n",
+        ] {
             assert!(ignores(text, ".env"), "{text}");
         }
         for text in ["", ".envrc", "env", ".env\n!.env\n", "# .env"] {
@@ -53,8 +64,14 @@ mod tests {
 
     #[test]
     fn appends_once() {
-        assert_eq!(ensure_ignored("node_modules", ".env"), "node_modules\n.env\n");
-        assert_eq!(ensure_ignored("node_modules\n.env\n", ".env"), "node_modules\n.env\n");
+        assert_eq!(
+            ensure_ignored("node_modules", ".env"),
+            "node_modules\n.env\n"
+        );
+        assert_eq!(
+            ensure_ignored("node_modules\n.env\n", ".env"),
+            "node_modules\n.env\n"
+        );
         assert_eq!(ensure_ignored("", ".env"), ".env\n");
     }
 }

@@ -12,7 +12,12 @@ use crate::error::{Error, Result};
 use compose::Compose;
 
 /// The compose specification's lookup order.
-pub const COMPOSE_NAMES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+pub const COMPOSE_NAMES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
 
 pub fn find_compose(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(file) = explicit {
@@ -25,12 +30,19 @@ pub fn find_compose(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
         }
         return Ok(path);
     }
-    COMPOSE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| {
-        Error::usage(
-            format!("no compose file in {}", dir.display()),
-            format!("looked for {}; pass --compose-file FILE or -C DIR", COMPOSE_NAMES.join(", ")),
-        )
-    })
+    COMPOSE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            Error::usage(
+                format!("no compose file in {}", dir.display()),
+                format!(
+                    "looked for {}; pass --compose-file FILE or -C DIR",
+                    COMPOSE_NAMES.join(", ")
+                ),
+            )
+        })
 }
 
 /// A service that could be the backend: it is built from a folder holding a Python app.
@@ -44,7 +56,9 @@ pub struct Candidate {
 fn mentions_flask(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|t| {
         let t = t.to_ascii_lowercase();
-        t.contains("from flask") || t.contains("import flask") || t.lines().any(|l| l.trim_start().starts_with("flask"))
+        t.contains("from flask")
+            || t.contains("import flask")
+            || t.lines().any(|l| l.trim_start().starts_with("flask"))
     })
 }
 
@@ -57,7 +71,11 @@ pub fn backend_candidates(compose: &Compose, base: &Path) -> Vec<Candidate> {
             let context = base.join(compose.build_context(&service)?);
             let requirements = context.join("requirements.txt");
             let flask = mentions_flask(&requirements) || mentions_flask(&context.join("app.py"));
-            (flask || requirements.is_file()).then_some(Candidate { service, context, flask })
+            (flask || requirements.is_file()).then_some(Candidate {
+                service,
+                context,
+                flask,
+            })
         })
         .collect()
 }
@@ -78,7 +96,10 @@ pub fn pick_backend(candidates: &[Candidate]) -> Option<&Candidate> {
 
 /// A path as the user should see it: relative to the project folder when inside it.
 pub fn display(base: &Path, path: &Path) -> String {
-    path.strip_prefix(base).unwrap_or(path).display().to_string()
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -86,13 +107,22 @@ mod tests {
     use super::*;
 
     fn cand(service: &str, flask: bool) -> Candidate {
-        Candidate { service: service.into(), context: service.into(), flask }
+        Candidate {
+            service: service.into(),
+            context: service.into(),
+            flask,
+        }
     }
 
     #[test]
     fn picks_the_only_flask_service() {
         assert_eq!(pick_backend(&[cand("a", false)]).unwrap().service, "a");
-        assert_eq!(pick_backend(&[cand("a", false), cand("b", true)]).unwrap().service, "b");
+        assert_eq!(
+            pick_backend(&[cand("a", false), cand("b", true)])
+                .unwrap()
+                .service,
+            "b"
+        );
         assert!(pick_backend(&[cand("a", true), cand("b", true)]).is_none());
         assert!(pick_backend(&[]).is_none());
     }
@@ -102,10 +132,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("docker-compose.yml"), "services: {}\n").unwrap();
         std::fs::write(dir.path().join("compose.yml"), "services: {}\n").unwrap();
-        assert_eq!(find_compose(dir.path(), None).unwrap(), dir.path().join("compose.yml"));
+        assert_eq!(
+            find_compose(dir.path(), None).unwrap(),
+            dir.path().join("compose.yml")
+        );
         let err = find_compose(dir.path(), Some(Path::new("nope.yml"))).unwrap_err();
         assert!(err.to_string().contains("nope.yml"));
         let empty = tempfile::tempdir().unwrap();
-        assert!(find_compose(empty.path(), None).unwrap_err().hint().unwrap().contains("--compose-file"));
+        assert!(
+            find_compose(empty.path(), None)
+                .unwrap_err()
+                .hint()
+                .unwrap()
+                .contains("--compose-file")
+        );
     }
 }

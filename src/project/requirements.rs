@@ -38,7 +38,11 @@ pub fn listed(text: &str) -> Vec<String> {
 /// The packages of `wanted` that the file does not list yet.
 pub fn missing<'a>(text: &str, wanted: &[&'a str]) -> Vec<&'a str> {
     let have = listed(text);
-    wanted.iter().copied().filter(|w| !have.contains(&normalize(w))).collect()
+    wanted
+        .iter()
+        .copied()
+        .filter(|w| !have.contains(&normalize(w)))
+        .collect()
 }
 
 /// The file with the missing packages appended, one per line.
@@ -72,12 +76,18 @@ mod tests {
     fn pins_extras_comments_and_options_are_ignored() {
         let text = "# deps\nFlask==3.0\nopentelemetry_api>=1.20 # pinned\nrequests[socks] ; python_version>'3'\n-r base.txt\n--index-url https://x\n\n";
         assert_eq!(listed(text), ["flask", "opentelemetry-api", "requests"]);
-        assert_eq!(missing(text, &["opentelemetry-api", "aws-xray-sdk"]), ["aws-xray-sdk"]);
+        assert_eq!(
+            missing(text, &["opentelemetry-api", "aws-xray-sdk"]),
+            ["aws-xray-sdk"]
+        );
     }
 
     #[test]
     fn add_keeps_every_byte_and_fixes_a_missing_newline() {
-        assert_eq!(add("flask", &["flask", "aws-xray-sdk"]), "flask\naws-xray-sdk\n");
+        assert_eq!(
+            add("flask", &["flask", "aws-xray-sdk"]),
+            "flask\naws-xray-sdk\n"
+        );
         assert_eq!(add("flask\n", &["FLASK"]), "flask\n");
         assert_eq!(add("", &["a"]), "a\n");
         assert_eq!(add("# c\r\nflask\r\n", &["b"]), "# c\r\nflask\r\nb\n");

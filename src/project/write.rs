@@ -32,15 +32,30 @@ pub enum FileAction {
 }
 
 impl FileChange {
-    pub fn new(path: PathBuf, display: String, old: Option<String>, new: String, old_mode: Option<u32>) -> Self {
-        FileChange { path, display, old, new, old_mode, mode: None }
+    pub fn new(
+        path: PathBuf,
+        display: String,
+        old: Option<String>,
+        new: String,
+        old_mode: Option<u32>,
+    ) -> Self {
+        FileChange {
+            path,
+            display,
+            old,
+            new,
+            old_mode,
+            mode: None,
+        }
     }
 
     pub fn action(&self) -> FileAction {
         match &self.old {
             None => FileAction::Created,
             Some(old) if *old != self.new => FileAction::Modified,
-            Some(_) if self.mode.is_some_and(|m| Some(m) != self.old_mode) => FileAction::Permissions,
+            Some(_) if self.mode.is_some_and(|m| Some(m) != self.old_mode) => {
+                FileAction::Permissions
+            }
             Some(_) => FileAction::Unchanged,
         }
     }
@@ -48,7 +63,11 @@ impl FileChange {
     /// A unified diff of the change, for `--dry-run`.
     pub fn diff(&self) -> String {
         let old = self.old.as_deref().unwrap_or("");
-        let from = if self.old.is_some() { format!("a/{}", self.display) } else { "/dev/null".to_string() };
+        let from = if self.old.is_some() {
+            format!("a/{}", self.display)
+        } else {
+            "/dev/null".to_string()
+        };
         let mut out = similar::TextDiff::from_lines(old, &self.new)
             .unified_diff()
             .context_radius(3)
@@ -85,7 +104,10 @@ pub fn apply(changes: &[FileChange]) -> Result<()> {
             Some(temp) => {
                 let target = real_path(&change.path);
                 temp.persist(&target).map_err(|e| {
-                    std::io::Error::new(e.error.kind(), format!("failed to replace {}: {}", target.display(), e.error))
+                    std::io::Error::new(
+                        e.error.kind(),
+                        format!("failed to replace {}: {}", target.display(), e.error),
+                    )
                 })?;
             }
             None => {
@@ -117,7 +139,10 @@ fn stage<'a>(changes: &'a [FileChange], created_dirs: &mut Vec<PathBuf>) -> Resu
             FileAction::Created | FileAction::Modified => {}
         }
         let target = real_path(&change.path);
-        let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = target
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let mut missing = Vec::new();
         let mut probe = dir;
         while !probe.exists() {
@@ -134,11 +159,17 @@ fn stage<'a>(changes: &'a [FileChange], created_dirs: &mut Vec<PathBuf>) -> Resu
         let mut temp = tempfile::Builder::new()
             .prefix(".tracectl-")
             .tempfile_in(dir)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot write in {}: {e}", dir.display())))?;
+            .map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot write in {}: {e}", dir.display()))
+            })?;
         temp.write_all(change.new.as_bytes())?;
         temp.as_file().sync_all()?;
-        let mode = change.mode.or(change.old_mode.map(|m| m & 0o7777)).unwrap_or(0o644);
-        temp.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
+        let mode = change
+            .mode
+            .or(change.old_mode.map(|m| m & 0o7777))
+            .unwrap_or(0o644);
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
         staged.push((change, Some(temp)));
     }
     Ok(staged)
@@ -150,7 +181,13 @@ mod tests {
 
     #[test]
     fn diff_shows_added_lines_with_paths() {
-        let change = FileChange::new("x".into(), "req.txt".into(), Some("a\n".into()), "a\nb\n".into(), None);
+        let change = FileChange::new(
+            "x".into(),
+            "req.txt".into(),
+            Some("a\n".into()),
+            "a\nb\n".into(),
+            None,
+        );
         let diff = change.diff();
         assert!(diff.contains("--- a/req.txt"), "{diff}");
         assert!(diff.contains("+++ b/req.txt"), "{diff}");
@@ -167,24 +204,54 @@ mod tests {
         let blocker = dir.path().join("blocker");
         std::fs::write(&blocker, "").unwrap();
         let changes = vec![
-            FileChange::new(ok.clone(), "ok.txt".into(), Some("old".into()), "new".into(), Some(0o100644)),
-            FileChange::new(blocker.join("f"), "blocker/f".into(), None, "x".into(), None),
+            FileChange::new(
+                ok.clone(),
+                "ok.txt".into(),
+                Some("old".into()),
+                "new".into(),
+                Some(0o100644),
+            ),
+            FileChange::new(
+                blocker.join("f"),
+                "blocker/f".into(),
+                None,
+                "x".into(),
+                None,
+            ),
         ];
         assert!(apply(&changes).is_err());
         assert_eq!(std::fs::read_to_string(&ok).unwrap(), "old");
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(leftovers.len(), 2, "{leftovers:?}");
     }
 
     #[test]
     fn apply_sets_the_forced_mode_and_creates_folders() {
         let dir = tempfile::tempdir().unwrap();
-        let mut env = FileChange::new(dir.path().join(".env"), ".env".into(), None, "A=1\n".into(), None);
+        let mut env = FileChange::new(
+            dir.path().join(".env"),
+            ".env".into(),
+            None,
+            "A=1\n".into(),
+            None,
+        );
         env.mode = Some(0o600);
-        let rule = FileChange::new(dir.path().join("aws/json/xray.json"), "aws/json/xray.json".into(), None, "{}\n".into(), None);
+        let rule = FileChange::new(
+            dir.path().join("aws/json/xray.json"),
+            "aws/json/xray.json".into(),
+            None,
+            "{}\n".into(),
+            None,
+        );
         apply(&[env, rule]).unwrap();
         let meta = std::fs::metadata(dir.path().join(".env")).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::read_to_string(dir.path().join("aws/json/xray.json")).unwrap(), "{}\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("aws/json/xray.json")).unwrap(),
+            "{}\n"
+        );
     }
 }

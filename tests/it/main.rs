@@ -1,0 +1,8 @@
+//! The one integration-test binary: every test runs the built `tracectl` against real files and
+//! real peers on loopback.
+
+mod common;
+mod completions;
+mod init;
+mod init_e2e;
+mod peers;

@@ -1,0 +1,96 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[tracectl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'tracectl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'tracectl'= {
+            cand --color 'When to use colours'
+            cand --format 'Output format'
+            cand -C 'Run as if started in DIR'
+            cand --dir 'Run as if started in DIR'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tracectl;init'= {
+            cand --compose-file 'Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]'
+            cand --service 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]'
+            cand --env-file 'Env file that holds the secrets [default: .env beside the compose file]'
+            cand --honeycomb-api-key 'Honeycomb API key (ingest or configuration key)'
+            cand --honeycomb-region 'Honeycomb region [default: from the key, else us]'
+            cand --dataset 'Honeycomb dataset, required by classic keys'
+            cand --service-name 'Service name shown in Honeycomb [default: the compose service''s name]'
+            cand --aws-region 'AWS region for X-Ray [default: AWS_DEFAULT_REGION or the AWS profile''s region]'
+            cand --xray-url 'X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe''s Gitpod pattern on Gitpod, else *]'
+            cand --color 'When to use colours'
+            cand --format 'Output format'
+            cand -C 'Run as if started in DIR'
+            cand --dir 'Run as if started in DIR'
+            cand --honeycomb 'Send traces to Honeycomb over OTLP/HTTP'
+            cand --no-honeycomb 'Do not configure Honeycomb'
+            cand --xray 'Add the AWS X-Ray SDK settings and an X-Ray daemon service'
+            cand --no-xray 'Do not configure X-Ray'
+            cand --sampling-rule 'Also write the X-Ray sampling rule to aws/json/xray.json'
+            cand --force 'Replace existing values that differ instead of keeping them'
+            cand --dry-run 'Print the changes as a diff and write nothing'
+            cand -y 'Never prompt; take every answer from flags, the environment and the env file'
+            cand --yes 'Never prompt; take every answer from flags, the environment and the env file'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tracectl;completions'= {
+            cand --color 'When to use colours'
+            cand --format 'Output format'
+            cand -C 'Run as if started in DIR'
+            cand --dir 'Run as if started in DIR'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tracectl;help'= {
+            cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'tracectl;help;init'= {
+        }
+        &'tracectl;help;completions'= {
+        }
+        &'tracectl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

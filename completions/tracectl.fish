@@ -1,0 +1,80 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_tracectl_global_optspecs
+    string join \n color= format= q/quiet v/verbose C/dir= h/help V/version
+end
+
+function __fish_tracectl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_tracectl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_tracectl_using_subcommand
+    set -l cmd (__fish_tracectl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c tracectl -n "__fish_tracectl_needs_command" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tracectl -n "__fish_tracectl_needs_command" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c tracectl -n "__fish_tracectl_needs_command" -s C -l dir -d 'Run as if started in DIR' -r -F
+complete -c tracectl -n "__fish_tracectl_needs_command" -s q -l quiet -d 'Print only errors and the result'
+complete -c tracectl -n "__fish_tracectl_needs_command" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tracectl -n "__fish_tracectl_needs_command" -s h -l help -d 'Print help'
+complete -c tracectl -n "__fish_tracectl_needs_command" -s V -l version -d 'Print version'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l compose-file -d 'Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l service -d 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l env-file -d 'Env file that holds the secrets [default: .env beside the compose file]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb-api-key -d 'Honeycomb API key (ingest or configuration key)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb-region -d 'Honeycomb region [default: from the key, else us]' -r -f -a "us\t'api.honeycomb.io'
+eu\t'api.eu1.honeycomb.io'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l dataset -d 'Honeycomb dataset, required by classic keys' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l service-name -d 'Service name shown in Honeycomb [default: the compose service\'s name]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l aws-region -d 'AWS region for X-Ray [default: AWS_DEFAULT_REGION or the AWS profile\'s region]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l xray-url -d 'X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe\'s Gitpod pattern on Gitpod, else *]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s C -l dir -d 'Run as if started in DIR' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb -d 'Send traces to Honeycomb over OTLP/HTTP'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l no-honeycomb -d 'Do not configure Honeycomb'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l xray -d 'Add the AWS X-Ray SDK settings and an X-Ray daemon service'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l no-xray -d 'Do not configure X-Ray'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l sampling-rule -d 'Also write the X-Ray sampling rule to aws/json/xray.json'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l force -d 'Replace existing values that differ instead of keeping them'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l dry-run -d 'Print the changes as a diff and write nothing'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s y -l yes -d 'Never prompt; take every answer from flags, the environment and the env file'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s q -l quiet -d 'Print only errors and the result'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s V -l version -d 'Print version'
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s C -l dir -d 'Run as if started in DIR' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s q -l quiet -d 'Print only errors and the result'
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init completions help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,130 @@
+//! A temporary project folder and a way to run tracectl in it with a clean environment.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const INGEST_US: &str = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+pub const INGEST_EU: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    manifest_dir().join("tests/fixtures")
+}
+
+/// Fixture files that git would treat specially are stored as `dot-NAME` and copied as `.NAME`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let target = to.join(
+            name.strip_prefix("dot-")
+                .map(|n| format!(".{n}"))
+                .unwrap_or(name),
+        );
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+pub struct TestContext {
+    _temp: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+impl TestContext {
+    pub fn empty() -> Self {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path().join("project");
+        std::fs::create_dir(&root).unwrap();
+        TestContext { _temp: temp, root }
+    }
+
+    pub fn fixture(name: &str) -> Self {
+        let ctx = Self::empty();
+        copy_tree(&fixtures().join(name), &ctx.root);
+        ctx
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// tracectl with only PATH and a private HOME: no HONEYCOMB_*, AWS_*, OTEL_* or GITPOD_*
+    /// from the machine running the tests leaks in.
+    pub fn tracectl(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tracectl"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self._temp.path())
+            .env("NO_COLOR", "1")
+            .current_dir(&self.root);
+        cmd
+    }
+
+    /// Every file under the project with its bytes and mode, to prove nothing changed.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut files = BTreeMap::new();
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let entry = entry.unwrap();
+                let meta = entry.metadata().unwrap();
+                if meta.is_dir() {
+                    stack.push(entry.path());
+                } else {
+                    let rel = entry.path().strip_prefix(&self.root).unwrap().to_path_buf();
+                    files.insert(
+                        rel,
+                        (
+                            std::fs::read(entry.path()).unwrap(),
+                            meta.permissions().mode(),
+                        ),
+                    );
+                }
+            }
+        }
+        files
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("tracectl runs")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}

@@ -1,0 +1,227 @@
+//! Real programs the tests talk to over loopback. A missing peer fails the test and says how to
+//! provision it.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PROVISION: &str =
+    "run scripts/testbed.sh (or scripts/test.sh, which calls it) to provision the test peers";
+
+/// The testbed venv: TRACECTL_TESTBED, else target/testbed.
+pub fn testbed() -> PathBuf {
+    let dir = std::env::var_os("TRACECTL_TESTBED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| super::common::manifest_dir().join("target/testbed"));
+    assert!(
+        dir.join("bin/python").exists(),
+        "no Python testbed at {}: {PROVISION}",
+        dir.display()
+    );
+    dir
+}
+
+pub fn python() -> PathBuf {
+    testbed().join("bin/python")
+}
+
+pub fn rotel_agent() -> PathBuf {
+    let lib = testbed().join("lib");
+    let found = std::fs::read_dir(&lib)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("site-packages/rotel/rotel-agent"))
+        .find(|p| p.exists());
+    found.unwrap_or_else(|| panic!("rotel-agent not found under {}: {PROVISION}", lib.display()))
+}
+
+pub fn docker_compose() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("docker-compose"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("docker-compose is not installed: {PROVISION}"))
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn wait_for_port(addr: SocketAddr, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited early with {status}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on {addr} within 20 s");
+}
+
+/// A child process killed when the test ends, pass or fail.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One span as rotel's detailed debug log prints it, with its resource's attributes.
+#[derive(Debug, Clone, Default)]
+pub struct LoggedSpan {
+    pub trace_id: String,
+    pub parent_id: String,
+    pub span_id: String,
+    pub name: String,
+    pub kind: String,
+    pub attributes: Vec<(String, String)>,
+    pub resource: Vec<(String, String)>,
+}
+
+impl LoggedSpan {
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn resource_attr(&self, key: &str) -> Option<&str> {
+        self.resource
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parse rotel's `--debug-log traces --debug-log-verbosity detailed` output.
+pub fn parse_rotel_log(log: &str) -> Vec<LoggedSpan> {
+    let mut spans = Vec::new();
+    let mut resource: Vec<(String, String)> = Vec::new();
+    let mut current: Option<LoggedSpan> = None;
+    let mut section = "";
+    for line in log.lines() {
+        let trimmed = line.trim();
+        if line.starts_with("ResourceSpans #") {
+            spans.extend(current.take());
+            resource.clear();
+            section = "resource";
+        } else if line.starts_with("Span #") {
+            spans.extend(current.take());
+            current = Some(LoggedSpan {
+                resource: resource.clone(),
+                ..Default::default()
+            });
+            section = "span";
+        } else if line.starts_with("Attributes:") {
+            section = "attributes";
+        } else if line.starts_with("Events:")
+            || line.starts_with("Links:")
+            || line.starts_with("ScopeSpans")
+        {
+            section = "other";
+        } else if let Some(attr) = trimmed.strip_prefix("-> ") {
+            let Some((k, v)) = attr.split_once(": ") else {
+                continue;
+            };
+            let v = v
+                .split_once('(')
+                .map(|(_, rest)| rest.trim_end_matches(')'))
+                .unwrap_or(v);
+            match (section, current.as_mut()) {
+                ("resource", _) => resource.push((k.to_string(), v.to_string())),
+                ("attributes", Some(span)) => span.attributes.push((k.to_string(), v.to_string())),
+                _ => {}
+            }
+        } else if let (Some(span), Some((k, v))) = (current.as_mut(), trimmed.split_once(':')) {
+            let v = v.trim().to_string();
+            match k.trim() {
+                "Trace ID" => span.trace_id = v,
+                "Parent ID" => span.parent_id = v,
+                "ID" => span.span_id = v,
+                "Name" => span.name = v,
+                "Kind" => span.kind = v,
+                _ => {}
+            }
+        }
+    }
+    spans.extend(current);
+    spans
+}
+
+/// A rotel collector on free loopback ports, printing every span it receives.
+pub struct Rotel {
+    pub http: SocketAddr,
+    log: Arc<Mutex<String>>,
+    _guard: Guard,
+}
+
+impl Rotel {
+    pub fn start() -> Self {
+        let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let grpc = format!("127.0.0.1:{}", free_port());
+        let mut child = Command::new(rotel_agent())
+            .args(["start", "--exporter", "blackhole", "--debug-log", "traces"])
+            .args(["--debug-log-verbosity", "detailed"])
+            .args([
+                "--otlp-http-endpoint",
+                &http.to_string(),
+                "--otlp-grpc-endpoint",
+                &grpc,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start rotel-agent: {e}: {PROVISION}"));
+        let stdout = child.stdout.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        wait_for_port(http, &mut child, "rotel-agent");
+        Rotel {
+            http,
+            log,
+            _guard: Guard(child),
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    /// Wait until the received spans satisfy `done`, then return them all.
+    pub fn wait_for_spans(&self, done: impl Fn(&[LoggedSpan]) -> bool) -> Vec<LoggedSpan> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let spans = parse_rotel_log(&self.log.lock().unwrap());
+            if done(&spans) {
+                return spans;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rotel did not receive the spans; log:\n{}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
