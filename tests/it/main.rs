@@ -6,3 +6,4 @@ mod completions;
 mod init;
 mod init_e2e;
 mod peers;
+mod wizard;
