@@ -12,7 +12,10 @@ fn drive(ctx: &TestContext, steps: &[(&str, &str)], extra: &[&str]) -> (Option<i
         .arg(manifest_dir().join("tests/support/pty_drive.py"))
         .arg(steps)
         .args(["env", "-i"])
-        .arg(format!("PATH={}", std::env::var("PATH").unwrap_or_default()))
+        .arg(format!(
+            "PATH={}",
+            std::env::var("PATH").unwrap_or_default()
+        ))
         .arg(format!("HOME={}", ctx.root.display()))
         .arg("TERM=xterm")
         .arg(env!("CARGO_BIN_EXE_tracectl"))
@@ -50,9 +53,15 @@ fn wizard_asks_everything_masks_the_key_and_writes_after_confirmation() {
     );
     assert_eq!(code, Some(0), "{screen}");
     assert!(!screen.contains(INGEST_US), "the key was echoed:\n{screen}");
-    assert!(screen.contains("Would update docker-compose.yml"), "{screen}");
+    assert!(
+        screen.contains("Would update docker-compose.yml"),
+        "{screen}"
+    );
     let env = ctx.read(".env");
-    assert!(env.contains(&format!("HONEYCOMB_API_KEY={INGEST_US}\n")), "{env}");
+    assert!(
+        env.contains(&format!("HONEYCOMB_API_KEY={INGEST_US}\n")),
+        "{env}"
+    );
     assert!(env.contains("HONEYCOMB_SERVICE_NAME=cruddur\n"), "{env}");
     assert!(env.contains("AWS_REGION=eu-west-3\n"), "{env}");
     assert!(ctx.read("docker-compose.yml").contains("xray-daemon:"));
@@ -62,7 +71,10 @@ fn wizard_asks_everything_masks_the_key_and_writes_after_confirmation() {
 fn ctrl_c_in_the_wizard_writes_nothing_and_exits_130() {
     for steps in [
         vec![("Send traces to", "\u{3}")],
-        vec![("Send traces to", "\u{1b}[B\r"), ("Honeycomb API key", "\u{3}")],
+        vec![
+            ("Send traces to", "\u{1b}[B\r"),
+            ("Honeycomb API key", "\u{3}"),
+        ],
     ] {
         let ctx = TestContext::fixture("cruddur");
         let before = ctx.snapshot();
@@ -78,7 +90,11 @@ fn declining_the_confirmation_writes_nothing() {
     let before = ctx.snapshot();
     let (code, screen) = drive(
         &ctx,
-        &[("Send traces to", "\u{1b}[B\u{1b}[B\r"), ("AWS region", "us-east-1\r"), ("Write these changes?", "n")],
+        &[
+            ("Send traces to", "\u{1b}[B\u{1b}[B\r"),
+            ("AWS region", "us-east-1\r"),
+            ("Write these changes?", "n"),
+        ],
         &[],
     );
     assert_eq!(code, Some(0), "{screen}");
@@ -89,8 +105,15 @@ fn declining_the_confirmation_writes_nothing() {
 #[test]
 fn yes_flag_never_prompts_even_on_a_terminal() {
     let ctx = TestContext::fixture("cruddur");
-    let (code, screen) = drive(&ctx, &[], &["--yes", "--no-honeycomb", "--aws-region", "us-east-1"]);
+    let (code, screen) = drive(
+        &ctx,
+        &[],
+        &["--yes", "--no-honeycomb", "--aws-region", "us-east-1"],
+    );
     assert_eq!(code, Some(0), "{screen}");
     assert!(!screen.contains("Send traces to"), "{screen}");
-    assert!(ctx.read("docker-compose.yml").contains("AWS_XRAY_DAEMON_ADDRESS"));
+    assert!(
+        ctx.read("docker-compose.yml")
+            .contains("AWS_XRAY_DAEMON_ADDRESS")
+    );
 }
