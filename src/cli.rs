@@ -60,8 +60,102 @@ pub enum Format {
 pub enum Command {
     /// Write the env and compose configuration for Honeycomb and X-Ray
     Init(Box<InitArgs>),
+    /// Send a realistic synthetic trace to every configured destination and prove it arrived
+    SendTest(Box<SendTestArgs>),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// Where `send-test` sends the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Destination {
+    /// Honeycomb over OTLP/HTTP
+    Honeycomb,
+    /// Any OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_* or --endpoint)
+    Otlp,
+    /// The X-Ray API (PutTraceSegments)
+    Xray,
+    /// An X-Ray daemon over UDP (AWS_XRAY_DAEMON_ADDRESS)
+    XrayDaemon,
+    /// X-Ray's OTLP endpoint, signed with SigV4
+    XrayOtlp,
+}
+
+impl Destination {
+    pub fn name(self) -> &'static str {
+        match self {
+            Destination::Honeycomb => "honeycomb",
+            Destination::Otlp => "otlp",
+            Destination::Xray => "xray",
+            Destination::XrayDaemon => "xray-daemon",
+            Destination::XrayOtlp => "xray-otlp",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SendTestArgs {
+    /// Where to send [default: every destination the configuration names]
+    #[arg(long = "to", value_name = "DEST")]
+    pub to: Vec<Destination>,
+
+    /// Honeycomb API key
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "HONEYCOMB_API_KEY",
+        hide_env_values = true
+    )]
+    pub honeycomb_api_key: Option<String>,
+
+    /// Honeycomb dataset, for classic keys
+    #[arg(long, value_name = "NAME", env = "HONEYCOMB_DATASET")]
+    pub dataset: Option<String>,
+
+    /// OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Extra OTLP header (repeatable)
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    pub headers: Vec<String>,
+
+    /// OTLP encoding [default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf]
+    #[arg(long, value_name = "PROTOCOL")]
+    pub protocol: Option<crate::otlp::config::Protocol>,
+
+    /// OTLP compression [default: OTEL_EXPORTER_OTLP_COMPRESSION, else none]
+    #[arg(long, value_name = "COMPRESSION")]
+    pub compression: Option<crate::otlp::config::Compression>,
+
+    /// Time allowed per destination, retries included (e.g. 10s, 500ms) [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = crate::otlp::config::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Service name of the test trace [default: OTEL_SERVICE_NAME, HONEYCOMB_SERVICE_NAME, or the project's]
+    #[arg(long, value_name = "NAME")]
+    pub service_name: Option<String>,
+
+    /// Name of the root span [default: GET /api/activities/home]
+    #[arg(long, value_name = "NAME")]
+    pub span_name: Option<String>,
+
+    /// Extra attribute on the root span (repeatable)
+    #[arg(long = "attribute", value_name = "KEY=VALUE")]
+    pub attributes: Vec<String>,
+
+    /// AWS region for X-Ray [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, or the project's .env]
+    #[arg(long, value_name = "REGION", env = "AWS_REGION")]
+    pub aws_region: Option<String>,
+
+    /// Wait up to SECONDS for proof that the trace arrived
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "60")]
+    pub wait: Option<u64>,
+
+    /// Env file to read settings from [default: .env in the project folder]
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]

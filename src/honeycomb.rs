@@ -207,3 +207,226 @@ mod tests {
         assert_eq!(region_of_endpoint("http://127.0.0.1:4318"), None);
     }
 }
+
+/// The parts of `GET /1/auth` tracectl uses.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+pub struct Auth {
+    #[serde(default, rename = "type")]
+    pub key_type: Option<String>,
+    #[serde(default)]
+    pub team: Named,
+    #[serde(default)]
+    pub environment: Named,
+    #[serde(default)]
+    pub api_key_access: Access,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+pub struct Named {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub slug: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+pub struct Access {
+    #[serde(default)]
+    pub events: bool,
+    #[serde(default)]
+    pub queries: bool,
+}
+
+/// The UI host that goes with an API host: `api.` becomes `ui.`; other hosts are kept.
+pub fn ui_base(api_base: &str) -> String {
+    let base = api_base.trim_end_matches('/');
+    match base.split_once("://") {
+        Some((scheme, rest)) if rest.starts_with("api.") => format!("{scheme}://ui.{}", &rest[4..]),
+        _ => base.to_string(),
+    }
+}
+
+/// A link to the trace in Honeycomb's UI: environment-scoped, or dataset-scoped for classic keys.
+pub fn trace_link(
+    api_base: &str,
+    auth: &Auth,
+    dataset: &str,
+    trace_id: &str,
+    start: u64,
+    end: u64,
+) -> Option<String> {
+    if auth.team.slug.is_empty() {
+        return None;
+    }
+    let ui = ui_base(api_base);
+    let scope = if auth.environment.slug.is_empty() {
+        format!("datasets/{dataset}")
+    } else {
+        format!("environments/{}/datasets/{dataset}", auth.environment.slug)
+    };
+    Some(format!(
+        "{ui}/{}/{scope}/trace?trace_id={trace_id}&trace_start_ts={start}&trace_end_ts={}",
+        auth.team.slug,
+        end + 1
+    ))
+}
+
+/// The dataset an environment puts a service's spans in.
+pub fn dataset_for_service(service: &str) -> String {
+    service.trim().to_ascii_lowercase().replace([' ', '/'], "-")
+}
+
+#[cfg(test)]
+mod api_tests {
+    use super::*;
+
+    #[test]
+    fn ui_host_follows_api_host() {
+        assert_eq!(
+            ui_base("https://api.honeycomb.io"),
+            "https://ui.honeycomb.io"
+        );
+        assert_eq!(
+            ui_base("https://api.eu1.honeycomb.io/"),
+            "https://ui.eu1.honeycomb.io"
+        );
+        assert_eq!(ui_base("http://127.0.0.1:9"), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn links_for_environments_and_classic_datasets() {
+        let mut auth = Auth::default();
+        assert_eq!(trace_link(US_API, &auth, "d", "t", 1, 2), None);
+        auth.team.slug = "acme".into();
+        assert_eq!(
+            trace_link(US_API, &auth, "backend-flask", "abc", 100, 101).unwrap(),
+            "https://ui.honeycomb.io/acme/datasets/backend-flask/trace?trace_id=abc&trace_start_ts=100&trace_end_ts=102"
+        );
+        auth.environment.slug = "test".into();
+        assert!(
+            trace_link(EU_API, &auth, "svc", "abc", 1, 2)
+                .unwrap()
+                .starts_with(
+                    "https://ui.eu1.honeycomb.io/acme/environments/test/datasets/svc/trace?"
+                )
+        );
+    }
+
+    #[test]
+    fn auth_body_parses() {
+        let body = r#"{"id":"x","type":"ingest","api_key_access":{"events":true,"markers":false},"environment":{"name":"Test","slug":"test"},"team":{"name":"Acme","slug":"acme"}}"#;
+        let auth: Auth = serde_json::from_str(body).unwrap();
+        assert!(auth.api_key_access.events && !auth.api_key_access.queries);
+        assert_eq!(auth.environment.slug, "test");
+    }
+}
+
+async fn get_json(
+    client: &reqwest::Client,
+    request: reqwest::RequestBuilder,
+    key: &crate::secret::Secret,
+    timeout: std::time::Duration,
+) -> Result<serde_json::Value, crate::otlp::send::Failure> {
+    use crate::otlp::send::{Failure, classify, error_message};
+    let _ = client;
+    let response = request
+        .header("X-Honeycomb-Team", key.expose())
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| {
+            classify(&e).unwrap_or(Failure::Connect {
+                message: "connection reset".into(),
+            })
+        })?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = response.bytes().await.unwrap_or_default();
+    if !(200..300).contains(&status) {
+        return Err(Failure::Http {
+            status,
+            message: error_message(&content_type, &body),
+        });
+    }
+    serde_json::from_slice(&body).map_err(|e| Failure::Http {
+        status,
+        message: Some(format!("not JSON: {e}")),
+    })
+}
+
+/// `GET /1/auth`: the key's team, environment and permissions.
+pub async fn auth(
+    client: &reqwest::Client,
+    base: &str,
+    key: &crate::secret::Secret,
+    timeout: std::time::Duration,
+) -> Result<Auth, crate::otlp::send::Failure> {
+    let url = format!("{}/1/auth", base.trim_end_matches('/'));
+    let json = get_json(client, client.get(url), key, timeout).await?;
+    serde_json::from_value(json).map_err(|e| crate::otlp::send::Failure::Http {
+        status: 200,
+        message: Some(format!("unexpected /1/auth body: {e}")),
+    })
+}
+
+/// Count the events of one trace with the Query Data API: create a query, run it, poll its result.
+pub async fn count_trace_events(
+    client: &reqwest::Client,
+    base: &str,
+    key: &crate::secret::Secret,
+    dataset: &str,
+    trace_id: &str,
+    timeout: std::time::Duration,
+) -> Result<u64, crate::otlp::send::Failure> {
+    let base = base.trim_end_matches('/');
+    let query = serde_json::json!({
+        "calculations": [{ "op": "COUNT" }],
+        "filters": [{ "column": "trace.trace_id", "op": "=", "value": trace_id }],
+        "time_range": 7200,
+    });
+    let created = get_json(
+        client,
+        client
+            .post(format!("{base}/1/queries/{dataset}"))
+            .json(&query),
+        key,
+        timeout,
+    )
+    .await?;
+    let query_id = created["id"].as_str().unwrap_or_default().to_string();
+    let run = serde_json::json!({ "query_id": query_id, "disable_series": true, "limit": 10 });
+    let mut result = get_json(
+        client,
+        client
+            .post(format!("{base}/1/query_results/{dataset}"))
+            .json(&run),
+        key,
+        timeout,
+    )
+    .await?;
+    let result_id = result["id"].as_str().unwrap_or_default().to_string();
+    let deadline = std::time::Instant::now() + timeout;
+    while !result["complete"].as_bool().unwrap_or(false) {
+        if std::time::Instant::now() >= deadline {
+            return Err(crate::otlp::send::Failure::Timeout);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        result = get_json(
+            client,
+            client.get(format!("{base}/1/query_results/{dataset}/{result_id}")),
+            key,
+            timeout,
+        )
+        .await?;
+    }
+    Ok(result["data"]["results"]
+        .as_array()
+        .and_then(|rows| rows.first())
+        .and_then(|row| row["data"]["COUNT"].as_u64())
+        .unwrap_or(0))
+}

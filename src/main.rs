@@ -5,12 +5,14 @@ mod cli;
 mod commands;
 mod error;
 mod honeycomb;
+mod otlp;
 mod output;
 mod project;
 mod prompt;
 mod recipe;
 mod secret;
 mod settings;
+mod xray;
 
 use std::process::ExitCode;
 

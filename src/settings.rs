@@ -303,3 +303,349 @@ mod tests {
         assert!(!err.to_string().contains(&bad[..20]));
     }
 }
+
+/// What `send-test` learns from the project folder, when there is one.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectConfig {
+    pub dotenv: std::collections::BTreeMap<String, String>,
+    /// The compose file runs an X-Ray daemon service.
+    pub has_daemon_service: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct HoneycombTarget {
+    pub base: String,
+    pub key: Secret,
+    pub info: KeyInfo,
+    pub dataset: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SendTestSettings {
+    pub destinations: Vec<crate::cli::Destination>,
+    pub trace: crate::otlp::trace::TraceSpec,
+    pub honeycomb: Option<HoneycombTarget>,
+    pub otlp: Option<crate::otlp::config::OtlpConfig>,
+    pub protocol: crate::otlp::config::Protocol,
+    pub compression: crate::otlp::config::Compression,
+    pub daemon_address: String,
+    pub aws_region: Option<String>,
+    pub timeout: std::time::Duration,
+    pub wait: Option<std::time::Duration>,
+}
+
+fn key_value(text: &str, flag: &str) -> Result<(String, String)> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(Error::usage(
+            format!("{flag} '{text}' is not KEY=VALUE"),
+            format!("write {flag} name=value"),
+        )),
+    }
+}
+
+pub fn resolve_send_test(
+    args: &crate::cli::SendTestArgs,
+    env: impl Fn(&str) -> Option<String>,
+    project: &ProjectConfig,
+) -> Result<SendTestSettings> {
+    use crate::cli::Destination;
+    use crate::otlp::config::{self, Overrides};
+
+    let var = |name: &str| non_empty(env(name));
+    let dotenv = |name: &str| non_empty(project.dotenv.get(name).cloned());
+
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| key_value(h, "--header"))
+        .collect::<Result<Vec<_>>>()?;
+    let overrides = Overrides {
+        endpoint: args.endpoint.clone(),
+        headers,
+        protocol: args.protocol,
+        compression: args.compression,
+        timeout: args.timeout,
+    };
+    let otlp = config::from_env(&env, &overrides)?;
+    let timeout = args
+        .timeout
+        .or(otlp.as_ref().map(|o| o.timeout))
+        .unwrap_or(config::DEFAULT_TIMEOUT);
+
+    // The Honeycomb key: flag or HONEYCOMB_API_KEY, the OTLP headers, then the project's .env.
+    let header_key = var("OTEL_EXPORTER_OTLP_HEADERS")
+        .and_then(|h| config::parse_headers(&h, "OTEL_EXPORTER_OTLP_HEADERS").ok())
+        .and_then(|hs| hs.into_iter().find(|h| h.name == "x-honeycomb-team"))
+        .map(|h| h.value.expose().to_string())
+        .filter(|k| !k.contains("${"));
+    let key = non_empty(args.honeycomb_api_key.clone())
+        .or(header_key)
+        .or_else(|| dotenv("HONEYCOMB_API_KEY"));
+    let otlp_is_honeycomb = otlp
+        .as_ref()
+        .is_some_and(|o| honeycomb::region_of_endpoint(&o.url).is_some());
+
+    let honeycomb = match key {
+        Some(key) => {
+            let info = honeycomb::classify(&key);
+            let base = var("HONEYCOMB_API_ENDPOINT")
+                .or_else(|| info.region.map(|r| honeycomb::api_base(r).to_string()))
+                .or_else(|| {
+                    otlp.as_ref()
+                        .and_then(|o| honeycomb::region_of_endpoint(&o.url))
+                        .map(|r| honeycomb::api_base(r).to_string())
+                })
+                .unwrap_or_else(|| honeycomb::US_API.to_string());
+            let dataset = non_empty(args.dataset.clone()).or_else(|| dotenv("HONEYCOMB_DATASET"));
+            Some(HoneycombTarget {
+                base: base.trim_end_matches('/').to_string(),
+                key: Secret::new(key),
+                info,
+                dataset,
+            })
+        }
+        None => None,
+    };
+
+    let destinations = if args.to.is_empty() {
+        let mut found = Vec::new();
+        if honeycomb.is_some() {
+            found.push(Destination::Honeycomb);
+        }
+        if otlp.is_some() && !(otlp_is_honeycomb && honeycomb.is_some()) {
+            found.push(Destination::Otlp);
+        }
+        if var("AWS_XRAY_DAEMON_ADDRESS").is_some() || project.has_daemon_service {
+            found.push(Destination::XrayDaemon);
+        }
+        if found.is_empty() {
+            return Err(Error::usage(
+                "nothing to send to: no Honeycomb key, OTLP endpoint or X-Ray daemon is configured",
+                "run `tracectl init`, or name a destination: --to otlp --endpoint http://127.0.0.1:4318".to_string(),
+            ));
+        }
+        found
+    } else {
+        let mut to = args.to.clone();
+        to.sort();
+        to.dedup();
+        to
+    };
+
+    if destinations.contains(&Destination::Honeycomb) && honeycomb.is_none() {
+        return Err(Error::usage(
+            "--to honeycomb needs a Honeycomb API key",
+            "pass --honeycomb-api-key KEY or set HONEYCOMB_API_KEY".to_string(),
+        ));
+    }
+    let needs_dataset = honeycomb
+        .as_ref()
+        .filter(|hc| hc.info.kind.needs_dataset() && hc.dataset.is_none())
+        .filter(|_| destinations.contains(&Destination::Honeycomb));
+    if let Some(hc) = needs_dataset {
+        return Err(Error::usage(
+            format!("a {} needs a dataset", hc.info.kind.describe()),
+            "pass --dataset NAME or set HONEYCOMB_DATASET".to_string(),
+        ));
+    }
+    if destinations.contains(&Destination::Otlp) && otlp.is_none() {
+        return Err(Error::usage(
+            "--to otlp needs an endpoint",
+            "pass --endpoint URL or set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)".to_string(),
+        ));
+    }
+
+    let daemon_address = match var("AWS_XRAY_DAEMON_ADDRESS") {
+        Some(address) => crate::xray::daemon::udp_address(&address)?,
+        None => crate::xray::daemon::DEFAULT_ADDRESS.to_string(),
+    };
+    let aws_region = non_empty(args.aws_region.clone())
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .or_else(|| dotenv("AWS_REGION"));
+    if let Some(region) = aws_region.as_deref().filter(|r| !aws::is_known_region(r)) {
+        let (message, hint) = aws::unknown_region_message(region);
+        return Err(Error::usage(message, hint));
+    }
+
+    let resource_attributes = var("OTEL_RESOURCE_ATTRIBUTES")
+        .map(|r| config::resource_attributes(&r))
+        .unwrap_or_default();
+    let service_name = non_empty(args.service_name.clone())
+        .or_else(|| var("OTEL_SERVICE_NAME"))
+        .or_else(|| {
+            resource_attributes
+                .iter()
+                .find(|(k, _)| k == "service.name")
+                .map(|(_, v)| v.clone())
+        })
+        .or_else(|| var("HONEYCOMB_SERVICE_NAME"))
+        .or_else(|| dotenv("HONEYCOMB_SERVICE_NAME"))
+        .unwrap_or_else(|| "tracectl-test".to_string());
+    let attributes = args
+        .attributes
+        .iter()
+        .map(|a| key_value(a, "--attribute"))
+        .collect::<Result<Vec<_>>>()?;
+
+    Ok(SendTestSettings {
+        destinations,
+        trace: crate::otlp::trace::TraceSpec {
+            service_name,
+            span_name: non_empty(args.span_name.clone()),
+            attributes,
+            resource_attributes,
+        },
+        protocol: otlp
+            .as_ref()
+            .map(|o| o.protocol)
+            .or(args.protocol)
+            .unwrap_or(crate::otlp::config::Protocol::HttpProtobuf),
+        compression: otlp
+            .as_ref()
+            .map(|o| o.compression)
+            .or(args.compression)
+            .unwrap_or(crate::otlp::config::Compression::None),
+        honeycomb,
+        otlp,
+        daemon_address,
+        aws_region,
+        timeout,
+        wait: args.wait.map(std::time::Duration::from_secs),
+    })
+}
+
+#[cfg(test)]
+mod send_test_tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command, Destination};
+
+    const KEY: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+
+    fn args(extra: &[&str]) -> crate::cli::SendTestArgs {
+        let cli = Cli::try_parse_from(["tracectl", "send-test"].iter().chain(extra)).unwrap();
+        match cli.command {
+            Command::SendTest(args) => *args,
+            _ => unreachable!(),
+        }
+    }
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults_come_from_the_configuration() {
+        let mut project = ProjectConfig::default();
+        project
+            .dotenv
+            .insert("HONEYCOMB_API_KEY".into(), KEY.into());
+        project
+            .dotenv
+            .insert("HONEYCOMB_SERVICE_NAME".into(), "backend-flask".into());
+        project.has_daemon_service = true;
+        let s = resolve_send_test(&args(&[]), env(&[]), &project).unwrap();
+        assert_eq!(
+            s.destinations,
+            [Destination::Honeycomb, Destination::XrayDaemon]
+        );
+        assert_eq!(s.honeycomb.as_ref().unwrap().base, honeycomb::EU_API);
+        assert_eq!(s.trace.service_name, "backend-flask");
+        assert_eq!(s.daemon_address, "127.0.0.1:2000");
+    }
+
+    #[test]
+    fn honeycomb_endpoint_in_otel_env_is_not_sent_twice() {
+        let e = env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://api.honeycomb.io"),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "x-honeycomb-team=abcdefghijklmnopqrstuv",
+            ),
+        ]);
+        let s = resolve_send_test(&args(&[]), e, &ProjectConfig::default()).unwrap();
+        assert_eq!(s.destinations, [Destination::Honeycomb]);
+        assert_eq!(s.honeycomb.unwrap().key.expose(), "abcdefghijklmnopqrstuv");
+    }
+
+    #[test]
+    fn nothing_configured_is_a_usage_error() {
+        let err = resolve_send_test(&args(&[]), env(&[]), &ProjectConfig::default()).unwrap_err();
+        assert!(err.hint().unwrap().contains("--to otlp"));
+        let err = resolve_send_test(
+            &args(&["--to", "otlp"]),
+            env(&[]),
+            &ProjectConfig::default(),
+        )
+        .unwrap_err();
+        assert!(err.hint().unwrap().contains("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        let err = resolve_send_test(
+            &args(&["--to", "honeycomb"]),
+            env(&[]),
+            &ProjectConfig::default(),
+        )
+        .unwrap_err();
+        assert!(err.hint().unwrap().contains("HONEYCOMB_API_KEY"));
+    }
+
+    #[test]
+    fn service_name_precedence() {
+        let e = env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-resource"),
+            ("HONEYCOMB_SERVICE_NAME", "hc"),
+        ]);
+        assert_eq!(
+            resolve_send_test(&args(&[]), &e, &ProjectConfig::default())
+                .unwrap()
+                .trace
+                .service_name,
+            "from-resource"
+        );
+        let s = resolve_send_test(
+            &args(&["--service-name", "flag", "--attribute", "a=1"]),
+            &e,
+            &ProjectConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(s.trace.service_name, "flag");
+        assert_eq!(s.trace.attributes, [("a".to_string(), "1".to_string())]);
+        assert!(
+            resolve_send_test(
+                &args(&["--attribute", "novalue"]),
+                &e,
+                &ProjectConfig::default()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn region_is_checked_and_wait_defaults_to_a_minute() {
+        let e = env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h")]);
+        let err = resolve_send_test(
+            &args(&["--aws-region", "us-est-1"]),
+            &e,
+            &ProjectConfig::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.hint().unwrap(), "did you mean us-east-1?");
+        let s = resolve_send_test(&args(&["--wait"]), &e, &ProjectConfig::default()).unwrap();
+        assert_eq!(s.wait, Some(std::time::Duration::from_secs(60)));
+        let s = resolve_send_test(
+            &args(&["--wait", "5", "--to", "otlp", "--to", "otlp"]),
+            &e,
+            &ProjectConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(s.wait, Some(std::time::Duration::from_secs(5)));
+        assert_eq!(s.destinations, [Destination::Otlp]);
+    }
+}

@@ -2,6 +2,7 @@
 
 mod completions;
 mod init;
+mod send_test;
 
 use std::path::PathBuf;
 
@@ -19,6 +20,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
     }
     match cli.command {
         Command::Init(args) => init::run(*args, &dir, printer),
+        Command::SendTest(args) => send_test::run(*args, &dir, printer),
         Command::Completions(args) => completions::run(&args, printer),
     }
 }

@@ -1,0 +1,406 @@
+//! OTLP/HTTP exporter settings, read from the environment exactly as the OpenTelemetry exporter
+//! specification defines them, then overridden by flags.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+pub enum Protocol {
+    #[value(name = "http/protobuf")]
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    #[value(name = "http/json")]
+    #[serde(rename = "http/json")]
+    HttpJson,
+}
+
+impl Protocol {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Protocol::HttpProtobuf => "application/x-protobuf",
+            Protocol::HttpJson => "application/json",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    Gzip,
+    None,
+}
+
+/// A header to send; values of credential-like headers are kept as secrets.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub name: String,
+    pub value: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct OtlpConfig {
+    /// The full URL spans are POSTed to.
+    pub url: String,
+    pub headers: Vec<Header>,
+    pub protocol: Protocol,
+    pub compression: Compression,
+    pub timeout: Duration,
+    /// Extra CA certificate (PEM file) to trust.
+    pub certificate: Option<String>,
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Join a base endpoint and the signal path: `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`.
+pub fn traces_url(base: &str) -> String {
+    format!("{}/v1/traces", base.trim_end_matches('/'))
+}
+
+/// `k=v,k2=v2` with percent-encoded values, as `OTEL_EXPORTER_OTLP_HEADERS` is written.
+pub fn parse_headers(text: &str, source: &str) -> Result<Vec<Header>> {
+    let mut headers = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(Error::usage(
+                format!(
+                    "{source}: '{}' is not name=value",
+                    pair.split('=').next().unwrap_or(pair)
+                ),
+                "write headers as name=value,name2=value2".to_string(),
+            ));
+        };
+        let name = name.trim();
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+        {
+            return Err(Error::usage(
+                format!("{source}: '{name}' is not a valid header name"),
+                "header names are letters, digits, '-' and '_'".to_string(),
+            ));
+        }
+        let value = percent_encoding::percent_decode_str(value.trim())
+            .decode_utf8_lossy()
+            .into_owned();
+        headers.push(Header {
+            name: name.to_ascii_lowercase(),
+            value: Secret::new(value),
+        });
+    }
+    Ok(headers)
+}
+
+/// `10s`, `500ms`, `2m`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (try 10s or 500ms)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("'{text}': unknown unit '{unit}' (use ms, s or m)")),
+    };
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > 3600.0 {
+        return Err(format!("'{text}' must be between 1ms and 1 hour"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Flags that override the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub endpoint: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub protocol: Option<Protocol>,
+    pub compression: Option<Compression>,
+    pub timeout: Option<Duration>,
+}
+
+/// Read the OTLP exporter variables (the traces-specific one first, then the generic one) and
+/// apply the flags. Returns `None` when no endpoint is configured anywhere.
+pub fn from_env(
+    env: impl Fn(&str) -> Option<String>,
+    flags: &Overrides,
+) -> Result<Option<OtlpConfig>> {
+    let var = |name: &str| {
+        env(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let pick = |signal: &str, generic: &str| {
+        var(signal)
+            .map(|v| (signal.to_string(), v))
+            .or_else(|| var(generic).map(|v| (generic.to_string(), v)))
+    };
+
+    let url = match &flags.endpoint {
+        Some(url) if url.trim_end_matches('/').ends_with("/v1/traces") => url.clone(),
+        Some(base) => traces_url(base),
+        None => match (
+            var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+            var("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        ) {
+            (Some(url), _) => url,
+            (None, Some(base)) => traces_url(&base),
+            (None, None) => return Ok(None),
+        },
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(Error::usage(
+            format!("OTLP endpoint '{url}' is not an http:// or https:// URL"),
+            "set --endpoint or OTEL_EXPORTER_OTLP_ENDPOINT to e.g. http://127.0.0.1:4318"
+                .to_string(),
+        ));
+    }
+
+    let mut headers = Vec::new();
+    if let Some((name, text)) = pick(
+        "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+    ) {
+        headers = parse_headers(&text, &name)?;
+    }
+    for (name, value) in &flags.headers {
+        let parsed = parse_headers(&format!("{name}={value}"), "--header")?;
+        headers.retain(|h| !parsed.iter().any(|p| p.name == h.name));
+        headers.extend(parsed);
+    }
+
+    let protocol = match flags.protocol {
+        Some(p) => p,
+        None => match pick(
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ) {
+            None => Protocol::HttpProtobuf,
+            Some((_, p)) if p == "http/protobuf" => Protocol::HttpProtobuf,
+            Some((_, p)) if p == "http/json" => Protocol::HttpJson,
+            Some((name, p)) => {
+                return Err(Error::usage(
+                    format!("{name}={p} is not supported"),
+                    "use http/protobuf or http/json (gRPC is not sent by tracectl)".to_string(),
+                ));
+            }
+        },
+    };
+    let compression = match flags.compression {
+        Some(c) => c,
+        None => match pick(
+            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+            "OTEL_EXPORTER_OTLP_COMPRESSION",
+        ) {
+            None => Compression::None,
+            Some((_, c)) if c == "gzip" => Compression::Gzip,
+            Some((_, c)) if c == "none" => Compression::None,
+            Some((name, c)) => {
+                return Err(Error::usage(
+                    format!("{name}={c} is not supported"),
+                    "use gzip or none".to_string(),
+                ));
+            }
+        },
+    };
+    let timeout = match flags.timeout {
+        Some(t) => t,
+        None => match pick(
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        ) {
+            None => DEFAULT_TIMEOUT,
+            Some((name, ms)) => ms
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    Error::usage(format!("{name}={ms} is not a number of milliseconds"), None)
+                })?,
+        },
+    };
+    let certificate = pick(
+        "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    )
+    .map(|(_, c)| c);
+    Ok(Some(OtlpConfig {
+        url,
+        headers,
+        protocol,
+        compression,
+        timeout,
+        certificate,
+    }))
+}
+
+/// `OTEL_RESOURCE_ATTRIBUTES`: `k=v,k2=v2`, values percent-decoded.
+pub fn resource_attributes(text: &str) -> Vec<(String, String)> {
+    text.split(',')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            let k = k.trim();
+            (!k.is_empty()).then(|| {
+                (
+                    k.to_string(),
+                    percent_encoding::percent_decode_str(v.trim())
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn signal_endpoint_is_used_as_is_and_generic_gets_the_path() {
+        let c = from_env(
+            env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:4318/")]),
+            &Overrides::default(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.url, "http://h:4318/v1/traces");
+        let c = from_env(
+            env(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:4318"),
+                ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://t:1/custom"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.url, "http://t:1/custom");
+        assert!(from_env(env(&[]), &Overrides::default()).unwrap().is_none());
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let c = from_env(
+            env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h")]),
+            &Overrides::default(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.protocol, Protocol::HttpProtobuf);
+        assert_eq!(c.compression, Compression::None);
+        assert_eq!(c.timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn headers_are_percent_decoded_and_signal_specific_wins() {
+        let e = env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "a=1"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                "x-honeycomb-team=k%3D1, X-Other = two%20words",
+            ),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ]);
+        let c = from_env(e, &Overrides::default()).unwrap().unwrap();
+        let h: Vec<_> = c
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.expose()))
+            .collect();
+        assert_eq!(h, [("x-honeycomb-team", "k=1"), ("x-other", "two words")]);
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert_eq!(c.compression, Compression::Gzip);
+        assert_eq!(c.protocol, Protocol::HttpJson);
+    }
+
+    #[test]
+    fn flags_override_the_environment() {
+        let flags = Overrides {
+            endpoint: Some("http://flag:4318".into()),
+            headers: vec![("a".into(), "flag".into())],
+            protocol: Some(Protocol::HttpJson),
+            compression: Some(Compression::Gzip),
+            timeout: Some(Duration::from_secs(3)),
+        };
+        let c = from_env(
+            env(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env"),
+                ("OTEL_EXPORTER_OTLP_HEADERS", "a=env,b=2"),
+            ]),
+            &flags,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.url, "http://flag:4318/v1/traces");
+        let h: Vec<_> = c
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.expose()))
+            .collect();
+        assert_eq!(h, [("b", "2"), ("a", "flag")]);
+        assert_eq!(c.timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for pairs in [
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "h:4318")][..],
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ],
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h"),
+                ("OTEL_EXPORTER_OTLP_HEADERS", "novalue"),
+            ],
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h"),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon"),
+            ],
+        ] {
+            assert!(
+                from_env(env(pairs), &Overrides::default()).is_err(),
+                "{pairs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn resource_attributes_are_decoded() {
+        assert_eq!(
+            resource_attributes("deployment.environment=dev,team=a%2Cb,=x"),
+            [
+                ("deployment.environment".to_string(), "dev".to_string()),
+                ("team".to_string(), "a,b".to_string())
+            ]
+        );
+    }
+}

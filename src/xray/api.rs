@@ -1,0 +1,165 @@
+//! The X-Ray API through the AWS SDK: credentials and region from the standard chain (profiles,
+//! SSO, environment), endpoint overrides from AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_XRAY.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_xray::error::{ProvideErrorMetadata, SdkError};
+use serde::Serialize;
+
+use super::segment;
+
+/// Why an AWS call failed: an AWS error code where there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AwsFailure {
+    pub code: String,
+    pub message: String,
+}
+
+impl AwsFailure {
+    fn new(code: &str, message: impl Into<String>) -> Self {
+        AwsFailure {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn hint(&self, action: &str) -> Option<String> {
+        Some(match self.code.as_str() {
+            "NoCredentials" => "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run `aws sso login`".to_string(),
+            "NoRegion" => "no AWS region: pass --aws-region or set AWS_REGION".to_string(),
+            "AccessDeniedException" | "AccessDenied" => format!("the identity lacks {action}: attach an IAM policy allowing it (e.g. AWSXrayWriteOnlyAccess)"),
+            "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" | "ExpiredTokenException" | "ExpiredToken" => {
+                "the AWS credentials are invalid or expired: refresh them (aws sso login, new keys)".to_string()
+            }
+            "InvalidRequestException" => "X-Ray rejected the segment document as invalid".to_string(),
+            "ThrottledException" | "ThrottlingException" => "throttled by X-Ray: try again shortly".to_string(),
+            "Timeout" => "no answer from the X-Ray endpoint in time: check network, proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL".to_string(),
+            "Connection" => "cannot reach the X-Ray endpoint: check network, DNS, proxy, or AWS_ENDPOINT_URL".to_string(),
+            _ => return None,
+        })
+    }
+}
+
+/// The shared AWS configuration; `region` overrides the chain's.
+pub async fn load(region: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    loader.load().await
+}
+
+pub fn region(config: &SdkConfig) -> Result<String, AwsFailure> {
+    config
+        .region()
+        .map(|r| r.to_string())
+        .ok_or_else(|| AwsFailure::new("NoRegion", "no AWS region configured"))
+}
+
+pub async fn credentials(config: &SdkConfig) -> Result<Credentials, AwsFailure> {
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| AwsFailure::new("NoCredentials", "no credentials provider"))?;
+    provider
+        .provide_credentials()
+        .await
+        .map_err(|e| AwsFailure::new("NoCredentials", e.to_string()))
+}
+
+fn sdk_failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    err: &SdkError<E, R>,
+) -> AwsFailure {
+    match err {
+        SdkError::ServiceError(e) => {
+            let inner = e.err();
+            AwsFailure::new(
+                inner.code().unwrap_or("ServiceError"),
+                inner.message().unwrap_or("").to_string(),
+            )
+        }
+        SdkError::TimeoutError(_) => AwsFailure::new("Timeout", "the request timed out"),
+        SdkError::DispatchFailure(d) => {
+            let text = format!("{d:?}");
+            if text.contains("CredentialsNotLoaded") || text.contains("no credentials") {
+                AwsFailure::new("NoCredentials", "no AWS credentials could be loaded")
+            } else {
+                AwsFailure::new(
+                    "Connection",
+                    d.as_connector_error()
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "dispatch failure".into()),
+                )
+            }
+        }
+        other => {
+            let text = format!("{other:?}");
+            if text.contains("CredentialsNotLoaded")
+                || text.contains("NoCredentials")
+                || text.contains("no credentials")
+            {
+                AwsFailure::new("NoCredentials", "no AWS credentials could be loaded")
+            } else if text.contains("region") && text.contains("missing") {
+                AwsFailure::new("NoRegion", "no AWS region configured")
+            } else {
+                AwsFailure::new("Error", other.to_string())
+            }
+        }
+    }
+}
+
+/// PutTraceSegments with one document. Unprocessed segments are failures with their error code.
+pub async fn put_segment(
+    config: &SdkConfig,
+    document: &serde_json::Value,
+    timeout: Duration,
+) -> Result<(), AwsFailure> {
+    let client = aws_sdk_xray::Client::new(config);
+    let call = client
+        .put_trace_segments()
+        .trace_segment_documents(document.to_string())
+        .send();
+    let output = tokio::time::timeout(timeout, call)
+        .await
+        .map_err(|_| AwsFailure::new("Timeout", "PutTraceSegments timed out"))?
+        .map_err(|e| sdk_failure(&e))?;
+    match output.unprocessed_trace_segments().first() {
+        Some(u) => Err(AwsFailure::new(
+            u.error_code().unwrap_or("Unprocessed"),
+            format!(
+                "segment {} unprocessed: {}",
+                u.id().unwrap_or("?"),
+                u.message().unwrap_or("")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whether X-Ray returns the trace with a segment holding `subsegments` subsegments.
+pub async fn trace_complete(
+    config: &SdkConfig,
+    trace_id: &str,
+    subsegments: usize,
+    timeout: Duration,
+) -> Result<bool, AwsFailure> {
+    let client = aws_sdk_xray::Client::new(config);
+    let call = client.batch_get_traces().trace_ids(trace_id).send();
+    let output = tokio::time::timeout(timeout, call)
+        .await
+        .map_err(|_| AwsFailure::new("Timeout", "BatchGetTraces timed out"))?
+        .map_err(|e| sdk_failure(&e))?;
+    Ok(output
+        .traces()
+        .iter()
+        .filter(|t| t.id() == Some(trace_id))
+        .any(|t| {
+            t.segments().iter().any(|s| {
+                s.document()
+                    .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                    .is_some_and(|d| segment::count_subsegments(&d) >= subsegments)
+            })
+        }))
+}
