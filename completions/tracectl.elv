@@ -31,6 +31,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
+            cand send-test 'Send a realistic synthetic trace to every configured destination and prove it arrived'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -66,6 +67,34 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'tracectl;send-test'= {
+            cand --to 'Where to send [default: every destination the configuration names]'
+            cand --honeycomb-api-key 'Honeycomb API key'
+            cand --dataset 'Honeycomb dataset, for classic keys'
+            cand --endpoint 'OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL'
+            cand --header 'Extra OTLP header (repeatable)'
+            cand --protocol 'OTLP encoding [default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf]'
+            cand --compression 'OTLP compression [default: OTEL_EXPORTER_OTLP_COMPRESSION, else none]'
+            cand --timeout 'Time allowed per destination, retries included (e.g. 10s, 500ms) [default: 10s]'
+            cand --service-name 'Service name of the test trace [default: OTEL_SERVICE_NAME, HONEYCOMB_SERVICE_NAME, or the project''s]'
+            cand --span-name 'Name of the root span [default: GET /api/activities/home]'
+            cand --attribute 'Extra attribute on the root span (repeatable)'
+            cand --aws-region 'AWS region for X-Ray [default: AWS_REGION, AWS_DEFAULT_REGION, the profile''s, or the project''s .env]'
+            cand --wait 'Wait up to SECONDS for proof that the trace arrived'
+            cand --env-file 'Env file to read settings from [default: .env in the project folder]'
+            cand --color 'When to use colours'
+            cand --format 'Output format'
+            cand -C 'Run as if started in DIR'
+            cand --dir 'Run as if started in DIR'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'tracectl;completions'= {
             cand --color 'When to use colours'
             cand --format 'Output format'
@@ -82,10 +111,13 @@ set edit:completion:arg-completer[tracectl] = {|@words|
         }
         &'tracectl;help'= {
             cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
+            cand send-test 'Send a realistic synthetic trace to every configured destination and prove it arrived'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tracectl;help;init'= {
+        }
+        &'tracectl;help;send-test'= {
         }
         &'tracectl;help;completions'= {
         }

@@ -35,6 +35,7 @@ complete -c tracectl -n "__fish_tracectl_needs_command" -s v -l verbose -d 'Prin
 complete -c tracectl -n "__fish_tracectl_needs_command" -s h -l help -d 'Print help'
 complete -c tracectl -n "__fish_tracectl_needs_command" -s V -l version -d 'Print version'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l compose-file -d 'Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
@@ -65,6 +66,36 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s q -l quiet -d
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s V -l version -d 'Print version'
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l to -d 'Where to send [default: every destination the configuration names]' -r -f -a "honeycomb\t'Honeycomb over OTLP/HTTP'
+otlp\t'Any OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_* or --endpoint)'
+xray\t'The X-Ray API (PutTraceSegments)'
+xray-daemon\t'An X-Ray daemon over UDP (AWS_XRAY_DAEMON_ADDRESS)'
+xray-otlp\t'X-Ray\'s OTLP endpoint, signed with SigV4'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l honeycomb-api-key -d 'Honeycomb API key' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l dataset -d 'Honeycomb dataset, for classic keys' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l endpoint -d 'OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l header -d 'Extra OTLP header (repeatable)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l protocol -d 'OTLP encoding [default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf]' -r -f -a "http/protobuf\t''
+http/json\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l compression -d 'OTLP compression [default: OTEL_EXPORTER_OTLP_COMPRESSION, else none]' -r -f -a "gzip\t''
+none\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l timeout -d 'Time allowed per destination, retries included (e.g. 10s, 500ms) [default: 10s]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l service-name -d 'Service name of the test trace [default: OTEL_SERVICE_NAME, HONEYCOMB_SERVICE_NAME, or the project\'s]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l span-name -d 'Name of the root span [default: GET /api/activities/home]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l attribute -d 'Extra attribute on the root span (repeatable)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l aws-region -d 'AWS region for X-Ray [default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s, or the project\'s .env]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l wait -d 'Wait up to SECONDS for proof that the trace arrived' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l env-file -d 'Env file to read settings from [default: .env in the project folder]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s C -l dir -d 'Run as if started in DIR' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s q -l quiet -d 'Print only errors and the result'
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s V -l version -d 'Print version'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -75,6 +106,7 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s q -l q
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init completions help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test completions help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test completions help" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

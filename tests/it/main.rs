@@ -3,7 +3,9 @@
 
 mod common;
 mod completions;
+mod fake_http;
 mod init;
 mod init_e2e;
 mod peers;
+mod send_test;
 mod wizard;

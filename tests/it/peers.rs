@@ -225,3 +225,38 @@ impl Rotel {
         }
     }
 }
+
+/// A moto server: real X-Ray and STS APIs on a free loopback port.
+pub struct Moto {
+    pub url: String,
+    _guard: Guard,
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut child = Command::new(testbed().join("bin/moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto_server: {e}: {PROVISION}"));
+        wait_for_port(addr, &mut child, "moto_server");
+        Moto {
+            url: format!("http://{addr}"),
+            _guard: Guard(child),
+        }
+    }
+
+    /// Environment for an AWS client of this server: test credentials, region, endpoint.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_REGION", "eu-west-3".to_string()),
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ]
+    }
+}
