@@ -170,14 +170,27 @@ pub fn error_message(content_type: &str, body: &[u8]) -> Option<String> {
     })
 }
 
-/// The partial-success block of a 200 answer.
+/// The partial-success block of a 200 answer. JSON is read by hand: OTLP/JSON writes the int64
+/// `rejectedSpans` as a string, which the generated types do not accept.
 pub fn partial_success(content_type: &str, body: &[u8]) -> (i64, Option<String>) {
-    let response = if content_type.starts_with("application/json") {
-        serde_json::from_slice::<ExportTraceServiceResponse>(body).ok()
-    } else {
-        ExportTraceServiceResponse::decode(body).ok()
-    };
-    match response.and_then(|r| r.partial_success) {
+    if content_type.starts_with("application/json") {
+        let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let partial = &json["partialSuccess"];
+        let rejected = match &partial["rejectedSpans"] {
+            serde_json::Value::Number(n) => n.as_i64().unwrap_or(0),
+            serde_json::Value::String(s) => s.parse().unwrap_or(0),
+            _ => 0,
+        };
+        let message = partial["errorMessage"]
+            .as_str()
+            .filter(|m| !m.is_empty())
+            .map(str::to_string);
+        return (rejected, message);
+    }
+    match ExportTraceServiceResponse::decode(body)
+        .ok()
+        .and_then(|r| r.partial_success)
+    {
         Some(p) => (
             p.rejected_spans,
             Some(p.error_message).filter(|m| !m.is_empty()),
@@ -440,6 +453,8 @@ mod tests {
             (1, Some("x".into()))
         );
         assert_eq!(partial_success("application/json", b"{}"), (0, None));
+        let numeric = br#"{"partialSuccess": {"rejectedSpans": 4}}"#;
+        assert_eq!(partial_success("application/json", numeric), (4, None));
     }
 
     #[test]

@@ -435,7 +435,7 @@ fn chrono_like_parse(text: &str) -> std::time::SystemTime {
     let n = |a: usize, b: usize| text[a..b].parse::<u64>().unwrap();
     let (y, m, d, hh, mm, ss) = (n(0, 4), n(4, 6), n(6, 8), n(9, 11), n(11, 13), n(13, 15));
     let days_before_month = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let mut days = (1970..y)
         .map(|y| if leap(y) { 366 } else { 365 })
         .sum::<u64>();
