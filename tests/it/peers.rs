@@ -260,3 +260,39 @@ impl Moto {
         ]
     }
 }
+
+/// An HTTPS endpoint whose self-signed certificate nobody trusts until told to.
+pub struct TlsServer {
+    pub port: u16,
+    pub cert: PathBuf,
+    _dir: tempfile::TempDir,
+    _guard: Guard,
+}
+
+impl TlsServer {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let script = super::common::manifest_dir().join("tests/support/tls_server.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the TLS server: {e}: {PROVISION}"));
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("TLS server did not start: {line:?}"));
+        TlsServer {
+            port,
+            cert: dir.path().join("cert.pem"),
+            _dir: dir,
+            _guard: Guard(child),
+        }
+    }
+}

@@ -813,3 +813,63 @@ fn bad_input_exits_2_and_human_output_is_a_table() {
     assert!(text.contains("accepted"), "{text}");
     assert!(text.contains("add --wait"), "{text}");
 }
+
+#[test]
+fn untrusted_certificates_fail_until_the_ca_is_given() {
+    let tls = crate::peers::TlsServer::start();
+    let ctx = TestContext::empty();
+    let url = format!("https://127.0.0.1:{}", tls.port);
+    let (out, v) = send(
+        &ctx,
+        &["--to", "otlp"],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", url.clone())],
+    );
+    assert_exit(&out, 1);
+    let r = result(&v, "otlp");
+    assert!(r["detail"].as_str().unwrap().contains("TLS"), "{v}");
+    assert!(
+        r["hint"]
+            .as_str()
+            .unwrap()
+            .contains("OTEL_EXPORTER_OTLP_CERTIFICATE"),
+        "{v}"
+    );
+    let (out, v) = send(
+        &ctx,
+        &["--to", "otlp"],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", url),
+            (
+                "OTEL_EXPORTER_OTLP_CERTIFICATE",
+                tls.cert.display().to_string(),
+            ),
+        ],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(result(&v, "otlp")["state"], "accepted", "{v}");
+}
+
+#[test]
+fn proxies_from_the_environment_are_used_unless_no_proxy_says_otherwise() {
+    let proxy = FakeServer::start(|_, _| Reply::new(200));
+    let ctx = TestContext::empty();
+    let env = [
+        ("HTTP_PROXY", proxy.url()),
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "http://collector.tracectl.invalid:4318".to_string(),
+        ),
+    ];
+    let (out, v) = send(&ctx, &["--to", "otlp"], &env);
+    assert_exit(&out, 0);
+    assert_eq!(result(&v, "otlp")["state"], "accepted", "{v}");
+    assert_eq!(
+        proxy.requests()[0].path,
+        "http://collector.tracectl.invalid:4318/v1/traces"
+    );
+    let mut env = env.to_vec();
+    env.push(("NO_PROXY", "tracectl.invalid".to_string()));
+    let (out, _) = send(&ctx, &["--to", "otlp", "--timeout", "5s"], &env);
+    assert_exit(&out, 1);
+    assert_eq!(proxy.requests().len(), 1);
+}

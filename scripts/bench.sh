@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Reproducible benchmarks on loopback. Usage: scripts/bench.sh [send-test|init|all]
+# Prints hyperfine tables and peak RSS; raw results land in target/bench/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+scripts/testbed.sh
+cargo build --release --quiet
+bin="$PWD/target/release/tracectl"
+venv="${TRACECTL_TESTBED:-$PWD/target/testbed}"
+out="$PWD/target/bench"
+mkdir -p "$out"
+command -v hyperfine >/dev/null || { echo "hyperfine missing: apt-get install hyperfine" >&2; exit 2; }
+
+free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+peak_rss() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -n 1; }
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+if [ "$what" = send-test ] || [ "$what" = all ]; then
+    rotel=$(find "$venv/lib" -path '*site-packages/rotel/rotel-agent' | head -n 1)
+    http=$(free_port); grpc=$(free_port)
+    "$rotel" start --exporter blackhole --otlp-http-endpoint "127.0.0.1:$http" --otlp-grpc-endpoint "127.0.0.1:$grpc" >/dev/null 2>&1 &
+    pids+=($!)
+    for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$http") 2>/dev/null && break; sleep 0.1; done
+    echo "== send-test --to otlp vs the Python OTel SDK exporter (rotel on 127.0.0.1:$http)"
+    hyperfine -N --warmup 5 --runs 100 --export-json "$out/send-test.json" \
+        -n tracectl "$bin send-test --to otlp --endpoint http://127.0.0.1:$http -q" \
+        -n python-otel-sdk "$venv/bin/python scripts/bench/otel_send.py http://127.0.0.1:$http"
+    echo "peak RSS of send-test: $(peak_rss "$bin" send-test --to otlp --endpoint "http://127.0.0.1:$http" -q) KiB"
+fi
+
+if [ "$what" = init ] || [ "$what" = all ]; then
+    work=$(mktemp -d)
+    cp -r tests/fixtures/cruddur "$work/p" && mv "$work/p/dot-gitignore" "$work/p/.gitignore"
+    echo "== init --dry-run on the Cruddur fixture"
+    hyperfine -N --warmup 3 --runs 50 --export-json "$out/init.json" \
+        "$bin -C $work/p init --dry-run --yes --honeycomb-api-key uOexnOwfIU3LecPs1cYpLC --aws-region eu-west-3 -q"
+    rm -rf "$work"
+fi
