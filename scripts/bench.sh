@@ -29,6 +29,12 @@ if [ "$what" = send-test ] || [ "$what" = all ]; then
     hyperfine -N --warmup 5 --runs 100 --export-json "$out/send-test.json" \
         -n tracectl "$bin send-test --to otlp --endpoint http://127.0.0.1:$http -q" \
         -n python-otel-sdk "$venv/bin/python scripts/bench/otel_send.py http://127.0.0.1:$http"
+    "$venv/bin/python" - "$out/send-test.json" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+ours, theirs = results["tracectl"]["median"], results["python-otel-sdk"]["median"]
+print(f"median: tracectl {ours * 1000:.1f} ms, Python OTel SDK {theirs * 1000:.1f} ms, {theirs / ours:.1f}x faster")
+PY
     echo "peak RSS of send-test: $(peak_rss "$bin" send-test --to otlp --endpoint "http://127.0.0.1:$http" -q) KiB"
 fi
 

@@ -873,3 +873,36 @@ fn proxies_from_the_environment_are_used_unless_no_proxy_says_otherwise() {
     assert_exit(&out, 1);
     assert_eq!(proxy.requests().len(), 1);
 }
+
+#[test]
+fn assumed_role_credentials_come_from_sts_at_the_endpoint() {
+    let moto = Moto::start();
+    let ctx = TestContext::empty();
+    ctx.write(
+        "aws/config",
+        "[profile base]\nregion = eu-west-3\n\n[profile deploy]\nregion = eu-west-3\nsource_profile = base\n\
+         role_arn = arn:aws:iam::123456789012:role/tracectl\n",
+    );
+    ctx.write(
+        "aws/credentials",
+        "[base]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    );
+    let env = [
+        (
+            "AWS_CONFIG_FILE",
+            ctx.path("aws/config").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            ctx.path("aws/credentials").display().to_string(),
+        ),
+        ("AWS_PROFILE", "deploy".to_string()),
+        ("AWS_ENDPOINT_URL", moto.url.clone()),
+    ];
+    let (out, v) = send(&ctx, &["--to", "xray-otlp", "--to", "xray"], &env);
+    // xray-otlp posts to moto, which has no OTLP route: only the signing inputs matter here.
+    let r = result(&v, "xray");
+    assert_eq!(r["state"], "accepted", "{v}\n{}", stderr(&out));
+    let signed = result(&v, "xray-otlp");
+    assert_ne!(signed["status"], "NoCredentials", "{v}");
+}
