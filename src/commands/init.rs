@@ -147,74 +147,23 @@ fn mode_of(path: &Path) -> Option<u32> {
 }
 
 fn discover(args: &InitArgs, dir: &Path, interactive: bool) -> Result<Project> {
-    let compose_path = project::find_compose(dir, args.compose_file.as_deref())?;
-    let project_dir = compose_path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| dir.to_path_buf());
-    let text = fs_err::read_to_string(&compose_path)?;
-    let compose = Compose::parse(&compose_path, text)?;
-    let candidates = project::backend_candidates(&compose, &project_dir);
-
-    let (service, context) = match &args.service {
-        Some(name) => {
-            if !compose.has_service(name) {
-                return Err(Error::usage(
-                    format!("{} has no service '{name}'", compose_path.display()),
-                    format!("services there: {}", compose.service_names().join(", ")),
-                ));
-            }
-            let context = compose.build_context(name).map(|c| project_dir.join(c));
-            (name.clone(), context)
-        }
-        None => match project::pick_backend(&candidates) {
-            Some(c) => (c.service.clone(), Some(c.context.clone())),
-            None if candidates.is_empty() => {
-                return Err(Error::usage(
-                    format!(
-                        "no service in {} is built from a Python app folder",
-                        compose_path.display()
-                    ),
-                    format!(
-                        "pass --service NAME (services there: {})",
-                        compose.service_names().join(", ")
-                    ),
-                ));
-            }
-            None if interactive => {
-                let names: Vec<String> = candidates.iter().map(|c| c.service.clone()).collect();
-                let i = prompt::select("Which service is the backend?", &names, 0)?;
-                (
-                    candidates[i].service.clone(),
-                    Some(candidates[i].context.clone()),
-                )
-            }
-            None => {
-                let names: Vec<&str> = candidates.iter().map(|c| c.service.as_str()).collect();
-                return Err(Error::usage(
-                    format!(
-                        "several services could be the backend: {}",
-                        names.join(", ")
-                    ),
-                    format!("pass --service {}", names[0]),
-                ));
-            }
+    let layout = project::Layout::discover(
+        dir,
+        args.compose_file.as_deref(),
+        args.service.as_deref(),
+        args.env_file.as_deref(),
+        |names| match interactive {
+            true => prompt::select("Which service is the backend?", names, 0).map(Some),
+            false => Ok(None),
         },
-    };
-    let requirements = context
-        .filter(|c| c.is_dir())
-        .map(|c| c.join("requirements.txt"));
-    let env_path = match &args.env_file {
-        Some(file) => dir.join(file),
-        None => project_dir.join(".env"),
-    };
-    let env_text = read_optional(&env_path)?;
+    )?;
+    let env_text = read_optional(&layout.env_path)?;
     Ok(Project {
-        dir: project_dir,
-        compose,
-        service,
-        requirements,
-        env_path,
+        requirements: layout.requirements(),
+        dir: layout.dir,
+        compose: layout.compose,
+        service: layout.service,
+        env_path: layout.env_path,
         env_text,
     })
 }

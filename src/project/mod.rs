@@ -94,6 +94,101 @@ pub fn pick_backend(candidates: &[Candidate]) -> Option<&Candidate> {
     }
 }
 
+/// The project's files as tracectl finds them: the compose file, the backend service and its
+/// build folder, and the env file.
+pub struct Layout {
+    pub dir: PathBuf,
+    pub compose: Compose,
+    pub service: String,
+    pub context: Option<PathBuf>,
+    pub env_path: PathBuf,
+}
+
+impl Layout {
+    /// Find the compose file, parse it and pick the backend: `service` when given, else the one
+    /// obvious candidate, else whatever `choose` picks among the candidates' names (`None`: fail
+    /// listing them).
+    pub fn discover(
+        dir: &Path,
+        compose_file: Option<&Path>,
+        service: Option<&str>,
+        env_file: Option<&Path>,
+        choose: impl FnOnce(&[String]) -> Result<Option<usize>>,
+    ) -> Result<Layout> {
+        let compose_path = find_compose(dir, compose_file)?;
+        let project_dir = compose_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| dir.to_path_buf());
+        let compose = Compose::parse(&compose_path, fs_err::read_to_string(&compose_path)?)?;
+        let (service, context) = match service {
+            Some(name) => {
+                if !compose.has_service(name) {
+                    return Err(Error::usage(
+                        format!("{} has no service '{name}'", compose_path.display()),
+                        format!("services there: {}", compose.service_names().join(", ")),
+                    ));
+                }
+                (
+                    name.to_string(),
+                    compose.build_context(name).map(|c| project_dir.join(c)),
+                )
+            }
+            None => {
+                let candidates = backend_candidates(&compose, &project_dir);
+                let names: Vec<String> = candidates.iter().map(|c| c.service.clone()).collect();
+                let picked = match pick_backend(&candidates) {
+                    Some(c) => c.clone(),
+                    None if candidates.is_empty() => {
+                        return Err(Error::usage(
+                            format!(
+                                "no service in {} is built from a Python app folder",
+                                compose_path.display()
+                            ),
+                            format!(
+                                "pass --service NAME (services there: {})",
+                                compose.service_names().join(", ")
+                            ),
+                        ));
+                    }
+                    None => match choose(&names)? {
+                        Some(i) if i < candidates.len() => candidates[i].clone(),
+                        _ => {
+                            return Err(Error::usage(
+                                format!(
+                                    "several services could be the backend: {}",
+                                    names.join(", ")
+                                ),
+                                format!("pass --service {}", names[0]),
+                            ));
+                        }
+                    },
+                };
+                (picked.service, Some(picked.context))
+            }
+        };
+        let env_path = match env_file {
+            Some(file) => dir.join(file),
+            None => project_dir.join(".env"),
+        };
+        Ok(Layout {
+            dir: project_dir,
+            compose,
+            service,
+            context,
+            env_path,
+        })
+    }
+
+    /// requirements.txt in the backend's build folder, when that folder exists.
+    pub fn requirements(&self) -> Option<PathBuf> {
+        self.context
+            .as_ref()
+            .filter(|c| c.is_dir())
+            .map(|c| c.join("requirements.txt"))
+    }
+}
+
 /// A path as the user should see it: relative to the project folder when inside it.
 pub fn display(base: &Path, path: &Path) -> String {
     path.strip_prefix(base)
