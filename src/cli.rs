@@ -54,6 +54,8 @@ pub enum ColorChoice {
 pub enum Format {
     Human,
     Json,
+    /// GitHub Actions annotations (doctor); other commands print human output
+    Github,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +64,8 @@ pub enum Command {
     Init(Box<InitArgs>),
     /// Send a realistic synthetic trace to every configured destination and prove it arrived
     SendTest(Box<SendTestArgs>),
+    /// Check keys, credentials, regions, endpoints, clocks and the project's configuration
+    Doctor(Box<DoctorArgs>),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -241,6 +245,71 @@ pub struct InitArgs {
     /// Never prompt; take every answer from flags, the environment and the env file
     #[arg(short, long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// List the checks and exit
+    #[arg(long)]
+    pub list: bool,
+
+    /// Run only this check (repeatable; see --list)
+    #[arg(long = "check", value_name = "ID", value_parser = check_id)]
+    pub check: Vec<String>,
+
+    /// Do not run this check (repeatable)
+    #[arg(long = "skip", value_name = "ID", value_parser = check_id)]
+    pub skip: Vec<String>,
+
+    /// Skip every check that needs the network
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Treat warnings as failures
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Fail, not warn, when the project is set up for the X-Ray daemon and it does not answer
+    #[arg(long)]
+    pub require_daemon: bool,
+
+    /// Time allowed for each network check (e.g. 5s, 500ms)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::otlp::config::parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Honeycomb API key
+    #[arg(long, value_name = "KEY", env = "HONEYCOMB_API_KEY", hide_env_values = true)]
+    pub honeycomb_api_key: Option<String>,
+
+    /// Honeycomb dataset, for classic keys
+    #[arg(long, value_name = "NAME", env = "HONEYCOMB_DATASET")]
+    pub dataset: Option<String>,
+
+    /// AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the project's .env, the AWS profile's]
+    #[arg(long, value_name = "REGION", env = "AWS_REGION")]
+    pub aws_region: Option<String>,
+
+    /// Compose file [default: found as `init` finds it]
+    #[arg(long, value_name = "FILE")]
+    pub compose_file: Option<PathBuf>,
+
+    /// Backend service [default: found as `init` finds it]
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Env file [default: .env beside the compose file]
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+}
+
+fn check_id(id: &str) -> Result<String, String> {
+    match crate::doctor::CHECKS.iter().find(|(i, _, _)| *i == id) {
+        Some(_) => Ok(id.to_string()),
+        None => Err(format!(
+            "unknown check; the checks are: {}",
+            crate::doctor::CHECKS.iter().map(|(i, _, _)| *i).collect::<Vec<_>>().join(", ")
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

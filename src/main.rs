@@ -3,6 +3,7 @@
 mod aws;
 mod cli;
 mod commands;
+mod doctor;
 mod error;
 mod honeycomb;
 mod otlp;

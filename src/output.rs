@@ -48,8 +48,18 @@ impl Printer {
         }
     }
 
+    /// Human-readable output: `human`, and `github` for commands without annotations.
     pub fn is_human(&self) -> bool {
-        self.format == Format::Human
+        self.format != Format::Json
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Whether progress may be drawn: a human on a terminal, not silenced.
+    pub fn progress_allowed(&self) -> bool {
+        self.format == Format::Human && !self.quiet && std::io::stderr().is_terminal()
     }
 
     /// Remember a secret so that no later output can show it.
@@ -102,6 +112,9 @@ impl Printer {
                 "error": { "message": message, "hint": hint, "exit_code": err.exit_status() as u8 },
             });
             self.json(&value);
+        }
+        if self.format == Format::Github {
+            write_stdout(&format!("::error title=tracectl::{}\n", message.replace('\n', "%0A")));
         }
         if matches!(err, Error::Interrupted) {
             eprintln!("{}", "interrupted: nothing was written".yellow());

@@ -1,6 +1,7 @@
 //! One module per subcommand: thin glue between the CLI, the pure logic and the printer.
 
 mod completions;
+mod doctor;
 mod init;
 mod send_test;
 
@@ -21,6 +22,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
     match cli.command {
         Command::Init(args) => init::run(*args, &dir, printer),
         Command::SendTest(args) => send_test::run(*args, &dir, printer),
+        Command::Doctor(args) => doctor::run(*args, &dir, printer),
         Command::Completions(args) => completions::run(&args, printer),
     }
 }

@@ -401,6 +401,28 @@ impl Compose {
         s
     }
 
+    /// The text as read from disk.
+    pub fn source(&self) -> &str {
+        &self.text
+    }
+
+    /// The 1-based line of `needle` inside service `service`'s block, or of the service's key.
+    pub fn line_in_service(&self, service: &str, needle: &str) -> Option<usize> {
+        let (_, range) = service_block(&self.text, service)?;
+        let block = &self.text[range.clone()];
+        let offset = range.start + block.find(needle).unwrap_or(0);
+        Some(self.text[..offset].matches('\n').count() + 1)
+    }
+
+    /// The published ports of a service, as written.
+    pub fn ports(&self, name: &str) -> Vec<String> {
+        self.service(name)
+            .ok()
+            .and_then(|s| s.get_sequence("ports"))
+            .map(|seq| seq.values().filter_map(|v| scalar_text(&v)).collect())
+            .unwrap_or_default()
+    }
+
     pub fn render(&self) -> String {
         self.doc.to_string()
     }

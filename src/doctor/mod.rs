@@ -1,0 +1,192 @@
+//! `doctor`'s checks: each has an id, a title, a status, a one-line detail and a hint.
+
+pub mod network;
+pub mod project;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Skip,
+    Warn,
+    Fail,
+}
+
+/// One problem inside a check, with where it is when it is in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub status: Status,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub status: Status,
+    pub detail: String,
+    pub hint: Option<String>,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+impl CheckResult {
+    pub fn new(id: &'static str, status: Status, detail: impl Into<String>) -> Self {
+        CheckResult { id, title: title(id), status, detail: detail.into(), hint: None, duration_ms: 0, findings: Vec::new() }
+    }
+
+    pub fn pass(id: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(id, Status::Pass, detail)
+    }
+
+    pub fn skip(id: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(id, Status::Skip, detail)
+    }
+
+    pub fn warn(id: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(id, Status::Warn, detail)
+    }
+
+    pub fn fail(id: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(id, Status::Fail, detail)
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// A check built from findings: its status is the worst of them, its detail their messages.
+    pub fn from_findings(id: &'static str, ok: &str, findings: Vec<Finding>, hint: Option<String>) -> Self {
+        let status = findings.iter().map(|f| f.status).max().unwrap_or(Status::Pass);
+        let mut worst = findings.clone();
+        worst.sort_by_key(|f| std::cmp::Reverse(f.status));
+        let detail = match worst.as_slice() {
+            [] => ok.to_string(),
+            [one] => one.message.clone(),
+            [first, rest @ ..] => format!("{} (+{} more)", first.message, rest.len()),
+        };
+        CheckResult {
+            hint: hint.filter(|_| status >= Status::Warn),
+            findings,
+            ..CheckResult::new(id, status, detail)
+        }
+    }
+}
+
+/// Every check, in the order it is shown: (id, title, needs the network).
+pub const CHECKS: &[(&str, &str, bool)] = &[
+    ("env-file", "Env file holds the secrets, privately", false),
+    ("compose", "Compose file configures the backend", false),
+    ("requirements", "Python packages are listed", false),
+    ("app", "The Flask app is instrumented", false),
+    ("honeycomb-key", "Honeycomb key matches its region and dataset", false),
+    ("honeycomb-auth", "Honeycomb accepts the key", true),
+    ("honeycomb-otlp", "Honeycomb's OTLP endpoint answers", true),
+    ("aws-credentials", "AWS credentials resolve", true),
+    ("aws-region", "AWS region is real", false),
+    ("xray-endpoint", "X-Ray endpoint is reachable", true),
+    ("xray-daemon", "X-Ray daemon is up", true),
+    ("xray-support", "X-Ray SDK and daemon support", false),
+    ("clock", "Clock agrees with the servers", false),
+];
+
+pub fn title(id: &str) -> &'static str {
+    CHECKS.iter().find(|(i, _, _)| *i == id).map(|(_, t, _)| *t).unwrap_or("")
+}
+
+/// Which checks run: `--check` keeps only those, `--skip` removes, `--offline` drops the network
+/// ones (they show as skipped).
+pub fn selected(only: &[String], skip: &[String], id: &str) -> bool {
+    (only.is_empty() || only.iter().any(|o| o == id)) && !skip.iter().any(|s| s == id)
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub skip: usize,
+}
+
+pub fn summarize(results: &[CheckResult]) -> Summary {
+    let mut s = Summary::default();
+    for r in results {
+        match r.status {
+            Status::Pass => s.pass += 1,
+            Status::Warn => s.warn += 1,
+            Status::Fail => s.fail += 1,
+            Status::Skip => s.skip += 1,
+        }
+    }
+    s
+}
+
+/// GitHub Actions workflow commands: one annotation per finding (or per check without findings).
+pub fn github_annotations(results: &[CheckResult]) -> Vec<String> {
+    let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let escape_prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
+    let mut lines = Vec::new();
+    for r in results.iter().filter(|r| r.status >= Status::Warn) {
+        let level = |s: Status| if s == Status::Fail { "error" } else { "warning" };
+        let hint = r.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
+        let located: Vec<&Finding> = r.findings.iter().filter(|f| f.status >= Status::Warn).collect();
+        if located.is_empty() {
+            lines.push(format!("::{} title={}::{}{}", level(r.status), escape_prop(r.id), escape(&r.detail), escape(&hint)));
+        }
+        for f in located {
+            let mut props = Vec::new();
+            if let Some(file) = &f.file {
+                props.push(format!("file={}", escape_prop(file)));
+            }
+            if let Some(line) = f.line {
+                props.push(format!("line={line}"));
+            }
+            props.push(format!("title={}", escape_prop(r.id)));
+            lines.push(format!("::{} {}::{}{}", level(f.status), props.join(","), escape(&f.message), escape(&hint)));
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_finding_wins() {
+        let f = |status, message: &str| Finding { status, message: message.into(), file: Some("c.yml".into()), line: Some(3) };
+        let r = CheckResult::from_findings("compose", "ok", vec![f(Status::Warn, "a"), f(Status::Fail, "b")], Some("fix".into()));
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.detail, "b (+1 more)");
+        assert_eq!(r.hint.as_deref(), Some("fix"));
+        let r = CheckResult::from_findings("compose", "all good", vec![], Some("fix".into()));
+        assert_eq!((r.status, r.detail.as_str(), r.hint), (Status::Pass, "all good", None));
+    }
+
+    #[test]
+    fn selection() {
+        assert!(selected(&[], &[], "clock"));
+        assert!(!selected(&["compose".into()], &[], "clock"));
+        assert!(!selected(&[], &["clock".into()], "clock"));
+    }
+
+    #[test]
+    fn annotations_point_at_files_and_escape() {
+        let mut r = CheckResult::fail("compose", "x");
+        r.findings.push(Finding { status: Status::Fail, message: "literal key, 50%".into(), file: Some("docker-compose.yml".into()), line: Some(7) });
+        r.hint = Some("use ${HONEYCOMB_API_KEY}".into());
+        let w = CheckResult::warn("clock", "skew 3 s");
+        let lines = github_annotations(&[r, w, CheckResult::pass("app", "ok")]);
+        assert_eq!(lines[0], "::error file=docker-compose.yml,line=7,title=compose::literal key, 50%25 — use ${HONEYCOMB_API_KEY}");
+        assert_eq!(lines[1], "::warning title=clock::skew 3 s");
+        assert_eq!(lines.len(), 2);
+    }
+}

@@ -1,0 +1,275 @@
+//! Checks that talk to Honeycomb, AWS and the X-Ray daemon. Each returns its result and, when a
+//! server answered, that server's `Date` for the clock check.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_config::SdkConfig;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+
+use super::{CheckResult, Status};
+use crate::honeycomb::Auth;
+use crate::otlp::send::{classify, error_message, hint, Failure};
+use crate::secret::Secret;
+use crate::xray::api::{self as xray_api, AwsFailure};
+
+/// A server's clock reading: (server, its Date, our clock when the answer came).
+pub type ClockSample = (String, SystemTime, SystemTime);
+
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub date: Option<SystemTime>,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+fn host_of(url: &str) -> String {
+    url.split("://").nth(1).unwrap_or(url).split('/').next().unwrap_or("").to_string()
+}
+
+fn sample(url: &str, answer: &Answer) -> Option<ClockSample> {
+    answer.date.map(|d| (host_of(url), d, SystemTime::now()))
+}
+
+async fn request(builder: reqwest::RequestBuilder) -> Result<Answer, Failure> {
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| classify(&e).unwrap_or(Failure::Connect { message: "connection reset".into() }))?;
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let date = header("date").and_then(|d| httpdate::parse_http_date(&d).ok());
+    let content_type = header("content-type").unwrap_or_default();
+    let status = response.status().as_u16();
+    let retry_after = header("retry-after").and_then(|v| crate::otlp::send::retry_after(&v, SystemTime::now()));
+    let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    Ok(Answer { status, retry_after, date, content_type, body })
+}
+
+fn failed(id: &'static str, what: &str, failure: &Failure, destination: &str, url: &str) -> CheckResult {
+    let check = CheckResult::fail(id, format!("{what}: {}", failure.summary()));
+    match hint(failure, destination, url) {
+        Some(h) => check.hint(h),
+        None => check,
+    }
+}
+
+pub async fn honeycomb_auth(client: &reqwest::Client, base: &str, key: &Secret) -> (CheckResult, Option<ClockSample>) {
+    let id = "honeycomb-auth";
+    let url = format!("{base}/1/auth");
+    let answer = match request(client.get(&url).header("X-Honeycomb-Team", key.expose())).await {
+        Ok(a) => a,
+        Err(f) => return (failed(id, "GET /1/auth", &f, "honeycomb", &url), None),
+    };
+    let clock = sample(&url, &answer);
+    if answer.status == 401 {
+        let message = error_message(&answer.content_type, &answer.body).unwrap_or_default();
+        return (
+            CheckResult::fail(id, format!("401 from /1/auth: {message}")).hint("the key is wrong or was deleted: copy it again from Honeycomb"),
+            clock,
+        );
+    }
+    if answer.status == 429 {
+        let after = answer.retry_after.map(|d| format!("; retry after {} s", d.as_secs())).unwrap_or_default();
+        return (
+            CheckResult::warn(id, format!("rate limited by Honeycomb (429){after}")).hint("run doctor again in a little while"),
+            clock,
+        );
+    }
+    if answer.status != 200 {
+        let f = Failure::Http { status: answer.status, message: error_message(&answer.content_type, &answer.body) };
+        return (failed(id, "GET /1/auth", &f, "honeycomb", &url), clock);
+    }
+    let auth: Auth = match serde_json::from_slice(&answer.body) {
+        Ok(a) => a,
+        Err(e) => return (CheckResult::fail(id, format!("unexpected /1/auth answer: {e}")), clock),
+    };
+    let place = if auth.environment.slug.is_empty() {
+        format!("team {} (Honeycomb Classic)", auth.team.name)
+    } else {
+        format!("team {}, environment {}", auth.team.name, auth.environment.name)
+    };
+    if !auth.api_key_access.events {
+        return (
+            CheckResult::fail(id, format!("{place}: the key may not send events")).hint("enable \"Send Events\" for this key, or use an ingest key"),
+            clock,
+        );
+    }
+    (CheckResult::pass(id, format!("{place}; may send events")), clock)
+}
+
+pub async fn honeycomb_otlp(client: &reqwest::Client, base: &str, key: &Secret, dataset: Option<&str>) -> (CheckResult, Option<ClockSample>) {
+    let id = "honeycomb-otlp";
+    let url = crate::otlp::config::traces_url(base);
+    let host = host_of(base);
+    let authority = if host.contains(':') { host.clone() } else if base.starts_with("https") { format!("{host}:443") } else { format!("{host}:80") };
+    let started = Instant::now();
+    let addrs = match tokio::net::lookup_host(&authority).await {
+        Ok(a) => a.collect::<Vec<_>>(),
+        Err(e) => {
+            let f = Failure::Dns { message: e.to_string() };
+            return (failed(id, &format!("DNS {host}"), &f, "honeycomb", &url), None);
+        }
+    };
+    let dns = started.elapsed();
+    let connect_started = Instant::now();
+    if let Some(addr) = addrs.first() {
+        if let Err(e) = tokio::net::TcpStream::connect(addr).await {
+            let f = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                Failure::Refused { message: e.to_string() }
+            } else {
+                Failure::Connect { message: e.to_string() }
+            };
+            return (failed(id, &format!("TCP {addr}"), &f, "honeycomb", &url), None);
+        }
+    }
+    let tcp = connect_started.elapsed();
+    let post_started = Instant::now();
+    let mut builder = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .header("x-honeycomb-team", key.expose())
+        .body(ExportTraceServiceRequest::default().encode_to_vec());
+    if let Some(dataset) = dataset {
+        builder = builder.header("x-honeycomb-dataset", dataset);
+    }
+    let answer = match request(builder).await {
+        Ok(a) => a,
+        Err(f) => return (failed(id, "POST /v1/traces", &f, "honeycomb", &url), None),
+    };
+    let clock = sample(&url, &answer);
+    let timing = format!("DNS {} ms, TCP {} ms, POST {} ms", dns.as_millis(), tcp.as_millis(), post_started.elapsed().as_millis());
+    if (200..300).contains(&answer.status) {
+        return (CheckResult::pass(id, format!("an empty export got {} ({timing})", answer.status)), clock);
+    }
+    if answer.status == 429 {
+        return (CheckResult::warn(id, format!("rate limited (429) ({timing})")).hint("run doctor again in a little while"), clock);
+    }
+    let f = Failure::Http { status: answer.status, message: error_message(&answer.content_type, &answer.body) };
+    (failed(id, "POST /v1/traces", &f, "honeycomb", &url), clock)
+}
+
+/// An ARN with the middle of its account id hidden.
+pub fn mask_arn(arn: &str) -> String {
+    arn.split(':')
+        .map(|part| {
+            if part.len() == 12 && part.bytes().all(|b| b.is_ascii_digit()) {
+                format!("{}****{}", &part[..4], &part[8..])
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn provider_of(credentials: &aws_credential_types::Credentials) -> String {
+    let debug = format!("{credentials:?}");
+    debug
+        .split("provider_name: \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+fn aws_failed(id: &'static str, failure: &AwsFailure, action: &str) -> CheckResult {
+    let check = CheckResult::fail(id, format!("{}: {}", failure.code, failure.message));
+    match failure.hint(action) {
+        Some(h) => check.hint(h),
+        None => check,
+    }
+}
+
+pub async fn aws_credentials(config: &SdkConfig) -> CheckResult {
+    let id = "aws-credentials";
+    let credentials = match xray_api::credentials(config).await {
+        Ok(c) => c,
+        Err(f) => return aws_failed(id, &f, "sts:GetCallerIdentity"),
+    };
+    let source = provider_of(&credentials);
+    let client = aws_sdk_sts::Client::new(config);
+    match client.get_caller_identity().send().await {
+        Ok(who) => CheckResult::pass(
+            id,
+            format!(
+                "{} (account {}, from {source})",
+                mask_arn(who.arn().unwrap_or("?")),
+                mask_arn(who.account().unwrap_or("?"))
+            ),
+        ),
+        Err(e) => {
+            use aws_sdk_sts::error::ProvideErrorMetadata;
+            let failure = match e.as_service_error() {
+                Some(s) => AwsFailure { code: s.code().unwrap_or("Error").to_string(), message: s.message().unwrap_or("").to_string() },
+                None => AwsFailure { code: "Connection".into(), message: format!("STS unreachable: {e}") },
+            };
+            let mut check = aws_failed(id, &failure, "sts:GetCallerIdentity");
+            check.detail = format!("credentials from {source}; {}", check.detail);
+            check
+        }
+    }
+}
+
+pub async fn xray_endpoint(client: &reqwest::Client, url: &str) -> (CheckResult, Option<ClockSample>) {
+    let id = "xray-endpoint";
+    let started = Instant::now();
+    match request(client.get(url)).await {
+        Ok(answer) => (
+            CheckResult::pass(id, format!("{} answered HTTP {} in {} ms", host_of(url), answer.status, started.elapsed().as_millis())),
+            sample(url, &answer),
+        ),
+        Err(f) => (failed(id, &host_of(url), &f, "xray", url), None),
+    }
+}
+
+/// The daemon's TCP proxy: `POST /GetSamplingRules` answers 200 only when the daemon is up and its
+/// own credentials work.
+pub async fn xray_daemon(client: &reqwest::Client, tcp_address: &str, strict: bool) -> CheckResult {
+    let id = "xray-daemon";
+    let url = format!("http://{tcp_address}/GetSamplingRules");
+    let soft = if strict { Status::Fail } else { Status::Warn };
+    match request(client.post(&url).header("content-type", "application/json").body("{}")).await {
+        Ok(a) if a.status == 200 => CheckResult::pass(id, format!("{tcp_address} answered GetSamplingRules: up, and its credentials work")),
+        Ok(a) => CheckResult::new(
+            id,
+            soft,
+            format!("{tcp_address} answered GetSamplingRules with {}: {}", a.status, error_message(&a.content_type, &a.body).unwrap_or_default()),
+        )
+        .hint("the daemon runs but X-Ray refused it: check the credentials and region passed to the xray-daemon service"),
+        Err(f) => CheckResult::new(id, soft, format!("no daemon at {tcp_address}: {}", f.summary()))
+            .hint("start it (docker compose up -d xray-daemon) or set AWS_XRAY_DAEMON_ADDRESS"),
+    }
+}
+
+/// Where X-Ray stores segments (X-Ray or CloudWatch Logs), when the API says.
+pub async fn segment_destination(config: &SdkConfig) -> Option<String> {
+    let client = aws_sdk_xray::Client::new(config);
+    let out = client.get_trace_segment_destination().send().await.ok()?;
+    let destination = out.destination()?.as_str().to_string();
+    let status = out.status().map(|s| format!(" ({})", s.as_str())).unwrap_or_default();
+    Some(format!("{destination}{status}"))
+}
+
+pub fn timed_out(id: &'static str, timeout: Duration, soft: bool) -> CheckResult {
+    let status = if soft { Status::Warn } else { Status::Fail };
+    CheckResult::new(id, status, format!("no answer within {} ms", timeout.as_millis()))
+        .hint("check the address, firewalls and proxies (HTTPS_PROXY/NO_PROXY), or raise --timeout")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_hide_the_account() {
+        assert_eq!(mask_arn("arn:aws:iam::123456789012:user/ci"), "arn:aws:iam::1234****9012:user/ci");
+        assert_eq!(mask_arn("123456789012"), "1234****9012");
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host_of("https://api.honeycomb.io/1/auth"), "api.honeycomb.io");
+        assert_eq!(host_of("http://127.0.0.1:9/x"), "127.0.0.1:9");
+    }
+}
