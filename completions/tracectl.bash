@@ -19,6 +19,9 @@ _tracectl() {
             tracectl,completions)
                 cmd="tracectl__subcmd__completions"
                 ;;
+            tracectl,doctor)
+                cmd="tracectl__subcmd__doctor"
+                ;;
             tracectl,help)
                 cmd="tracectl__subcmd__help"
                 ;;
@@ -30,6 +33,9 @@ _tracectl() {
                 ;;
             tracectl__subcmd__help,completions)
                 cmd="tracectl__subcmd__help__subcmd__completions"
+                ;;
+            tracectl__subcmd__help,doctor)
+                cmd="tracectl__subcmd__help__subcmd__doctor"
                 ;;
             tracectl__subcmd__help,help)
                 cmd="tracectl__subcmd__help__subcmd__help"
@@ -47,7 +53,7 @@ _tracectl() {
 
     case "${cmd}" in
         tracectl)
-            opts="-q -v -C -h -V --color --format --quiet --verbose --dir --help --version init send-test completions help"
+            opts="-q -v -C -h -V --color --format --quiet --verbose --dir --help --version init send-test doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -58,7 +64,7 @@ _tracectl() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json github" -- "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -88,7 +94,73 @@ _tracectl() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json github" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tracectl__subcmd__doctor)
+            opts="-q -v -C -h -V --list --check --skip --offline --strict --require-daemon --timeout --honeycomb-api-key --dataset --aws-region --compose-file --service --env-file --color --format --quiet --verbose --dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --honeycomb-api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dataset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compose-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json github" -- "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -107,7 +179,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__help)
-            opts="init send-test completions help"
+            opts="init send-test doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -121,6 +193,20 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tracectl__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -224,7 +310,7 @@ _tracectl() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json github" -- "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -310,7 +396,7 @@ _tracectl() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json github" -- "${cur}"))
                     return 0
                     ;;
                 --dir)

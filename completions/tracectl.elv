@@ -26,12 +26,13 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --quiet 'Print only errors and the result'
             cand -v 'Print more detail (repeat for more)'
             cand --verbose 'Print more detail (repeat for more)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
             cand send-test 'Send a realistic synthetic trace to every configured destination and prove it arrived'
+            cand doctor 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -95,6 +96,33 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'tracectl;doctor'= {
+            cand --check 'Run only this check (repeatable; see --list)'
+            cand --skip 'Do not run this check (repeatable)'
+            cand --timeout 'Time allowed for each network check (e.g. 5s, 500ms)'
+            cand --honeycomb-api-key 'Honeycomb API key'
+            cand --dataset 'Honeycomb dataset, for classic keys'
+            cand --aws-region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the project''s .env, the AWS profile''s]'
+            cand --compose-file 'Compose file [default: found as `init` finds it]'
+            cand --service 'Backend service [default: found as `init` finds it]'
+            cand --env-file 'Env file [default: .env beside the compose file]'
+            cand --color 'When to use colours'
+            cand --format 'Output format'
+            cand -C 'Run as if started in DIR'
+            cand --dir 'Run as if started in DIR'
+            cand --list 'List the checks and exit'
+            cand --offline 'Skip every check that needs the network'
+            cand --strict 'Treat warnings as failures'
+            cand --require-daemon 'Fail, not warn, when the project is set up for the X-Ray daemon and it does not answer'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'tracectl;completions'= {
             cand --color 'When to use colours'
             cand --format 'Output format'
@@ -104,20 +132,23 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --quiet 'Print only errors and the result'
             cand -v 'Print more detail (repeat for more)'
             cand --verbose 'Print more detail (repeat for more)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'tracectl;help'= {
             cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
             cand send-test 'Send a realistic synthetic trace to every configured destination and prove it arrived'
+            cand doctor 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tracectl;help;init'= {
         }
         &'tracectl;help;send-test'= {
+        }
+        &'tracectl;help;doctor'= {
         }
         &'tracectl;help;completions'= {
         }

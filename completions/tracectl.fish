@@ -28,14 +28,16 @@ complete -c tracectl -n "__fish_tracectl_needs_command" -l color -d 'When to use
 always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_needs_command" -l format -d 'Output format' -r -f -a "human\t''
-json\t''"
+json\t''
+github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_needs_command" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_needs_command" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_needs_command" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c tracectl -n "__fish_tracectl_needs_command" -s h -l help -d 'Print help'
+complete -c tracectl -n "__fish_tracectl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_needs_command" -s V -l version -d 'Print version'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l compose-file -d 'Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
@@ -52,7 +54,8 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l color -d 'Whe
 always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l format -d 'Output format' -r -f -a "human\t''
-json\t''"
+json\t''
+github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb -d 'Send traces to Honeycomb over OTLP/HTTP'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l no-honeycomb -d 'Do not configure Honeycomb'
@@ -90,23 +93,50 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l color -d
 always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l format -d 'Output format' -r -f -a "human\t''
-json\t''"
+json\t''
+github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s V -l version -d 'Print version'
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l check -d 'Run only this check (repeatable; see --list)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l skip -d 'Do not run this check (repeatable)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l timeout -d 'Time allowed for each network check (e.g. 5s, 500ms)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l honeycomb-api-key -d 'Honeycomb API key' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l dataset -d 'Honeycomb dataset, for classic keys' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l aws-region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the project\'s .env, the AWS profile\'s]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l compose-file -d 'Compose file [default: found as `init` finds it]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l service -d 'Backend service [default: found as `init` finds it]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l env-file -d 'Env file [default: .env beside the compose file]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l format -d 'Output format' -r -f -a "human\t''
+json\t''
+github\t'GitHub Actions annotations (doctor); other commands print human output'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s C -l dir -d 'Run as if started in DIR' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l list -d 'List the checks and exit'
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l offline -d 'Skip every check that needs the network'
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l strict -d 'Treat warnings as failures'
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l require-daemon -d 'Fail, not warn, when the project is set up for the X-Ray daemon and it does not answer'
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s q -l quiet -d 'Print only errors and the result'
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l format -d 'Output format' -r -f -a "human\t''
-json\t''"
+json\t''
+github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test completions help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test completions help" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -278,7 +278,12 @@ pub struct DoctorArgs {
     pub timeout: std::time::Duration,
 
     /// Honeycomb API key
-    #[arg(long, value_name = "KEY", env = "HONEYCOMB_API_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "HONEYCOMB_API_KEY",
+        hide_env_values = true
+    )]
     pub honeycomb_api_key: Option<String>,
 
     /// Honeycomb dataset, for classic keys
@@ -307,7 +312,11 @@ fn check_id(id: &str) -> Result<String, String> {
         Some(_) => Ok(id.to_string()),
         None => Err(format!(
             "unknown check; the checks are: {}",
-            crate::doctor::CHECKS.iter().map(|(i, _, _)| *i).collect::<Vec<_>>().join(", ")
+            crate::doctor::CHECKS
+                .iter()
+                .map(|(i, _, _)| *i)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }

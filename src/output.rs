@@ -114,7 +114,10 @@ impl Printer {
             self.json(&value);
         }
         if self.format == Format::Github {
-            write_stdout(&format!("::error title=tracectl::{}\n", message.replace('\n', "%0A")));
+            write_stdout(&format!(
+                "::error title=tracectl::{}\n",
+                message.replace('\n', "%0A")
+            ));
         }
         if matches!(err, Error::Interrupted) {
             eprintln!("{}", "interrupted: nothing was written".yellow());

@@ -15,7 +15,7 @@ use crate::doctor::{self, CheckResult, Status};
 use crate::error::{Error, ExitStatus, Result};
 use crate::honeycomb;
 use crate::output::Printer;
-use crate::project::{self, dotenv, gitignore, Layout};
+use crate::project::{self, Layout, dotenv, gitignore};
 use crate::recipe;
 use crate::secret::Secret;
 use crate::xray::daemon;
@@ -41,7 +41,11 @@ struct Facts {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<bool> {
-    let out = std::process::Command::new("git").args(args).current_dir(dir).output().ok()?;
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
     match out.status.code() {
         Some(0) => Some(true),
         Some(1) => Some(false),
@@ -50,10 +54,24 @@ fn git(dir: &Path, args: &[&str]) -> Option<bool> {
 }
 
 fn gather(args: &DoctorArgs, dir: &Path, printer: &Printer) -> Facts {
-    let (layout, layout_error) = match Layout::discover(dir, args.compose_file.as_deref(), args.service.as_deref(), args.env_file.as_deref(), |_| Ok(None)) {
+    let (layout, layout_error) = match Layout::discover(
+        dir,
+        args.compose_file.as_deref(),
+        args.service.as_deref(),
+        args.env_file.as_deref(),
+        |_| Ok(None),
+    ) {
         Ok(layout) => (Some(layout), None),
-        Err(Error::Usage { message, .. }) if message.starts_with("no compose file") && args.compose_file.is_none() => {
-            (None, Some(CheckResult::skip("compose", "no compose file here (use -C DIR or --compose-file)")))
+        Err(Error::Usage { message, .. })
+            if message.starts_with("no compose file") && args.compose_file.is_none() =>
+        {
+            (
+                None,
+                Some(CheckResult::skip(
+                    "compose",
+                    "no compose file here (use -C DIR or --compose-file)",
+                )),
+            )
         }
         Err(e) => {
             let mut check = CheckResult::fail("compose", e.to_string());
@@ -69,21 +87,40 @@ fn gather(args: &DoctorArgs, dir: &Path, printer: &Printer) -> Facts {
             (None, Some(check))
         }
     };
-    let base = layout.as_ref().map(|l| l.dir.clone()).unwrap_or_else(|| dir.to_path_buf());
+    let base = layout
+        .as_ref()
+        .map(|l| l.dir.clone())
+        .unwrap_or_else(|| dir.to_path_buf());
     let env_path = layout
         .as_ref()
         .map(|l| l.env_path.clone())
-        .unwrap_or_else(|| args.env_file.as_ref().map(|f| dir.join(f)).unwrap_or_else(|| base.join(".env")));
+        .unwrap_or_else(|| {
+            args.env_file
+                .as_ref()
+                .map(|f| dir.join(f))
+                .unwrap_or_else(|| base.join(".env"))
+        });
     let env_display = project::display(&base, &env_path);
-    let env_dir = env_path.parent().map(Path::to_path_buf).unwrap_or_else(|| base.clone());
-    let env_name = env_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let env_dir = env_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| base.clone());
+    let env_name = env_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let env_text = std::fs::read_to_string(&env_path).ok();
     let (env_values, env_error) = match env_text.as_deref().map(|t| dotenv::values(&env_path, t)) {
         Some(Ok(values)) => (values, None),
         Some(Err(e)) => {
             let mut check = CheckResult::fail("env-file", e.to_string());
             if let Error::Parse { line, .. } = &e {
-                check.findings.push(doctor::Finding { status: Status::Fail, message: e.to_string(), file: Some(env_display.clone()), line: Some(*line) });
+                check.findings.push(doctor::Finding {
+                    status: Status::Fail,
+                    message: e.to_string(),
+                    file: Some(env_display.clone()),
+                    line: Some(*line),
+                });
             }
             (BTreeMap::new(), Some(check))
         }
@@ -98,19 +135,31 @@ fn gather(args: &DoctorArgs, dir: &Path, printer: &Printer) -> Facts {
     let ignored = if tracked.is_some() {
         git(&env_dir, &["check-ignore", "-q", "--", &env_name])
     } else {
-        std::fs::read_to_string(env_dir.join(".gitignore")).ok().map(|t| gitignore::ignores(&t, &env_name))
+        std::fs::read_to_string(env_dir.join(".gitignore"))
+            .ok()
+            .map(|t| gitignore::ignores(&t, &env_name))
     };
     let env = EnvFileFacts {
         display: env_display,
         exists: env_text.is_some(),
-        mode: std::fs::metadata(&env_path).ok().map(|m| m.permissions().mode()),
+        mode: std::fs::metadata(&env_path)
+            .ok()
+            .map(|m| m.permissions().mode()),
         tracked,
         ignored,
     };
 
-    let backend_env: Vec<(String, Option<String>)> =
-        layout.as_ref().and_then(|l| l.compose.environment(&l.service).ok()).map(|(_, v)| v).unwrap_or_default();
-    let backend = |key: &str| backend_env.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.clone());
+    let backend_env: Vec<(String, Option<String>)> = layout
+        .as_ref()
+        .and_then(|l| l.compose.environment(&l.service).ok())
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let backend = |key: &str| {
+        backend_env
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.clone())
+    };
     let non_empty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
 
     let honeycomb_key = non_empty(args.honeycomb_api_key.clone())
@@ -122,34 +171,62 @@ fn gather(args: &DoctorArgs, dir: &Path, printer: &Printer) -> Facts {
     let headers = backend("OTEL_EXPORTER_OTLP_HEADERS").unwrap_or_default();
     let dataset = non_empty(args.dataset.clone())
         .or_else(|| non_empty(env_values.get("HONEYCOMB_DATASET").cloned()))
-        .or_else(|| headers.split(',').find_map(|h| h.strip_prefix("x-honeycomb-dataset=")).filter(|d| !d.starts_with('$')).map(str::to_string));
+        .or_else(|| {
+            headers
+                .split(',')
+                .find_map(|h| h.strip_prefix("x-honeycomb-dataset="))
+                .filter(|d| !d.starts_with('$'))
+                .map(str::to_string)
+        });
     let endpoint = backend("OTEL_EXPORTER_OTLP_ENDPOINT").filter(|e| !e.contains("${"));
-    let key_region = honeycomb_key.as_ref().and_then(|k| honeycomb::classify(k.expose()).region);
+    let key_region = honeycomb_key
+        .as_ref()
+        .and_then(|k| honeycomb::classify(k.expose()).region);
     let honeycomb_base = std::env::var("HONEYCOMB_API_ENDPOINT")
         .ok()
         .filter(|v| !v.trim().is_empty())
-        .or_else(|| endpoint.as_deref().and_then(honeycomb::region_of_endpoint).map(|r| honeycomb::api_base(r).to_string()))
+        .or_else(|| {
+            endpoint
+                .as_deref()
+                .and_then(honeycomb::region_of_endpoint)
+                .map(|r| honeycomb::api_base(r).to_string())
+        })
         .or_else(|| key_region.map(|r| honeycomb::api_base(r).to_string()))
         .unwrap_or_else(|| honeycomb::US_API.to_string())
         .trim_end_matches('/')
         .to_string();
     let honeycomb = honeycomb_key.is_some() || headers.contains("x-honeycomb-team");
 
-    let has_daemon_service = layout.as_ref().is_some_and(|l| l.compose.has_service(recipe::DAEMON_SERVICE));
+    let has_daemon_service = layout
+        .as_ref()
+        .is_some_and(|l| l.compose.has_service(recipe::DAEMON_SERVICE));
     let uses_daemon = has_daemon_service || backend("AWS_XRAY_DAEMON_ADDRESS").is_some();
-    let xray = uses_daemon || args.aws_region.is_some() && std::env::var_os("AWS_REGION").is_none() || env_values.contains_key("AWS_REGION");
+    let xray = uses_daemon
+        || args.aws_region.is_some() && std::env::var_os("AWS_REGION").is_none()
+        || env_values.contains_key("AWS_REGION");
     let aws_region = non_empty(args.aws_region.clone())
         .map(|r| (r, "AWS_REGION / --aws-region"))
-        .or_else(|| non_empty(std::env::var("AWS_DEFAULT_REGION").ok()).map(|r| (r, "AWS_DEFAULT_REGION")))
+        .or_else(|| {
+            non_empty(std::env::var("AWS_DEFAULT_REGION").ok()).map(|r| (r, "AWS_DEFAULT_REGION"))
+        })
         .or_else(|| non_empty(env_values.get("AWS_REGION").cloned()).map(|r| (r, "the env file")))
-        .or_else(|| if xray { crate::aws::profile_region().map(|r| (r, "the AWS profile")) } else { None });
+        .or_else(|| {
+            if xray {
+                crate::aws::profile_region().map(|r| (r, "the AWS profile"))
+            } else {
+                None
+            }
+        });
     let daemon_tcp = std::env::var("AWS_XRAY_DAEMON_ADDRESS")
         .ok()
         .and_then(|a| {
             let parts: Vec<&str> = a.split_whitespace().collect();
             match parts.as_slice() {
                 [one] => Some(one.to_string()),
-                many => many.iter().find_map(|p| p.strip_prefix("tcp:")).map(str::to_string),
+                many => many
+                    .iter()
+                    .find_map(|p| p.strip_prefix("tcp:"))
+                    .map(str::to_string),
             }
         })
         .unwrap_or_else(|| daemon::DEFAULT_ADDRESS.to_string());
@@ -181,31 +258,80 @@ fn timed(check: impl FnOnce() -> CheckResult) -> CheckResult {
 
 fn project_checks(facts: &Facts) -> Vec<CheckResult> {
     let mut out = Vec::new();
-    out.push(facts.env_error.clone().unwrap_or_else(|| timed(|| checks::env_file(&facts.env))));
+    out.push(
+        facts
+            .env_error
+            .clone()
+            .unwrap_or_else(|| timed(|| checks::env_file(&facts.env))),
+    );
     let defined = |var: &str| facts.env_values.contains_key(var) || std::env::var_os(var).is_some();
     match &facts.layout {
         Some(layout) => {
             let file = project::display(&layout.dir, layout.compose.path());
-            out.push(timed(|| checks::compose(&layout.compose, &file, &layout.service, facts.honeycomb, facts.xray, &defined)));
+            out.push(timed(|| {
+                checks::compose(
+                    &layout.compose,
+                    &file,
+                    &layout.service,
+                    facts.honeycomb,
+                    facts.xray,
+                    &defined,
+                )
+            }));
             let requirements = layout.requirements();
-            let req_display = requirements.as_ref().map(|r| project::display(&layout.dir, r)).unwrap_or_else(|| "requirements.txt".into());
-            let req_text = requirements.as_ref().and_then(|r| std::fs::read_to_string(r).ok());
+            let req_display = requirements
+                .as_ref()
+                .map(|r| project::display(&layout.dir, r))
+                .unwrap_or_else(|| "requirements.txt".into());
+            let req_text = requirements
+                .as_ref()
+                .and_then(|r| std::fs::read_to_string(r).ok());
             out.push(timed(|| match &requirements {
-                Some(_) => checks::requirements(req_text.as_deref(), &req_display, facts.honeycomb, facts.xray),
-                None => CheckResult::skip("requirements", format!("service {} has no build folder here", layout.service)),
+                Some(_) => checks::requirements(
+                    req_text.as_deref(),
+                    &req_display,
+                    facts.honeycomb,
+                    facts.xray,
+                ),
+                None => CheckResult::skip(
+                    "requirements",
+                    format!("service {} has no build folder here", layout.service),
+                ),
             }));
             let app = layout.context.as_ref().map(|c| c.join("app.py"));
-            let app_display = app.as_ref().map(|a| project::display(&layout.dir, a)).unwrap_or_else(|| "app.py".into());
+            let app_display = app
+                .as_ref()
+                .map(|a| project::display(&layout.dir, a))
+                .unwrap_or_else(|| "app.py".into());
             let app_text = app.as_ref().and_then(|a| std::fs::read_to_string(a).ok());
-            out.push(timed(|| checks::app(app_text.as_deref(), &app_display, facts.honeycomb, facts.xray)));
+            out.push(timed(|| {
+                checks::app(
+                    app_text.as_deref(),
+                    &app_display,
+                    facts.honeycomb,
+                    facts.xray,
+                )
+            }));
         }
         None => {
-            out.push(facts.layout_error.clone().unwrap_or_else(|| CheckResult::skip("compose", "no project")));
+            out.push(
+                facts
+                    .layout_error
+                    .clone()
+                    .unwrap_or_else(|| CheckResult::skip("compose", "no project")),
+            );
             out.push(CheckResult::skip("requirements", "no compose project"));
             out.push(CheckResult::skip("app", "no compose project"));
         }
     }
-    out.push(timed(|| checks::honeycomb_key(facts.honeycomb_key.as_ref(), facts.dataset.as_deref(), facts.endpoint.as_deref(), facts.honeycomb)));
+    out.push(timed(|| {
+        checks::honeycomb_key(
+            facts.honeycomb_key.as_ref(),
+            facts.dataset.as_deref(),
+            facts.endpoint.as_deref(),
+            facts.honeycomb,
+        )
+    }));
     out.push(timed(|| {
         let (region, source) = match &facts.aws_region {
             Some((r, s)) => (Some(r.as_str()), *s),
@@ -217,7 +343,12 @@ fn project_checks(facts: &Facts) -> Vec<CheckResult> {
 }
 
 /// Every network check at once; each gets `timeout`, so the whole run takes about one timeout.
-async fn network_checks(facts: &Facts, args: &DoctorArgs, want: &dyn Fn(&str) -> bool, printer: &Printer) -> (Vec<CheckResult>, Vec<ClockSample>, Option<String>) {
+async fn network_checks(
+    facts: &Facts,
+    args: &DoctorArgs,
+    want: &dyn Fn(&str) -> bool,
+    printer: &Printer,
+) -> (Vec<CheckResult>, Vec<ClockSample>, Option<String>) {
     let timeout = args.timeout;
     let client = reqwest::Client::builder()
         .user_agent(concat!("tracectl/", env!("CARGO_PKG_VERSION")))
@@ -225,61 +356,129 @@ async fn network_checks(facts: &Facts, args: &DoctorArgs, want: &dyn Fn(&str) ->
         .connect_timeout(timeout)
         .build()
         .unwrap_or_default();
-    let aws_wanted = facts.xray && (want("aws-credentials") || want("xray-endpoint") || want("xray-support"));
+    let aws_wanted =
+        facts.xray && (want("aws-credentials") || want("xray-endpoint") || want("xray-support"));
     let aws = if aws_wanted {
         let region = facts.aws_region.as_ref().map(|(r, _)| r.as_str());
-        tokio::time::timeout(timeout, crate::xray::api::load(region)).await.ok()
+        tokio::time::timeout(timeout, crate::xray::api::load(region))
+            .await
+            .ok()
     } else {
         None
     };
     let progress = Progress::new(printer);
 
-    type Job<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = (CheckResult, Option<ClockSample>)> + 'a>>;
+    type Job<'a> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = (CheckResult, Option<ClockSample>)> + 'a>,
+    >;
     let mut jobs: Vec<(&'static str, bool, Job)> = Vec::new();
-    let skip = |id: &'static str, why: &str| -> Job { let r = CheckResult::skip(id, why.to_string()); Box::pin(async move { (r, None) }) };
+    let skip = |id: &'static str, why: &str| -> Job {
+        let r = CheckResult::skip(id, why.to_string());
+        Box::pin(async move { (r, None) })
+    };
 
     if want("honeycomb-auth") || want("honeycomb-otlp") {
         match &facts.honeycomb_key {
             Some(key) => {
                 let base = facts.honeycomb_base.clone();
-                let dataset = facts.dataset.clone().filter(|_| honeycomb::classify(key.expose()).kind.needs_dataset());
-                let (c1, c2, k1, k2, b1) = (client.clone(), client.clone(), key.clone(), key.clone(), base.clone());
-                jobs.push(("honeycomb-auth", false, Box::pin(async move { network::honeycomb_auth(&c1, &b1, &k1).await })));
-                jobs.push(("honeycomb-otlp", false, Box::pin(async move { network::honeycomb_otlp(&c2, &base, &k2, dataset.as_deref()).await })));
+                let dataset = facts
+                    .dataset
+                    .clone()
+                    .filter(|_| honeycomb::classify(key.expose()).kind.needs_dataset());
+                let (c1, c2, k1, k2, b1) = (
+                    client.clone(),
+                    client.clone(),
+                    key.clone(),
+                    key.clone(),
+                    base.clone(),
+                );
+                jobs.push((
+                    "honeycomb-auth",
+                    false,
+                    Box::pin(async move { network::honeycomb_auth(&c1, &b1, &k1).await }),
+                ));
+                jobs.push((
+                    "honeycomb-otlp",
+                    false,
+                    Box::pin(async move {
+                        network::honeycomb_otlp(&c2, &base, &k2, dataset.as_deref()).await
+                    }),
+                ));
             }
             None => {
-                let why = if facts.honeycomb { "no Honeycomb key" } else { "Honeycomb is not configured" };
+                let why = if facts.honeycomb {
+                    "no Honeycomb key"
+                } else {
+                    "Honeycomb is not configured"
+                };
                 jobs.push(("honeycomb-auth", false, skip("honeycomb-auth", why)));
                 jobs.push(("honeycomb-otlp", false, skip("honeycomb-otlp", why)));
             }
         }
     }
-    let aws_missing = if facts.xray { "the AWS configuration did not load in time" } else { "X-Ray is not configured" };
+    let aws_missing = if facts.xray {
+        "the AWS configuration did not load in time"
+    } else {
+        "X-Ray is not configured"
+    };
     match &aws {
         Some(config) => {
             let c = config.clone();
-            jobs.push(("aws-credentials", false, Box::pin(async move { (network::aws_credentials(&c).await, None) })));
+            jobs.push((
+                "aws-credentials",
+                false,
+                Box::pin(async move { (network::aws_credentials(&c).await, None) }),
+            ));
         }
-        None => jobs.push(("aws-credentials", false, skip("aws-credentials", aws_missing))),
+        None => jobs.push((
+            "aws-credentials",
+            false,
+            skip("aws-credentials", aws_missing),
+        )),
     }
     let xray_url = ["AWS_ENDPOINT_URL_XRAY", "AWS_ENDPOINT_URL"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-        .or_else(|| facts.aws_region.as_ref().map(|(r, _)| format!("https://xray.{r}.amazonaws.com")));
+        .or_else(|| {
+            facts
+                .aws_region
+                .as_ref()
+                .map(|(r, _)| format!("https://xray.{r}.amazonaws.com"))
+        });
     match (&xray_url, facts.xray) {
         (Some(url), true) => {
             let (c, u) = (client.clone(), url.clone());
-            jobs.push(("xray-endpoint", false, Box::pin(async move { network::xray_endpoint(&c, &u).await })));
+            jobs.push((
+                "xray-endpoint",
+                false,
+                Box::pin(async move { network::xray_endpoint(&c, &u).await }),
+            ));
         }
-        (None, true) => jobs.push(("xray-endpoint", false, skip("xray-endpoint", "no AWS region to find the endpoint by"))),
-        _ => jobs.push(("xray-endpoint", false, skip("xray-endpoint", "X-Ray is not configured"))),
+        (None, true) => jobs.push((
+            "xray-endpoint",
+            false,
+            skip("xray-endpoint", "no AWS region to find the endpoint by"),
+        )),
+        _ => jobs.push((
+            "xray-endpoint",
+            false,
+            skip("xray-endpoint", "X-Ray is not configured"),
+        )),
     }
     let daemon_soft = !(args.strict || args.require_daemon);
     if facts.uses_daemon || std::env::var_os("AWS_XRAY_DAEMON_ADDRESS").is_some() {
         let (c, addr) = (client.clone(), facts.daemon_tcp.clone());
-        jobs.push(("xray-daemon", daemon_soft, Box::pin(async move { (network::xray_daemon(&c, &addr, !daemon_soft).await, None) })));
+        jobs.push((
+            "xray-daemon",
+            daemon_soft,
+            Box::pin(async move { (network::xray_daemon(&c, &addr, !daemon_soft).await, None) }),
+        ));
     } else {
-        jobs.push(("xray-daemon", true, skip("xray-daemon", "the project runs no X-Ray daemon")));
+        jobs.push((
+            "xray-daemon",
+            true,
+            skip("xray-daemon", "the project runs no X-Ray daemon"),
+        ));
     }
 
     let jobs: Vec<_> = jobs.into_iter().filter(|(id, _, _)| want(id)).collect();
@@ -299,7 +498,12 @@ async fn network_checks(facts: &Facts, args: &DoctorArgs, want: &dyn Fn(&str) ->
     });
     let destination = async {
         match (&aws, want("xray-support")) {
-            (Some(config), true) => tokio::time::timeout(timeout, network::segment_destination(config)).await.ok().flatten(),
+            (Some(config), true) => {
+                tokio::time::timeout(timeout, network::segment_destination(config))
+                    .await
+                    .ok()
+                    .flatten()
+            }
             _ => None,
         }
     };
@@ -320,7 +524,11 @@ struct Progress {
 
 impl Progress {
     fn new(printer: &Printer) -> Self {
-        Progress { multi: printer.progress_allowed().then(indicatif::MultiProgress::new) }
+        Progress {
+            multi: printer
+                .progress_allowed()
+                .then(indicatif::MultiProgress::new),
+        }
     }
 
     fn start(&self, id: &str) -> Option<indicatif::ProgressBar> {
@@ -355,31 +563,58 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
             .collect();
         (skipped, Vec::new(), None)
     } else {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Error::from)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::from)?;
         runtime.block_on(network_checks(&facts, &args, &want, printer))
     };
     results.extend(network);
-    results.push(checks::xray_support(facts.uses_daemon, facts.xray, destination.as_deref(), SystemTime::now()));
-    results.push(if args.offline { CheckResult::skip("clock", "skipped (--offline)") } else { checks::clock(&samples) });
+    results.push(checks::xray_support(
+        facts.uses_daemon,
+        facts.xray,
+        destination.as_deref(),
+        SystemTime::now(),
+    ));
+    results.push(if args.offline {
+        CheckResult::skip("clock", "skipped (--offline)")
+    } else {
+        checks::clock(&samples)
+    });
 
-    let order = |id: &str| doctor::CHECKS.iter().position(|(i, _, _)| *i == id).unwrap_or(usize::MAX);
+    let order = |id: &str| {
+        doctor::CHECKS
+            .iter()
+            .position(|(i, _, _)| *i == id)
+            .unwrap_or(usize::MAX)
+    };
     results.retain(|r| want(r.id));
     results.sort_by_key(|r| order(r.id));
     results.dedup_by_key(|r| r.id);
     report(printer, &results, started.elapsed());
     let summary = doctor::summarize(&results);
     let failed = summary.fail > 0 || (args.strict && summary.warn > 0);
-    Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+    Ok(if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }
 
 fn list(printer: &Printer) -> Result<ExitStatus> {
     if printer.format() == Format::Json {
-        let checks: Vec<_> = doctor::CHECKS.iter().map(|(id, title, net)| json!({"id": id, "title": title, "network": net})).collect();
+        let checks: Vec<_> = doctor::CHECKS
+            .iter()
+            .map(|(id, title, net)| json!({"id": id, "title": title, "network": net}))
+            .collect();
         printer.json(&json!({"version": 1, "checks": checks}));
     } else {
         let mut out = String::new();
         for (id, title, net) in doctor::CHECKS {
-            out.push_str(&format!("{id:<16} {title}{}\n", if *net { " (network)" } else { "" }));
+            out.push_str(&format!(
+                "{id:<16} {title}{}\n",
+                if *net { " (network)" } else { "" }
+            ));
         }
         printer.out(&out);
     }

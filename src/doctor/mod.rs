@@ -39,7 +39,15 @@ pub struct CheckResult {
 
 impl CheckResult {
     pub fn new(id: &'static str, status: Status, detail: impl Into<String>) -> Self {
-        CheckResult { id, title: title(id), status, detail: detail.into(), hint: None, duration_ms: 0, findings: Vec::new() }
+        CheckResult {
+            id,
+            title: title(id),
+            status,
+            detail: detail.into(),
+            hint: None,
+            duration_ms: 0,
+            findings: Vec::new(),
+        }
     }
 
     pub fn pass(id: &'static str, detail: impl Into<String>) -> Self {
@@ -64,8 +72,17 @@ impl CheckResult {
     }
 
     /// A check built from findings: its status is the worst of them, its detail their messages.
-    pub fn from_findings(id: &'static str, ok: &str, findings: Vec<Finding>, hint: Option<String>) -> Self {
-        let status = findings.iter().map(|f| f.status).max().unwrap_or(Status::Pass);
+    pub fn from_findings(
+        id: &'static str,
+        ok: &str,
+        findings: Vec<Finding>,
+        hint: Option<String>,
+    ) -> Self {
+        let status = findings
+            .iter()
+            .map(|f| f.status)
+            .max()
+            .unwrap_or(Status::Pass);
         let mut worst = findings.clone();
         worst.sort_by_key(|f| std::cmp::Reverse(f.status));
         let detail = match worst.as_slice() {
@@ -87,7 +104,11 @@ pub const CHECKS: &[(&str, &str, bool)] = &[
     ("compose", "Compose file configures the backend", false),
     ("requirements", "Python packages are listed", false),
     ("app", "The Flask app is instrumented", false),
-    ("honeycomb-key", "Honeycomb key matches its region and dataset", false),
+    (
+        "honeycomb-key",
+        "Honeycomb key matches its region and dataset",
+        false,
+    ),
     ("honeycomb-auth", "Honeycomb accepts the key", true),
     ("honeycomb-otlp", "Honeycomb's OTLP endpoint answers", true),
     ("aws-credentials", "AWS credentials resolve", true),
@@ -99,7 +120,11 @@ pub const CHECKS: &[(&str, &str, bool)] = &[
 ];
 
 pub fn title(id: &str) -> &'static str {
-    CHECKS.iter().find(|(i, _, _)| *i == id).map(|(_, t, _)| *t).unwrap_or("")
+    CHECKS
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map(|(_, t, _)| *t)
+        .unwrap_or("")
 }
 
 /// Which checks run: `--check` keeps only those, `--skip` removes, `--offline` drops the network
@@ -131,15 +156,39 @@ pub fn summarize(results: &[CheckResult]) -> Summary {
 
 /// GitHub Actions workflow commands: one annotation per finding (or per check without findings).
 pub fn github_annotations(results: &[CheckResult]) -> Vec<String> {
-    let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let escape = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
     let escape_prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
     let mut lines = Vec::new();
     for r in results.iter().filter(|r| r.status >= Status::Warn) {
-        let level = |s: Status| if s == Status::Fail { "error" } else { "warning" };
-        let hint = r.hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
-        let located: Vec<&Finding> = r.findings.iter().filter(|f| f.status >= Status::Warn).collect();
+        let level = |s: Status| {
+            if s == Status::Fail {
+                "error"
+            } else {
+                "warning"
+            }
+        };
+        let hint = r
+            .hint
+            .as_deref()
+            .map(|h| format!(" — {h}"))
+            .unwrap_or_default();
+        let located: Vec<&Finding> = r
+            .findings
+            .iter()
+            .filter(|f| f.status >= Status::Warn)
+            .collect();
         if located.is_empty() {
-            lines.push(format!("::{} title={}::{}{}", level(r.status), escape_prop(r.id), escape(&r.detail), escape(&hint)));
+            lines.push(format!(
+                "::{} title={}::{}{}",
+                level(r.status),
+                escape_prop(r.id),
+                escape(&r.detail),
+                escape(&hint)
+            ));
         }
         for f in located {
             let mut props = Vec::new();
@@ -150,7 +199,13 @@ pub fn github_annotations(results: &[CheckResult]) -> Vec<String> {
                 props.push(format!("line={line}"));
             }
             props.push(format!("title={}", escape_prop(r.id)));
-            lines.push(format!("::{} {}::{}{}", level(f.status), props.join(","), escape(&f.message), escape(&hint)));
+            lines.push(format!(
+                "::{} {}::{}{}",
+                level(f.status),
+                props.join(","),
+                escape(&f.message),
+                escape(&hint)
+            ));
         }
     }
     lines
@@ -162,13 +217,26 @@ mod tests {
 
     #[test]
     fn worst_finding_wins() {
-        let f = |status, message: &str| Finding { status, message: message.into(), file: Some("c.yml".into()), line: Some(3) };
-        let r = CheckResult::from_findings("compose", "ok", vec![f(Status::Warn, "a"), f(Status::Fail, "b")], Some("fix".into()));
+        let f = |status, message: &str| Finding {
+            status,
+            message: message.into(),
+            file: Some("c.yml".into()),
+            line: Some(3),
+        };
+        let r = CheckResult::from_findings(
+            "compose",
+            "ok",
+            vec![f(Status::Warn, "a"), f(Status::Fail, "b")],
+            Some("fix".into()),
+        );
         assert_eq!(r.status, Status::Fail);
         assert_eq!(r.detail, "b (+1 more)");
         assert_eq!(r.hint.as_deref(), Some("fix"));
         let r = CheckResult::from_findings("compose", "all good", vec![], Some("fix".into()));
-        assert_eq!((r.status, r.detail.as_str(), r.hint), (Status::Pass, "all good", None));
+        assert_eq!(
+            (r.status, r.detail.as_str(), r.hint),
+            (Status::Pass, "all good", None)
+        );
     }
 
     #[test]
@@ -181,11 +249,19 @@ mod tests {
     #[test]
     fn annotations_point_at_files_and_escape() {
         let mut r = CheckResult::fail("compose", "x");
-        r.findings.push(Finding { status: Status::Fail, message: "literal key, 50%".into(), file: Some("docker-compose.yml".into()), line: Some(7) });
+        r.findings.push(Finding {
+            status: Status::Fail,
+            message: "literal key, 50%".into(),
+            file: Some("docker-compose.yml".into()),
+            line: Some(7),
+        });
         r.hint = Some("use ${HONEYCOMB_API_KEY}".into());
         let w = CheckResult::warn("clock", "skew 3 s");
         let lines = github_annotations(&[r, w, CheckResult::pass("app", "ok")]);
-        assert_eq!(lines[0], "::error file=docker-compose.yml,line=7,title=compose::literal key, 50%25 — use ${HONEYCOMB_API_KEY}");
+        assert_eq!(
+            lines[0],
+            "::error file=docker-compose.yml,line=7,title=compose::literal key, 50%25 — use ${HONEYCOMB_API_KEY}"
+        );
         assert_eq!(lines[1], "::warning title=clock::skew 3 s");
         assert_eq!(lines.len(), 2);
     }

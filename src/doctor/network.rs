@@ -9,7 +9,7 @@ use prost::Message;
 
 use super::{CheckResult, Status};
 use crate::honeycomb::Auth;
-use crate::otlp::send::{classify, error_message, hint, Failure};
+use crate::otlp::send::{Failure, classify, error_message, hint};
 use crate::secret::Secret;
 use crate::xray::api::{self as xray_api, AwsFailure};
 
@@ -25,7 +25,13 @@ pub struct Answer {
 }
 
 fn host_of(url: &str) -> String {
-    url.split("://").nth(1).unwrap_or(url).split('/').next().unwrap_or("").to_string()
+    url.split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn sample(url: &str, answer: &Answer) -> Option<ClockSample> {
@@ -33,20 +39,44 @@ fn sample(url: &str, answer: &Answer) -> Option<ClockSample> {
 }
 
 async fn request(builder: reqwest::RequestBuilder) -> Result<Answer, Failure> {
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| classify(&e).unwrap_or(Failure::Connect { message: "connection reset".into() }))?;
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let response = builder.send().await.map_err(|e| {
+        classify(&e).unwrap_or(Failure::Connect {
+            message: "connection reset".into(),
+        })
+    })?;
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     let date = header("date").and_then(|d| httpdate::parse_http_date(&d).ok());
     let content_type = header("content-type").unwrap_or_default();
     let status = response.status().as_u16();
-    let retry_after = header("retry-after").and_then(|v| crate::otlp::send::retry_after(&v, SystemTime::now()));
-    let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-    Ok(Answer { status, retry_after, date, content_type, body })
+    let retry_after =
+        header("retry-after").and_then(|v| crate::otlp::send::retry_after(&v, SystemTime::now()));
+    let body = response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    Ok(Answer {
+        status,
+        retry_after,
+        date,
+        content_type,
+        body,
+    })
 }
 
-fn failed(id: &'static str, what: &str, failure: &Failure, destination: &str, url: &str) -> CheckResult {
+fn failed(
+    id: &'static str,
+    what: &str,
+    failure: &Failure,
+    destination: &str,
+    url: &str,
+) -> CheckResult {
     let check = CheckResult::fail(id, format!("{what}: {}", failure.summary()));
     match hint(failure, destination, url) {
         Some(h) => check.hint(h),
@@ -54,7 +84,11 @@ fn failed(id: &'static str, what: &str, failure: &Failure, destination: &str, ur
     }
 }
 
-pub async fn honeycomb_auth(client: &reqwest::Client, base: &str, key: &Secret) -> (CheckResult, Option<ClockSample>) {
+pub async fn honeycomb_auth(
+    client: &reqwest::Client,
+    base: &str,
+    key: &Secret,
+) -> (CheckResult, Option<ClockSample>) {
     let id = "honeycomb-auth";
     let url = format!("{base}/1/auth");
     let answer = match request(client.get(&url).header("X-Honeycomb-Team", key.expose())).await {
@@ -65,63 +99,109 @@ pub async fn honeycomb_auth(client: &reqwest::Client, base: &str, key: &Secret) 
     if answer.status == 401 {
         let message = error_message(&answer.content_type, &answer.body).unwrap_or_default();
         return (
-            CheckResult::fail(id, format!("401 from /1/auth: {message}")).hint("the key is wrong or was deleted: copy it again from Honeycomb"),
+            CheckResult::fail(id, format!("401 from /1/auth: {message}"))
+                .hint("the key is wrong or was deleted: copy it again from Honeycomb"),
             clock,
         );
     }
     if answer.status == 429 {
-        let after = answer.retry_after.map(|d| format!("; retry after {} s", d.as_secs())).unwrap_or_default();
+        let after = answer
+            .retry_after
+            .map(|d| format!("; retry after {} s", d.as_secs()))
+            .unwrap_or_default();
         return (
-            CheckResult::warn(id, format!("rate limited by Honeycomb (429){after}")).hint("run doctor again in a little while"),
+            CheckResult::warn(id, format!("rate limited by Honeycomb (429){after}"))
+                .hint("run doctor again in a little while"),
             clock,
         );
     }
     if answer.status != 200 {
-        let f = Failure::Http { status: answer.status, message: error_message(&answer.content_type, &answer.body) };
+        let f = Failure::Http {
+            status: answer.status,
+            message: error_message(&answer.content_type, &answer.body),
+        };
         return (failed(id, "GET /1/auth", &f, "honeycomb", &url), clock);
     }
     let auth: Auth = match serde_json::from_slice(&answer.body) {
         Ok(a) => a,
-        Err(e) => return (CheckResult::fail(id, format!("unexpected /1/auth answer: {e}")), clock),
+        Err(e) => {
+            return (
+                CheckResult::fail(id, format!("unexpected /1/auth answer: {e}")),
+                clock,
+            );
+        }
     };
     let place = if auth.environment.slug.is_empty() {
         format!("team {} (Honeycomb Classic)", auth.team.name)
     } else {
-        format!("team {}, environment {}", auth.team.name, auth.environment.name)
+        format!(
+            "team {}, environment {}",
+            auth.team.name, auth.environment.name
+        )
     };
     if !auth.api_key_access.events {
         return (
-            CheckResult::fail(id, format!("{place}: the key may not send events")).hint("enable \"Send Events\" for this key, or use an ingest key"),
+            CheckResult::fail(id, format!("{place}: the key may not send events"))
+                .hint("enable \"Send Events\" for this key, or use an ingest key"),
             clock,
         );
     }
-    (CheckResult::pass(id, format!("{place}; may send events")), clock)
+    (
+        CheckResult::pass(id, format!("{place}; may send events")),
+        clock,
+    )
 }
 
-pub async fn honeycomb_otlp(client: &reqwest::Client, base: &str, key: &Secret, dataset: Option<&str>) -> (CheckResult, Option<ClockSample>) {
+pub async fn honeycomb_otlp(
+    client: &reqwest::Client,
+    base: &str,
+    key: &Secret,
+    dataset: Option<&str>,
+) -> (CheckResult, Option<ClockSample>) {
     let id = "honeycomb-otlp";
     let url = crate::otlp::config::traces_url(base);
     let host = host_of(base);
-    let authority = if host.contains(':') { host.clone() } else if base.starts_with("https") { format!("{host}:443") } else { format!("{host}:80") };
+    let authority = if host.contains(':') {
+        host.clone()
+    } else if base.starts_with("https") {
+        format!("{host}:443")
+    } else {
+        format!("{host}:80")
+    };
     let started = Instant::now();
     let addrs = match tokio::net::lookup_host(&authority).await {
         Ok(a) => a.collect::<Vec<_>>(),
         Err(e) => {
-            let f = Failure::Dns { message: e.to_string() };
-            return (failed(id, &format!("DNS {host}"), &f, "honeycomb", &url), None);
+            let f = Failure::Dns {
+                message: e.to_string(),
+            };
+            return (
+                failed(id, &format!("DNS {host}"), &f, "honeycomb", &url),
+                None,
+            );
         }
     };
     let dns = started.elapsed();
     let connect_started = Instant::now();
-    if let Some(addr) = addrs.first() {
-        if let Err(e) = tokio::net::TcpStream::connect(addr).await {
-            let f = if e.kind() == std::io::ErrorKind::ConnectionRefused {
-                Failure::Refused { message: e.to_string() }
-            } else {
-                Failure::Connect { message: e.to_string() }
-            };
-            return (failed(id, &format!("TCP {addr}"), &f, "honeycomb", &url), None);
-        }
+    let first = addrs.first().copied();
+    let connected = match first {
+        Some(addr) => tokio::net::TcpStream::connect(addr).await.map(drop),
+        None => Ok(()),
+    };
+    if let (Err(e), Some(addr)) = (connected, first) {
+        let f = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+            Failure::Refused {
+                message: e.to_string(),
+            }
+        } else {
+            Failure::Connect {
+                message: e.to_string(),
+            }
+        };
+        return (
+            failed(id, &format!("TCP {addr}"), &f, "honeycomb", &url),
+            None,
+        );
     }
     let tcp = connect_started.elapsed();
     let post_started = Instant::now();
@@ -138,14 +218,32 @@ pub async fn honeycomb_otlp(client: &reqwest::Client, base: &str, key: &Secret, 
         Err(f) => return (failed(id, "POST /v1/traces", &f, "honeycomb", &url), None),
     };
     let clock = sample(&url, &answer);
-    let timing = format!("DNS {} ms, TCP {} ms, POST {} ms", dns.as_millis(), tcp.as_millis(), post_started.elapsed().as_millis());
+    let timing = format!(
+        "DNS {} ms, TCP {} ms, POST {} ms",
+        dns.as_millis(),
+        tcp.as_millis(),
+        post_started.elapsed().as_millis()
+    );
     if (200..300).contains(&answer.status) {
-        return (CheckResult::pass(id, format!("an empty export got {} ({timing})", answer.status)), clock);
+        return (
+            CheckResult::pass(
+                id,
+                format!("an empty export got {} ({timing})", answer.status),
+            ),
+            clock,
+        );
     }
     if answer.status == 429 {
-        return (CheckResult::warn(id, format!("rate limited (429) ({timing})")).hint("run doctor again in a little while"), clock);
+        return (
+            CheckResult::warn(id, format!("rate limited (429) ({timing})"))
+                .hint("run doctor again in a little while"),
+            clock,
+        );
     }
-    let f = Failure::Http { status: answer.status, message: error_message(&answer.content_type, &answer.body) };
+    let f = Failure::Http {
+        status: answer.status,
+        message: error_message(&answer.content_type, &answer.body),
+    };
     (failed(id, "POST /v1/traces", &f, "honeycomb", &url), clock)
 }
 
@@ -201,8 +299,14 @@ pub async fn aws_credentials(config: &SdkConfig) -> CheckResult {
         Err(e) => {
             use aws_sdk_sts::error::ProvideErrorMetadata;
             let failure = match e.as_service_error() {
-                Some(s) => AwsFailure { code: s.code().unwrap_or("Error").to_string(), message: s.message().unwrap_or("").to_string() },
-                None => AwsFailure { code: "Connection".into(), message: format!("STS unreachable: {e}") },
+                Some(s) => AwsFailure {
+                    code: s.code().unwrap_or("Error").to_string(),
+                    message: s.message().unwrap_or("").to_string(),
+                },
+                None => AwsFailure {
+                    code: "Connection".into(),
+                    message: format!("STS unreachable: {e}"),
+                },
             };
             let mut check = aws_failed(id, &failure, "sts:GetCallerIdentity");
             check.detail = format!("credentials from {source}; {}", check.detail);
@@ -211,12 +315,23 @@ pub async fn aws_credentials(config: &SdkConfig) -> CheckResult {
     }
 }
 
-pub async fn xray_endpoint(client: &reqwest::Client, url: &str) -> (CheckResult, Option<ClockSample>) {
+pub async fn xray_endpoint(
+    client: &reqwest::Client,
+    url: &str,
+) -> (CheckResult, Option<ClockSample>) {
     let id = "xray-endpoint";
     let started = Instant::now();
     match request(client.get(url)).await {
         Ok(answer) => (
-            CheckResult::pass(id, format!("{} answered HTTP {} in {} ms", host_of(url), answer.status, started.elapsed().as_millis())),
+            CheckResult::pass(
+                id,
+                format!(
+                    "{} answered HTTP {} in {} ms",
+                    host_of(url),
+                    answer.status,
+                    started.elapsed().as_millis()
+                ),
+            ),
             sample(url, &answer),
         ),
         Err(f) => (failed(id, &host_of(url), &f, "xray", url), None),
@@ -247,14 +362,21 @@ pub async fn segment_destination(config: &SdkConfig) -> Option<String> {
     let client = aws_sdk_xray::Client::new(config);
     let out = client.get_trace_segment_destination().send().await.ok()?;
     let destination = out.destination()?.as_str().to_string();
-    let status = out.status().map(|s| format!(" ({})", s.as_str())).unwrap_or_default();
+    let status = out
+        .status()
+        .map(|s| format!(" ({})", s.as_str()))
+        .unwrap_or_default();
     Some(format!("{destination}{status}"))
 }
 
 pub fn timed_out(id: &'static str, timeout: Duration, soft: bool) -> CheckResult {
     let status = if soft { Status::Warn } else { Status::Fail };
-    CheckResult::new(id, status, format!("no answer within {} ms", timeout.as_millis()))
-        .hint("check the address, firewalls and proxies (HTTPS_PROXY/NO_PROXY), or raise --timeout")
+    CheckResult::new(
+        id,
+        status,
+        format!("timed out: no answer within {} ms", timeout.as_millis()),
+    )
+    .hint("check the address, firewalls and proxies (HTTPS_PROXY/NO_PROXY), or raise --timeout")
 }
 
 #[cfg(test)]
@@ -263,13 +385,19 @@ mod tests {
 
     #[test]
     fn arns_hide_the_account() {
-        assert_eq!(mask_arn("arn:aws:iam::123456789012:user/ci"), "arn:aws:iam::1234****9012:user/ci");
+        assert_eq!(
+            mask_arn("arn:aws:iam::123456789012:user/ci"),
+            "arn:aws:iam::1234****9012:user/ci"
+        );
         assert_eq!(mask_arn("123456789012"), "1234****9012");
     }
 
     #[test]
     fn hosts() {
-        assert_eq!(host_of("https://api.honeycomb.io/1/auth"), "api.honeycomb.io");
+        assert_eq!(
+            host_of("https://api.honeycomb.io/1/auth"),
+            "api.honeycomb.io"
+        );
         assert_eq!(host_of("http://127.0.0.1:9/x"), "127.0.0.1:9");
     }
 }

@@ -24,26 +24,64 @@ pub struct EnvFileFacts {
 pub fn env_file(f: &EnvFileFacts) -> CheckResult {
     let id = "env-file";
     if !f.exists {
-        return CheckResult::warn(id, format!("{} does not exist: the compose variables must come from the environment", f.display))
-            .hint("run `tracectl init` to write it");
+        return CheckResult::warn(
+            id,
+            format!(
+                "{} does not exist: the compose variables must come from the environment",
+                f.display
+            ),
+        )
+        .hint("run `tracectl init` to write it");
     }
     let mut findings = Vec::new();
-    let at = |status, message: String| Finding { status, message, file: Some(f.display.clone()), line: Some(1) };
+    let at = |status, message: String| Finding {
+        status,
+        message,
+        file: Some(f.display.clone()),
+        line: Some(1),
+    };
     if f.tracked == Some(true) {
-        findings.push(at(Status::Fail, format!("{} is tracked by git: its secrets are in the repository", f.display)));
+        findings.push(at(
+            Status::Fail,
+            format!(
+                "{} is tracked by git: its secrets are in the repository",
+                f.display
+            ),
+        ));
     }
     if f.ignored == Some(false) {
-        findings.push(at(Status::Warn, format!("{} is not in .gitignore", f.display)));
+        findings.push(at(
+            Status::Warn,
+            format!("{} is not in .gitignore", f.display),
+        ));
     }
     if let Some(mode) = f.mode.filter(|m| m & 0o077 != 0) {
-        findings.push(at(Status::Warn, format!("{} is readable by others (mode {:o})", f.display, mode & 0o777)));
+        findings.push(at(
+            Status::Warn,
+            format!(
+                "{} is readable by others (mode {:o})",
+                f.display,
+                mode & 0o777
+            ),
+        ));
     }
     let hint = if f.tracked == Some(true) {
-        format!("git rm --cached {0} && echo {0} >> .gitignore, then rotate the keys it held", f.display)
+        format!(
+            "git rm --cached {0} && echo {0} >> .gitignore, then rotate the keys it held",
+            f.display
+        )
     } else {
         format!("chmod 600 {0}; add {0} to .gitignore", f.display)
     };
-    let ok = format!("{} is private (0600){}", f.display, if f.tracked.is_some() { " and ignored by git" } else { "" });
+    let ok = format!(
+        "{} is private (0600){}",
+        f.display,
+        if f.tracked.is_some() {
+            " and ignored by git"
+        } else {
+            ""
+        }
+    );
     CheckResult::from_findings(id, &ok, findings, Some(hint))
 }
 
@@ -62,17 +100,27 @@ pub fn references(value: &str) -> Vec<(String, bool)> {
             continue;
         }
         if bytes.get(i + 1) == Some(&b'{') {
-            let Some(end) = value[i + 2..].find('}') else { break };
+            let Some(end) = value[i + 2..].find('}') else {
+                break;
+            };
             let inner = &value[i + 2..i + 2 + end];
-            let name_end = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(inner.len());
+            let name_end = inner
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(inner.len());
             let rest = &inner[name_end..];
-            let has_default = rest.starts_with(":-") || rest.starts_with('-') || rest.starts_with(":+") || rest.starts_with('+');
+            let has_default = rest.starts_with(":-")
+                || rest.starts_with('-')
+                || rest.starts_with(":+")
+                || rest.starts_with('+');
             if name_end > 0 {
                 out.push((inner[..name_end].to_string(), has_default));
             }
             i += 2 + end + 1;
         } else {
-            let name: String = value[i + 1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = value[i + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             i += 1 + name.len();
             if !name.is_empty() {
                 out.push((name, false));
@@ -93,26 +141,53 @@ pub fn literal_secret(line: &str) -> Option<String> {
         }
         let aws_key_id = word.len() == 20
             && (word.starts_with("AKIA") || word.starts_with("ASIA"))
-            && word.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if aws_key_id {
             return Some(Secret::new(word).masked());
         }
     }
     let (_, after) = line.split_once("x-honeycomb-team=")?;
-    let value: String = after.chars().take_while(|c| !matches!(c, ',' | '"' | '\'' | ' ')).collect();
+    let value: String = after
+        .chars()
+        .take_while(|c| !matches!(c, ',' | '"' | '\'' | ' '))
+        .collect();
     (!value.is_empty() && !value.starts_with('$')).then(|| Secret::new(value).masked())
 }
 
 /// The variables `init` puts in the backend's environment, per backend.
-const HONEYCOMB_VARS: &[&str] = &["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_SERVICE_NAME"];
+const HONEYCOMB_VARS: &[&str] = &[
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_SERVICE_NAME",
+];
 const XRAY_VARS: &[&str] = &["AWS_XRAY_URL", "AWS_XRAY_DAEMON_ADDRESS"];
 /// Variables that normally come from the shell running `docker compose up`.
-const SHELL_VARS: &[&str] = &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "GITPOD_WORKSPACE_ID", "GITPOD_WORKSPACE_CLUSTER_HOST"];
+const SHELL_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "GITPOD_WORKSPACE_ID",
+    "GITPOD_WORKSPACE_CLUSTER_HOST",
+];
 
-pub fn compose(compose: &Compose, file: &str, service: &str, honeycomb: bool, xray: bool, defined: &dyn Fn(&str) -> bool) -> CheckResult {
+pub fn compose(
+    compose: &Compose,
+    file: &str,
+    service: &str,
+    honeycomb: bool,
+    xray: bool,
+    defined: &dyn Fn(&str) -> bool,
+) -> CheckResult {
     let id = "compose";
     let mut findings = Vec::new();
-    let at = |status, message: String, line: Option<usize>| Finding { status, message, file: Some(file.to_string()), line };
+    let at = |status, message: String, line: Option<usize>| Finding {
+        status,
+        message,
+        file: Some(file.to_string()),
+        line,
+    };
 
     let (_, env) = match compose.environment(service) {
         Ok(env) => env,
@@ -121,12 +196,23 @@ pub fn compose(compose: &Compose, file: &str, service: &str, honeycomb: bool, xr
     let service_line = compose.line_in_service(service, service);
     let has = |key: &str| env.iter().any(|(k, _)| k == key);
     if !honeycomb && !xray {
-        findings.push(at(Status::Fail, format!("{service}'s environment configures no tracing"), service_line));
+        findings.push(at(
+            Status::Fail,
+            format!("{service}'s environment configures no tracing"),
+            service_line,
+        ));
     }
-    let wanted = HONEYCOMB_VARS.iter().filter(|_| honeycomb).chain(XRAY_VARS.iter().filter(|_| xray));
+    let wanted = HONEYCOMB_VARS
+        .iter()
+        .filter(|_| honeycomb)
+        .chain(XRAY_VARS.iter().filter(|_| xray));
     let missing: Vec<&str> = wanted.filter(|k| !has(k)).copied().collect();
     if !missing.is_empty() {
-        findings.push(at(Status::Fail, format!("{service}'s environment lacks {}", missing.join(", ")), service_line));
+        findings.push(at(
+            Status::Fail,
+            format!("{service}'s environment lacks {}", missing.join(", ")),
+            service_line,
+        ));
     }
 
     let mut services = vec![service.to_string()];
@@ -135,13 +221,19 @@ pub fn compose(compose: &Compose, file: &str, service: &str, honeycomb: bool, xr
     }
     let mut reported = Vec::new();
     for name in &services {
-        let Ok((_, vars)) = compose.environment(name) else { continue };
+        let Ok((_, vars)) = compose.environment(name) else {
+            continue;
+        };
         for (key, value) in vars {
             for (var, has_default) in references(value.as_deref().unwrap_or("")) {
                 if has_default || defined(&var) || reported.contains(&var) {
                     continue;
                 }
-                let status = if SHELL_VARS.contains(&var.as_str()) { Status::Warn } else { Status::Fail };
+                let status = if SHELL_VARS.contains(&var.as_str()) {
+                    Status::Warn
+                } else {
+                    Status::Fail
+                };
                 let line = compose.line_in_service(name, &key);
                 findings.push(at(status, format!("${{{var}}} (in {name}'s {key}) is defined neither in the env file nor the environment"), line));
                 reported.push(var);
@@ -151,18 +243,34 @@ pub fn compose(compose: &Compose, file: &str, service: &str, honeycomb: bool, xr
 
     for (n, line) in compose.source().lines().enumerate() {
         if let Some(masked) = literal_secret(line) {
-            findings.push(at(Status::Fail, format!("literal secret {masked} in the compose file"), Some(n + 1)));
+            findings.push(at(
+                Status::Fail,
+                format!("literal secret {masked} in the compose file"),
+                Some(n + 1),
+            ));
         }
     }
 
     if xray {
         if !compose.has_service(recipe::DAEMON_SERVICE) {
-            let uses_daemon = env.iter().any(|(k, v)| k == "AWS_XRAY_DAEMON_ADDRESS" && v.as_deref().is_some_and(|v| v.contains(recipe::DAEMON_SERVICE)));
+            let uses_daemon = env.iter().any(|(k, v)| {
+                k == "AWS_XRAY_DAEMON_ADDRESS"
+                    && v.as_deref()
+                        .is_some_and(|v| v.contains(recipe::DAEMON_SERVICE))
+            });
             if uses_daemon {
-                findings.push(at(Status::Fail, format!("AWS_XRAY_DAEMON_ADDRESS names {} but there is no such service", recipe::DAEMON_SERVICE), service_line));
+                findings.push(at(
+                    Status::Fail,
+                    format!(
+                        "AWS_XRAY_DAEMON_ADDRESS names {} but there is no such service",
+                        recipe::DAEMON_SERVICE
+                    ),
+                    service_line,
+                ));
             }
         } else {
-            let daemon_line = compose.line_in_service(recipe::DAEMON_SERVICE, recipe::DAEMON_SERVICE);
+            let daemon_line =
+                compose.line_in_service(recipe::DAEMON_SERVICE, recipe::DAEMON_SERVICE);
             if let Some(command) = compose.daemon_single_string_command() {
                 findings.push(at(
                     Status::Warn,
@@ -171,8 +279,18 @@ pub fn compose(compose: &Compose, file: &str, service: &str, honeycomb: bool, xr
                 ));
             }
             let ports = compose.ports(recipe::DAEMON_SERVICE);
-            if !ports.iter().any(|p| p.contains("2000") && p.ends_with("/udp")) {
-                findings.push(at(Status::Warn, format!("{} does not publish UDP 2000 (\"2000:2000/udp\")", recipe::DAEMON_SERVICE), daemon_line));
+            if !ports
+                .iter()
+                .any(|p| p.contains("2000") && p.ends_with("/udp"))
+            {
+                findings.push(at(
+                    Status::Warn,
+                    format!(
+                        "{} does not publish UDP 2000 (\"2000:2000/udp\")",
+                        recipe::DAEMON_SERVICE
+                    ),
+                    daemon_line,
+                ));
             }
         }
     }
@@ -184,13 +302,22 @@ pub fn compose(compose: &Compose, file: &str, service: &str, honeycomb: bool, xr
             _ => "X-Ray",
         }
     );
-    CheckResult::from_findings(id, &ok, findings, Some("run `tracectl init` (add --force to replace values), or edit the lines named".to_string()))
+    CheckResult::from_findings(
+        id,
+        &ok,
+        findings,
+        Some(
+            "run `tracectl init` (add --force to replace values), or edit the lines named"
+                .to_string(),
+        ),
+    )
 }
 
 pub fn requirements(text: Option<&str>, file: &str, honeycomb: bool, xray: bool) -> CheckResult {
     let id = "requirements";
     let Some(text) = text else {
-        return CheckResult::fail(id, format!("{file} does not exist")).hint("run `tracectl init` to create it");
+        return CheckResult::fail(id, format!("{file} does not exist"))
+            .hint("run `tracectl init` to create it");
     };
     let mut wanted = Vec::new();
     if honeycomb {
@@ -201,9 +328,13 @@ pub fn requirements(text: Option<&str>, file: &str, honeycomb: bool, xray: bool)
     }
     let missing = requirements::missing(text, &wanted);
     if missing.is_empty() {
-        return CheckResult::pass(id, format!("{file} lists the {} tracing packages", wanted.len()));
+        return CheckResult::pass(
+            id,
+            format!("{file} lists the {} tracing packages", wanted.len()),
+        );
     }
-    CheckResult::fail(id, format!("{file} lacks {}", missing.join(", "))).hint("run `tracectl init`, or add them to requirements.txt")
+    CheckResult::fail(id, format!("{file} lacks {}", missing.join(", ")))
+        .hint("run `tracectl init`, or add them to requirements.txt")
 }
 
 pub fn app(text: Option<&str>, file: &str, honeycomb: bool, xray: bool) -> CheckResult {
@@ -212,16 +343,30 @@ pub fn app(text: Option<&str>, file: &str, honeycomb: bool, xray: bool) -> Check
         return CheckResult::skip(id, format!("no {file} to look at"));
     };
     let mut findings = Vec::new();
-    let at = |message: String, line: Option<usize>| Finding { status: Status::Warn, message, file: Some(file.to_string()), line };
+    let at = |message: String, line: Option<usize>| Finding {
+        status: Status::Warn,
+        message,
+        file: Some(file.to_string()),
+        line,
+    };
     if honeycomb && !text.contains("FlaskInstrumentor") {
-        findings.push(at("no FlaskInstrumentor: requests will not become spans".to_string(), None));
+        findings.push(at(
+            "no FlaskInstrumentor: requests will not become spans".to_string(),
+            None,
+        ));
     }
     if xray && !text.contains("XRayMiddleware") {
-        findings.push(at("no XRayMiddleware: X-Ray will see no requests".to_string(), None));
+        findings.push(at(
+            "no XRayMiddleware: X-Ray will see no requests".to_string(),
+            None,
+        ));
     }
     for (n, line) in text.lines().enumerate() {
         let code = line.split('#').next().unwrap_or("");
-        if code.contains("app.run(") && code.replace(' ', "").contains("debug=True") && !code.replace(' ', "").contains("use_reloader=False") {
+        if code.contains("app.run(")
+            && code.replace(' ', "").contains("debug=True")
+            && !code.replace(' ', "").contains("use_reloader=False")
+        {
             findings.push(at(
                 "app.run(debug=True) starts the reloader, which runs the app in a child process where the instrumentation is lost".to_string(),
                 Some(n + 1),
@@ -236,44 +381,74 @@ pub fn app(text: Option<&str>, file: &str, honeycomb: bool, xray: bool) -> Check
     )
 }
 
-pub fn honeycomb_key(key: Option<&Secret>, dataset: Option<&str>, endpoint: Option<&str>, configured: bool) -> CheckResult {
+pub fn honeycomb_key(
+    key: Option<&Secret>,
+    dataset: Option<&str>,
+    endpoint: Option<&str>,
+    configured: bool,
+) -> CheckResult {
     let id = "honeycomb-key";
     let Some(key) = key else {
         return if configured {
-            CheckResult::fail(id, "no Honeycomb key in HONEYCOMB_API_KEY, the env file or --honeycomb-api-key").hint("run `tracectl init`")
+            CheckResult::fail(
+                id,
+                "no Honeycomb key in HONEYCOMB_API_KEY, the env file or --honeycomb-api-key",
+            )
+            .hint("run `tracectl init`")
         } else {
             CheckResult::skip(id, "Honeycomb is not configured")
         };
     };
     let info = honeycomb::classify(key.expose());
     match info.kind {
-        KeyKind::Unknown => return CheckResult::fail(id, format!("{key} is not a Honeycomb key")).hint("copy an ingest key from the environment's API keys page"),
-        KeyKind::Management => return CheckResult::fail(id, "a management key cannot send data").hint("use an ingest key"),
+        KeyKind::Unknown => {
+            return CheckResult::fail(id, format!("{key} is not a Honeycomb key"))
+                .hint("copy an ingest key from the environment's API keys page");
+        }
+        KeyKind::Management => {
+            return CheckResult::fail(id, "a management key cannot send data")
+                .hint("use an ingest key");
+        }
         _ => {}
     }
     if info.kind.needs_dataset() && dataset.is_none() {
-        return CheckResult::fail(id, format!("a {} needs a dataset", info.kind.describe())).hint("set HONEYCOMB_DATASET (tracectl init --dataset NAME)");
+        return CheckResult::fail(id, format!("a {} needs a dataset", info.kind.describe()))
+            .hint("set HONEYCOMB_DATASET (tracectl init --dataset NAME)");
     }
     let endpoint_region = endpoint.and_then(honeycomb::region_of_endpoint);
-    if let (Some(k), Some(e)) = (info.region, endpoint_region) {
-        if k != e {
-            return CheckResult::fail(
-                id,
-                format!("the key belongs to the {} region but the endpoint is {}'s", honeycomb::region_name(k), honeycomb::region_name(e)),
-            )
-            .hint(format!("set OTEL_EXPORTER_OTLP_ENDPOINT={}", honeycomb::api_base(k)));
-        }
+    if let (Some(k), Some(e)) = (info.region, endpoint_region)
+        && k != e
+    {
+        return CheckResult::fail(
+            id,
+            format!(
+                "the key belongs to the {} region but the endpoint is {}'s",
+                honeycomb::region_name(k),
+                honeycomb::region_name(e)
+            ),
+        )
+        .hint(format!(
+            "set OTEL_EXPORTER_OTLP_ENDPOINT={}",
+            honeycomb::api_base(k)
+        ));
     }
-    let region = info.region.or(endpoint_region).map(honeycomb::region_name).unwrap_or("region unknown");
+    let region = info
+        .region
+        .or(endpoint_region)
+        .map(honeycomb::region_name)
+        .unwrap_or("region unknown");
     CheckResult::pass(id, format!("{} {key} ({region})", info.kind.describe()))
 }
 
 pub fn aws_region(region: Option<&str>, source: &str, configured: bool) -> CheckResult {
     let id = "aws-region";
     match region {
-        None if configured => CheckResult::fail(id, "no AWS region: X-Ray needs one").hint("set AWS_REGION (tracectl init writes it to .env)"),
+        None if configured => CheckResult::fail(id, "no AWS region: X-Ray needs one")
+            .hint("set AWS_REGION (tracectl init writes it to .env)"),
         None => CheckResult::skip(id, "X-Ray is not configured"),
-        Some(r) if crate::aws::is_known_region(r) => CheckResult::pass(id, format!("{r} (from {source})")),
+        Some(r) if crate::aws::is_known_region(r) => {
+            CheckResult::pass(id, format!("{r} (from {source})"))
+        }
         Some(r) => {
             let (message, hint) = crate::aws::unknown_region_message(r);
             CheckResult::fail(id, format!("{message} (from {source})")).hint(hint)
@@ -282,7 +457,12 @@ pub fn aws_region(region: Option<&str>, source: &str, configured: bool) -> Check
 }
 
 /// The X-Ray SDKs and daemon entered maintenance on 2026-02-25; support ends 2027-02-25.
-pub fn xray_support(uses_daemon: bool, configured: bool, destination: Option<&str>, today: SystemTime) -> CheckResult {
+pub fn xray_support(
+    uses_daemon: bool,
+    configured: bool,
+    destination: Option<&str>,
+    today: SystemTime,
+) -> CheckResult {
     let id = "xray-support";
     if !configured {
         return CheckResult::skip(id, "X-Ray is not configured");
@@ -293,13 +473,29 @@ pub fn xray_support(uses_daemon: bool, configured: bool, destination: Option<&st
         Some(d) => format!("support ends 2027-02-25 ({d} days)"),
         None => "support ended 2027-02-25".to_string(),
     };
-    let destination = destination.map(|d| format!("; segments go to {d}")).unwrap_or_default();
+    let destination = destination
+        .map(|d| format!("; segments go to {d}"))
+        .unwrap_or_default();
     let hint = "send OTLP instead: the OTel SDK to https://xray.<region>.amazonaws.com/v1/traces with SigV4 (`tracectl send-test --to xray-otlp` tries it)";
     if uses_daemon {
-        let status = if days.is_none() { Status::Fail } else { Status::Warn };
-        CheckResult::new(id, status, format!("the X-Ray SDK and daemon are in maintenance since 2026-02-25; {when}{destination}")).hint(hint)
+        let status = if days.is_none() {
+            Status::Fail
+        } else {
+            Status::Warn
+        };
+        CheckResult::new(
+            id,
+            status,
+            format!(
+                "the X-Ray SDK and daemon are in maintenance since 2026-02-25; {when}{destination}"
+            ),
+        )
+        .hint(hint)
     } else {
-        CheckResult::pass(id, format!("not using the X-Ray daemon; {when} for the SDKs{destination}"))
+        CheckResult::pass(
+            id,
+            format!("not using the X-Ray daemon; {when} for the SDKs{destination}"),
+        )
     }
 }
 
@@ -325,7 +521,14 @@ pub fn clock(samples: &[(String, SystemTime, SystemTime)]) -> CheckResult {
     match skew.abs() {
         s if s > 300.0 => CheckResult::fail(id, detail).hint(hint),
         s if s > 2.0 => CheckResult::warn(id, detail).hint(hint),
-        _ => CheckResult::pass(id, format!("within {:.0} s of {} server(s)", skew.abs().ceil(), samples.len())),
+        _ => CheckResult::pass(
+            id,
+            format!(
+                "within {:.0} s of {} server(s)",
+                skew.abs().ceil(),
+                samples.len()
+            ),
+        ),
     }
 }
 
@@ -339,7 +542,13 @@ mod tests {
 
     #[test]
     fn env_file_statuses() {
-        let mut f = EnvFileFacts { display: ".env".into(), exists: true, mode: Some(0o600), tracked: Some(false), ignored: Some(true) };
+        let mut f = EnvFileFacts {
+            display: ".env".into(),
+            exists: true,
+            mode: Some(0o600),
+            tracked: Some(false),
+            ignored: Some(true),
+        };
         assert_eq!(env_file(&f).status, Status::Pass);
         f.mode = Some(0o644);
         assert_eq!(env_file(&f).status, Status::Warn);
@@ -347,19 +556,43 @@ mod tests {
         let r = env_file(&f);
         assert_eq!(r.status, Status::Fail);
         assert!(r.hint.unwrap().contains("git rm --cached"));
-        assert_eq!(env_file(&EnvFileFacts { display: ".env".into(), ..Default::default() }).status, Status::Warn);
+        assert_eq!(
+            env_file(&EnvFileFacts {
+                display: ".env".into(),
+                ..Default::default()
+            })
+            .status,
+            Status::Warn
+        );
     }
 
     #[test]
     fn variable_references() {
-        assert_eq!(references("x-honeycomb-team=${HONEYCOMB_API_KEY}"), [("HONEYCOMB_API_KEY".to_string(), false)]);
-        assert_eq!(references("${A:-x} $B $$C ${D-y} ${E:?err}"), [("A".into(), true), ("B".into(), false), ("D".into(), true), ("E".into(), false)]);
+        assert_eq!(
+            references("x-honeycomb-team=${HONEYCOMB_API_KEY}"),
+            [("HONEYCOMB_API_KEY".to_string(), false)]
+        );
+        assert_eq!(
+            references("${A:-x} $B $$C ${D-y} ${E:?err}"),
+            [
+                ("A".into(), true),
+                ("B".into(), false),
+                ("D".into(), true),
+                ("E".into(), false)
+            ]
+        );
         assert!(references("plain").is_empty());
     }
 
     #[test]
     fn literal_secrets_are_spotted_and_masked() {
-        assert!(literal_secret(&format!("      OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team={KEY}\"")).unwrap().contains("(redacted)"));
+        assert!(
+            literal_secret(&format!(
+                "      OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team={KEY}\""
+            ))
+            .unwrap()
+            .contains("(redacted)")
+        );
         assert!(literal_secret("x-honeycomb-team=uOexnOwfIU3LecPs1cYpLC").is_some());
         assert!(literal_secret("      AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE").is_some());
         assert!(literal_secret("x-honeycomb-team=${HONEYCOMB_API_KEY}").is_none());
@@ -384,9 +617,16 @@ mod tests {
         assert_eq!(r.findings[0].line, Some(7));
         assert!(r.findings[0].message.contains("${NAME}"));
         let all = |_: &str| true;
-        assert_eq!(compose(&c, "c.yml", "api", true, false, &all).status, Status::Pass);
+        assert_eq!(
+            compose(&c, "c.yml", "api", true, false, &all).status,
+            Status::Pass
+        );
         let r = compose(&c, "c.yml", "api", true, true, &all);
-        assert!(r.detail.contains("lacks AWS_XRAY_URL, AWS_XRAY_DAEMON_ADDRESS"), "{r:?}");
+        assert!(
+            r.detail
+                .contains("lacks AWS_XRAY_URL, AWS_XRAY_DAEMON_ADDRESS"),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -397,8 +637,16 @@ mod tests {
         );
         let r = compose(&c, "c.yml", "api", false, true, &|_| true);
         assert_eq!(r.status, Status::Warn, "{r:?}");
-        assert!(r.findings.iter().any(|f| f.message.contains("one string") && f.line == Some(8)), "{r:?}");
-        assert!(r.findings.iter().any(|f| f.message.contains("UDP 2000")), "{r:?}");
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.message.contains("one string") && f.line == Some(8)),
+            "{r:?}"
+        );
+        assert!(
+            r.findings.iter().any(|f| f.message.contains("UDP 2000")),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -415,13 +663,22 @@ mod tests {
     #[test]
     fn key_region_and_dataset() {
         let key = Secret::new(KEY);
-        assert_eq!(honeycomb_key(Some(&key), None, Some("https://api.honeycomb.io"), true).status, Status::Pass);
+        assert_eq!(
+            honeycomb_key(Some(&key), None, Some("https://api.honeycomb.io"), true).status,
+            Status::Pass
+        );
         let r = honeycomb_key(Some(&key), None, Some("https://api.eu1.honeycomb.io"), true);
         assert_eq!(r.status, Status::Fail);
         assert!(r.detail.contains("US region"));
         let classic = Secret::new("430eb2f22c137f6ff63980a3a332b4ac");
-        assert_eq!(honeycomb_key(Some(&classic), None, None, true).status, Status::Fail);
-        assert_eq!(honeycomb_key(Some(&classic), Some("d"), None, true).status, Status::Pass);
+        assert_eq!(
+            honeycomb_key(Some(&classic), None, None, true).status,
+            Status::Fail
+        );
+        assert_eq!(
+            honeycomb_key(Some(&classic), Some("d"), None, true).status,
+            Status::Pass
+        );
         assert_eq!(honeycomb_key(None, None, None, false).status, Status::Skip);
         assert_eq!(honeycomb_key(None, None, None, true).status, Status::Fail);
     }
@@ -429,7 +686,17 @@ mod tests {
     #[test]
     fn clock_thresholds() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let s = |d: i64| ("api".to_string(), if d >= 0 { now + Duration::from_secs(d as u64) } else { now - Duration::from_secs((-d) as u64) }, now);
+        let s = |d: i64| {
+            (
+                "api".to_string(),
+                if d >= 0 {
+                    now + Duration::from_secs(d as u64)
+                } else {
+                    now - Duration::from_secs((-d) as u64)
+                },
+                now,
+            )
+        };
         assert_eq!(clock(&[s(1)]).status, Status::Pass);
         assert_eq!(clock(&[s(1), s(-3)]).status, Status::Warn);
         let r = clock(&[s(600)]);
@@ -444,7 +711,13 @@ mod tests {
         let after = SystemTime::UNIX_EPOCH + Duration::from_secs(1_805_000_000);
         assert_eq!(xray_support(true, true, None, before).status, Status::Warn);
         assert_eq!(xray_support(true, true, None, after).status, Status::Fail);
-        assert_eq!(xray_support(false, true, Some("CloudWatchLogs"), before).status, Status::Pass);
-        assert_eq!(xray_support(false, false, None, before).status, Status::Skip);
+        assert_eq!(
+            xray_support(false, true, Some("CloudWatchLogs"), before).status,
+            Status::Pass
+        );
+        assert_eq!(
+            xray_support(false, false, None, before).status,
+            Status::Skip
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 mod completions;
+mod doctor;
 mod fake_http;
 mod init;
 mod init_e2e;

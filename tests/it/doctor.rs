@@ -1,0 +1,586 @@
+//! `tracectl doctor` on fixture projects, against moto (STS, X-Ray), a loopback fake of
+//! Honeycomb's API and of the daemon's TCP proxy, and every kind of unreachable endpoint.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::fake_http::{FakeServer, Reply, Silent, closed_port};
+use crate::peers::{self, Moto, TlsServer};
+
+const APP: &str = "from flask import Flask\nfrom opentelemetry.instrumentation.flask import FlaskInstrumentor\n\
+from aws_xray_sdk.ext.flask.middleware import XRayMiddleware\napp = Flask(__name__)\nFlaskInstrumentor().instrument_app(app)\n\
+XRayMiddleware(app, None)\n\nif __name__ == '__main__':\n    app.run(debug=True, use_reloader=False)\n";
+
+fn dated(reply: Reply) -> Reply {
+    reply.header(
+        "date",
+        &httpdate::fmt_http_date(std::time::SystemTime::now()),
+    )
+}
+
+fn honeycomb_fake() -> FakeServer {
+    FakeServer::start(|req, _| match req.path.as_str() {
+        "/1/auth" if req.header("x-honeycomb-team") == Some(INGEST_US) => dated(Reply::json(
+            200,
+            json!({"id": "k", "type": "ingest", "api_key_access": {"events": true},
+                   "environment": {"name": "Test", "slug": "test"}, "team": {"name": "Acme", "slug": "acme"}}),
+        )),
+        "/1/auth" => Reply::json(
+            401,
+            json!({"error": "unknown API key - check your credentials"}),
+        ),
+        "/v1/traces" => dated(Reply::new(200).header("content-type", "application/x-protobuf")),
+        _ => Reply::new(404),
+    })
+}
+
+fn daemon_fake() -> FakeServer {
+    FakeServer::start(|req, _| match (req.method.as_str(), req.path.as_str()) {
+        ("POST", "/GetSamplingRules") => Reply::json(200, json!({"SamplingRuleRecords": []})),
+        _ => Reply::new(404),
+    })
+}
+
+/// The Cruddur fixture after `init`, with the recipe's instrumentation in app.py.
+fn configured() -> TestContext {
+    let ctx = TestContext::fixture("cruddur");
+    let out = run(ctx.tracectl().args([
+        "init",
+        "--honeycomb-api-key",
+        INGEST_US,
+        "--aws-region",
+        "eu-west-3",
+    ]));
+    assert_exit(&out, 0);
+    ctx.write("backend-flask/app.py", APP);
+    ctx
+}
+
+struct Peers {
+    honeycomb: FakeServer,
+    daemon: FakeServer,
+    moto: Moto,
+}
+
+impl Peers {
+    fn start() -> Self {
+        Peers {
+            honeycomb: honeycomb_fake(),
+            daemon: daemon_fake(),
+            moto: Moto::start(),
+        }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = self.moto.env();
+        env.retain(|(k, _)| *k != "AWS_REGION");
+        env.push(("HONEYCOMB_API_ENDPOINT", self.honeycomb.url()));
+        env.push(("AWS_XRAY_DAEMON_ADDRESS", self.daemon.addr.to_string()));
+        env.push(("GITPOD_WORKSPACE_ID", "ws".into()));
+        env.push(("GITPOD_WORKSPACE_CLUSTER_HOST", "gitpod.io".into()));
+        env
+    }
+}
+
+fn doctor(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> Output {
+    let mut cmd = ctx.tracectl();
+    cmd.arg("doctor")
+        .args(args)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run(&mut cmd)
+}
+
+fn doctor_json(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Output, Value) {
+    let mut all = vec!["--format", "json"];
+    all.extend(args);
+    let mut cmd = ctx.tracectl();
+    cmd.args(["--format", "json", "doctor"])
+        .args(args)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(&mut cmd);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{}\n{}", stdout(&out), stderr(&out)));
+    (out, v)
+}
+
+fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {v:#}"))
+}
+
+/// Validate with the Python `jsonschema` package against docs/doctor.schema.json.
+fn assert_schema(v: &Value) {
+    let schema = manifest_dir().join("docs/doctor.schema.json");
+    let script = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\njsonschema.Draft202012Validator.check_schema(schema)\n\
+                  jsonschema.validate(json.loads(sys.stdin.read()), schema, cls=jsonschema.Draft202012Validator)\n";
+    let mut child = Command::new(peers::python())
+        .args(["-c", script])
+        .arg(schema)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(v.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "doctor JSON does not match its schema:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn healthy_project_on_loopback_passes_and_matches_the_schema() {
+    let peers = Peers::start();
+    let ctx = configured();
+    let (out, v) = doctor_json(&ctx, &[], &peers.env());
+    assert_schema(&v);
+    for id in [
+        "env-file",
+        "compose",
+        "requirements",
+        "app",
+        "honeycomb-key",
+        "honeycomb-auth",
+        "honeycomb-otlp",
+        "aws-credentials",
+        "aws-region",
+        "xray-endpoint",
+        "xray-daemon",
+        "clock",
+    ] {
+        assert_eq!(check(&v, id)["status"], "pass", "{id}: {:#}", check(&v, id));
+    }
+    assert_exit(&out, 0);
+    assert!(
+        check(&v, "honeycomb-auth")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("team Acme, environment Test")
+    );
+    let who = check(&v, "aws-credentials")["detail"].as_str().unwrap();
+    assert!(
+        who.contains("1234****9012") || who.contains("****"),
+        "{who}"
+    );
+    assert_eq!(check(&v, "xray-support")["status"], "warn");
+    assert_eq!(v["summary"]["fail"], 0);
+    assert!(!stdout(&out).contains(INGEST_US));
+    // Warnings fail the run only with --strict.
+    assert_exit(&doctor(&ctx, &["--strict"], &peers.env()), 1);
+}
+
+#[test]
+fn human_output_marks_and_summarises() {
+    let peers = Peers::start();
+    let ctx = configured();
+    let out = doctor(&ctx, &[], &peers.env());
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("✓ honeycomb-auth"), "{text}");
+    assert!(text.contains("⚠ xray-support"), "{text}");
+    assert!(
+        text.contains("12 passed, 1 warnings, 0 failed, 0 skipped"),
+        "{text}"
+    );
+}
+
+#[test]
+fn config_problems_get_their_status_and_line() {
+    let ctx = configured();
+    // A tracked env file fails.
+    assert!(
+        Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(&ctx.root)
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(
+        Command::new("git")
+            .args(["add", "-f", ".env"])
+            .current_dir(&ctx.root)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // A literal key, an undefined variable, a single-string daemon command.
+    let compose = ctx
+        .read("docker-compose.yml")
+        .replace(
+            "x-honeycomb-team=${HONEYCOMB_API_KEY}",
+            &format!("x-honeycomb-team={INGEST_EU}"),
+        )
+        .replace("\"${HONEYCOMB_SERVICE_NAME}\"", "\"${UNDEFINED_NAME}\"")
+        .replace(
+            "      - \"-o\"\n      - \"-n\"\n      - \"${AWS_REGION}\"\n",
+            "      - \"xray -o -b xray-daemon:2000\"\n",
+        );
+    ctx.write("docker-compose.yml", &compose);
+    ctx.write("backend-flask/requirements.txt", "flask\n");
+    ctx.write(
+        "backend-flask/app.py",
+        &APP.replace(", use_reloader=False", ""),
+    );
+    let (out, v) = doctor_json(&ctx, &["--offline"], &[]);
+    assert_exit(&out, 1);
+    assert_schema(&v);
+    assert_eq!(check(&v, "env-file")["status"], "fail");
+    assert!(
+        check(&v, "env-file")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("git rm --cached")
+    );
+    let c = check(&v, "compose");
+    assert_eq!(c["status"], "fail");
+    let findings = c["findings"].as_array().unwrap();
+    let line_of = |needle: &str| {
+        ctx.read("docker-compose.yml")
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap()
+            + 1
+    };
+    let has = |status: &str, text: &str, line: usize| {
+        findings.iter().any(|f| {
+            f["status"] == status
+                && f["message"].as_str().unwrap().contains(text)
+                && f["line"] == line
+        })
+    };
+    assert!(
+        has("fail", "literal secret", line_of("x-honeycomb-team=hcbik")),
+        "{c:#}"
+    );
+    assert!(
+        has("fail", "${UNDEFINED_NAME}", line_of("UNDEFINED_NAME")),
+        "{c:#}"
+    );
+    assert!(has("warn", "one string", line_of("command:")), "{c:#}");
+    assert_eq!(check(&v, "requirements")["status"], "fail");
+    assert!(
+        check(&v, "requirements")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("opentelemetry-sdk")
+    );
+    let app = check(&v, "app");
+    assert_eq!(app["status"], "warn");
+    assert_eq!(app["findings"][0]["line"], 9);
+    assert_eq!(check(&v, "honeycomb-auth")["status"], "skip");
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        !all.contains(INGEST_EU) && !all.contains(INGEST_US),
+        "a key leaked:\n{all}"
+    );
+
+    // The same findings as GitHub annotations.
+    let out = run(ctx
+        .tracectl()
+        .args(["--format", "github", "doctor", "--offline"]));
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    let literal = format!(
+        "::error file=docker-compose.yml,line={},title=compose::literal secret hcbik_01…(redacted)",
+        line_of("x-honeycomb-team=hcbik")
+    );
+    assert!(text.lines().any(|l| l.starts_with(&literal)), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("::warning file=backend-flask/app.py,line=9,title=app::")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("::error file=.env,line=1,title=env-file::")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("::notice title=tracectl doctor::"),
+        "{text}"
+    );
+    assert!(!text.contains(INGEST_EU));
+}
+
+#[test]
+fn group_readable_env_file_warns_and_region_typos_fail() {
+    let ctx = configured();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(ctx.path(".env"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    ctx.write(
+        ".env",
+        &ctx.read(".env")
+            .replace("AWS_REGION=eu-west-3", "AWS_REGION=eu-wset-3"),
+    );
+    let (out, v) = doctor_json(&ctx, &["--offline"], &[]);
+    assert_exit(&out, 1);
+    assert_eq!(check(&v, "env-file")["status"], "warn");
+    assert!(
+        check(&v, "env-file")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("mode 644")
+    );
+    assert_eq!(check(&v, "aws-region")["status"], "fail");
+    assert_eq!(check(&v, "aws-region")["hint"], "did you mean eu-west-3?");
+}
+
+#[test]
+fn honeycomb_key_problems() {
+    let fake = honeycomb_fake();
+    let ctx = configured();
+    // A wrong key: the auth endpoint answers 401 with Honeycomb's body.
+    let wrong = INGEST_US.replace("hcaik_01", "hcaik_02");
+    let env = [
+        ("HONEYCOMB_API_ENDPOINT", fake.url()),
+        ("HONEYCOMB_API_KEY", wrong.clone()),
+    ];
+    let (out, v) = doctor_json(
+        &ctx,
+        &[
+            "--check",
+            "honeycomb-auth",
+            "--check",
+            "honeycomb-key",
+            "--honeycomb-api-key",
+            &wrong,
+        ],
+        &env,
+    );
+    assert_exit(&out, 1);
+    assert_eq!(v["checks"].as_array().unwrap().len(), 2);
+    let auth = check(&v, "honeycomb-auth");
+    assert_eq!(auth["status"], "fail");
+    assert!(
+        auth["detail"].as_str().unwrap().contains("unknown API key"),
+        "{auth}"
+    );
+    assert!(!stdout(&out).contains(&wrong));
+    // An EU key against the US endpoint written in compose.
+    let (out, v) = doctor_json(
+        &ctx,
+        &[
+            "--offline",
+            "--check",
+            "honeycomb-key",
+            "--honeycomb-api-key",
+            INGEST_EU,
+        ],
+        &[],
+    );
+    assert_exit(&out, 1);
+    assert!(
+        check(&v, "honeycomb-key")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("EU region")
+    );
+    // Rate limited.
+    let limited = FakeServer::start(|_, _| {
+        Reply::json(429, json!({"error": "slow down"})).header("retry-after", "30")
+    });
+    let (out, v) = doctor_json(
+        &ctx,
+        &["--check", "honeycomb-auth"],
+        &[("HONEYCOMB_API_ENDPOINT", limited.url())],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(check(&v, "honeycomb-auth")["status"], "warn");
+    assert!(
+        check(&v, "honeycomb-auth")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("retry after 30 s")
+    );
+}
+
+#[test]
+fn unreachable_endpoints_fail_each_in_its_own_way_within_one_timeout() {
+    let ctx = configured();
+    let silent = Silent::start();
+    let tls = TlsServer::start();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "refused",
+            format!("http://127.0.0.1:{}", closed_port()),
+            "connection refused",
+        ),
+        ("silent", format!("http://{}", silent.addr), "timed out"),
+        (
+            "dns",
+            "http://honeycomb.tracectl.invalid".to_string(),
+            "DNS",
+        ),
+        ("tls", format!("https://127.0.0.1:{}", tls.port), "TLS"),
+    ];
+    for (name, url, expected) in cases {
+        let started = Instant::now();
+        let (out, v) = doctor_json(
+            &ctx,
+            &[
+                "--check",
+                "honeycomb-otlp",
+                "--check",
+                "honeycomb-auth",
+                "--timeout",
+                "1s",
+            ],
+            &[("HONEYCOMB_API_ENDPOINT", url)],
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+        assert_exit(&out, 1);
+        let otlp = check(&v, "honeycomb-otlp");
+        assert_eq!(otlp["status"], "fail", "{name}: {otlp}");
+        assert!(
+            otlp["detail"].as_str().unwrap().contains(expected),
+            "{name}: {otlp}"
+        );
+        assert!(otlp["hint"].is_string(), "{name}: {otlp}");
+    }
+    // The daemon not answering is a warning, and a failure when required.
+    let env = [(
+        "AWS_XRAY_DAEMON_ADDRESS",
+        format!("127.0.0.1:{}", closed_port()),
+    )];
+    let (out, v) = doctor_json(&ctx, &["--check", "xray-daemon"], &env);
+    assert_exit(&out, 0);
+    assert_eq!(check(&v, "xray-daemon")["status"], "warn");
+    let (out, v) = doctor_json(&ctx, &["--check", "xray-daemon", "--require-daemon"], &env);
+    assert_exit(&out, 1);
+    assert_eq!(check(&v, "xray-daemon")["status"], "fail");
+}
+
+#[test]
+fn aws_problems_are_named() {
+    let moto = Moto::start();
+    let ctx = configured();
+    // No credentials at all.
+    let (out, v) = doctor_json(
+        &ctx,
+        &["--check", "aws-credentials"],
+        &[("AWS_ENDPOINT_URL", moto.url.clone())],
+    );
+    assert_exit(&out, 1);
+    let c = check(&v, "aws-credentials");
+    assert!(
+        c["detail"].as_str().unwrap().contains("NoCredentials"),
+        "{c}"
+    );
+    assert!(c["hint"].as_str().unwrap().contains("AWS_PROFILE"), "{c}");
+    // With credentials, STS at the endpoint names the identity.
+    let (out, v) = doctor_json(
+        &ctx,
+        &["--check", "aws-credentials", "--check", "xray-endpoint"],
+        &moto.env(),
+    );
+    assert_exit(&out, 0);
+    let c = check(&v, "aws-credentials");
+    assert!(c["detail"].as_str().unwrap().contains("arn:aws:"), "{c}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap()
+            .contains("EnvironmentVariable"),
+        "{c}"
+    );
+    assert_eq!(check(&v, "xray-endpoint")["status"], "pass");
+}
+
+#[test]
+fn selection_listing_and_usage_errors() {
+    let ctx = TestContext::empty();
+    let out = run(ctx.tracectl().args(["doctor", "--list"]));
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out).lines().count(), 13);
+    assert!(stdout(&out).contains("honeycomb-otlp   Honeycomb's OTLP endpoint answers (network)"));
+    let out = run(ctx.tracectl().args(["doctor", "--check", "nope"]));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("env-file, compose"),
+        "{}",
+        stderr(&out)
+    );
+    // No project and nothing configured: everything skips, nothing fails.
+    let (out, v) = doctor_json(&ctx, &["--skip", "env-file"], &[]);
+    assert_exit(&out, 0);
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"] != "env-file")
+    );
+    assert_eq!(check(&v, "compose")["status"], "skip");
+    assert_eq!(check(&v, "honeycomb-auth")["status"], "skip");
+    assert_schema(&v);
+    // A compose file that does not parse is a failure with its position.
+    ctx.write("compose.yaml", "services:\n  api: [\n");
+    let (out, v) = doctor_json(&ctx, &["--offline"], &[]);
+    assert_exit(&out, 1);
+    assert_eq!(check(&v, "compose")["findings"][0]["file"], "compose.yaml");
+}
+
+#[test]
+fn spinners_show_on_a_terminal() {
+    let ctx = configured();
+    let silent = Silent::start();
+    let steps = serde_json::to_string(&[["honeycomb-auth", ""]]).unwrap();
+    let out = Command::new(peers::python())
+        .arg(manifest_dir().join("tests/support/pty_drive.py"))
+        .arg(steps)
+        .args([
+            "env",
+            "-i",
+            &format!("PATH={}", std::env::var("PATH").unwrap()),
+            "TERM=xterm",
+        ])
+        .arg(format!("HONEYCOMB_API_ENDPOINT=http://{}", silent.addr))
+        .arg(env!("CARGO_BIN_EXE_tracectl"))
+        .args([
+            "-C",
+            &ctx.root.display().to_string(),
+            "doctor",
+            "--check",
+            "honeycomb-auth",
+            "--timeout",
+            "1s",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let screen = v["output"].as_str().unwrap();
+    assert!(v.get("waiting_for").is_none(), "no spinner:\n{screen}");
+    assert!(
+        screen.contains("⠙ honeycomb-auth"),
+        "no spinner frame:\n{screen}"
+    );
+    assert!(screen.contains("GET /1/auth: timed out"), "{screen}");
+}
