@@ -38,6 +38,36 @@ PY
     echo "peak RSS of send-test: $(peak_rss "$bin" send-test --to otlp --endpoint "http://127.0.0.1:$http" -q) KiB"
 fi
 
+if [ "$what" = doctor ] || [ "$what" = all ]; then
+    start_peer() { # prints the port of a new peers.py server
+        local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
+        "$venv/bin/python" scripts/bench/peers.py "$1" >"$fifo" &
+        pids+=($!)
+        head -n 1 "$fifo"; rm -f "$fifo"
+    }
+    work=$(mktemp -d)
+    cp -r tests/fixtures/cruddur "$work/p" && mv "$work/p/dot-gitignore" "$work/p/.gitignore"
+    key=hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0
+    "$bin" -C "$work/p" init --yes -q --honeycomb-api-key "$key" --aws-region eu-west-3 >/dev/null
+    common=(env -i "PATH=$PATH" "HOME=$work" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
+            AWS_EC2_METADATA_DISABLED=true GITPOD_WORKSPACE_ID=ws GITPOD_WORKSPACE_CLUSTER_HOST=gitpod.io)
+
+    silent=$(start_peer silent)
+    echo "== doctor with five endpoints that never answer (--timeout 2s)"
+    hyperfine -N --warmup 1 --runs 10 -i --export-json "$out/doctor-unreachable.json" \
+        "${common[*]} HONEYCOMB_API_ENDPOINT=http://127.0.0.1:$silent AWS_ENDPOINT_URL=http://127.0.0.1:$silent AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:$silent $bin -C $work/p doctor --timeout 2s -q"
+
+    healthy=$(start_peer healthy)
+    motoport=$(free_port)
+    "$venv/bin/moto_server" -H 127.0.0.1 -p "$motoport" >/dev/null 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$motoport") 2>/dev/null && break; sleep 0.1; done
+    echo "== doctor with every peer healthy on loopback (moto for STS and X-Ray)"
+    hyperfine -N --warmup 3 --runs 30 --export-json "$out/doctor-healthy.json" \
+        "${common[*]} HONEYCOMB_API_ENDPOINT=http://127.0.0.1:$healthy AWS_ENDPOINT_URL=http://127.0.0.1:$motoport AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:$healthy $bin -C $work/p doctor -q"
+    rm -rf "$work"
+fi
+
 if [ "$what" = init ] || [ "$what" = all ]; then
     work=$(mktemp -d)
     cp -r tests/fixtures/cruddur "$work/p" && mv "$work/p/dot-gitignore" "$work/p/.gitignore"
