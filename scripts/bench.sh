@@ -39,11 +39,12 @@ PY
 fi
 
 if [ "$what" = doctor ] || [ "$what" = all ]; then
-    start_peer() { # prints the port of a new peers.py server
-        local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
-        "$venv/bin/python" scripts/bench/peers.py "$1" >"$fifo" &
+    start_peer() { # start_peer KIND VAR: start a peers.py server, put its port in VAR
+        local file; file=$(mktemp)
+        "$venv/bin/python" scripts/bench/peers.py "$1" >"$file" &
         pids+=($!)
-        head -n 1 "$fifo"; rm -f "$fifo"
+        for _ in $(seq 100); do [ -s "$file" ] && break; sleep 0.05; done
+        printf -v "$2" '%s' "$(head -n 1 "$file")"; rm -f "$file"
     }
     work=$(mktemp -d)
     cp -r tests/fixtures/cruddur "$work/p" && mv "$work/p/dot-gitignore" "$work/p/.gitignore"
@@ -52,12 +53,12 @@ if [ "$what" = doctor ] || [ "$what" = all ]; then
     common=(env -i "PATH=$PATH" "HOME=$work" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
             AWS_EC2_METADATA_DISABLED=true GITPOD_WORKSPACE_ID=ws GITPOD_WORKSPACE_CLUSTER_HOST=gitpod.io)
 
-    silent=$(start_peer silent)
+    start_peer silent silent
     echo "== doctor with five endpoints that never answer (--timeout 2s)"
     hyperfine -N --warmup 1 --runs 10 -i --export-json "$out/doctor-unreachable.json" \
         "${common[*]} HONEYCOMB_API_ENDPOINT=http://127.0.0.1:$silent AWS_ENDPOINT_URL=http://127.0.0.1:$silent AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:$silent $bin -C $work/p doctor --timeout 2s -q"
 
-    healthy=$(start_peer healthy)
+    start_peer healthy healthy
     motoport=$(free_port)
     "$venv/bin/moto_server" -H 127.0.0.1 -p "$motoport" >/dev/null 2>&1 &
     pids+=($!)
