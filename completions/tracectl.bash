@@ -28,6 +28,9 @@ _tracectl() {
             tracectl,init)
                 cmd="tracectl__subcmd__init"
                 ;;
+            tracectl,listen)
+                cmd="tracectl__subcmd__listen"
+                ;;
             tracectl,send-test)
                 cmd="tracectl__subcmd__send__subcmd__test"
                 ;;
@@ -43,6 +46,9 @@ _tracectl() {
             tracectl__subcmd__help,init)
                 cmd="tracectl__subcmd__help__subcmd__init"
                 ;;
+            tracectl__subcmd__help,listen)
+                cmd="tracectl__subcmd__help__subcmd__listen"
+                ;;
             tracectl__subcmd__help,send-test)
                 cmd="tracectl__subcmd__help__subcmd__send__subcmd__test"
                 ;;
@@ -53,7 +59,7 @@ _tracectl() {
 
     case "${cmd}" in
         tracectl)
-            opts="-q -v -C -h -V --color --format --quiet --verbose --dir --help --version init send-test doctor completions help"
+            opts="-q -v -C -h -V --color --format --quiet --verbose --dir --help --version init send-test doctor listen completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,7 +185,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__help)
-            opts="init send-test doctor completions help"
+            opts="init send-test doctor listen completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,6 +241,20 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tracectl__subcmd__help__subcmd__listen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -328,15 +348,69 @@ _tracectl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tracectl__subcmd__listen)
+            opts="-q -v -C -h -V --otlp-http --xray-udp --no-otlp --no-xray --max-body --flush-after --exit-after-spans --exit-after --color --format --quiet --verbose --dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --otlp-http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xray-udp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flush-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exit-after-spans)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exit-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json github" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tracectl__subcmd__send__subcmd__test)
-            opts="-q -v -C -h -V --to --honeycomb-api-key --dataset --endpoint --header --protocol --compression --timeout --service-name --span-name --attribute --aws-region --wait --env-file --color --format --quiet --verbose --dir --help --version"
+            opts="-q -v -C -h -V --to --honeycomb-api-key --dataset --endpoint --header --protocol --compression --timeout --service-name --span-name --attribute --aws-region --wait --env-file --count --concurrency --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --to)
-                    COMPREPLY=($(compgen -W "honeycomb otlp xray xray-daemon xray-otlp" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "honeycomb otlp xray xray-daemon xray-otlp local" -- "${cur}"))
                     return 0
                     ;;
                 --honeycomb-api-key)
@@ -388,6 +462,14 @@ _tracectl() {
                     return 0
                     ;;
                 --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,6 +33,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
             cand send-test 'Send a realistic synthetic trace to every configured destination and prove it arrived'
             cand doctor 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration'
+            cand listen 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -83,6 +84,8 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --aws-region 'AWS region for X-Ray [default: AWS_REGION, AWS_DEFAULT_REGION, the profile''s, or the project''s .env]'
             cand --wait 'Wait up to SECONDS for proof that the trace arrived'
             cand --env-file 'Env file to read settings from [default: .env in the project folder]'
+            cand --count 'Load mode: send N traces of 3 spans each and report throughput and latency (otlp, local)'
+            cand --concurrency 'Load mode: requests in flight at once'
             cand --color 'When to use colours'
             cand --format 'Output format'
             cand -C 'Run as if started in DIR'
@@ -123,6 +126,28 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'tracectl;listen'= {
+            cand --otlp-http 'Address of the OTLP/HTTP receiver'
+            cand --xray-udp 'Address of the X-Ray daemon-compatible UDP receiver'
+            cand --max-body 'Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)'
+            cand --flush-after 'Show a trace once no span of it arrived for this long'
+            cand --exit-after-spans 'Exit once this many spans have arrived'
+            cand --exit-after 'Exit after this long (e.g. 30, 30s, 2m)'
+            cand --color 'When to use colours'
+            cand --format 'Output format'
+            cand -C 'Run as if started in DIR'
+            cand --dir 'Run as if started in DIR'
+            cand --no-otlp 'Do not receive OTLP'
+            cand --no-xray 'Do not receive X-Ray segments'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'tracectl;completions'= {
             cand --color 'When to use colours'
             cand --format 'Output format'
@@ -141,6 +166,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
             cand send-test 'Send a realistic synthetic trace to every configured destination and prove it arrived'
             cand doctor 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration'
+            cand listen 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -149,6 +175,8 @@ set edit:completion:arg-completer[tracectl] = {|@words|
         &'tracectl;help;send-test'= {
         }
         &'tracectl;help;doctor'= {
+        }
+        &'tracectl;help;listen'= {
         }
         &'tracectl;help;completions'= {
         }

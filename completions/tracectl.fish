@@ -38,6 +38,7 @@ complete -c tracectl -n "__fish_tracectl_needs_command" -s V -l version -d 'Prin
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l compose-file -d 'Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
@@ -73,7 +74,8 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l to -d 'W
 otlp\t'Any OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_* or --endpoint)'
 xray\t'The X-Ray API (PutTraceSegments)'
 xray-daemon\t'An X-Ray daemon over UDP (AWS_XRAY_DAEMON_ADDRESS)'
-xray-otlp\t'X-Ray\'s OTLP endpoint, signed with SigV4'"
+xray-otlp\t'X-Ray\'s OTLP endpoint, signed with SigV4'
+local\t'A receiver started in-process on a free loopback port: proves the whole pipe, no account'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l honeycomb-api-key -d 'Honeycomb API key' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l dataset -d 'Honeycomb dataset, for classic keys' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l endpoint -d 'OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL' -r
@@ -89,6 +91,8 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l attribut
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l aws-region -d 'AWS region for X-Ray [default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s, or the project\'s .env]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l wait -d 'Wait up to SECONDS for proof that the trace arrived' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l env-file -d 'Env file to read settings from [default: .env in the project folder]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l count -d 'Load mode: send N traces of 3 spans each and report throughput and latency (otlp, local)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l concurrency -d 'Load mode: requests in flight at once' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -124,6 +128,25 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s q -l quiet 
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l otlp-http -d 'Address of the OTLP/HTTP receiver' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l xray-udp -d 'Address of the X-Ray daemon-compatible UDP receiver' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l max-body -d 'Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l flush-after -d 'Show a trace once no span of it arrived for this long' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l exit-after-spans -d 'Exit once this many spans have arrived' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l exit-after -d 'Exit after this long (e.g. 30, 30s, 2m)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l format -d 'Output format' -r -f -a "human\t''
+json\t''
+github\t'GitHub Actions annotations (doctor); other commands print human output'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s C -l dir -d 'Run as if started in DIR' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp -d 'Do not receive OTLP'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-xray -d 'Do not receive X-Ray segments'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s q -l quiet -d 'Print only errors and the result'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s V -l version -d 'Print version'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -135,8 +158,9 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s q -l q
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -66,6 +66,8 @@ pub enum Command {
     SendTest(Box<SendTestArgs>),
     /// Check keys, credentials, regions, endpoints, clocks and the project's configuration
     Doctor(Box<DoctorArgs>),
+    /// Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed
+    Listen(ListenArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -84,6 +86,8 @@ pub enum Destination {
     XrayDaemon,
     /// X-Ray's OTLP endpoint, signed with SigV4
     XrayOtlp,
+    /// A receiver started in-process on a free loopback port: proves the whole pipe, no account
+    Local,
 }
 
 impl Destination {
@@ -94,6 +98,7 @@ impl Destination {
             Destination::Xray => "xray",
             Destination::XrayDaemon => "xray-daemon",
             Destination::XrayOtlp => "xray-otlp",
+            Destination::Local => "local",
         }
     }
 }
@@ -160,6 +165,14 @@ pub struct SendTestArgs {
     /// Env file to read settings from [default: .env in the project folder]
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
+
+    /// Load mode: send N traces of 3 spans each and report throughput and latency (otlp, local)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+
+    /// Load mode: requests in flight at once
+    #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -307,6 +320,62 @@ pub struct DoctorArgs {
     pub env_file: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address of the OTLP/HTTP receiver
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4318")]
+    pub otlp_http: std::net::SocketAddr,
+
+    /// Address of the X-Ray daemon-compatible UDP receiver
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:2000")]
+    pub xray_udp: std::net::SocketAddr,
+
+    /// Do not receive OTLP
+    #[arg(long)]
+    pub no_otlp: bool,
+
+    /// Do not receive X-Ray segments
+    #[arg(long)]
+    pub no_xray: bool,
+
+    /// Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)
+    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = parse_size)]
+    pub max_body: usize,
+
+    /// Show a trace once no span of it arrived for this long
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::otlp::config::parse_duration)]
+    pub flush_after: std::time::Duration,
+
+    /// Exit once this many spans have arrived
+    #[arg(long, value_name = "N")]
+    pub exit_after_spans: Option<u64>,
+
+    /// Exit after this long (e.g. 30, 30s, 2m)
+    #[arg(long, value_name = "SECONDS", value_parser = crate::otlp::config::parse_duration)]
+    pub exit_after: Option<std::time::Duration>,
+}
+
+/// `4MiB`, `512KiB`, `1MB`, or a number of bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (try 4MiB)"))?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" | "k" => 1024,
+        "mb" => 1_000_000,
+        "mib" | "m" => 1024 * 1024,
+        other => return Err(format!("unknown size unit '{other}' (use KiB or MiB)")),
+    };
+    n.checked_mul(factor)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{text}' is out of range"))
+}
+
 fn check_id(id: &str) -> Result<String, String> {
     match crate::doctor::CHECKS.iter().find(|(i, _, _)| *i == id) {
         Some(_) => Ok(id.to_string()),
@@ -337,6 +406,15 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4MiB"), Ok(4 * 1024 * 1024));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("4GB").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod commands;
 mod doctor;
 mod error;
 mod honeycomb;
+mod listen;
 mod otlp;
 mod output;
 mod project;

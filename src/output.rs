@@ -130,6 +130,62 @@ impl Printer {
     }
 }
 
+/// A thread-safe, buffered line writer to stdout for streams of results (`listen`), with the
+/// printer's secrets scrubbed. Call `flush` when a batch is done.
+pub struct LineSink {
+    out: std::sync::Mutex<std::io::BufWriter<std::io::Stdout>>,
+    secrets: Vec<Secret>,
+}
+
+impl LineSink {
+    pub fn write(&self, text: &str) {
+        let mut text = std::borrow::Cow::Borrowed(text);
+        for secret in &self.secrets {
+            if text.contains(secret.expose()) {
+                text = std::borrow::Cow::Owned(text.replace(secret.expose(), &secret.masked()));
+            }
+        }
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(err) = out.write_all(text.as_bytes()) {
+            exit_on_write_error(err);
+        }
+    }
+
+    pub fn flush(&self) {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(err) = out.flush() {
+            exit_on_write_error(err);
+        }
+    }
+}
+
+impl Printer {
+    pub fn line_sink(&self) -> LineSink {
+        LineSink {
+            out: std::sync::Mutex::new(std::io::BufWriter::with_capacity(
+                64 * 1024,
+                std::io::stdout(),
+            )),
+            secrets: self.secrets.borrow().clone(),
+        }
+    }
+
+    /// A note on stderr for a human: what the command is doing. Silenced by -q and in JSON.
+    pub fn note(&self, message: &str) {
+        if !self.quiet && self.format != Format::Json {
+            eprintln!("{}", self.redact(message));
+        }
+    }
+}
+
+fn exit_on_write_error(err: std::io::Error) -> ! {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to stdout: {err}");
+    std::process::exit(1);
+}
+
 /// Write to stdout; a closed pipe (`tracectl … | head`) ends the process quietly.
 fn write_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();

@@ -332,6 +332,9 @@ pub struct SendTestSettings {
     pub aws_region: Option<String>,
     pub timeout: std::time::Duration,
     pub wait: Option<std::time::Duration>,
+    /// Load mode: how many traces, how many requests in flight.
+    pub count: u64,
+    pub concurrency: u64,
 }
 
 fn key_value(text: &str, flag: &str) -> Result<(String, String)> {
@@ -420,10 +423,8 @@ pub fn resolve_send_test(
             found.push(Destination::XrayDaemon);
         }
         if found.is_empty() {
-            return Err(Error::usage(
-                "nothing to send to: no Honeycomb key, OTLP endpoint or X-Ray daemon is configured",
-                "run `tracectl init`, or name a destination: --to otlp --endpoint http://127.0.0.1:4318".to_string(),
-            ));
+            // Nothing configured: prove the pipe locally, with no account at all.
+            found.push(Destination::Local);
         }
         found
     } else {
@@ -456,6 +457,17 @@ pub fn resolve_send_test(
         ));
     }
 
+    if args.count > 1
+        && !matches!(
+            destinations.as_slice(),
+            [Destination::Otlp] | [Destination::Local]
+        )
+    {
+        return Err(Error::usage(
+            "load mode (--count) sends to one OTLP destination only",
+            "add --to otlp (with --endpoint) or --to local".to_string(),
+        ));
+    }
     let daemon_address = match var("AWS_XRAY_DAEMON_ADDRESS") {
         Some(address) => crate::xray::daemon::udp_address(&address)?,
         None => crate::xray::daemon::DEFAULT_ADDRESS.to_string(),
@@ -512,6 +524,8 @@ pub fn resolve_send_test(
         aws_region,
         timeout,
         wait: args.wait.map(std::time::Duration::from_secs),
+        count: args.count,
+        concurrency: args.concurrency,
     })
 }
 
@@ -576,9 +590,9 @@ mod send_test_tests {
     }
 
     #[test]
-    fn nothing_configured_is_a_usage_error() {
-        let err = resolve_send_test(&args(&[]), env(&[]), &ProjectConfig::default()).unwrap_err();
-        assert!(err.hint().unwrap().contains("--to otlp"));
+    fn nothing_configured_sends_locally_and_named_destinations_need_settings() {
+        let s = resolve_send_test(&args(&[]), env(&[]), &ProjectConfig::default()).unwrap();
+        assert_eq!(s.destinations, [Destination::Local]);
         let err = resolve_send_test(
             &args(&["--to", "otlp"]),
             env(&[]),

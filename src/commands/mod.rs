@@ -3,6 +3,7 @@
 mod completions;
 mod doctor;
 mod init;
+mod listen;
 mod send_test;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
         Command::Init(args) => init::run(*args, &dir, printer),
         Command::SendTest(args) => send_test::run(*args, &dir, printer),
         Command::Doctor(args) => doctor::run(*args, &dir, printer),
+        Command::Listen(args) => listen::run(args, &dir, printer),
         Command::Completions(args) => completions::run(&args, printer),
     }
 }

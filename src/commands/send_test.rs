@@ -9,6 +9,8 @@ use serde_json::json;
 use crate::cli::{Destination, SendTestArgs};
 use crate::error::{Error, ExitStatus, Result};
 use crate::honeycomb;
+use crate::listen::server::{self as receiver, Collector, Mode};
+use crate::listen::{ReceivedSpan, render};
 use crate::otlp::send::{self, Outcome, Request};
 use crate::otlp::trace::{SyntheticTrace, unix_nanos};
 use crate::output::Printer;
@@ -46,6 +48,9 @@ pub struct DestinationResult {
     pub warning: Option<String>,
     pub hint: Option<String>,
     pub link: Option<String>,
+    /// What the in-process receiver got (`local`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<Vec<ReceivedSpan>>,
 }
 
 impl DestinationResult {
@@ -63,6 +68,7 @@ impl DestinationResult {
             warning: None,
             hint: None,
             link: None,
+            received: None,
         }
     }
 
@@ -144,12 +150,21 @@ pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStat
         printer.register_secret(&header.value);
     }
 
-    let mut random = rand_u64();
-    let trace = SyntheticTrace::build(&settings.trace, SystemTime::now(), &mut random);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Error::from)?;
+    if settings.count > 1 {
+        let report = runtime.block_on(load(&settings))?;
+        print_load(printer, &report);
+        return Ok(if report.failed == 0 {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        });
+    }
+    let mut random = rand_u64();
+    let trace = SyntheticTrace::build(&settings.trace, SystemTime::now(), &mut random);
     let results = runtime.block_on(execute(&settings, &trace))?;
     report(printer, &settings, &trace, &results);
     Ok(if results.iter().all(|r| r.ok) {
@@ -371,6 +386,7 @@ async fn one(
                 Err(f) => result.aws_failure(&f, "xray:PutTraceSegments", started),
             }
         }
+        Destination::Local => local(settings, trace, client, &mut jitter).await,
         Destination::XrayOtlp => {
             let started = Instant::now();
             let Some(aws) = aws else {
@@ -425,6 +441,222 @@ async fn one(
             result
         }
     }
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoadReport {
+    pub destination: &'static str,
+    pub target: String,
+    pub traces: u64,
+    pub spans: u64,
+    pub concurrency: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub first_failure: Option<String>,
+    pub elapsed_ms: f64,
+    pub spans_per_second: f64,
+    pub requests_per_second: f64,
+    pub latency_ms: Percentiles,
+}
+
+#[derive(Debug, Serialize, Default, PartialEq)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// Nearest-rank percentiles of the latencies.
+pub fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
+    if samples.is_empty() {
+        return Percentiles::default();
+    }
+    samples.sort();
+    let at = |p: f64| {
+        let rank = ((p / 100.0) * samples.len() as f64).ceil().max(1.0) as usize;
+        samples[rank.min(samples.len()) - 1].as_secs_f64() * 1000.0
+    };
+    Percentiles {
+        p50: at(50.0),
+        p90: at(90.0),
+        p99: at(99.0),
+        max: at(100.0),
+    }
+}
+
+/// Load mode: `count` traces, `concurrency` requests in flight, one new trace per request.
+async fn load(settings: &SendTestSettings) -> Result<LoadReport> {
+    let client = http_client(settings)?;
+    let destination = settings.destinations[0];
+    let (url, headers, protocol, compression) = match (destination, &settings.otlp) {
+        (Destination::Otlp, Some(otlp)) => (
+            otlp.url.clone(),
+            otlp.headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect::<Vec<_>>(),
+            otlp.protocol,
+            otlp.compression,
+        ),
+        _ => {
+            let collector = Collector::new(Mode::Count, None);
+            let config = receiver::Config {
+                otlp: Some(([127, 0, 0, 1], 0).into()),
+                xray: None,
+                max_body: 4 << 20,
+            };
+            let addr = receiver::start(&config, collector)
+                .await
+                .map_err(Error::from)?
+                .otlp;
+            let addr =
+                addr.ok_or_else(|| Error::usage("the local receiver did not start", None))?;
+            (
+                format!("http://{addr}/v1/traces"),
+                Vec::new(),
+                settings.protocol,
+                settings.compression,
+            )
+        }
+    };
+    let next = std::cell::Cell::new(0u64);
+    let latencies = std::cell::RefCell::new(Vec::with_capacity(settings.count as usize));
+    let failures = std::cell::Cell::new(0u64);
+    let first_failure = std::cell::RefCell::new(None);
+    let started = Instant::now();
+    let worker = || async {
+        let mut random = rand_u64();
+        let mut jitter = || 0.5;
+        loop {
+            let i = next.get();
+            if i >= settings.count {
+                break;
+            }
+            next.set(i + 1);
+            let trace = SyntheticTrace::build(&settings.trace, SystemTime::now(), &mut random);
+            let request = Request::otlp(
+                url.clone(),
+                headers.clone(),
+                &trace.to_request(),
+                protocol,
+                compression,
+            );
+            let sent = Instant::now();
+            let outcome = send::send(&client, &request, settings.timeout, &mut jitter).await;
+            latencies.borrow_mut().push(sent.elapsed());
+            if let Some(failure) = outcome.failure {
+                failures.set(failures.get() + 1);
+                first_failure.borrow_mut().get_or_insert(failure.summary());
+            }
+        }
+    };
+    join_all((0..settings.concurrency).map(|_| worker())).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let spans_per_trace = 3;
+    let failed = failures.get();
+    let ok = settings.count - failed;
+    Ok(LoadReport {
+        destination: destination.name(),
+        target: url,
+        traces: settings.count,
+        spans: settings.count * spans_per_trace,
+        concurrency: settings.concurrency,
+        ok,
+        failed,
+        first_failure: first_failure.into_inner(),
+        elapsed_ms: elapsed * 1000.0,
+        spans_per_second: (ok * spans_per_trace) as f64 / elapsed.max(1e-9),
+        requests_per_second: ok as f64 / elapsed.max(1e-9),
+        latency_ms: percentiles(latencies.into_inner()),
+    })
+}
+
+fn print_load(printer: &Printer, r: &LoadReport) {
+    if !printer.is_human() {
+        printer
+            .json(&json!({ "version": 1, "command": "send-test", "ok": r.failed == 0, "load": r }));
+        return;
+    }
+    let mut out = format!(
+        "Load: {} traces ({} spans) to {} ({}), concurrency {}\n  ok {}, failed {}, in {:.2} s\n  {:.0} spans/s, {:.0} requests/s\n  latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms\n",
+        r.traces,
+        r.spans,
+        r.target,
+        r.destination,
+        r.concurrency,
+        r.ok,
+        r.failed,
+        r.elapsed_ms / 1000.0,
+        r.spans_per_second,
+        r.requests_per_second,
+        r.latency_ms.p50,
+        r.latency_ms.p90,
+        r.latency_ms.p99,
+        r.latency_ms.max
+    );
+    if let Some(f) = &r.first_failure {
+        out.push_str(&format!("  first failure: {f}\n"));
+    }
+    printer.out(&out);
+}
+
+/// Start a receiver on a free loopback port, send to it, and show what it received.
+async fn local(
+    settings: &SendTestSettings,
+    trace: &SyntheticTrace,
+    client: &reqwest::Client,
+    jitter: &mut impl FnMut() -> f64,
+) -> DestinationResult {
+    let collector = Collector::new(Mode::Keep, None);
+    let config = receiver::Config {
+        otlp: Some(([127, 0, 0, 1], 0).into()),
+        xray: None,
+        max_body: 4 << 20,
+    };
+    let url = match receiver::start(&config, collector.clone())
+        .await
+        .map(|b| b.otlp)
+    {
+        Ok(Some(addr)) => format!("http://{addr}/v1/traces"),
+        Ok(None) | Err(_) => {
+            let mut result =
+                DestinationResult::new(Destination::Local, "in-process receiver".into());
+            result.detail = Some("could not bind a loopback port".into());
+            return result;
+        }
+    };
+    let request = Request::otlp(
+        url.clone(),
+        Vec::new(),
+        &trace.to_request(),
+        settings.protocol,
+        settings.compression,
+    );
+    let outcome = send::send(client, &request, settings.timeout, jitter).await;
+    let mut result =
+        DestinationResult::new(Destination::Local, url.clone()).with_outcome(&outcome, &url);
+    if !result.ok {
+        return result;
+    }
+    let expected = trace.spans.len() as u64;
+    let arrived = tokio::time::timeout(settings.timeout, collector.wait_for_spans(expected))
+        .await
+        .is_ok();
+    let received = collector.kept(&trace.trace_id_hex());
+    if arrived && received.len() as u64 == expected {
+        result.state = State::Arrived;
+        result.detail = Some(format!("the receiver decoded all {expected} spans"));
+    } else {
+        result.ok = false;
+        result.state = State::Failed;
+        result.detail = Some(format!(
+            "the receiver got {} of {expected} spans",
+            received.len()
+        ));
+    }
+    result.received = Some(received);
+    result
 }
 
 /// AWS_ENDPOINT_URL_XRAY or AWS_ENDPOINT_URL when set (tests, proxies), else the regional endpoint.
@@ -627,11 +859,40 @@ fn report(
         if let Some(hint) = &r.hint {
             out.push_str(&format!("      {} {hint}\n", "hint:".cyan().bold()));
         }
+        if let Some(received) = r.received.as_ref().filter(|r| !r.is_empty()) {
+            out.push_str(&format!("\n{}", render::tree(received)));
+        }
     }
-    if settings.wait.is_none() && ok {
+    if settings.wait.is_none() && ok && results.iter().any(|r| r.state == State::Accepted) {
         out.push_str(
             "\nAccepted is not arrived: add --wait to check that the trace can be found.\n",
         );
     }
     printer.out(&out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let ms = |v: &[u64]| {
+            v.iter()
+                .map(|m| Duration::from_millis(*m))
+                .collect::<Vec<_>>()
+        };
+        let p = percentiles(ms(&[5, 1, 3, 2, 4, 6, 7, 8, 9, 10]));
+        assert_eq!(
+            p,
+            Percentiles {
+                p50: 5.0,
+                p90: 9.0,
+                p99: 10.0,
+                max: 10.0
+            }
+        );
+        assert_eq!(percentiles(vec![]), Percentiles::default());
+        assert_eq!(percentiles(ms(&[7])).p50, 7.0);
+    }
 }

@@ -1,0 +1,500 @@
+//! Decoding what arrives: OTLP/HTTP export requests (protobuf or JSON, maybe gzipped) and X-Ray
+//! daemon datagrams. Pure and total: any bytes give a value or an error, never a panic.
+
+use std::io::Read;
+
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
+use prost::Message;
+use serde_json::{Map, Value as Json};
+
+use super::ReceivedSpan;
+use crate::otlp::send::RpcStatus;
+use crate::otlp::trace::hex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => "application/x-protobuf",
+            Encoding::Json => "application/json",
+        }
+    }
+
+    /// The request's encoding from its Content-Type; `None` for anything else.
+    pub fn from_content_type(content_type: &str) -> Option<Self> {
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match media.as_str() {
+            "application/x-protobuf" | "application/protobuf" => Some(Encoding::Protobuf),
+            "application/json" => Some(Encoding::Json),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtlpError {
+    /// 415
+    UnsupportedMediaType,
+    /// 413
+    TooLarge,
+    /// 400, with the reason
+    BadRequest(String),
+}
+
+/// Undo `Content-Encoding`, refusing output larger than `max` (a small gzip can unpack to gigabytes).
+pub fn decompress(encoding: Option<&str>, body: &[u8], max: usize) -> Result<Vec<u8>, OtlpError> {
+    match encoding.map(|e| e.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("identity") => Ok(body.to_vec()),
+        Some("gzip") => {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(body)
+                .take(max as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| OtlpError::BadRequest(format!("gzip: {e}")))?;
+            if out.len() > max {
+                return Err(OtlpError::TooLarge);
+            }
+            Ok(out)
+        }
+        Some(other) => Err(OtlpError::BadRequest(format!(
+            "unsupported Content-Encoding {other}"
+        ))),
+    }
+}
+
+fn value_to_json(value: &AnyValue) -> Json {
+    match &value.value {
+        Some(any_value::Value::StringValue(s)) => s.clone().into(),
+        Some(any_value::Value::BoolValue(b)) => (*b).into(),
+        Some(any_value::Value::IntValue(i)) => (*i).into(),
+        Some(any_value::Value::DoubleValue(d)) => serde_json::Number::from_f64(*d)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
+        Some(any_value::Value::ArrayValue(a)) => a
+            .values
+            .iter()
+            .map(value_to_json)
+            .collect::<Vec<_>>()
+            .into(),
+        Some(any_value::Value::KvlistValue(kv)) => kv
+            .values
+            .iter()
+            .map(|k| {
+                (
+                    k.key.clone(),
+                    k.value.as_ref().map(value_to_json).unwrap_or(Json::Null),
+                )
+            })
+            .collect::<Map<_, _>>()
+            .into(),
+        Some(any_value::Value::BytesValue(b)) => hex(b).into(),
+        // Profiles-only string table references; traces carry no table to look them up in.
+        Some(any_value::Value::StringValueStrindex(_)) | None => Json::Null,
+    }
+}
+
+fn kind_name(kind: i32) -> &'static str {
+    match kind {
+        1 => "internal",
+        2 => "server",
+        3 => "client",
+        4 => "producer",
+        5 => "consumer",
+        _ => "unspecified",
+    }
+}
+
+/// The spans of a decoded export request. Spans with missing or zero ids are refused: a
+/// snake_case JSON key (`trace_id`) decodes to an empty id rather than an error.
+pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>, OtlpError> {
+    let mut out = Vec::new();
+    for resource_spans in &request.resource_spans {
+        let service = resource_spans
+            .resource
+            .as_ref()
+            .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+            .and_then(|kv| kv.value.as_ref())
+            .map(value_to_json)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "unknown_service".to_string());
+        for scope in &resource_spans.scope_spans {
+            for span in &scope.spans {
+                let valid = |id: &[u8], len: usize| id.len() == len && id.iter().any(|b| *b != 0);
+                if !valid(&span.trace_id, 16) || !valid(&span.span_id, 8) {
+                    return Err(OtlpError::BadRequest(format!(
+                        "span {:?} has an invalid traceId or spanId (16 and 8 bytes, hex in JSON, not all zero)",
+                        span.name
+                    )));
+                }
+                let attributes = span
+                    .attributes
+                    .iter()
+                    .map(|kv| {
+                        (
+                            kv.key.clone(),
+                            kv.value.as_ref().map(value_to_json).unwrap_or(Json::Null),
+                        )
+                    })
+                    .collect();
+                let status = span.status.as_ref();
+                out.push(ReceivedSpan {
+                    trace_id: hex(&span.trace_id),
+                    span_id: hex(&span.span_id),
+                    parent_id: (!span.parent_span_id.is_empty()).then(|| hex(&span.parent_span_id)),
+                    service: service.clone(),
+                    name: span.name.clone(),
+                    kind: kind_name(span.kind),
+                    start_unix_nano: span.start_time_unix_nano,
+                    end_unix_nano: span.end_time_unix_nano.max(span.start_time_unix_nano),
+                    error: status.is_some_and(|s| s.code == 2),
+                    status_message: status.map(|s| s.message.clone()).filter(|m| !m.is_empty()),
+                    attributes,
+                    source: "otlp",
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Decode one OTLP/HTTP export body.
+pub fn decode_otlp(
+    content_type: &str,
+    content_encoding: Option<&str>,
+    body: &[u8],
+    max: usize,
+) -> Result<(Vec<ReceivedSpan>, Encoding), OtlpError> {
+    let encoding =
+        Encoding::from_content_type(content_type).ok_or(OtlpError::UnsupportedMediaType)?;
+    if body.len() > max {
+        return Err(OtlpError::TooLarge);
+    }
+    let body = decompress(content_encoding, body, max)?;
+    let request = match encoding {
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(body.as_slice())
+            .map_err(|e| OtlpError::BadRequest(format!("protobuf: {e}")))?,
+        Encoding::Json => serde_json::from_slice(&body)
+            .map_err(|e| OtlpError::BadRequest(format!("OTLP/JSON: {e}")))?,
+    };
+    Ok((spans_of(&request)?, encoding))
+}
+
+/// The success answer: an empty ExportTraceServiceResponse in the request's encoding.
+pub fn success_body(encoding: Encoding) -> Vec<u8> {
+    match encoding {
+        Encoding::Protobuf => ExportTraceServiceResponse::default().encode_to_vec(),
+        Encoding::Json => b"{}".to_vec(),
+    }
+}
+
+/// An error answer: google.rpc.Status (code 3, INVALID_ARGUMENT) in the request's encoding.
+pub fn status_body(encoding: Encoding, message: &str) -> Vec<u8> {
+    match encoding {
+        Encoding::Protobuf => RpcStatus {
+            code: 3,
+            message: message.to_string(),
+        }
+        .encode_to_vec(),
+        Encoding::Json => serde_json::json!({ "code": 3, "message": message })
+            .to_string()
+            .into_bytes(),
+    }
+}
+
+fn xray_trace_hex(id: &str) -> Option<String> {
+    let mut parts = id.split('-');
+    let (version, epoch, rest) = (parts.next()?, parts.next()?, parts.next()?);
+    let ok = version == "1" && epoch.len() == 8 && rest.len() == 24 && parts.next().is_none();
+    let hex = format!("{epoch}{rest}");
+    (ok && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+}
+
+fn seconds_to_nanos(v: Option<&Json>) -> Option<u64> {
+    let s = v?.as_f64()?;
+    (0.0..1e11).contains(&s).then_some((s * 1e9) as u64)
+}
+
+fn xray_span(
+    doc: &Json,
+    trace_id: &str,
+    parent: Option<String>,
+    service: &str,
+    out: &mut Vec<ReceivedSpan>,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > 64 {
+        return Err("subsegments nested deeper than 64 levels".to_string());
+    }
+    let id = doc["id"]
+        .as_str()
+        .filter(|i| i.len() == 16 && i.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or("missing or bad \"id\"")?;
+    let name = doc["name"].as_str().ok_or("missing \"name\"")?;
+    let start = seconds_to_nanos(doc.get("start_time")).ok_or("missing or bad \"start_time\"")?;
+    let end = seconds_to_nanos(doc.get("end_time"))
+        .unwrap_or(start)
+        .max(start);
+    let mut attributes = Map::new();
+    if let Some(http) = doc.get("http") {
+        for (key, path) in [
+            ("http.request.method", &["request", "method"]),
+            ("url.full", &["request", "url"]),
+            ("http.response.status_code", &["response", "status"]),
+        ] {
+            if let Some(v) = http.get(path[0]).and_then(|r| r.get(path[1])) {
+                attributes.insert(key.to_string(), v.clone());
+            }
+        }
+    }
+    if let Some(sql) = doc.get("sql") {
+        for (key, field) in [
+            ("db.system", "database_type"),
+            ("db.query.text", "sanitized_query"),
+            ("db.connection_string", "url"),
+        ] {
+            if let Some(v) = sql.get(field) {
+                attributes.insert(key.to_string(), v.clone());
+            }
+        }
+    }
+    if let Some(annotations) = doc.get("annotations").and_then(|a| a.as_object()) {
+        for (k, v) in annotations {
+            attributes.insert(format!("annotation.{k}"), v.clone());
+        }
+    }
+    let error = ["error", "fault", "throttle"]
+        .iter()
+        .any(|k| doc[*k].as_bool() == Some(true));
+    let is_segment =
+        parent.is_none() && doc.get("type").and_then(|t| t.as_str()) != Some("subsegment");
+    let kind = if is_segment {
+        "server"
+    } else if matches!(doc["namespace"].as_str(), Some("remote" | "aws")) {
+        "client"
+    } else {
+        "internal"
+    };
+    let status_message = doc["cause"]["exceptions"][0]["message"]
+        .as_str()
+        .map(str::to_string);
+    out.push(ReceivedSpan {
+        trace_id: trace_id.to_string(),
+        span_id: id.to_ascii_lowercase(),
+        parent_id: parent.or_else(|| doc["parent_id"].as_str().map(|p| p.to_ascii_lowercase())),
+        service: service.to_string(),
+        name: name.to_string(),
+        kind,
+        start_unix_nano: start,
+        end_unix_nano: end,
+        error,
+        status_message,
+        attributes,
+        source: "xray",
+    });
+    if let Some(subs) = doc.get("subsegments").and_then(|s| s.as_array()) {
+        for sub in subs {
+            xray_span(
+                sub,
+                trace_id,
+                Some(id.to_ascii_lowercase()),
+                service,
+                out,
+                depth + 1,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One daemon datagram: the `{"format":"json","version":1}` header line, then a segment or an
+/// independent subsegment document.
+pub fn decode_xray(datagram: &[u8]) -> Result<Vec<ReceivedSpan>, String> {
+    let text = std::str::from_utf8(datagram).map_err(|_| "not UTF-8".to_string())?;
+    let (header, body) = text.split_once('\n').ok_or("no header line")?;
+    let header: Json = serde_json::from_str(header).map_err(|e| format!("header: {e}"))?;
+    if header["format"] != "json" || header["version"] != 1 {
+        return Err(format!("unsupported header {header}"));
+    }
+    let doc: Json = serde_json::from_str(body).map_err(|e| format!("document: {e}"))?;
+    let trace_id = doc["trace_id"]
+        .as_str()
+        .and_then(xray_trace_hex)
+        .ok_or("missing or bad \"trace_id\"")?;
+    let service = if doc["type"].as_str() == Some("subsegment") {
+        "-"
+    } else {
+        doc["name"].as_str().unwrap_or("-")
+    };
+    let mut spans = Vec::new();
+    xray_span(&doc, &trace_id, None, service, &mut spans, 0)?;
+    Ok(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::otlp::trace::{SyntheticTrace, TraceSpec};
+
+    fn trace() -> SyntheticTrace {
+        let spec = TraceSpec {
+            service_name: "api".into(),
+            span_name: None,
+            attributes: vec![],
+            resource_attributes: vec![],
+        };
+        let mut n = 3u64;
+        SyntheticTrace::build(
+            &spec,
+            UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            &mut || {
+                n += 1;
+                n * 0x0102_0304
+            },
+        )
+    }
+
+    #[test]
+    fn protobuf_json_and_gzip_decode_to_the_same_spans() {
+        let t = trace();
+        let req = t.to_request();
+        let (a, e) = decode_otlp(
+            "application/x-protobuf",
+            None,
+            &req.encode_to_vec(),
+            1 << 20,
+        )
+        .unwrap();
+        assert_eq!(e, Encoding::Protobuf);
+        let (b, e) = decode_otlp(
+            "application/json; charset=utf-8",
+            None,
+            &serde_json::to_vec(&req).unwrap(),
+            1 << 20,
+        )
+        .unwrap();
+        assert_eq!(e, Encoding::Json);
+        let gz = crate::otlp::send::gzip(&req.encode_to_vec());
+        let (c, _) = decode_otlp("application/x-protobuf", Some("gzip"), &gz, 1 << 20).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a[0].service, "api");
+        assert_eq!(a[0].kind, "server");
+        assert_eq!(a[1].parent_id.as_deref(), Some(a[0].span_id.as_str()));
+        assert_eq!(a[0].attributes["http.response.status_code"], 200);
+    }
+
+    #[test]
+    fn bad_bodies_are_errors_not_panics() {
+        assert_eq!(
+            decode_otlp("text/plain", None, b"x", 10),
+            Err(OtlpError::UnsupportedMediaType)
+        );
+        assert_eq!(
+            decode_otlp("application/json", None, &[b' '; 11], 10),
+            Err(OtlpError::TooLarge)
+        );
+        assert!(matches!(
+            decode_otlp("application/x-protobuf", None, &[0xff, 0xff, 0xff], 100),
+            Err(OtlpError::BadRequest(_))
+        ));
+        let mut bytes = trace().to_request().encode_to_vec();
+        bytes.truncate(bytes.len() / 2);
+        assert!(matches!(
+            decode_otlp("application/x-protobuf", None, &bytes, 1 << 20),
+            Err(OtlpError::BadRequest(_))
+        ));
+        assert!(matches!(
+            decode_otlp("application/json", Some("gzip"), b"not gzip", 100),
+            Err(OtlpError::BadRequest(_))
+        ));
+        // A gzip bomb stops at the limit.
+        let bomb = crate::otlp::send::gzip(&vec![b'{'; 100_000]);
+        assert_eq!(
+            decode_otlp("application/json", Some("gzip"), &bomb, 1000),
+            Err(OtlpError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn json_ids_must_be_hex_and_keys_camel_case() {
+        let base64_ids = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"AAECAwQFBgcICQoLDA0ODw==","spanId":"AAECAwQFBgc=","name":"x"}]}]}]}"#;
+        assert!(matches!(
+            decode_otlp("application/json", None, base64_ids.as_bytes(), 1 << 20),
+            Err(OtlpError::BadRequest(_))
+        ));
+        let snake = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"trace_id":"5b8efff798038103d269b633813fc60c","span_id":"eee19b7ec3c1b174","name":"x"}]}]}]}"#;
+        let err = decode_otlp("application/json", None, snake.as_bytes(), 1 << 20).unwrap_err();
+        assert!(matches!(err, OtlpError::BadRequest(m) if m.contains("invalid traceId")));
+        let good = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"eee19b7ec3c1b174","name":"x","kind":2,"startTimeUnixNano":"1000","endTimeUnixNano":2000}]}]}]}"#;
+        let (spans, _) = decode_otlp("application/json", None, good.as_bytes(), 1 << 20).unwrap();
+        assert_eq!(spans[0].trace_id, "5b8efff798038103d269b633813fc60c");
+        assert_eq!(
+            (spans[0].start_unix_nano, spans[0].end_unix_nano),
+            (1000, 2000)
+        );
+        assert_eq!(spans[0].service, "unknown_service");
+    }
+
+    #[test]
+    fn answers_in_the_request_encoding() {
+        assert_eq!(success_body(Encoding::Json), b"{}");
+        let status = RpcStatus::decode(status_body(Encoding::Protobuf, "bad").as_slice()).unwrap();
+        assert_eq!((status.code, status.message.as_str()), (3, "bad"));
+        let json: Json = serde_json::from_slice(&status_body(Encoding::Json, "bad")).unwrap();
+        assert_eq!(json["message"], "bad");
+    }
+
+    #[test]
+    fn xray_segments_become_span_trees() {
+        let t = trace();
+        let datagram = crate::xray::daemon::datagram(&crate::xray::segment::document(&t)).unwrap();
+        let spans = decode_xray(&datagram).unwrap();
+        assert_eq!(spans.len(), 3);
+        assert_eq!(spans[0].trace_id, t.trace_id_hex());
+        assert_eq!(spans[0].kind, "server");
+        assert_eq!(spans[0].service, "api");
+        assert_eq!(
+            spans[1].parent_id.as_deref(),
+            Some(spans[0].span_id.as_str())
+        );
+        assert_eq!(spans[2].kind, "client");
+        assert_eq!(spans[2].attributes["db.system"], "PostgreSQL");
+        assert_eq!(spans[0].attributes["http.response.status_code"], 200);
+    }
+
+    #[test]
+    fn bad_datagrams_are_reported() {
+        for bad in [
+            &b"no newline"[..],
+            b"{\"format\":\"json\",\"version\":2}\n{}",
+            b"{\"format\":\"json\",\"version\":1}\nnot json",
+            b"{\"format\":\"json\",\"version\":1}\n{\"trace_id\":\"1-abc\",\"id\":\"0123456789abcdef\",\"name\":\"x\",\"start_time\":1}",
+            b"{\"format\":\"json\",\"version\":1}\n{\"trace_id\":\"1-5759e988-bd862e3fe1be46a994272793\",\"name\":\"x\",\"start_time\":1}",
+            &[0xff, 0xfe, b'\n'],
+        ] {
+            assert!(decode_xray(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        let subsegment = b"{\"format\":\"json\",\"version\":1}\n{\"type\":\"subsegment\",\"trace_id\":\"1-5759e988-bd862e3fe1be46a994272793\",\"id\":\"0123456789abcdef\",\"parent_id\":\"fedcba9876543210\",\"name\":\"s3\",\"namespace\":\"aws\",\"start_time\":1.5,\"end_time\":2.0,\"fault\":true}";
+        let spans = decode_xray(subsegment).unwrap();
+        assert_eq!(spans[0].parent_id.as_deref(), Some("fedcba9876543210"));
+        assert_eq!(spans[0].kind, "client");
+        assert!(spans[0].error);
+        assert_eq!(spans[0].end_unix_nano, 2_000_000_000);
+    }
+}
