@@ -780,13 +780,12 @@ fn transport_faults_are_named() {
 #[test]
 fn bad_input_exits_2_and_human_output_is_a_table() {
     let ctx = TestContext::empty();
-    let out = run(ctx.tracectl().args(["send-test"]));
+    let out = run(ctx
+        .tracectl()
+        .args(["send-test", "--count", "5", "--to", "xray-daemon"]));
     assert_exit(&out, 2);
-    assert!(
-        stderr(&out).contains("nothing to send to"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("load mode"), "{}", stderr(&out));
+    assert_exit(&run(ctx.tracectl().args(["send-test", "--count", "0"])), 2);
     let out = run(ctx.tracectl().args([
         "send-test",
         "--to",
