@@ -170,9 +170,9 @@ impl Printer {
         }
     }
 
-    /// A note on stderr for a human: what the command is doing. Silenced by -q and in JSON.
+    /// A note on stderr: what the command is doing. Silenced by -q; stdout stays for results.
     pub fn note(&self, message: &str) {
-        if !self.quiet && self.format != Format::Json {
+        if !self.quiet {
             eprintln!("{}", self.redact(message));
         }
     }

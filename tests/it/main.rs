@@ -7,6 +7,7 @@ mod doctor;
 mod fake_http;
 mod init;
 mod init_e2e;
+mod listen;
 mod peers;
 mod send_test;
 mod wizard;

@@ -171,10 +171,28 @@ pub struct Rotel {
 
 impl Rotel {
     pub fn start() -> Self {
+        Self::with_exporter(&["--exporter", "blackhole"])
+    }
+
+    /// A rotel that forwards what it receives over OTLP/HTTP to `endpoint`.
+    pub fn forwarding_to(endpoint: &str) -> Self {
+        Self::with_exporter(&[
+            "--exporter",
+            "otlp",
+            "--otlp-exporter-protocol",
+            "http",
+            "--otlp-exporter-endpoint",
+            endpoint,
+        ])
+    }
+
+    fn with_exporter(exporter: &[&str]) -> Self {
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let grpc = format!("127.0.0.1:{}", free_port());
         let mut child = Command::new(rotel_agent())
-            .args(["start", "--exporter", "blackhole", "--debug-log", "traces"])
+            .arg("start")
+            .args(exporter)
+            .args(["--debug-log", "traces"])
             .args(["--debug-log-verbosity", "detailed"])
             .args([
                 "--otlp-http-endpoint",
