@@ -69,6 +69,27 @@ if [ "$what" = doctor ] || [ "$what" = all ]; then
     rm -rf "$work"
 fi
 
+if [ "$what" = listen ] || [ "$what" = all ]; then
+    count=${COUNT:-30000}; concurrency=${CONCURRENCY:-16}
+    load() { "$bin" --format json send-test --to otlp --endpoint "http://127.0.0.1:$1" --count "$count" --concurrency "$concurrency" \
+        | "$venv/bin/python" -c 'import json,sys; l=json.load(sys.stdin)["load"]; print(f"{l[\"spans_per_second\"]:.0f} spans/s, ok {l[\"ok\"]}/{l[\"traces\"]}, p50 {l[\"latency_ms\"][\"p50\"]:.2f} ms, p99 {l[\"latency_ms\"][\"p99\"]:.2f} ms")'; }
+    wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
+    for round in 1 2 3; do
+        port=$(free_port)
+        /usr/bin/time -f '%M' -o "$out/listen-rss" "$bin" --format json listen --no-xray --otlp-http "127.0.0.1:$port" \
+            --exit-after-spans $((count * 3)) >/dev/null 2>&1 &
+        wait_port "$port"
+        echo "round $round  tracectl listen (JSON lines to /dev/null): $(load "$port"), peak RSS $(wait; cat "$out/listen-rss") KiB"
+        rotel=$(find "$venv/lib" -path '*site-packages/rotel/rotel-agent' | head -n 1)
+        port=$(free_port)
+        "$rotel" start --exporter blackhole --otlp-http-endpoint "127.0.0.1:$port" --otlp-grpc-endpoint "127.0.0.1:$(free_port)" >/dev/null 2>&1 &
+        rotel_pid=$!
+        wait_port "$port"
+        echo "round $round  rotel --exporter blackhole:                  $(load "$port"), peak RSS $(awk '/VmHWM/ {print $2}' "/proc/$rotel_pid/status") KiB"
+        kill "$rotel_pid"; wait "$rotel_pid" 2>/dev/null || true
+    done
+fi
+
 if [ "$what" = init ] || [ "$what" = all ]; then
     work=$(mktemp -d)
     cp -r tests/fixtures/cruddur "$work/p" && mv "$work/p/dot-gitignore" "$work/p/.gitignore"
