@@ -72,7 +72,7 @@ fi
 if [ "$what" = listen ] || [ "$what" = all ]; then
     count=${COUNT:-30000}; concurrency=${CONCURRENCY:-16}
     load() { "$bin" --format json send-test --to otlp --endpoint "http://127.0.0.1:$1" --count "$count" --concurrency "$concurrency" \
-        | "$venv/bin/python" -c 'import json,sys; l=json.load(sys.stdin)["load"]; print(f"{l[\"spans_per_second\"]:.0f} spans/s, ok {l[\"ok\"]}/{l[\"traces\"]}, p50 {l[\"latency_ms\"][\"p50\"]:.2f} ms, p99 {l[\"latency_ms\"][\"p99\"]:.2f} ms")'; }
+        | "$venv/bin/python" scripts/bench/load_summary.py; }
     wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
     for round in 1 2 3; do
         port=$(free_port)

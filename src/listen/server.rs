@@ -30,8 +30,13 @@ pub enum Mode {
 
 /// Traces waiting to be shown are capped; past this the oldest is shown at once.
 const MAX_PENDING_TRACES: usize = 10_000;
-/// Requests decoded at the same time; more wait, which pushes back on senders.
-const MAX_IN_FLIGHT: usize = 256;
+/// A trace with this many spans waiting is shown at once.
+const MAX_PENDING_SPANS_PER_TRACE: usize = 10_000;
+/// Trace ids remembered for the summary's count; past this the count restarts its memory.
+const MAX_SEEN_TRACES: usize = 100_000;
+/// Requests read and decoded at the same time; more wait, which pushes back on senders and keeps
+/// memory bounded (at most this many bodies of --max-body each).
+const MAX_IN_FLIGHT: usize = 64;
 
 #[derive(Default)]
 struct Pending {
@@ -85,7 +90,10 @@ impl Collector {
         {
             let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
             for span in &spans {
-                if seen.len() < 1_000_000 && seen.insert(span.trace_id.clone()) {
+                if seen.len() >= MAX_SEEN_TRACES {
+                    seen.clear();
+                }
+                if seen.insert(span.trace_id.clone()) {
                     self.traces.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -110,12 +118,16 @@ impl Collector {
                     let mut pending = self.lock();
                     let now = Instant::now();
                     for span in spans {
+                        let id = span.trace_id.clone();
                         let entry = pending
                             .traces
-                            .entry(span.trace_id.clone())
+                            .entry(id.clone())
                             .or_insert_with(|| (Vec::new(), now));
                         entry.0.push(span);
                         entry.1 = now;
+                        if entry.0.len() >= MAX_PENDING_SPANS_PER_TRACE {
+                            overflow.extend(pending.traces.remove(&id).map(|(s, _)| s));
+                        }
                     }
                     while pending.traces.len() > MAX_PENDING_TRACES {
                         let oldest = pending
@@ -383,4 +395,62 @@ pub async fn start(config: &Config, collector: Arc<Collector>) -> std::io::Resul
         });
     }
     Ok(bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(trace: usize, i: usize) -> ReceivedSpan {
+        ReceivedSpan {
+            trace_id: format!("{trace:032x}"),
+            span_id: format!("{i:016x}"),
+            parent_id: None,
+            service: "s".into(),
+            name: "n".into(),
+            kind: "internal",
+            start_unix_nano: 0,
+            end_unix_nano: 1,
+            error: false,
+            status_message: None,
+            attributes: serde_json::Map::new(),
+            source: "otlp",
+        }
+    }
+
+    #[test]
+    fn pending_traces_and_spans_stay_bounded() {
+        let collector = Collector::new(
+            Mode::Trees {
+                flush_after: Duration::from_secs(3600),
+            },
+            None,
+        );
+        collector.accept(
+            (0..MAX_PENDING_SPANS_PER_TRACE + 5)
+                .map(|i| span(1, i))
+                .collect(),
+        );
+        assert!(
+            collector
+                .lock()
+                .traces
+                .get(&format!("{:032x}", 1))
+                .is_none_or(|(s, _)| s.len() < MAX_PENDING_SPANS_PER_TRACE)
+        );
+        collector.accept(
+            (0..MAX_PENDING_TRACES + 50)
+                .map(|t| span(t + 10, 0))
+                .collect(),
+        );
+        assert!(collector.lock().traces.len() <= MAX_PENDING_TRACES);
+        let stats = collector.stats();
+        assert_eq!(
+            stats.spans as usize,
+            MAX_PENDING_SPANS_PER_TRACE + 5 + MAX_PENDING_TRACES + 50
+        );
+        assert_eq!(stats.traces as usize, 1 + MAX_PENDING_TRACES + 50);
+        collector.flush(true);
+        assert!(collector.lock().traces.is_empty());
+    }
 }
