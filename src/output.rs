@@ -138,6 +138,14 @@ pub struct LineSink {
 }
 
 impl LineSink {
+    /// Write bytes that hold no secret (span data received, not read from the user's files).
+    pub fn write_bytes(&self, bytes: &[u8]) {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(err) = out.write_all(bytes) {
+            exit_on_write_error(err);
+        }
+    }
+
     pub fn write(&self, text: &str) {
         let mut text = std::borrow::Cow::Borrowed(text);
         for secret in &self.secrets {

@@ -55,9 +55,13 @@ pub enum OtlpError {
 }
 
 /// Undo `Content-Encoding`, refusing output larger than `max` (a small gzip can unpack to gigabytes).
-pub fn decompress(encoding: Option<&str>, body: &[u8], max: usize) -> Result<Vec<u8>, OtlpError> {
+pub fn decompress<'a>(
+    encoding: Option<&str>,
+    body: &'a [u8],
+    max: usize,
+) -> Result<std::borrow::Cow<'a, [u8]>, OtlpError> {
     match encoding.map(|e| e.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("") | Some("identity") => Ok(body.to_vec()),
+        None | Some("") | Some("identity") => Ok(std::borrow::Cow::Borrowed(body)),
         Some("gzip") => {
             let mut out = Vec::new();
             flate2::read::GzDecoder::new(body)
@@ -67,7 +71,7 @@ pub fn decompress(encoding: Option<&str>, body: &[u8], max: usize) -> Result<Vec
             if out.len() > max {
                 return Err(OtlpError::TooLarge);
             }
-            Ok(out)
+            Ok(std::borrow::Cow::Owned(out))
         }
         Some(other) => Err(OtlpError::BadRequest(format!(
             "unsupported Content-Encoding {other}"
@@ -184,7 +188,7 @@ pub fn decode_otlp(
     }
     let body = decompress(content_encoding, body, max)?;
     let request = match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(body.as_slice())
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(&*body)
             .map_err(|e| OtlpError::BadRequest(format!("protobuf: {e}")))?,
         Encoding::Json => serde_json::from_slice(&body)
             .map_err(|e| OtlpError::BadRequest(format!("OTLP/JSON: {e}")))?,

@@ -136,11 +136,44 @@ fn walk(
     }
 }
 
-/// One span as a line of JSON.
-pub fn json_line(span: &ReceivedSpan) -> String {
-    let mut value = serde_json::to_value(span).unwrap_or_default();
-    value["duration_ms"] = serde_json::json!(span.duration_ms());
-    value.to_string()
+/// A span as one JSON object: its fields plus `duration_ms`.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    trace_id: &'a str,
+    span_id: &'a str,
+    parent_span_id: Option<&'a str>,
+    service: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    start_unix_nano: u64,
+    end_unix_nano: u64,
+    duration_ms: f64,
+    error: bool,
+    status_message: Option<&'a str>,
+    attributes: &'a serde_json::Map<String, serde_json::Value>,
+    source: &'a str,
+}
+
+/// Append one span as a line of JSON to `out`.
+pub fn json_line_into(span: &ReceivedSpan, out: &mut Vec<u8>) {
+    let line = Line {
+        trace_id: &span.trace_id,
+        span_id: &span.span_id,
+        parent_span_id: span.parent_id.as_deref(),
+        service: &span.service,
+        name: &span.name,
+        kind: span.kind,
+        start_unix_nano: span.start_unix_nano,
+        end_unix_nano: span.end_unix_nano,
+        duration_ms: span.duration_ms(),
+        error: span.error,
+        status_message: span.status_message.as_deref(),
+        attributes: &span.attributes,
+        source: span.source,
+    };
+    if serde_json::to_writer(&mut *out, &line).is_ok() {
+        out.push(b'\n');
+    }
 }
 
 #[cfg(test)]

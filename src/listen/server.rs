@@ -93,7 +93,8 @@ impl Collector {
                 if seen.len() >= MAX_SEEN_TRACES {
                     seen.clear();
                 }
-                if seen.insert(span.trace_id.clone()) {
+                if !seen.contains(&span.trace_id) {
+                    seen.insert(span.trace_id.clone());
                     self.traces.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -102,12 +103,11 @@ impl Collector {
         match &self.mode {
             Mode::JsonLines => {
                 if let Some(out) = &self.out {
-                    let mut text = String::with_capacity(spans.len() * 512);
+                    let mut text = Vec::with_capacity(spans.len() * 512);
                     for span in &spans {
-                        text.push_str(&render::json_line(span));
-                        text.push('\n');
+                        render::json_line_into(span, &mut text);
                     }
-                    out.write(&text);
+                    out.write_bytes(&text);
                 }
             }
             Mode::Keep => self.lock().kept.extend(spans),

@@ -79,7 +79,13 @@ pub const QUERY: &str =
     "SELECT uuid, message, created_at FROM activities ORDER BY created_at DESC LIMIT 20";
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    out
 }
 
 pub fn unix_nanos(t: SystemTime) -> u64 {
