@@ -222,8 +222,10 @@ mod tests {
         colored::control::set_override(false);
         let text = tree(&[span("x", Some("missing"), "orphan", 0, false)]);
         assert!(text.contains("└─ orphan"), "{text}");
-        let v: serde_json::Value =
-            serde_json::from_str(&json_line(&span("x", None, "n", 0, false))).unwrap();
+        let mut line = Vec::new();
+        json_line_into(&span("x", None, "n", 0, false), &mut line);
+        assert_eq!(line.last(), Some(&b'\n'));
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(v["span_id"], "x");
         assert_eq!(v["duration_ms"], 2.0);
         assert_eq!(v["parent_span_id"], serde_json::Value::Null);
