@@ -45,9 +45,9 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l compose-file 
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l service -d 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l env-file -d 'Env file that holds the secrets [default: .env beside the compose file]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb-api-key -d 'Honeycomb API key (ingest or configuration key)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l dataset -d 'Honeycomb dataset, required by classic keys' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb-region -d 'Honeycomb region [default: from the key, else us]' -r -f -a "us\t'api.honeycomb.io'
 eu\t'api.eu1.honeycomb.io'"
-complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l dataset -d 'Honeycomb dataset, required by classic keys' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l service-name -d 'Service name shown in Honeycomb [default: the compose service\'s name]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l aws-region -d 'AWS region for X-Ray [default: AWS_DEFAULT_REGION or the AWS profile\'s region]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l xray-url -d 'X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe\'s Gitpod pattern on Gitpod, else *]' -r
@@ -76,8 +76,8 @@ xray\t'The X-Ray API (PutTraceSegments)'
 xray-daemon\t'An X-Ray daemon over UDP (AWS_XRAY_DAEMON_ADDRESS)'
 xray-otlp\t'X-Ray\'s OTLP endpoint, signed with SigV4'
 local\t'A receiver started in-process on a free loopback port: proves the whole pipe, no account'"
-complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l honeycomb-api-key -d 'Honeycomb API key' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l dataset -d 'Honeycomb dataset, for classic keys' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l honeycomb-api-key -d 'Honeycomb API key (ingest or configuration key)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l dataset -d 'Honeycomb dataset, required by classic keys' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l endpoint -d 'OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l header -d 'Extra OTLP header (repeatable)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l protocol -d 'OTLP encoding [default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf]' -r -f -a "http/protobuf\t''
@@ -107,8 +107,8 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s V -l ver
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l check -d 'Run only this check (repeatable; see --list)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l skip -d 'Do not run this check (repeatable)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l timeout -d 'Time allowed for each network check (e.g. 5s, 500ms)' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l honeycomb-api-key -d 'Honeycomb API key' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l dataset -d 'Honeycomb dataset, for classic keys' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l honeycomb-api-key -d 'Honeycomb API key (ingest or configuration key)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l dataset -d 'Honeycomb dataset, required by classic keys' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l aws-region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the project\'s .env, the AWS profile\'s]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l compose-file -d 'Compose file [default: found as `init` finds it]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l service -d 'Backend service [default: found as `init` finds it]' -r

@@ -109,18 +109,8 @@ pub struct SendTestArgs {
     #[arg(long = "to", value_name = "DEST")]
     pub to: Vec<Destination>,
 
-    /// Honeycomb API key
-    #[arg(
-        long,
-        value_name = "KEY",
-        env = "HONEYCOMB_API_KEY",
-        hide_env_values = true
-    )]
-    pub honeycomb_api_key: Option<String>,
-
-    /// Honeycomb dataset, for classic keys
-    #[arg(long, value_name = "NAME", env = "HONEYCOMB_DATASET")]
-    pub dataset: Option<String>,
+    #[command(flatten)]
+    pub key: HoneycombKeyArgs,
 
     /// OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL
     #[arg(long, value_name = "URL")]
@@ -184,6 +174,23 @@ pub enum HoneycombRegion {
     Eu,
 }
 
+/// The Honeycomb key, and the dataset Honeycomb Classic keys need.
+#[derive(Debug, Args)]
+pub struct HoneycombKeyArgs {
+    /// Honeycomb API key (ingest or configuration key)
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "HONEYCOMB_API_KEY",
+        hide_env_values = true
+    )]
+    pub honeycomb_api_key: Option<String>,
+
+    /// Honeycomb dataset, required by classic keys
+    #[arg(long, value_name = "NAME", env = "HONEYCOMB_DATASET")]
+    pub dataset: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]
@@ -214,22 +221,12 @@ pub struct InitArgs {
     #[arg(long, overrides_with = "xray")]
     pub no_xray: bool,
 
-    /// Honeycomb API key (ingest or configuration key)
-    #[arg(
-        long,
-        value_name = "KEY",
-        env = "HONEYCOMB_API_KEY",
-        hide_env_values = true
-    )]
-    pub honeycomb_api_key: Option<String>,
+    #[command(flatten)]
+    pub key: HoneycombKeyArgs,
 
     /// Honeycomb region [default: from the key, else us]
     #[arg(long, value_name = "REGION")]
     pub honeycomb_region: Option<HoneycombRegion>,
-
-    /// Honeycomb dataset, required by classic keys
-    #[arg(long, value_name = "NAME", env = "HONEYCOMB_DATASET")]
-    pub dataset: Option<String>,
 
     /// Service name shown in Honeycomb [default: the compose service's name]
     #[arg(long, value_name = "NAME", env = "HONEYCOMB_SERVICE_NAME")]
@@ -290,18 +287,8 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::otlp::config::parse_duration)]
     pub timeout: std::time::Duration,
 
-    /// Honeycomb API key
-    #[arg(
-        long,
-        value_name = "KEY",
-        env = "HONEYCOMB_API_KEY",
-        hide_env_values = true
-    )]
-    pub honeycomb_api_key: Option<String>,
-
-    /// Honeycomb dataset, for classic keys
-    #[arg(long, value_name = "NAME", env = "HONEYCOMB_DATASET")]
-    pub dataset: Option<String>,
+    #[command(flatten)]
+    pub key: HoneycombKeyArgs,
 
     /// AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the project's .env, the AWS profile's]
     #[arg(long, value_name = "REGION", env = "AWS_REGION")]

@@ -15,6 +15,8 @@ mod prompt;
 mod recipe;
 mod secret;
 mod settings;
+#[cfg(test)]
+mod test_support;
 mod xray;
 
 pub use commands::run;

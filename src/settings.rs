@@ -73,9 +73,9 @@ pub fn gather(
     InitAnswers {
         honeycomb: !args.no_honeycomb,
         xray: !args.no_xray,
-        api_key: from(&args.honeycomb_api_key, &["HONEYCOMB_API_KEY"]).map(Secret::new),
+        api_key: from(&args.key.honeycomb_api_key, &["HONEYCOMB_API_KEY"]).map(Secret::new),
         honeycomb_region: args.honeycomb_region,
-        dataset: from(&args.dataset, &["HONEYCOMB_DATASET"]),
+        dataset: from(&args.key.dataset, &["HONEYCOMB_DATASET"]),
         service_name: from(
             &args.service_name,
             &["HONEYCOMB_SERVICE_NAME", "OTEL_SERVICE_NAME"],
@@ -382,7 +382,7 @@ pub fn resolve_send_test(
         .and_then(|hs| hs.into_iter().find(|h| h.name == "x-honeycomb-team"))
         .map(|h| h.value.expose().to_string())
         .filter(|k| !k.contains("${"));
-    let key = non_empty(args.honeycomb_api_key.clone())
+    let key = non_empty(args.key.honeycomb_api_key.clone())
         .or(header_key)
         .or_else(|| dotenv("HONEYCOMB_API_KEY"));
     let otlp_is_honeycomb = otlp
@@ -400,7 +400,8 @@ pub fn resolve_send_test(
                         .map(|r| honeycomb::api_base(r).to_string())
                 })
                 .unwrap_or_else(|| honeycomb::US_API.to_string());
-            let dataset = non_empty(args.dataset.clone()).or_else(|| dotenv("HONEYCOMB_DATASET"));
+            let dataset =
+                non_empty(args.key.dataset.clone()).or_else(|| dotenv("HONEYCOMB_DATASET"));
             Some(HoneycombTarget {
                 base: base.trim_end_matches('/').to_string(),
                 key: Secret::new(key),
@@ -535,6 +536,7 @@ mod send_test_tests {
 
     use super::*;
     use crate::cli::{Cli, Command, Destination};
+    use crate::test_support::env;
 
     const KEY: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
 
@@ -543,15 +545,6 @@ mod send_test_tests {
         match cli.command {
             Command::SendTest(args) => *args,
             _ => unreachable!(),
-        }
-    }
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
         }
     }
 

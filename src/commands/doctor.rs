@@ -162,14 +162,14 @@ fn gather(args: &DoctorArgs, dir: &Path, printer: &Printer) -> Facts {
     };
     let non_empty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
 
-    let honeycomb_key = non_empty(args.honeycomb_api_key.clone())
+    let honeycomb_key = non_empty(args.key.honeycomb_api_key.clone())
         .or_else(|| non_empty(env_values.get("HONEYCOMB_API_KEY").cloned()))
         .map(Secret::new);
     if let Some(key) = &honeycomb_key {
         printer.register_secret(key);
     }
     let headers = backend("OTEL_EXPORTER_OTLP_HEADERS").unwrap_or_default();
-    let dataset = non_empty(args.dataset.clone())
+    let dataset = non_empty(args.key.dataset.clone())
         .or_else(|| non_empty(env_values.get("HONEYCOMB_DATASET").cloned()))
         .or_else(|| {
             headers

@@ -139,7 +139,7 @@ pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStat
             printer.register_secret(&Secret::new(value.clone()));
         }
     }
-    if let Some(key) = &args.honeycomb_api_key {
+    if let Some(key) = &args.key.honeycomb_api_key {
         printer.register_secret(&Secret::new(key.clone()));
     }
     let settings = settings::resolve_send_test(&args, |k| std::env::var(k).ok(), &project)?;

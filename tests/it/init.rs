@@ -99,17 +99,12 @@ fn written_compose_files_pass_docker_compose_config() {
             "eu-west-3",
         ]));
         assert_exit(&out, 0);
-        let check = std::process::Command::new(&dc)
-            .args(["-f", file, "config", "-q"])
-            .current_dir(&ctx.root)
-            .env("AWS_ACCESS_KEY_ID", "x")
-            .env("AWS_SECRET_ACCESS_KEY", "y")
-            .output()
-            .unwrap();
-        assert!(
-            check.status.success(),
-            "{fixture}: {}",
-            String::from_utf8_lossy(&check.stderr)
+        run_ok(
+            std::process::Command::new(&dc)
+                .args(["-f", file, "config", "-q"])
+                .current_dir(&ctx.root)
+                .env("AWS_ACCESS_KEY_ID", "x")
+                .env("AWS_SECRET_ACCESS_KEY", "y"),
         );
     }
 }

@@ -2,11 +2,8 @@
 //! environment `init` wrote (as docker-compose resolves it), exports to a real collector.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::str::FromStr;
-use std::time::{Duration, Instant};
 
 use crate::common::*;
 use crate::peers::{self, Guard, Rotel};
@@ -37,24 +34,6 @@ fn resolved_environment(ctx: &TestContext, service: &str) -> BTreeMap<String, St
             Some((k, v))
         })
         .collect()
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-            write!(
-                stream,
-                "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-            )
-            .unwrap();
-            let mut response = String::new();
-            stream.read_to_string(&mut response).unwrap();
-            return response;
-        }
-        assert!(Instant::now() < deadline, "the Flask app did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

@@ -102,15 +102,10 @@ fn by_name<'a>(spans: &'a [Value], name: &str) -> &'a Value {
 #[test]
 fn python_otel_sdk_spans_arrive_with_names_and_parents() {
     let listen = Listen::start(&[]);
-    let out = Command::new(peers::python())
-        .arg(manifest_dir().join("tests/support/otel_client.py"))
-        .args([&listen.endpoint(), "shop"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(peers::python())
+            .arg(manifest_dir().join("tests/support/otel_client.py"))
+            .args([&listen.endpoint(), "shop"]),
     );
     let spans = listen.wait_for(|s| s.len() >= 2);
     let root = by_name(&spans, "checkout");
@@ -125,20 +120,6 @@ fn python_otel_sdk_spans_arrive_with_names_and_parents() {
     assert_eq!(child["error"], true);
     assert_eq!(child["status_message"], "card declined");
     assert_eq!(root["source"], "otlp");
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-            write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-            let mut response = String::new();
-            stream.read_to_string(&mut response).unwrap();
-            return response;
-        }
-        assert!(Instant::now() < deadline, "the Flask app did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -174,15 +155,10 @@ fn the_recipes_flask_app_reports_its_requests() {
 #[test]
 fn aws_xray_sdk_segments_arrive_over_udp() {
     let listen = Listen::start(&[]);
-    let out = Command::new(peers::python())
-        .arg(manifest_dir().join("tests/support/xray_client.py"))
-        .env("AWS_XRAY_DAEMON_ADDRESS", listen.udp.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(peers::python())
+            .arg(manifest_dir().join("tests/support/xray_client.py"))
+            .env("AWS_XRAY_DAEMON_ADDRESS", listen.udp.to_string()),
     );
     let spans = listen.wait_for(|s| s.len() >= 2);
     let segment = by_name(&spans, "backend-flask");

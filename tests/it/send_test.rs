@@ -177,15 +177,7 @@ fn moto_stores_the_segment_and_wait_proves_it() {
          t = c.batch_get_traces(TraceIds=['{xray_id}'])['Traces']\nprint(t[0]['Segments'][0]['Document'])\n",
         moto.url
     );
-    let py = std::process::Command::new(crate::peers::python())
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        py.status.success(),
-        "{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
+    let py = run_ok(std::process::Command::new(crate::peers::python()).args(["-c", &script]));
     let doc: Value = serde_json::from_slice(&py.stdout).unwrap();
     assert_eq!(doc["trace_id"], xray_id);
     assert_eq!(doc["name"], "backend-flask");
