@@ -4,9 +4,9 @@ use crate::common::*;
 
 const SHELLS: [(&str, &str); 5] = [
     ("bash", "tracectl.bash"),
-    ("zsh", "_tracectl"),
+    ("zsh", "tracectl.zsh"),
     ("fish", "tracectl.fish"),
-    ("powershell", "_tracectl.ps1"),
+    ("powershell", "tracectl.ps1"),
     ("elvish", "tracectl.elv"),
 ];
 
