@@ -177,37 +177,25 @@ pub fn from_env(
 
     let protocol = match flags.protocol {
         Some(p) => p,
-        None => match pick(
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
-        ) {
-            None => Protocol::HttpProtobuf,
-            Some((_, p)) if p == "http/protobuf" => Protocol::HttpProtobuf,
-            Some((_, p)) if p == "http/json" => Protocol::HttpJson,
-            Some((name, p)) => {
-                return Err(Error::usage(
-                    format!("{name}={p} is not supported"),
-                    "use http/protobuf or http/json (gRPC is not sent by tracectl)".to_string(),
-                ));
-            }
-        },
+        None => choice(
+            pick(
+                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+                "OTEL_EXPORTER_OTLP_PROTOCOL",
+            ),
+            Protocol::HttpProtobuf,
+            "use http/protobuf or http/json (gRPC is not sent by tracectl)",
+        )?,
     };
     let compression = match flags.compression {
         Some(c) => c,
-        None => match pick(
-            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-            "OTEL_EXPORTER_OTLP_COMPRESSION",
-        ) {
-            None => Compression::None,
-            Some((_, c)) if c == "gzip" => Compression::Gzip,
-            Some((_, c)) if c == "none" => Compression::None,
-            Some((name, c)) => {
-                return Err(Error::usage(
-                    format!("{name}={c} is not supported"),
-                    "use gzip or none".to_string(),
-                ));
-            }
-        },
+        None => choice(
+            pick(
+                "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+                "OTEL_EXPORTER_OTLP_COMPRESSION",
+            ),
+            Compression::None,
+            "use gzip or none",
+        )?,
     };
     let timeout = match flags.timeout {
         Some(t) => t,
@@ -239,6 +227,20 @@ pub fn from_env(
         timeout,
         certificate,
     }))
+}
+
+/// The value of an enumerated variable (`(name, value)` as found), or `default` when unset.
+fn choice<T: clap::ValueEnum>(
+    found: Option<(String, String)>,
+    default: T,
+    hint: &str,
+) -> Result<T> {
+    match found {
+        None => Ok(default),
+        Some((name, value)) => T::from_str(&value, false).map_err(|_| {
+            Error::usage(format!("{name}={value} is not supported"), hint.to_string())
+        }),
+    }
 }
 
 /// `OTEL_RESOURCE_ATTRIBUTES`: `k=v,k2=v2`, values percent-decoded.
