@@ -70,7 +70,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --version 'Print version'
         }
         &'tracectl;send-test'= {
-            cand --to 'Where to send [default: every destination the configuration names]'
+            cand --to 'Where to send (repeatable) [default: every configured destination, else local]'
             cand --honeycomb-api-key 'Honeycomb API key (ingest or configuration key)'
             cand --dataset 'Honeycomb dataset, required by classic keys'
             cand --endpoint 'OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL'

@@ -24,11 +24,11 @@ function __fish_tracectl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c tracectl -n "__fish_tracectl_needs_command" -l color -d 'When to use colours' -r -f -a "auto\t''
+complete -c tracectl -n "__fish_tracectl_needs_command" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
-complete -c tracectl -n "__fish_tracectl_needs_command" -l format -d 'Output format' -r -f -a "human\t''
-json\t''
+complete -c tracectl -n "__fish_tracectl_needs_command" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
+json\t'One stable JSON object on stdout (JSON lines for `listen`)'
 github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_needs_command" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_needs_command" -s q -l quiet -d 'Print only errors and the result'
@@ -51,11 +51,11 @@ eu\t'api.eu1.honeycomb.io'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l service-name -d 'Service name shown in Honeycomb [default: the compose service\'s name]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l aws-region -d 'AWS region for X-Ray [default: AWS_DEFAULT_REGION or the AWS profile\'s region]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l xray-url -d 'X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe\'s Gitpod pattern on Gitpod, else *]' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l color -d 'When to use colours' -r -f -a "auto\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
-complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l format -d 'Output format' -r -f -a "human\t''
-json\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
+json\t'One stable JSON object on stdout (JSON lines for `listen`)'
 github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb -d 'Send traces to Honeycomb over OTLP/HTTP'
@@ -70,7 +70,7 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s q -l quiet -d
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s V -l version -d 'Print version'
-complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l to -d 'Where to send [default: every destination the configuration names]' -r -f -a "honeycomb\t'Honeycomb over OTLP/HTTP'
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l to -d 'Where to send (repeatable) [default: every configured destination, else local]' -r -f -a "honeycomb\t'Honeycomb over OTLP/HTTP'
 otlp\t'Any OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_* or --endpoint)'
 xray\t'The X-Ray API (PutTraceSegments)'
 xray-daemon\t'An X-Ray daemon over UDP (AWS_XRAY_DAEMON_ADDRESS)'
@@ -93,11 +93,11 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l wait -d 
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l env-file -d 'Env file to read settings from [default: .env in the project folder]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l count -d 'Load mode: send N traces of 3 spans each and report throughput and latency (otlp, local)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l concurrency -d 'Load mode: requests in flight at once' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l color -d 'When to use colours' -r -f -a "auto\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
-complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l format -d 'Output format' -r -f -a "human\t''
-json\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
+json\t'One stable JSON object on stdout (JSON lines for `listen`)'
 github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s q -l quiet -d 'Print only errors and the result'
@@ -113,11 +113,11 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l aws-region 
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l compose-file -d 'Compose file [default: found as `init` finds it]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l service -d 'Backend service [default: found as `init` finds it]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l env-file -d 'Env file [default: .env beside the compose file]' -r -F
-complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l color -d 'When to use colours' -r -f -a "auto\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
-complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l format -d 'Output format' -r -f -a "human\t''
-json\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
+json\t'One stable JSON object on stdout (JSON lines for `listen`)'
 github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l list -d 'List the checks and exit'
@@ -134,11 +134,11 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l max-body -d
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l flush-after -d 'Show a trace once no span of it arrived for this long' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l exit-after-spans -d 'Exit once this many spans have arrived' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l exit-after -d 'Exit after this long (e.g. 30, 30s, 2m)' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l color -d 'When to use colours' -r -f -a "auto\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
-complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l format -d 'Output format' -r -f -a "human\t''
-json\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
+json\t'One stable JSON object on stdout (JSON lines for `listen`)'
 github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp -d 'Do not receive OTLP'
@@ -147,11 +147,11 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s q -l quiet 
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s V -l version -d 'Print version'
-complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
-complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l format -d 'Output format' -r -f -a "human\t''
-json\t''
+complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
+json\t'One stable JSON object on stdout (JSON lines for `listen`)'
 github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s q -l quiet -d 'Print only errors and the result'

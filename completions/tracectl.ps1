@@ -75,7 +75,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             break
         }
         'tracectl;send-test' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where to send [default: every destination the configuration names]')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where to send (repeatable) [default: every configured destination, else local]')
             [CompletionResult]::new('--honeycomb-api-key', '--honeycomb-api-key', [CompletionResultType]::ParameterName, 'Honeycomb API key (ingest or configuration key)')
             [CompletionResult]::new('--dataset', '--dataset', [CompletionResultType]::ParameterName, 'Honeycomb dataset, required by classic keys')
             [CompletionResult]::new('--endpoint', '--endpoint', [CompletionResultType]::ParameterName, 'OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL')

@@ -15,9 +15,11 @@ _tracectl() {
 
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
-'--color=[When to use colours]:WHEN:(auto always never)' \
-'--format=[Output format]:FORMAT:((human\:""
-json\:""
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
 github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
@@ -50,9 +52,11 @@ eu\:"api.eu1.honeycomb.io"))' \
 '--service-name=[Service name shown in Honeycomb \[default\: the compose service'\''s name\]]:NAME:_default' \
 '--aws-region=[AWS region for X-Ray \[default\: AWS_DEFAULT_REGION or the AWS profile'\''s region\]]:REGION:_default' \
 '--xray-url=[X-Ray dynamic naming pattern (AWS_XRAY_URL) \[default\: the recipe'\''s Gitpod pattern on Gitpod, else *\]]:PATTERN:_default' \
-'--color=[When to use colours]:WHEN:(auto always never)' \
-'--format=[Output format]:FORMAT:((human\:""
-json\:""
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
 github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
@@ -77,7 +81,7 @@ github\:"GitHub Actions annotations (doctor); other commands print human output"
 ;;
 (send-test)
 _arguments "${_arguments_options[@]}" : \
-'*--to=[Where to send \[default\: every destination the configuration names\]]:DEST:((honeycomb\:"Honeycomb over OTLP/HTTP"
+'*--to=[Where to send (repeatable) \[default\: every configured destination, else local\]]:DEST:((honeycomb\:"Honeycomb over OTLP/HTTP"
 otlp\:"Any OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_* or --endpoint)"
 xray\:"The X-Ray API (PutTraceSegments)"
 xray-daemon\:"An X-Ray daemon over UDP (AWS_XRAY_DAEMON_ADDRESS)"
@@ -98,9 +102,11 @@ local\:"A receiver started in-process on a free loopback port\: proves the whole
 '--env-file=[Env file to read settings from \[default\: .env in the project folder\]]:FILE:_files' \
 '--count=[Load mode\: send N traces of 3 spans each and report throughput and latency (otlp, local)]:N:_default' \
 '--concurrency=[Load mode\: requests in flight at once]:C:_default' \
-'--color=[When to use colours]:WHEN:(auto always never)' \
-'--format=[Output format]:FORMAT:((human\:""
-json\:""
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
 github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
@@ -125,9 +131,11 @@ _arguments "${_arguments_options[@]}" : \
 '--compose-file=[Compose file \[default\: found as \`init\` finds it\]]:FILE:_files' \
 '--service=[Backend service \[default\: found as \`init\` finds it\]]:NAME:_default' \
 '--env-file=[Env file \[default\: .env beside the compose file\]]:FILE:_files' \
-'--color=[When to use colours]:WHEN:(auto always never)' \
-'--format=[Output format]:FORMAT:((human\:""
-json\:""
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
 github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
@@ -153,9 +161,11 @@ _arguments "${_arguments_options[@]}" : \
 '--flush-after=[Show a trace once no span of it arrived for this long]:DURATION:_default' \
 '--exit-after-spans=[Exit once this many spans have arrived]:N:_default' \
 '--exit-after=[Exit after this long (e.g. 30, 30s, 2m)]:SECONDS:_default' \
-'--color=[When to use colours]:WHEN:(auto always never)' \
-'--format=[Output format]:FORMAT:((human\:""
-json\:""
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
 github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
@@ -173,9 +183,11 @@ github\:"GitHub Actions annotations (doctor); other commands print human output"
 ;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
-'--color=[When to use colours]:WHEN:(auto always never)' \
-'--format=[Output format]:FORMAT:((human\:""
-json\:""
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
 github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \

@@ -45,6 +45,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    /// Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)
     Auto,
     Always,
     Never,
@@ -52,7 +53,9 @@ pub enum ColorChoice {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Readable text, coloured on a terminal
     Human,
+    /// One stable JSON object on stdout (JSON lines for `listen`)
     Json,
     /// GitHub Actions annotations (doctor); other commands print human output
     Github,
@@ -105,7 +108,7 @@ impl Destination {
 
 #[derive(Debug, Args)]
 pub struct SendTestArgs {
-    /// Where to send [default: every destination the configuration names]
+    /// Where to send (repeatable) [default: every configured destination, else local]
     #[arg(long = "to", value_name = "DEST")]
     pub to: Vec<Destination>,
 
