@@ -897,3 +897,17 @@ fn assumed_role_credentials_come_from_sts_at_the_endpoint() {
     let signed = result(&v, "xray-otlp");
     assert_ne!(signed["status"], "NoCredentials", "{v}");
 }
+
+#[test]
+fn a_broken_compose_file_only_warns() {
+    let ctx = TestContext::empty();
+    ctx.write("compose.yaml", "services:\n  api: [\n");
+    let out = run(ctx.tracectl().args(["send-test", "--to", "local"]));
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("compose.yaml:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ignoring the compose file"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -111,7 +111,9 @@ impl DestinationResult {
     }
 }
 
-fn project_config(dir: &Path, env_file: Option<&Path>) -> Result<ProjectConfig> {
+/// What the project folder says, if anything. A compose file that does not parse only warns:
+/// it is not needed to send to an endpoint given on the command line.
+fn project_config(dir: &Path, env_file: Option<&Path>, printer: &Printer) -> Result<ProjectConfig> {
     let mut config = ProjectConfig::default();
     let compose_path = project::find_compose(dir, None).ok();
     let base = compose_path
@@ -120,8 +122,10 @@ fn project_config(dir: &Path, env_file: Option<&Path>) -> Result<ProjectConfig> 
         .unwrap_or(dir)
         .to_path_buf();
     if let Some(path) = &compose_path {
-        let compose = Compose::parse(path, fs_err::read_to_string(path)?)?;
-        config.has_daemon_service = compose.has_service(recipe::DAEMON_SERVICE);
+        match Compose::parse(path, fs_err::read_to_string(path)?) {
+            Ok(compose) => config.has_daemon_service = compose.has_service(recipe::DAEMON_SERVICE),
+            Err(e) => printer.warn(&format!("{e}; ignoring the compose file")),
+        }
     }
     let env_path = env_file
         .map(|f| dir.join(f))
@@ -135,7 +139,7 @@ fn project_config(dir: &Path, env_file: Option<&Path>) -> Result<ProjectConfig> 
 }
 
 pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> {
-    let project = project_config(dir, args.env_file.as_deref())?;
+    let project = project_config(dir, args.env_file.as_deref(), printer)?;
     for (key, value) in &project.dotenv {
         if key.contains("KEY") || key.contains("SECRET") || key.contains("TOKEN") {
             printer.register_secret(&Secret::new(value.clone()));
