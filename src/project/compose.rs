@@ -495,3 +495,140 @@ fn decide(current: Option<Option<String>>, wanted: &str, force: bool) -> EnvOutc
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Compose {
+        Compose::parse(Path::new("c.yml"), text.to_string()).unwrap()
+    }
+
+    fn var(key: &str, value: &str) -> EnvVar {
+        EnvVar {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn plain_scalars_only_when_they_read_back_the_same() {
+        for safe in [
+            "https://api.honeycomb.io",
+            "x-honeycomb-team=${HONEYCOMB_API_KEY}",
+            "xray-daemon:2000",
+            "${AWS_REGION}",
+        ] {
+            assert!(plain_is_safe(safe), "{safe}");
+        }
+        for unsafe_ in [
+            "*4567*", "true", "no", "a: b", "a #b", "'q'", "", "-o", "1234", "x:",
+        ] {
+            assert!(!plain_is_safe(unsafe_), "{unsafe_}");
+        }
+    }
+
+    #[test]
+    fn map_env_keeps_quoting_and_reports_conflicts() {
+        let c = parse(
+            "services:\n  api:\n    environment:\n      A: 'one'   # note\n      OTEL_SERVICE_NAME: mine\n",
+        );
+        let outcomes = c
+            .set_env(
+                "api",
+                &[
+                    var("B", "two"),
+                    var("OTEL_SERVICE_NAME", "${X}"),
+                    var("A", "one"),
+                ],
+                false,
+            )
+            .unwrap();
+        assert_eq!(outcomes[0], EnvOutcome::Added);
+        assert_eq!(
+            outcomes[1],
+            EnvOutcome::Kept {
+                existing: "mine".into(),
+                proposed: "${X}".into()
+            }
+        );
+        assert_eq!(outcomes[2], EnvOutcome::Unchanged);
+        assert_eq!(
+            c.render(),
+            "services:\n  api:\n    environment:\n      A: 'one'   # note\n      OTEL_SERVICE_NAME: mine\n      B: 'two'\n"
+        );
+    }
+
+    #[test]
+    fn list_env_is_extended_in_list_style_and_forced_values_replace() {
+        let c = parse(
+            "services:\n  api:\n    environment:\n      - A=1\n      - OTEL_SERVICE_NAME=old\n",
+        );
+        let outcomes = c
+            .set_env(
+                "api",
+                &[var("OTEL_SERVICE_NAME", "new"), var("AWS_XRAY_URL", "*")],
+                true,
+            )
+            .unwrap();
+        assert_eq!(
+            outcomes[0],
+            EnvOutcome::Replaced {
+                previous: "old".into()
+            }
+        );
+        assert_eq!(
+            c.render(),
+            "services:\n  api:\n    environment:\n      - A=1\n      - OTEL_SERVICE_NAME=new\n      - \"AWS_XRAY_URL=*\"\n"
+        );
+    }
+
+    #[test]
+    fn aliased_environment_is_refused() {
+        let c = parse("x-env: &env\n  A: 1\nservices:\n  api:\n    environment: *env\n");
+        let err = c.set_env("api", &[var("B", "2")], false).unwrap_err();
+        assert!(
+            err.to_string().contains("neither a mapping nor a list"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn daemon_goes_after_the_backend_in_the_files_indentation() {
+        let c = parse(
+            "services:\n    api:\n        image: a\n\n    # the database\n    db:\n        image: b\n",
+        );
+        let (text, outcome) = c.with_daemon("api", EnvStyle::Map, false).unwrap();
+        assert_eq!(outcome, ServiceOutcome::Added);
+        let expected_start = "services:\n    api:\n        image: a\n    xray-daemon:\n        image: \"amazon/aws-xray-daemon\"\n        environment:\n            AWS_ACCESS_KEY_ID:";
+        assert!(text.starts_with(expected_start), "{text}");
+        assert!(
+            text.ends_with(
+                "            - \"2000:2000/udp\"\n\n    # the database\n    db:\n        image: b\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            Compose::parse(Path::new("c.yml"), text)
+                .unwrap()
+                .has_service("xray-daemon")
+        );
+    }
+
+    #[test]
+    fn flow_style_services_cannot_take_the_daemon() {
+        let c = parse("services: {api: {image: a}}\n");
+        let err = c.with_daemon("api", EnvStyle::Map, false).unwrap_err();
+        assert!(err.to_string().contains("flow style"), "{err}");
+    }
+
+    #[test]
+    fn service_blocks_end_before_trailing_comments() {
+        let text =
+            "services:\n  a:\n    x: 1\n    # inside\n    y: 2\n\n  # about b\n  b:\n    z: 3\n";
+        let (indent, range) = service_block(text, "a").unwrap();
+        assert_eq!(indent, 2);
+        assert_eq!(&text[range], "  a:\n    x: 1\n    # inside\n    y: 2\n");
+        assert!(service_block(text, "missing").is_none());
+    }
+}
