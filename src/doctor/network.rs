@@ -184,26 +184,44 @@ pub async fn honeycomb_otlp(
     let dns = started.elapsed();
     let connect_started = Instant::now();
     let first = addrs.first().copied();
-    let connected = match first {
-        Some(addr) => tokio::net::TcpStream::connect(addr).await.map(drop),
-        None => Ok(()),
+    let stream = match first {
+        Some(addr) => match tokio::net::TcpStream::connect(addr).await {
+            Ok(stream) => Some(stream),
+            Err(e) => {
+                let f = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    Failure::Refused {
+                        message: e.to_string(),
+                    }
+                } else {
+                    Failure::Connect {
+                        message: e.to_string(),
+                    }
+                };
+                return (
+                    failed(id, &format!("TCP {addr}"), &f, "honeycomb", &url),
+                    None,
+                );
+            }
+        },
+        None => None,
     };
-    if let (Err(e), Some(addr)) = (connected, first) {
-        let f = if e.kind() == std::io::ErrorKind::ConnectionRefused {
-            Failure::Refused {
-                message: e.to_string(),
-            }
-        } else {
-            Failure::Connect {
-                message: e.to_string(),
-            }
-        };
-        return (
-            failed(id, &format!("TCP {addr}"), &f, "honeycomb", &url),
-            None,
-        );
-    }
     let tcp = connect_started.elapsed();
+    let mut tls = String::new();
+    if let (Some(stream), true) = (stream, base.starts_with("https://")) {
+        let name = host
+            .rsplit_once(':')
+            .map_or(host.as_str(), |(h, _)| h)
+            .trim_matches(['[', ']']);
+        match tls_handshake(name, stream).await {
+            Ok(took) => tls = format!(", TLS {} ms", took.as_millis()),
+            Err(f) => {
+                return (
+                    failed(id, &format!("TLS {name}"), &f, "honeycomb", &url),
+                    None,
+                );
+            }
+        }
+    }
     let post_started = Instant::now();
     let mut builder = client
         .post(&url)
@@ -219,7 +237,7 @@ pub async fn honeycomb_otlp(
     };
     let clock = sample(&url, &answer);
     let timing = format!(
-        "DNS {} ms, TCP {} ms, POST {} ms",
+        "DNS {} ms, TCP {} ms{tls}, POST {} ms",
         dns.as_millis(),
         tcp.as_millis(),
         post_started.elapsed().as_millis()
@@ -245,6 +263,26 @@ pub async fn honeycomb_otlp(
         message: error_message(&answer.content_type, &answer.body),
     };
     (failed(id, "POST /v1/traces", &f, "honeycomb", &url), clock)
+}
+
+/// A TLS handshake over `stream` with the platform's trust store, timed on its own.
+async fn tls_handshake(host: &str, stream: tokio::net::TcpStream) -> Result<Duration, Failure> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let tls = |message: String| Failure::Tls { message };
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_platform_verifier())
+        .map_err(|e| tls(e.to_string()))?
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| tls(e.to_string()))?;
+    let started = Instant::now();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, stream)
+        .await
+        .map_err(|e| tls(e.to_string()))?;
+    Ok(started.elapsed())
 }
 
 /// An ARN with the middle of its account id hidden.

@@ -590,3 +590,25 @@ fn spinners_show_on_a_terminal() {
         "{screen}"
     );
 }
+
+#[test]
+fn tls_is_timed_on_its_own_when_the_certificate_is_trusted() {
+    let tls = TlsServer::start();
+    let ctx = configured();
+    let env = [
+        (
+            "HONEYCOMB_API_ENDPOINT",
+            format!("https://127.0.0.1:{}", tls.port),
+        ),
+        ("SSL_CERT_FILE", tls.cert.display().to_string()),
+    ];
+    let (out, v) = doctor_json(&ctx, &["--check", "honeycomb-otlp"], &env);
+    let c = check(&v, "honeycomb-otlp");
+    assert_exit(&out, 0);
+    assert_eq!(c["status"], "pass", "{c}");
+    let detail = c["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(", TLS ") && detail.contains("POST"),
+        "{detail}"
+    );
+}
