@@ -6,8 +6,8 @@ const SHELLS: [(&str, &str); 5] = [
     ("bash", "tracectl.bash"),
     ("zsh", "tracectl.zsh"),
     ("fish", "tracectl.fish"),
-    ("powershell", "tracectl.ps1"),
-    ("elvish", "tracectl.elv"),
+    ("powershell", "tracectl.powershell.ps1"),
+    ("elvish", "tracectl.elvish.elv"),
 ];
 
 #[test]
