@@ -38,7 +38,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tracectl;init'= {
-            cand --compose-file 'Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]'
+            cand --compose-file 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]'
             cand --service 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]'
             cand --env-file 'Env file that holds the secrets [default: .env beside the compose file]'
             cand --honeycomb-api-key 'Honeycomb API key (ingest or configuration key)'
@@ -106,9 +106,9 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --honeycomb-api-key 'Honeycomb API key (ingest or configuration key)'
             cand --dataset 'Honeycomb dataset, required by classic keys'
             cand --aws-region 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the project''s .env, the AWS profile''s]'
-            cand --compose-file 'Compose file [default: found as `init` finds it]'
-            cand --service 'Backend service [default: found as `init` finds it]'
-            cand --env-file 'Env file [default: .env beside the compose file]'
+            cand --compose-file 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]'
+            cand --service 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]'
+            cand --env-file 'Env file that holds the secrets [default: .env beside the compose file]'
             cand --color 'When to use colours'
             cand --format 'Output format'
             cand -C 'Run as if started in DIR'

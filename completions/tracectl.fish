@@ -41,7 +41,7 @@ complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "doctor" -d 'Check
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l compose-file -d 'Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l compose-file -d 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l service -d 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l env-file -d 'Env file that holds the secrets [default: .env beside the compose file]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb-api-key -d 'Honeycomb API key (ingest or configuration key)' -r
@@ -110,9 +110,9 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l timeout -d 
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l honeycomb-api-key -d 'Honeycomb API key (ingest or configuration key)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l dataset -d 'Honeycomb dataset, required by classic keys' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l aws-region -d 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the project\'s .env, the AWS profile\'s]' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l compose-file -d 'Compose file [default: found as `init` finds it]' -r -F
-complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l service -d 'Backend service [default: found as `init` finds it]' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l env-file -d 'Env file [default: .env beside the compose file]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l compose-file -d 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l service -d 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l env-file -d 'Env file that holds the secrets [default: .env beside the compose file]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"

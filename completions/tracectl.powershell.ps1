@@ -42,7 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             break
         }
         'tracectl;init' {
-            [CompletionResult]::new('--compose-file', '--compose-file', [CompletionResultType]::ParameterName, 'Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]')
+            [CompletionResult]::new('--compose-file', '--compose-file', [CompletionResultType]::ParameterName, 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file that holds the secrets [default: .env beside the compose file]')
             [CompletionResult]::new('--honeycomb-api-key', '--honeycomb-api-key', [CompletionResultType]::ParameterName, 'Honeycomb API key (ingest or configuration key)')
@@ -112,9 +112,9 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('--honeycomb-api-key', '--honeycomb-api-key', [CompletionResultType]::ParameterName, 'Honeycomb API key (ingest or configuration key)')
             [CompletionResult]::new('--dataset', '--dataset', [CompletionResultType]::ParameterName, 'Honeycomb dataset, required by classic keys')
             [CompletionResult]::new('--aws-region', '--aws-region', [CompletionResultType]::ParameterName, 'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the project''s .env, the AWS profile''s]')
-            [CompletionResult]::new('--compose-file', '--compose-file', [CompletionResultType]::ParameterName, 'Compose file [default: found as `init` finds it]')
-            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Backend service [default: found as `init` finds it]')
-            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file [default: .env beside the compose file]')
+            [CompletionResult]::new('--compose-file', '--compose-file', [CompletionResultType]::ParameterName, 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file that holds the secrets [default: .env beside the compose file]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')

@@ -42,7 +42,7 @@ github\:"GitHub Actions annotations (doctor); other commands print human output"
         case $line[1] in
             (init)
 _arguments "${_arguments_options[@]}" : \
-'--compose-file=[Compose file to edit \[default\: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml\]]:FILE:_files' \
+'--compose-file=[Compose file \[default\: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml\]]:FILE:_files' \
 '--service=[Compose service that runs the backend \[default\: the one whose build folder holds a Flask app\]]:NAME:_default' \
 '--env-file=[Env file that holds the secrets \[default\: .env beside the compose file\]]:FILE:_files' \
 '--honeycomb-api-key=[Honeycomb API key (ingest or configuration key)]:KEY:_default' \
@@ -128,9 +128,9 @@ _arguments "${_arguments_options[@]}" : \
 '--honeycomb-api-key=[Honeycomb API key (ingest or configuration key)]:KEY:_default' \
 '--dataset=[Honeycomb dataset, required by classic keys]:NAME:_default' \
 '--aws-region=[AWS region \[default\: AWS_REGION, AWS_DEFAULT_REGION, the project'\''s .env, the AWS profile'\''s\]]:REGION:_default' \
-'--compose-file=[Compose file \[default\: found as \`init\` finds it\]]:FILE:_files' \
-'--service=[Backend service \[default\: found as \`init\` finds it\]]:NAME:_default' \
-'--env-file=[Env file \[default\: .env beside the compose file\]]:FILE:_files' \
+'--compose-file=[Compose file \[default\: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml\]]:FILE:_files' \
+'--service=[Compose service that runs the backend \[default\: the one whose build folder holds a Flask app\]]:NAME:_default' \
+'--env-file=[Env file that holds the secrets \[default\: .env beside the compose file\]]:FILE:_files' \
 '--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
 always\:""
 never\:""))' \

@@ -177,6 +177,22 @@ pub enum HoneycombRegion {
     Eu,
 }
 
+/// Where the project's files are, when not where tracectl looks by default.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]
+    #[arg(long, value_name = "FILE")]
+    pub compose_file: Option<PathBuf>,
+
+    /// Compose service that runs the backend [default: the one whose build folder holds a Flask app]
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Env file that holds the secrets [default: .env beside the compose file]
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+}
+
 /// The Honeycomb key, and the dataset Honeycomb Classic keys need.
 #[derive(Debug, Args)]
 pub struct HoneycombKeyArgs {
@@ -196,17 +212,8 @@ pub struct HoneycombKeyArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Compose file to edit [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]
-    #[arg(long, value_name = "FILE")]
-    pub compose_file: Option<PathBuf>,
-
-    /// Compose service that runs the backend [default: the one whose build folder holds a Flask app]
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
-
-    /// Env file that holds the secrets [default: .env beside the compose file]
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
 
     /// Send traces to Honeycomb over OTLP/HTTP
     #[arg(long, overrides_with = "no_honeycomb")]
@@ -297,17 +304,8 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "REGION", env = "AWS_REGION")]
     pub aws_region: Option<String>,
 
-    /// Compose file [default: found as `init` finds it]
-    #[arg(long, value_name = "FILE")]
-    pub compose_file: Option<PathBuf>,
-
-    /// Backend service [default: found as `init` finds it]
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
-
-    /// Env file [default: .env beside the compose file]
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 #[derive(Debug, Args)]

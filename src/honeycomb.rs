@@ -322,13 +322,11 @@ mod api_tests {
 }
 
 async fn get_json(
-    client: &reqwest::Client,
     request: reqwest::RequestBuilder,
     key: &crate::secret::Secret,
     timeout: std::time::Duration,
 ) -> Result<serde_json::Value, crate::otlp::send::Failure> {
     use crate::otlp::send::{Failure, classify, error_message};
-    let _ = client;
     let response = request
         .header("X-Honeycomb-Team", key.expose())
         .timeout(timeout)
@@ -367,7 +365,7 @@ pub async fn auth(
     timeout: std::time::Duration,
 ) -> Result<Auth, crate::otlp::send::Failure> {
     let url = format!("{}/1/auth", base.trim_end_matches('/'));
-    let json = get_json(client, client.get(url), key, timeout).await?;
+    let json = get_json(client.get(url), key, timeout).await?;
     serde_json::from_value(json).map_err(|e| crate::otlp::send::Failure::Http {
         status: 200,
         message: Some(format!("unexpected /1/auth body: {e}")),
@@ -390,7 +388,6 @@ pub async fn count_trace_events(
         "time_range": 7200,
     });
     let created = get_json(
-        client,
         client
             .post(format!("{base}/1/queries/{dataset}"))
             .json(&query),
@@ -401,7 +398,6 @@ pub async fn count_trace_events(
     let query_id = created["id"].as_str().unwrap_or_default().to_string();
     let run = serde_json::json!({ "query_id": query_id, "disable_series": true, "limit": 10 });
     let mut result = get_json(
-        client,
         client
             .post(format!("{base}/1/query_results/{dataset}"))
             .json(&run),
@@ -417,7 +413,6 @@ pub async fn count_trace_events(
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         result = get_json(
-            client,
             client.get(format!("{base}/1/query_results/{dataset}/{result_id}")),
             key,
             timeout,

@@ -56,14 +56,14 @@ fn git(dir: &Path, args: &[&str]) -> Option<bool> {
 fn gather(args: &DoctorArgs, dir: &Path, printer: &Printer) -> Facts {
     let (layout, layout_error) = match Layout::discover(
         dir,
-        args.compose_file.as_deref(),
-        args.service.as_deref(),
-        args.env_file.as_deref(),
+        args.project.compose_file.as_deref(),
+        args.project.service.as_deref(),
+        args.project.env_file.as_deref(),
         |_| Ok(None),
     ) {
         Ok(layout) => (Some(layout), None),
         Err(Error::Usage { message, .. })
-            if message.starts_with("no compose file") && args.compose_file.is_none() =>
+            if message.starts_with("no compose file") && args.project.compose_file.is_none() =>
         {
             (
                 None,
@@ -95,7 +95,8 @@ fn gather(args: &DoctorArgs, dir: &Path, printer: &Printer) -> Facts {
         .as_ref()
         .map(|l| l.env_path.clone())
         .unwrap_or_else(|| {
-            args.env_file
+            args.project
+                .env_file
                 .as_ref()
                 .map(|f| dir.join(f))
                 .unwrap_or_else(|| base.join(".env"))

@@ -149,9 +149,9 @@ fn mode_of(path: &Path) -> Option<u32> {
 fn discover(args: &InitArgs, dir: &Path, interactive: bool) -> Result<Project> {
     let layout = project::Layout::discover(
         dir,
-        args.compose_file.as_deref(),
-        args.service.as_deref(),
-        args.env_file.as_deref(),
+        args.project.compose_file.as_deref(),
+        args.project.service.as_deref(),
+        args.project.env_file.as_deref(),
         |names| match interactive {
             true => prompt::select("Which service is the backend?", names, 0).map(Some),
             false => Ok(None),

@@ -163,3 +163,31 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     );
     out
 }
+
+/// `tracectl --format json send-test ARGS` with extra environment; its output and parsed JSON.
+pub fn send_test_json(
+    ctx: &TestContext,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (Output, serde_json::Value) {
+    let mut cmd = ctx.tracectl();
+    cmd.args(["--format", "json", "send-test"])
+        .args(args)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(&mut cmd);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    (out, v)
+}
+
+/// The arguments that configure the Cruddur fixture for both backends without a terminal.
+pub const INIT_FLAGS: [&str; 5] = [
+    "init",
+    "--aws-region",
+    "eu-west-3",
+    "--honeycomb-api-key",
+    INGEST_US,
+];

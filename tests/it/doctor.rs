@@ -47,13 +47,7 @@ fn daemon_fake() -> FakeServer {
 /// The Cruddur fixture after `init`, with the recipe's instrumentation in app.py.
 fn configured() -> TestContext {
     let ctx = TestContext::fixture("cruddur");
-    let out = run(ctx.tracectl().args([
-        "init",
-        "--honeycomb-api-key",
-        INGEST_US,
-        "--aws-region",
-        "eu-west-3",
-    ]));
+    let out = run(ctx.tracectl().args(INIT_FLAGS));
     assert_exit(&out, 0);
     ctx.write("backend-flask/app.py", APP);
     ctx

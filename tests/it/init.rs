@@ -91,13 +91,7 @@ fn written_compose_files_pass_docker_compose_config() {
     let dc = peers::docker_compose();
     for (fixture, file) in [("cruddur", "docker-compose.yml"), ("listy", "compose.yaml")] {
         let ctx = TestContext::fixture(fixture);
-        let out = run(ctx.tracectl().args([
-            "init",
-            "--honeycomb-api-key",
-            INGEST_US,
-            "--aws-region",
-            "eu-west-3",
-        ]));
+        let out = run(ctx.tracectl().args(INIT_FLAGS));
         assert_exit(&out, 0);
         run_ok(
             std::process::Command::new(&dc)
@@ -202,14 +196,6 @@ fn assert_untouched_failure(ctx: &TestContext, args: &[&str], code: i32, needles
     assert_eq!(before, ctx.snapshot(), "files changed after a failure");
 }
 
-const FLAGS: [&str; 5] = [
-    "init",
-    "--aws-region",
-    "eu-west-3",
-    "--honeycomb-api-key",
-    INGEST_US,
-];
-
 #[test]
 fn malformed_yaml_names_file_line_and_column() {
     let ctx = TestContext::fixture("cruddur");
@@ -218,8 +204,8 @@ fn malformed_yaml_names_file_line_and_column() {
         "    ports: [\"4567:4567\"\n",
     );
     ctx.write("docker-compose.yml", &text);
-    assert_untouched_failure(&ctx, &FLAGS, 2, &["docker-compose.yml:", "error:"]);
-    let out = run(ctx.tracectl().args(FLAGS));
+    assert_untouched_failure(&ctx, &INIT_FLAGS, 2, &["docker-compose.yml:", "error:"]);
+    let out = run(ctx.tracectl().args(INIT_FLAGS));
     let err = stderr(&out);
     let position = err.split("docker-compose.yml:").nth(1).unwrap();
     let mut parts = position.split(':');
@@ -239,7 +225,7 @@ fn compose_without_services_is_refused() {
     );
     assert_untouched_failure(
         &ctx,
-        &FLAGS,
+        &INIT_FLAGS,
         2,
         &["docker-compose.yml", "no `services` mapping"],
     );
@@ -248,7 +234,7 @@ fn compose_without_services_is_refused() {
 #[test]
 fn unknown_service_lists_the_real_ones() {
     let ctx = TestContext::fixture("cruddur");
-    let mut args = FLAGS.to_vec();
+    let mut args = INIT_FLAGS.to_vec();
     args.extend(["--service", "backend"]);
     assert_untouched_failure(
         &ctx,
@@ -262,7 +248,7 @@ fn unknown_service_lists_the_real_ones() {
 fn unparseable_env_file_line_is_reported() {
     let ctx = TestContext::fixture("listy");
     ctx.write(".env", "# ok\nGOOD=1\nNOT A VALID LINE\n");
-    assert_untouched_failure(&ctx, &FLAGS, 2, &[".env:3:"]);
+    assert_untouched_failure(&ctx, &INIT_FLAGS, 2, &[".env:3:"]);
 }
 
 #[test]
@@ -359,14 +345,14 @@ fn read_only_folder_fails_and_changes_nothing() {
                 "--clear-groups",
                 env!("CARGO_BIN_EXE_tracectl"),
             ])
-            .args(FLAGS)
+            .args(INIT_FLAGS)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", "/nonexistent")
             .current_dir(&ctx.root);
         run(&mut wrapped)
     } else {
-        run(cmd.args(FLAGS))
+        run(cmd.args(INIT_FLAGS))
     };
     std::fs::set_permissions(&ctx.root, std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_exit(&out, 1);
@@ -387,7 +373,7 @@ fn existing_values_are_kept_unless_forced() {
         "      OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=0123456789abcdef0123456789abcdef\"\n      BACKEND_URL:",
     );
     ctx.write("docker-compose.yml", &text);
-    let out = run(ctx.tracectl().args(FLAGS));
+    let out = run(ctx.tracectl().args(INIT_FLAGS));
     assert_exit(&out, 0);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(all.contains("holds a literal secret"), "{all}");
@@ -397,7 +383,7 @@ fn existing_values_are_kept_unless_forced() {
             .contains("team=0123456789abcdef0123456789abcdef")
     );
 
-    let out = run(ctx.tracectl().args(FLAGS).arg("--force"));
+    let out = run(ctx.tracectl().args(INIT_FLAGS).arg("--force"));
     assert_exit(&out, 0);
     let compose = ctx.read("docker-compose.yml");
     assert!(
@@ -416,14 +402,14 @@ fn several_flask_services_without_a_terminal_are_listed() {
     ctx.write("worker/app.py", "from flask import Flask\n");
     assert_untouched_failure(
         &ctx,
-        &FLAGS,
+        &INIT_FLAGS,
         2,
         &[
             "several services could be the backend: api, worker",
             "--service",
         ],
     );
-    let mut args = FLAGS.to_vec();
+    let mut args = INIT_FLAGS.to_vec();
     args.extend(["--service", "worker"]);
     assert_exit(&run(ctx.tracectl().args(args)), 0);
     assert!(
@@ -440,10 +426,13 @@ fn dir_flag_runs_elsewhere() {
         .current_dir(ctx.root.parent().unwrap())
         .arg("-C")
         .arg(&ctx.root)
-        .args(FLAGS));
+        .args(INIT_FLAGS));
     assert_exit(&out, 0);
     assert!(ctx.read("docker-compose.yml").contains("xray-daemon"));
-    let out = run(ctx.tracectl().args(["-C", "/nonexistent/x"]).args(FLAGS));
+    let out = run(ctx
+        .tracectl()
+        .args(["-C", "/nonexistent/x"])
+        .args(INIT_FLAGS));
     assert_exit(&out, 2);
 }
 
@@ -502,7 +491,7 @@ fn gitpod_users_get_gp_env_lines_with_the_key_masked() {
     let ctx = TestContext::fixture("cruddur");
     let out = run(ctx
         .tracectl()
-        .args(FLAGS)
+        .args(INIT_FLAGS)
         .env("GITPOD_WORKSPACE_ID", "ws-1"));
     assert_exit(&out, 0);
     let text = stdout(&out);
@@ -528,14 +517,14 @@ fn single_string_daemon_command_is_flagged_and_force_replaces_it() {
         "  xray-daemon:\n    image: \"amazon/aws-xray-daemon\"\n    command:\n      - \"xray -o -b xray-daemon:2000\"\n  frontend-react-js:",
     );
     ctx.write("docker-compose.yml", &text);
-    let out = run(ctx.tracectl().args(FLAGS));
+    let out = run(ctx.tracectl().args(INIT_FLAGS));
     assert_exit(&out, 0);
     assert!(stderr(&out).contains("is one string"), "{}", stderr(&out));
     assert!(
         ctx.read("docker-compose.yml")
             .contains("xray -o -b xray-daemon:2000")
     );
-    assert_exit(&run(ctx.tracectl().args(FLAGS).arg("--force")), 0);
+    assert_exit(&run(ctx.tracectl().args(INIT_FLAGS).arg("--force")), 0);
     let compose = ctx.read("docker-compose.yml");
     assert!(!compose.contains("xray -o -b"), "{compose}");
     assert!(
@@ -549,7 +538,7 @@ fn single_string_daemon_command_is_flagged_and_force_replaces_it() {
 #[test]
 fn requirements_only_gain_missing_packages() {
     let ctx = TestContext::fixture("listy");
-    assert_exit(&run(ctx.tracectl().args(FLAGS)), 0);
+    assert_exit(&run(ctx.tracectl().args(INIT_FLAGS)), 0);
     let req = ctx.read("api/requirements.txt");
     assert!(
         req.starts_with("# web\nFlask==3.0.3\ngunicorn>=22  # server\nOpenTelemetry_API==1.27.0\n"),
@@ -566,6 +555,6 @@ fn requirements_only_gain_missing_packages() {
 fn env_file_gets_ignored_by_git() {
     let ctx = TestContext::fixture("cruddur");
     std::fs::remove_file(ctx.path(".gitignore")).unwrap();
-    assert_exit(&run(ctx.tracectl().args(FLAGS)), 0);
+    assert_exit(&run(ctx.tracectl().args(INIT_FLAGS)), 0);
     assert_eq!(ctx.read(".gitignore"), ".env\n");
 }

@@ -178,19 +178,19 @@ fn rotel_forwards_to_listen() {
     let listen = Listen::start(&[]);
     let rotel = Rotel::forwarding_to(&listen.endpoint());
     let ctx = TestContext::empty();
-    let out = run(ctx.tracectl().args([
-        "--format",
-        "json",
-        "send-test",
-        "--to",
-        "otlp",
-        "--endpoint",
-        &rotel.endpoint(),
-        "--service-name",
-        "via-rotel",
-    ]));
+    let (out, sent) = send_test_json(
+        &ctx,
+        &[
+            "--to",
+            "otlp",
+            "--endpoint",
+            &rotel.endpoint(),
+            "--service-name",
+            "via-rotel",
+        ],
+        &[],
+    );
     assert_exit(&out, 0);
-    let sent: Value = serde_json::from_slice(&out.stdout).unwrap();
     let trace_id = sent["trace_id"].as_str().unwrap().to_string();
     let spans = listen.wait_for(|s| {
         s.iter()
@@ -429,19 +429,19 @@ fn send_test_local_proves_the_pipe_with_no_setup() {
         text.contains("└─ GET /api/activities/home  server"),
         "{text}"
     );
-    let out = run(ctx.tracectl().args([
-        "--format",
-        "json",
-        "send-test",
-        "--to",
-        "local",
-        "--protocol",
-        "http/json",
-        "--compression",
-        "gzip",
-    ]));
+    let (out, v) = send_test_json(
+        &ctx,
+        &[
+            "--to",
+            "local",
+            "--protocol",
+            "http/json",
+            "--compression",
+            "gzip",
+        ],
+        &[],
+    );
     assert_exit(&out, 0);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let local = &v["results"][0];
     assert_eq!(local["state"], "arrived");
     let received = local["received"].as_array().unwrap();
@@ -453,21 +453,19 @@ fn send_test_local_proves_the_pipe_with_no_setup() {
 fn load_mode_reports_throughput_and_percentiles() {
     let listen = Listen::start(&[]);
     let ctx = TestContext::empty();
-    let out = run(ctx.tracectl().args([
-        "--format",
-        "json",
-        "send-test",
+    let endpoint = listen.endpoint();
+    let args = [
         "--to",
         "otlp",
         "--endpoint",
-        &listen.endpoint(),
+        &endpoint,
         "--count",
         "200",
         "--concurrency",
         "4",
-    ]));
+    ];
+    let (out, v) = send_test_json(&ctx, &args, &[]);
     assert_exit(&out, 0);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let load = &v["load"];
     assert_eq!(load["ok"], 200);
     assert_eq!(load["spans"], 600);

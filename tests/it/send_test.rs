@@ -1,7 +1,6 @@
 //! `tracectl send-test` against real peers (rotel, moto, a UDP socket) and, for Honeycomb's API and
 //! faults no real server produces on demand, a loopback fake written from the documented contract.
 
-use std::process::Output;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -13,24 +12,6 @@ use serde_json::{Value, json};
 use crate::common::*;
 use crate::fake_http::{FakeServer, Reply, Silent, closed_port};
 use crate::peers::{Moto, Rotel};
-
-fn json_out(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
-}
-
-fn send(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Output, Value) {
-    let mut cmd = ctx.tracectl();
-    cmd.args(["--format", "json", "send-test"])
-        .args(args)
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = run(&mut cmd);
-    let v = json_out(&out);
-    (out, v)
-}
 
 fn result<'a>(v: &'a Value, destination: &str) -> &'a Value {
     v["results"]
@@ -53,7 +34,7 @@ fn rotel_receives_the_trace_over_protobuf_json_and_gzip() {
     ];
     for (i, (protocol, compression)) in cases.iter().enumerate() {
         let service = format!("svc-{i}");
-        let (out, v) = send(
+        let (out, v) = send_test_json(
             &ctx,
             &[
                 "--to",
@@ -123,7 +104,7 @@ fn rotel_receives_the_trace_over_protobuf_json_and_gzip() {
 fn otel_environment_alone_configures_the_destination() {
     let rotel = Rotel::start();
     let ctx = TestContext::empty();
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &[],
         &[
@@ -148,7 +129,7 @@ fn otel_environment_alone_configures_the_destination() {
 fn moto_stores_the_segment_and_wait_proves_it() {
     let moto = Moto::start();
     let ctx = TestContext::empty();
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &[
             "--to",
@@ -209,7 +190,7 @@ fn aws_profile_supplies_credentials_and_region() {
         ("AWS_PROFILE", "ci".to_string()),
         ("AWS_ENDPOINT_URL", moto.url.clone()),
     ];
-    let (out, v) = send(&ctx, &["--to", "xray"], &env);
+    let (out, v) = send_test_json(&ctx, &["--to", "xray"], &env);
     assert_exit(&out, 0);
     assert_eq!(result(&v, "xray")["state"], "accepted", "{v}");
     assert_eq!(result(&v, "xray")["target"], "X-Ray API (eu-west-3)");
@@ -222,7 +203,7 @@ fn missing_credentials_and_region_get_hints() {
         "AWS_ENDPOINT_URL",
         format!("http://127.0.0.1:{}", closed_port()),
     )];
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "xray", "--aws-region", "eu-west-3"],
         &moto_less,
@@ -234,7 +215,7 @@ fn missing_credentials_and_region_get_hints() {
         r["hint"].as_str().unwrap().contains("AWS_ACCESS_KEY_ID"),
         "{v}"
     );
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "xray"],
         &[
@@ -267,7 +248,7 @@ fn access_denied_names_the_iam_action_and_unprocessed_segments_fail() {
         ("AWS_SECRET_ACCESS_KEY", "b".to_string()),
         ("AWS_ENDPOINT_URL", denied.url()),
     ];
-    let (out, v) = send(&ctx, &["--to", "xray", "--aws-region", "eu-west-3"], &env);
+    let (out, v) = send_test_json(&ctx, &["--to", "xray", "--aws-region", "eu-west-3"], &env);
     assert_exit(&out, 1);
     let r = result(&v, "xray");
     assert_eq!(r["status"], "AccessDeniedException", "{v}");
@@ -290,7 +271,7 @@ fn access_denied_names_the_iam_action_and_unprocessed_segments_fail() {
         ("AWS_SECRET_ACCESS_KEY", "b".to_string()),
         ("AWS_ENDPOINT_URL", unprocessed.url()),
     ];
-    let (out, v) = send(&ctx, &["--to", "xray", "--aws-region", "eu-west-3"], &env);
+    let (out, v) = send_test_json(&ctx, &["--to", "xray", "--aws-region", "eu-west-3"], &env);
     assert_exit(&out, 1);
     let r = result(&v, "xray");
     assert_eq!(r["status"], "InvalidSegment", "{v}");
@@ -308,7 +289,7 @@ fn daemon_gets_one_valid_datagram() {
         .unwrap();
     let ctx = TestContext::empty();
     let address = format!("tcp:127.0.0.1:1 udp:{}", socket.local_addr().unwrap());
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--service-name", "backend-flask"],
         &[("AWS_XRAY_DAEMON_ADDRESS", address)],
@@ -341,7 +322,7 @@ fn daemon_that_is_not_running_fails() {
         .local_addr()
         .unwrap()
         .port();
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "xray-daemon"],
         &[("AWS_XRAY_DAEMON_ADDRESS", format!("127.0.0.1:{port}"))],
@@ -368,7 +349,7 @@ fn sigv4_signature_matches_an_independent_computation() {
         ("AWS_SESSION_TOKEN", "session-token".to_string()),
         ("AWS_ENDPOINT_URL_XRAY", server.url()),
     ];
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "xray-otlp", "--aws-region", "eu-west-3"],
         &env,
@@ -471,7 +452,7 @@ fn honeycomb_accepts_links_and_reports_unverifiable_arrival_honestly() {
         ("HONEYCOMB_API_ENDPOINT", fake.url()),
         ("HONEYCOMB_API_KEY", INGEST_US.to_string()),
     ];
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--wait", "5", "--service-name", "backend-flask"],
         &env,
@@ -509,7 +490,7 @@ fn honeycomb_query_proves_arrival_for_keys_that_may_query() {
         ("HONEYCOMB_API_ENDPOINT", fake.url()),
         ("HONEYCOMB_API_KEY", "uOexnOwfIU3LecPs1cYpLC".to_string()),
     ];
-    let (out, v) = send(&ctx, &["--wait", "10", "--to", "honeycomb"], &env);
+    let (out, v) = send_test_json(&ctx, &["--wait", "10", "--to", "honeycomb"], &env);
     assert_exit(&out, 0);
     assert_eq!(result(&v, "honeycomb")["state"], "arrived", "{v}");
     let query = fake
@@ -536,7 +517,7 @@ fn project_env_file_supplies_key_and_service() {
         ])),
         0,
     );
-    let (out, v) = send(&ctx, &[], &[("HONEYCOMB_API_ENDPOINT", fake.url())]);
+    let (out, v) = send_test_json(&ctx, &[], &[("HONEYCOMB_API_ENDPOINT", fake.url())]);
     assert_exit(&out, 0);
     assert_eq!(v["service_name"], "cruddur");
     assert_eq!(v["results"].as_array().unwrap().len(), 1);
@@ -553,7 +534,7 @@ fn fault_matrix_with_hints_and_bounded_retries() {
     let otlp = |server: &FakeServer, extra: &[&str]| {
         let mut args = vec!["--to", "otlp", "--timeout", "3s"];
         args.extend(extra);
-        send(
+        send_test_json(
             &ctx,
             &args,
             &[("OTEL_EXPORTER_OTLP_ENDPOINT", server.url())],
@@ -567,7 +548,7 @@ fn fault_matrix_with_hints_and_bounded_retries() {
             json!({"error": "unknown API key - check your credentials"}),
         )
     });
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "honeycomb"],
         &[
@@ -591,7 +572,7 @@ fn fault_matrix_with_hints_and_bounded_retries() {
 
     // 403: the key lacks ingest permission.
     let s = fault(|_| Reply::json(403, json!({"error": "forbidden"})));
-    let (_, v) = send(
+    let (_, v) = send_test_json(
         &ctx,
         &["--to", "honeycomb"],
         &[
@@ -613,7 +594,7 @@ fn fault_matrix_with_hints_and_bounded_retries() {
             .header("content-type", "text/plain")
             .body(b"404 page not found".to_vec())
     });
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "otlp"],
         &[(
@@ -665,7 +646,7 @@ fn fault_matrix_with_hints_and_bounded_retries() {
 
     // 503 forever: retried, and bounded by --timeout.
     let s = fault(|_| Reply::new(503));
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "otlp", "--timeout", "1s"],
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", s.url())],
@@ -714,7 +695,7 @@ fn transport_faults_are_named() {
     let ctx = TestContext::empty();
     let endpoint = |url: String| vec![("OTEL_EXPORTER_OTLP_ENDPOINT", url)];
 
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "otlp"],
         &endpoint(format!("http://127.0.0.1:{}", closed_port())),
@@ -731,7 +712,7 @@ fn transport_faults_are_named() {
     );
 
     let silent = Silent::start();
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "otlp", "--timeout", "500ms"],
         &endpoint(format!("http://{}", silent.addr)),
@@ -739,7 +720,7 @@ fn transport_faults_are_named() {
     assert_exit(&out, 1);
     assert_eq!(result(&v, "otlp")["detail"], "timed out", "{v}");
 
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "otlp", "--timeout", "5s"],
         &endpoint("http://tracectl-test.invalid:4318".into()),
@@ -754,7 +735,7 @@ fn transport_faults_are_named() {
     );
 
     let plain = FakeServer::start(|_, _| Reply::new(200));
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "otlp"],
         &endpoint(format!("https://{}", plain.addr)),
@@ -810,7 +791,7 @@ fn untrusted_certificates_fail_until_the_ca_is_given() {
     let tls = crate::peers::TlsServer::start();
     let ctx = TestContext::empty();
     let url = format!("https://127.0.0.1:{}", tls.port);
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "otlp"],
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", url.clone())],
@@ -825,7 +806,7 @@ fn untrusted_certificates_fail_until_the_ca_is_given() {
             .contains("OTEL_EXPORTER_OTLP_CERTIFICATE"),
         "{v}"
     );
-    let (out, v) = send(
+    let (out, v) = send_test_json(
         &ctx,
         &["--to", "otlp"],
         &[
@@ -851,7 +832,7 @@ fn proxies_from_the_environment_are_used_unless_no_proxy_says_otherwise() {
             "http://collector.tracectl.invalid:4318".to_string(),
         ),
     ];
-    let (out, v) = send(&ctx, &["--to", "otlp"], &env);
+    let (out, v) = send_test_json(&ctx, &["--to", "otlp"], &env);
     assert_exit(&out, 0);
     assert_eq!(result(&v, "otlp")["state"], "accepted", "{v}");
     assert_eq!(
@@ -860,7 +841,7 @@ fn proxies_from_the_environment_are_used_unless_no_proxy_says_otherwise() {
     );
     let mut env = env.to_vec();
     env.push(("NO_PROXY", "tracectl.invalid".to_string()));
-    let (out, _) = send(&ctx, &["--to", "otlp", "--timeout", "5s"], &env);
+    let (out, _) = send_test_json(&ctx, &["--to", "otlp", "--timeout", "5s"], &env);
     assert_exit(&out, 1);
     assert_eq!(proxy.requests().len(), 1);
 }
@@ -890,7 +871,7 @@ fn assumed_role_credentials_come_from_sts_at_the_endpoint() {
         ("AWS_PROFILE", "deploy".to_string()),
         ("AWS_ENDPOINT_URL", moto.url.clone()),
     ];
-    let (out, v) = send(&ctx, &["--to", "xray-otlp", "--to", "xray"], &env);
+    let (out, v) = send_test_json(&ctx, &["--to", "xray-otlp", "--to", "xray"], &env);
     // xray-otlp posts to moto, which has no OTLP route: only the signing inputs matter here.
     let r = result(&v, "xray");
     assert_eq!(r["state"], "accepted", "{v}\n{}", stderr(&out));
