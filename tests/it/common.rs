@@ -164,14 +164,16 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
-/// `tracectl --format json send-test ARGS` with extra environment; its output and parsed JSON.
-pub fn send_test_json(
+/// `tracectl --format json COMMAND ARGS` with extra environment (and no EC2 metadata lookups);
+/// its output and parsed JSON.
+pub fn json_run(
     ctx: &TestContext,
+    command: &str,
     args: &[&str],
     env: &[(&str, String)],
 ) -> (Output, serde_json::Value) {
     let mut cmd = ctx.tracectl();
-    cmd.args(["--format", "json", "send-test"])
+    cmd.args(["--format", "json", command])
         .args(args)
         .env("AWS_EC2_METADATA_DISABLED", "true");
     for (k, v) in env {
@@ -181,6 +183,14 @@ pub fn send_test_json(
     let v = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
     (out, v)
+}
+
+pub fn send_test_json(
+    ctx: &TestContext,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (Output, serde_json::Value) {
+    json_run(ctx, "send-test", args, env)
 }
 
 /// The arguments that configure the Cruddur fixture for both backends without a terminal.

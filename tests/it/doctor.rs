@@ -91,19 +91,7 @@ fn doctor(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> Output {
 }
 
 fn doctor_json(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Output, Value) {
-    let mut all = vec!["--format", "json"];
-    all.extend(args);
-    let mut cmd = ctx.tracectl();
-    cmd.args(["--format", "json", "doctor"])
-        .args(args)
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = run(&mut cmd);
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}\n{}\n{}", stdout(&out), stderr(&out)));
-    (out, v)
+    json_run(ctx, "doctor", args, env)
 }
 
 fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
