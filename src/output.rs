@@ -69,6 +69,18 @@ impl Printer {
         }
     }
 
+    /// Remember every value of `vars` whose name marks it as a credential.
+    pub fn register_env_secrets<'a>(
+        &self,
+        vars: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) {
+        for (name, value) in vars {
+            if crate::secret::is_sensitive_name(name) {
+                self.register_secret(&Secret::new(value.clone()));
+            }
+        }
+    }
+
     pub fn redact(&self, text: &str) -> String {
         let mut text = text.to_string();
         for secret in self.secrets.borrow().iter() {

@@ -43,6 +43,15 @@ impl serde::Serialize for Secret {
     }
 }
 
+/// Whether a variable's name says its value is a credential (`HONEYCOMB_API_KEY`,
+/// `AWS_SECRET_ACCESS_KEY`, `OTEL_EXPORTER_OTLP_HEADERS`, …).
+pub fn is_sensitive_name(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    ["KEY", "SECRET", "TOKEN", "PASSWORD", "HEADERS"]
+        .iter()
+        .any(|w| name.contains(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +70,20 @@ mod tests {
             assert!(shown.contains("hcaik_01…(redacted)"), "{shown}");
         }
         assert_eq!(secret.expose(), KEY);
+    }
+
+    #[test]
+    fn sensitive_names() {
+        for name in [
+            "HONEYCOMB_API_KEY",
+            "aws_secret_access_key",
+            "AWS_SESSION_TOKEN",
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "DB_PASSWORD",
+        ] {
+            assert!(is_sensitive_name(name), "{name}");
+        }
+        assert!(!is_sensitive_name("AWS_REGION"));
     }
 
     #[test]

@@ -127,11 +127,7 @@ fn gather(args: &DoctorArgs, dir: &Path, printer: &Printer) -> Facts {
         }
         None => (BTreeMap::new(), None),
     };
-    for (key, value) in &env_values {
-        if key.contains("KEY") || key.contains("SECRET") || key.contains("TOKEN") {
-            printer.register_secret(&Secret::new(value.clone()));
-        }
-    }
+    printer.register_env_secrets(&env_values);
     let tracked = git(&env_dir, &["ls-files", "--error-unmatch", "--", &env_name]);
     let ignored = if tracked.is_some() {
         git(&env_dir, &["check-ignore", "-q", "--", &env_name])
@@ -436,15 +432,12 @@ async fn network_checks(
             skip("aws-credentials", aws_missing),
         )),
     }
-    let xray_url = ["AWS_ENDPOINT_URL_XRAY", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-        .or_else(|| {
-            facts
-                .aws_region
-                .as_ref()
-                .map(|(r, _)| format!("https://xray.{r}.amazonaws.com"))
-        });
+    let xray_url = crate::xray::endpoint_override().or_else(|| {
+        facts
+            .aws_region
+            .as_ref()
+            .map(|(r, _)| format!("https://xray.{r}.amazonaws.com"))
+    });
     match (&xray_url, facts.xray) {
         (Some(url), true) => {
             let (c, u) = (client.clone(), url.clone());

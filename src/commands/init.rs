@@ -17,7 +17,7 @@ use crate::project::write::{self, FileAction, FileChange};
 use crate::project::{self, gitignore, requirements};
 use crate::prompt;
 use crate::recipe;
-use crate::secret::Secret;
+use crate::secret::{Secret, is_sensitive_name};
 use crate::settings::{self, InitAnswers, InitSettings};
 
 /// The files `init` works on, found before any question is asked.
@@ -92,11 +92,7 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
         printer.register_secret(&hc.api_key);
     }
     // Secrets already in the env file stay out of any diff we show.
-    for (key, value) in &env_values {
-        if is_sensitive(key) {
-            printer.register_secret(&Secret::new(value.clone()));
-        }
-    }
+    printer.register_env_secrets(&env_values);
 
     let mut plan = plan(&project, &settings, args.force, args.sampling_rule)?;
     plan.warnings
@@ -256,16 +252,9 @@ fn wizard(answers: &mut InitAnswers, service: &str, printer: &Printer) -> Result
     Ok(())
 }
 
-fn is_sensitive(key: &str) -> bool {
-    let key = key.to_ascii_uppercase();
-    ["KEY", "SECRET", "TOKEN", "PASSWORD", "HEADERS"]
-        .iter()
-        .any(|w| key.contains(w))
-}
-
 /// A compose value as it may be shown: literal parts of sensitive values are masked.
 fn shown_value(key: &str, value: &str) -> String {
-    if !is_sensitive(key) {
+    if !is_sensitive_name(key) {
         return value.to_string();
     }
     value
@@ -280,7 +269,7 @@ fn shown_value(key: &str, value: &str) -> String {
 }
 
 fn has_literal_secret(key: &str, value: &str) -> bool {
-    is_sensitive(key) && shown_value(key, value) != value
+    is_sensitive_name(key) && shown_value(key, value) != value
 }
 
 fn plan(

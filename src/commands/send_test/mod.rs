@@ -140,11 +140,7 @@ fn project_config(dir: &Path, env_file: Option<&Path>, printer: &Printer) -> Res
 
 pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> {
     let project = project_config(dir, args.env_file.as_deref(), printer)?;
-    for (key, value) in &project.dotenv {
-        if key.contains("KEY") || key.contains("SECRET") || key.contains("TOKEN") {
-            printer.register_secret(&Secret::new(value.clone()));
-        }
-    }
+    printer.register_env_secrets(&project.dotenv);
     if let Some(key) = &args.key.honeycomb_api_key {
         printer.register_secret(&Secret::new(key.clone()));
     }
@@ -538,10 +534,7 @@ async fn local(
 
 /// AWS_ENDPOINT_URL_XRAY or AWS_ENDPOINT_URL when set (tests, proxies), else the regional endpoint.
 fn xray_otlp_url(region: &str) -> String {
-    let override_url = ["AWS_ENDPOINT_URL_XRAY", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
-    match override_url {
+    match xray::endpoint_override() {
         Some(base) => crate::otlp::config::traces_url(&base),
         None => xray::otlp_url(region),
     }
