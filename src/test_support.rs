@@ -9,3 +9,6 @@ pub fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<Strin
             .map(|(_, v)| v.to_string())
     }
 }
+
+#[path = "../tests/support/hermetic.rs"]
+mod hermetic;

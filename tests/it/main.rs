@@ -2,6 +2,8 @@
 //! real peers on loopback.
 
 mod common;
+#[path = "../support/hermetic.rs"]
+mod hermetic;
 mod completions;
 mod doctor;
 mod fake_http;
