@@ -106,8 +106,56 @@ impl TestContext {
     }
 }
 
+/// How long any program a test starts may run before it is killed and the test fails.
+pub const CHILD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Run a program to completion, as `Command::output` does, but kill it and fail the test when it
+/// outlives `deadline`: a hung child must fail one test, not wedge the suite.
+#[track_caller]
+pub fn output_within(cmd: &mut Command, deadline: std::time::Duration) -> Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = err.join().unwrap_or_default();
+            panic!(
+                "{cmd:?} still ran after {deadline:?} and was killed\n--- stderr\n{}",
+                String::from_utf8_lossy(&stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+#[track_caller]
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("tracectl runs")
+    output_within(cmd, CHILD_DEADLINE)
 }
 
 pub fn stdout(out: &Output) -> String {
@@ -155,7 +203,7 @@ pub fn http_get(port: u16, path: &str) -> String {
 /// Run a helper program to completion; it must succeed.
 #[track_caller]
 pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("the program starts");
+    let out = output_within(cmd, CHILD_DEADLINE);
     assert!(
         out.status.success(),
         "{cmd:?} failed:\n{}",

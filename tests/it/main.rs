@@ -2,14 +2,15 @@
 //! real peers on loopback.
 
 mod common;
-#[path = "../support/hermetic.rs"]
-mod hermetic;
 mod completions;
 mod doctor;
 mod fake_http;
+#[path = "../support/hermetic.rs"]
+mod hermetic;
 mod init;
 mod init_e2e;
 mod listen;
 mod peers;
 mod send_test;
+mod sigv4;
 mod wizard;

@@ -318,3 +318,65 @@ impl TlsServer {
         }
     }
 }
+
+/// A loopback X-Ray OTLP endpoint (tests/support/xray_otlp_endpoint.py) that accepts a request only
+/// when botocore's signer, given the same credentials, computes the same SigV4 signature.
+pub struct XrayOtlpEndpoint {
+    pub port: u16,
+    records: Arc<Mutex<Vec<serde_json::Value>>>,
+    _guard: Guard,
+}
+
+impl XrayOtlpEndpoint {
+    pub fn start(access_key: &str, secret_key: &str, region: &str, token: Option<&str>) -> Self {
+        let script = super::common::manifest_dir().join("tests/support/xray_otlp_endpoint.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .args([access_key, secret_key, region])
+            .args(token)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the X-Ray OTLP endpoint: {e}: {PROVISION}"));
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let port = first.trim().parse().unwrap_or_else(|_| {
+            panic!("X-Ray OTLP endpoint did not start: {first:?}: {PROVISION}")
+        });
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&records);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Ok(record) = serde_json::from_str(&line) {
+                    sink.lock().unwrap().push(record);
+                }
+            }
+        });
+        XrayOtlpEndpoint {
+            port,
+            records,
+            _guard: Guard(child),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Wait (at most 20 s) until `n` requests were seen; every request seen so far.
+    pub fn wait_for_requests(&self, n: usize) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let records = self.records.lock().unwrap().clone();
+            if records.len() >= n {
+                return records;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the X-Ray OTLP endpoint saw {} of {n} requests",
+                records.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

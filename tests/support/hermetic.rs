@@ -26,5 +26,8 @@ fn the_environment_holds_no_ambient_settings() {
         .map(|(name, _)| name.to_string_lossy().into_owned())
         .filter(|name| AMBIENT_PREFIXES.iter().any(|p| name.starts_with(p)))
         .collect();
-    assert!(leaked.is_empty(), "ambient settings leaked into tests: {leaked:?}");
+    assert!(
+        leaked.is_empty(),
+        "ambient settings leaked into tests: {leaked:?}"
+    );
 }
