@@ -5,12 +5,13 @@ use std::os::unix::fs::PermissionsExt;
 use crate::common::*;
 use crate::peers;
 
-/// Compare every file of `expected` with the project's; TRACECTL_BLESS=1 rewrites `expected`.
+/// The project must hold exactly the files of `expected` (stored `dot-NAME` for `.NAME`), byte for
+/// byte: a missing, changed or extra file fails. TRACECTL_BLESS=1 rewrites `expected`.
 fn assert_tree(ctx: &TestContext, expected: &str) {
     let dir = fixtures().join(expected);
     let bless = std::env::var_os("TRACECTL_BLESS").is_some();
+    let mut want = std::collections::BTreeMap::new();
     let mut stack = vec![dir.clone()];
-    let mut compared = 0;
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
@@ -18,27 +19,54 @@ fn assert_tree(ctx: &TestContext, expected: &str) {
                 stack.push(path);
                 continue;
             }
-            let rel = path
-                .strip_prefix(&dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let actual_rel = rel.replace("dot-", ".");
-            let actual = std::fs::read(ctx.path(&actual_rel))
-                .unwrap_or_else(|e| panic!("{actual_rel}: {e}"));
-            if bless {
-                std::fs::write(&path, &actual).unwrap();
+            let rel = path.strip_prefix(&dir).unwrap().to_string_lossy();
+            let actual_rel = rel
+                .split('/')
+                .map(|part| {
+                    part.strip_prefix("dot-")
+                        .map(|n| format!(".{n}"))
+                        .unwrap_or(part.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            if bless && let Ok(actual) = std::fs::read(ctx.path(&actual_rel)) {
+                std::fs::write(&path, actual).unwrap();
             }
-            let want = std::fs::read(&path).unwrap();
-            assert!(
-                want == actual,
-                "{actual_rel} differs from {expected}/{rel}\n--- actual\n{}",
-                String::from_utf8_lossy(&actual)
+            want.insert(
+                std::path::PathBuf::from(actual_rel),
+                std::fs::read(&path).unwrap(),
             );
-            compared += 1;
         }
     }
-    assert!(compared >= 3, "expected tree {expected} is empty");
+    let actual = ctx.snapshot();
+    let missing: Vec<_> = want.keys().filter(|p| !actual.contains_key(*p)).collect();
+    let extra: Vec<_> = actual.keys().filter(|p| !want.contains_key(*p)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "the project differs from {expected}: missing {missing:?}, extra {extra:?}"
+    );
+    for (path, bytes) in &want {
+        let (got, _) = &actual[path];
+        assert!(
+            got == bytes,
+            "{} differs from {expected}\n--- actual\n{}",
+            path.display(),
+            String::from_utf8_lossy(got)
+        );
+    }
+}
+
+#[test]
+fn the_golden_tree_comparison_fails_on_an_extra_or_missing_file() {
+    let ctx = TestContext::fixture("cruddur");
+    assert_exit(&init_cruddur(&ctx), 0);
+    ctx.write("backend-flask/stray.txt", "not expected");
+    let extra = std::panic::catch_unwind(|| assert_tree(&ctx, "cruddur.expected"));
+    assert!(extra.is_err(), "an extra file went unnoticed");
+    std::fs::remove_file(ctx.path("backend-flask/stray.txt")).unwrap();
+    std::fs::remove_file(ctx.path("backend-flask/Dockerfile")).unwrap();
+    let missing = std::panic::catch_unwind(|| assert_tree(&ctx, "cruddur.expected"));
+    assert!(missing.is_err(), "a missing file went unnoticed");
 }
 
 fn init_cruddur(ctx: &TestContext) -> std::process::Output {
