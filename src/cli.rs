@@ -155,9 +155,8 @@ pub struct SendTestArgs {
     #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "60")]
     pub wait: Option<u64>,
 
-    /// Env file to read settings from [default: .env in the project folder]
-    #[arg(long, value_name = "FILE")]
-    pub env_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
 
     /// Load mode: send N traces of 3 spans each and report throughput and latency (otlp, local)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]

@@ -14,6 +14,7 @@ mod project;
 mod prompt;
 mod recipe;
 mod secret;
+mod send;
 mod settings;
 #[cfg(test)]
 mod test_support;

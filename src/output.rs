@@ -109,6 +109,11 @@ impl Printer {
         eprintln!("{} {}", "warning:".yellow().bold(), self.redact(message));
     }
 
+    /// How many times -v was given: 1 shows settings and requests, 2 adds headers.
+    pub fn verbosity(&self) -> u8 {
+        self.verbose
+    }
+
     pub fn debug(&self, message: &str) {
         if self.verbose > 0 {
             eprintln!("{} {}", "debug:".dimmed(), self.redact(message));

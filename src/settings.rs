@@ -190,6 +190,88 @@ pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<Init
     })
 }
 
+/// The hidden variable that sets tracectl's idea of "now", so that no test depends on the date it
+/// runs on. Read in [`now`] only.
+pub const NOW_VAR: &str = "TRACECTL_NOW";
+
+/// The current time, or `TRACECTL_NOW` (`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SSZ`, or seconds since
+/// the Unix epoch) when set. Only date-dependent verdicts use it; wire timestamps stay real.
+pub fn now(env: impl Fn(&str) -> Option<String>) -> Result<std::time::SystemTime> {
+    let Some(text) = non_empty(env(NOW_VAR)) else {
+        return Ok(std::time::SystemTime::now());
+    };
+    parse_instant(&text)
+        .map(|secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .ok_or_else(|| {
+            Error::usage(
+                format!("{NOW_VAR}='{text}' is not a date"),
+                format!("write {NOW_VAR}=2027-03-01 or {NOW_VAR}=2027-03-01T12:00:00Z, or unset it"),
+            )
+        })
+}
+
+/// Seconds since the epoch of `YYYY-MM-DD[THH:MM:SSZ]` or of a plain number of seconds.
+fn parse_instant(text: &str) -> Option<u64> {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    let (date, time) = match text.split_once('T') {
+        Some((d, t)) => (d, Some(t.strip_suffix('Z')?)),
+        None => (text, None),
+    };
+    let mut parts = date.split('-').map(|p| p.parse::<u64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || y < 1970 || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let seconds = match time {
+        None => 0,
+        Some(t) => {
+            let mut hms = t.split(':').map(|p| p.parse::<u64>().ok());
+            let (h, mi, s) = (hms.next()??, hms.next()??, hms.next()??);
+            if hms.next().is_some() || h > 23 || mi > 59 || s > 60 {
+                return None;
+            }
+            h * 3600 + mi * 60 + s
+        }
+    };
+    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + seconds)
+}
+
+#[cfg(test)]
+mod now_tests {
+    use super::*;
+    use crate::test_support::env;
+
+    #[test]
+    fn injected_dates() {
+        let at = |t: &str| {
+            now(env(&[(NOW_VAR, t)]))
+                .unwrap()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
+        // Independent figures: `date -u -d 2027-02-25 +%s` and friends.
+        assert_eq!(at("2027-02-25"), 1_803_513_600);
+        assert_eq!(at("2000-03-01T12:30:05Z"), 951_913_805);
+        assert_eq!(at("1970-01-01"), 0);
+        assert_eq!(at("1803513600"), 1_803_513_600);
+        for bad in ["2027-13-01", "tomorrow", "2027-02-25T10:00", "2027-02"] {
+            let err = now(env(&[(NOW_VAR, bad)])).unwrap_err();
+            assert!(err.to_string().contains(NOW_VAR), "{bad}");
+        }
+        assert!(now(env(&[])).is_ok());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;

@@ -1,5 +1,6 @@
 //! `doctor`'s checks: each has an id, a title, a status, a one-line detail and a hint.
 
+pub mod gather;
 pub mod network;
 pub mod project;
 
@@ -209,6 +210,114 @@ pub fn github_annotations(results: &[CheckResult]) -> Vec<String> {
         }
     }
     lines
+}
+
+fn timed(check: impl FnOnce() -> CheckResult) -> CheckResult {
+    let started = std::time::Instant::now();
+    let mut result = check();
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    result
+}
+
+/// The checks of the project's own files, over the facts; reads requirements.txt and app.py.
+pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec<CheckResult> {
+    let model = facts.model;
+    let mut out = Vec::new();
+    out.push(
+        facts
+            .env_error
+            .clone()
+            .unwrap_or_else(|| timed(|| project::env_file(env))),
+    );
+    let defined = |var: &str| model.defined(var);
+    match model.layout() {
+        Some(layout) => {
+            let file = crate::project::display(&layout.dir, layout.compose.path());
+            out.push(timed(|| {
+                project::compose(
+                    &layout.compose,
+                    &file,
+                    &layout.service,
+                    facts.honeycomb,
+                    facts.xray,
+                    &defined,
+                )
+            }));
+            let requirements = layout.requirements();
+            let req_display = requirements
+                .as_ref()
+                .map(|r| crate::project::display(&layout.dir, r))
+                .unwrap_or_else(|| "requirements.txt".into());
+            let req_text = requirements
+                .as_ref()
+                .and_then(|r| std::fs::read_to_string(r).ok());
+            out.push(timed(|| match &requirements {
+                Some(_) => project::requirements(
+                    req_text.as_deref(),
+                    &req_display,
+                    facts.honeycomb,
+                    facts.xray,
+                ),
+                None => CheckResult::skip(
+                    "requirements",
+                    format!("service {} has no build folder here", layout.service),
+                ),
+            }));
+            let app = layout.context.as_ref().map(|c| c.join("app.py"));
+            let app_display = app
+                .as_ref()
+                .map(|a| crate::project::display(&layout.dir, a))
+                .unwrap_or_else(|| "app.py".into());
+            let app_text = app.as_ref().and_then(|a| std::fs::read_to_string(a).ok());
+            out.push(timed(|| {
+                project::app(
+                    app_text.as_deref(),
+                    &app_display,
+                    facts.honeycomb,
+                    facts.xray,
+                )
+            }));
+        }
+        None => {
+            out.push(
+                facts
+                    .layout_error
+                    .clone()
+                    .unwrap_or_else(|| CheckResult::skip("compose", "no project")),
+            );
+            out.push(CheckResult::skip("requirements", "no compose project"));
+            out.push(CheckResult::skip("app", "no compose project"));
+        }
+    }
+    out.push(timed(|| {
+        project::honeycomb_key(
+            facts.honeycomb_key.as_ref(),
+            facts.dataset.as_deref(),
+            facts.endpoint.as_deref(),
+            facts.honeycomb,
+        )
+    }));
+    out.push(timed(|| {
+        let (region, source) = match &facts.aws_region {
+            Some((r, s)) => (Some(r.as_str()), s.to_string()),
+            None => (None, String::new()),
+        };
+        project::aws_region(region, &source, facts.xray)
+    }));
+    out
+}
+
+/// Results in the order of [`CHECKS`], the selected ones only, each once.
+pub fn arrange(results: &mut Vec<CheckResult>, want: impl Fn(&str) -> bool) {
+    let order = |id: &str| {
+        CHECKS
+            .iter()
+            .position(|(i, _, _)| *i == id)
+            .unwrap_or(usize::MAX)
+    };
+    results.retain(|r| want(r.id));
+    results.sort_by_key(|r| order(r.id));
+    results.dedup_by_key(|r| r.id);
 }
 
 #[cfg(test)]

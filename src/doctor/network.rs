@@ -7,6 +7,7 @@ use aws_config::SdkConfig;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
+use super::gather::Facts;
 use super::{CheckResult, Status};
 use crate::honeycomb::Auth;
 use crate::otlp::send::{Failure, classify, error_message, hint};
@@ -415,6 +416,196 @@ pub fn timed_out(id: &'static str, timeout: Duration, soft: bool) -> CheckResult
         format!("timed out: no answer within {} ms", timeout.as_millis()),
     )
     .hint("check the address, firewalls and proxies (HTTPS_PROXY/NO_PROXY), or raise --timeout")
+}
+
+/// Spinners (or nothing) while the network checks run.
+pub trait Progress {
+    type Bar;
+    fn start(&self, id: &str) -> Self::Bar;
+    fn finish(&self, bar: Self::Bar);
+}
+
+/// What the network checks are asked to do.
+pub struct Plan<'a> {
+    pub facts: &'a Facts<'a>,
+    pub want: &'a dyn Fn(&str) -> bool,
+    /// The daemon not answering is only a warning.
+    pub daemon_soft: bool,
+    /// The whole run, AWS configuration loading included, ends here.
+    pub deadline: tokio::time::Instant,
+    /// The --timeout the user gave, for messages.
+    pub timeout: Duration,
+}
+
+type Job<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (CheckResult, Option<ClockSample>)> + 'a>>;
+
+/// Every network check at once, all within one deadline; the AWS configuration is loaded once,
+/// on demand, inside that same deadline. Returns the results, the servers' clocks and where
+/// X-Ray stores segments (when it said in time).
+pub async fn run_all<P: Progress>(
+    plan: &Plan<'_>,
+    progress: &P,
+) -> (Vec<CheckResult>, Vec<ClockSample>, Option<String>) {
+    let facts = plan.facts;
+    let want = plan.want;
+    // No client timeout: each check is bounded from outside, so a hang reads the same everywhere.
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("tracectl/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default();
+    let aws_wanted =
+        facts.xray && (want("aws-credentials") || want("xray-endpoint") || want("xray-support"));
+    let region = facts.aws_region.as_ref().map(|(r, _)| r.clone());
+    let aws_cell: tokio::sync::OnceCell<SdkConfig> = tokio::sync::OnceCell::new();
+    let aws = || async {
+        aws_cell
+            .get_or_init(|| crate::xray::api::load(region.as_deref()))
+            .await
+    };
+
+    let mut jobs: Vec<(&'static str, bool, Job)> = Vec::new();
+    let skip = |id: &'static str, why: &str| -> Job {
+        let r = CheckResult::skip(id, why.to_string());
+        Box::pin(async move { (r, None) })
+    };
+
+    match &facts.honeycomb_key {
+        Some(key) => {
+            let base = facts.honeycomb_base.clone();
+            let dataset = facts
+                .dataset
+                .clone()
+                .filter(|_| crate::honeycomb::classify(key.expose()).kind.needs_dataset());
+            let (c1, c2, k1, k2, b1) = (
+                client.clone(),
+                client.clone(),
+                key.clone(),
+                key.clone(),
+                base.clone(),
+            );
+            jobs.push((
+                "honeycomb-auth",
+                false,
+                Box::pin(async move { honeycomb_auth(&c1, &b1, &k1).await }),
+            ));
+            jobs.push((
+                "honeycomb-otlp",
+                false,
+                Box::pin(async move { honeycomb_otlp(&c2, &base, &k2, dataset.as_deref()).await }),
+            ));
+        }
+        None => {
+            let why = if facts.honeycomb {
+                "no Honeycomb key"
+            } else {
+                "Honeycomb is not configured"
+            };
+            jobs.push(("honeycomb-auth", false, skip("honeycomb-auth", why)));
+            jobs.push(("honeycomb-otlp", false, skip("honeycomb-otlp", why)));
+        }
+    }
+    if aws_wanted {
+        jobs.push((
+            "aws-credentials",
+            false,
+            Box::pin(async { (aws_credentials(aws().await).await, None) }),
+        ));
+    } else {
+        jobs.push((
+            "aws-credentials",
+            false,
+            skip("aws-credentials", "X-Ray is not configured"),
+        ));
+    }
+    let xray_url = crate::xray::endpoint_override().or_else(|| {
+        facts
+            .aws_region
+            .as_ref()
+            .map(|(r, _)| format!("https://xray.{r}.amazonaws.com"))
+    });
+    match (&xray_url, facts.xray) {
+        (Some(url), true) => {
+            let (c, u) = (client.clone(), url.clone());
+            jobs.push((
+                "xray-endpoint",
+                false,
+                Box::pin(async move { xray_endpoint(&c, &u).await }),
+            ));
+        }
+        (None, true) => jobs.push((
+            "xray-endpoint",
+            false,
+            skip("xray-endpoint", "no AWS region to find the endpoint by"),
+        )),
+        _ => jobs.push((
+            "xray-endpoint",
+            false,
+            skip("xray-endpoint", "X-Ray is not configured"),
+        )),
+    }
+    let daemon_soft = plan.daemon_soft;
+    if facts.uses_daemon || facts.daemon_address_set {
+        let (c, addr) = (client.clone(), facts.daemon_tcp.clone());
+        jobs.push((
+            "xray-daemon",
+            daemon_soft,
+            Box::pin(async move { (xray_daemon(&c, &addr, !daemon_soft).await, None) }),
+        ));
+    } else {
+        jobs.push((
+            "xray-daemon",
+            true,
+            skip("xray-daemon", "the project runs no X-Ray daemon"),
+        ));
+    }
+
+    let jobs: Vec<_> = jobs.into_iter().filter(|(id, _, _)| want(id)).collect();
+    let aws_cell = &aws_cell;
+    let futures = jobs.into_iter().map(|(id, soft, job)| {
+        let bar = progress.start(id);
+        async move {
+            let started = tokio::time::Instant::now();
+            let (mut result, clock) = match tokio::time::timeout_at(plan.deadline, job).await {
+                Ok(r) => r,
+                Err(_) if id == "aws-credentials" && !aws_cell.initialized() => (
+                    CheckResult::fail(
+                        id,
+                        format!(
+                            "the AWS configuration did not load within {} ms",
+                            plan.timeout.as_millis()
+                        ),
+                    )
+                    .hint("check AWS_PROFILE, the profile's credential_process or SSO, and the network; or raise --timeout"),
+                    None,
+                ),
+                Err(_) => (timed_out(id, plan.timeout, soft), None),
+            };
+            result.duration_ms = started.elapsed().as_millis() as u64;
+            progress.finish(bar);
+            (result, clock)
+        }
+    });
+    let destination = async {
+        if aws_wanted && want("xray-support") {
+            tokio::time::timeout_at(plan.deadline, async {
+                segment_destination(aws().await).await
+            })
+            .await
+            .ok()
+            .flatten()
+        } else {
+            None
+        }
+    };
+    let (done, destination) = tokio::join!(crate::send::join_all(futures), destination);
+    let mut results = Vec::new();
+    let mut samples = Vec::new();
+    for (result, clock) in done {
+        results.push(result);
+        samples.extend(clock);
+    }
+    (results, samples, destination)
 }
 
 #[cfg(test)]

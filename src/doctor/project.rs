@@ -457,6 +457,12 @@ pub fn aws_region(region: Option<&str>, source: &str, configured: bool) -> Check
 }
 
 /// The X-Ray SDKs and daemon entered maintenance on 2026-02-25; support ends 2027-02-25.
+pub const XRAY_END_OF_SUPPORT: &str = "2027-02-25";
+const XRAY_END_OF_SUPPORT_SECS: u64 = 1_803_513_600; // 2027-02-25T00:00:00Z
+
+/// How the X-Ray SDK and daemon's end of support stands at `today`. Never a failure by itself: a
+/// date passing with no change in the project must not turn CI red (`--strict` makes warnings
+/// fail). After the end, the warning says how long ago it was and what to do.
 pub fn xray_support(
     uses_daemon: bool,
     configured: bool,
@@ -467,36 +473,49 @@ pub fn xray_support(
     if !configured {
         return CheckResult::skip(id, "X-Ray is not configured");
     }
-    let end = SystemTime::UNIX_EPOCH + Duration::from_secs(1_803_513_600); // 2027-02-25T00:00:00Z
-    let days = end.duration_since(today).map(|d| d.as_secs() / 86_400).ok();
-    let when = match days {
-        Some(d) => format!("support ends 2027-02-25 ({d} days)"),
-        None => "support ended 2027-02-25".to_string(),
-    };
+    let end = SystemTime::UNIX_EPOCH + Duration::from_secs(XRAY_END_OF_SUPPORT_SECS);
     let destination = destination
         .map(|d| format!("; segments go to {d}"))
         .unwrap_or_default();
-    let hint = "send OTLP instead: the OTel SDK to https://xray.<region>.amazonaws.com/v1/traces with SigV4 (`tracectl send-test --to xray-otlp` tries it)";
-    if uses_daemon {
-        let status = if days.is_none() {
-            Status::Fail
-        } else {
-            Status::Warn
-        };
-        CheckResult::new(
+    let (when, ended) = match end.duration_since(today) {
+        Ok(left) => (
+            format!(
+                "support ends {XRAY_END_OF_SUPPORT} (in {} days)",
+                left.as_secs().div_ceil(86_400)
+            ),
+            false,
+        ),
+        Err(e) => (
+            format!(
+                "support ENDED {XRAY_END_OF_SUPPORT}, {} days ago: no more fixes, security ones included",
+                e.duration().as_secs() / 86_400
+            ),
+            true,
+        ),
+    };
+    let otlp = "send OTLP instead: the OTel SDK to https://xray.<region>.amazonaws.com/v1/traces with SigV4 (`tracectl send-test --to xray-otlp` tries it)";
+    if !uses_daemon {
+        return CheckResult::pass(
             id,
-            status,
+            format!("not using the X-Ray daemon; {when} for the SDKs{destination}"),
+        );
+    }
+    let (detail, hint) = if ended {
+        (
+            format!("this project still runs the X-Ray SDK and daemon: {when}{destination}"),
+            format!(
+                "move to OTLP now — {otlp}; `tracectl init --migrate` will do it for you in a coming release"
+            ),
+        )
+    } else {
+        (
             format!(
                 "the X-Ray SDK and daemon are in maintenance since 2026-02-25; {when}{destination}"
             ),
+            otlp.to_string(),
         )
-        .hint(hint)
-    } else {
-        CheckResult::pass(
-            id,
-            format!("not using the X-Ray daemon; {when} for the SDKs{destination}"),
-        )
-    }
+    };
+    CheckResult::warn(id, detail).hint(hint)
 }
 
 /// The largest gap between this machine's clock and a server's `Date`.
@@ -710,7 +729,16 @@ mod tests {
         let before = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
         let after = SystemTime::UNIX_EPOCH + Duration::from_secs(1_805_000_000);
         assert_eq!(xray_support(true, true, None, before).status, Status::Warn);
-        assert_eq!(xray_support(true, true, None, after).status, Status::Fail);
+        let r = xray_support(true, true, None, before);
+        assert!(r.detail.contains("(in 99 days)"), "{r:?}");
+        // After the end it stays a warning, louder: how long ago, and what to do.
+        let r = xray_support(true, true, None, after);
+        assert_eq!(r.status, Status::Warn);
+        assert!(r.detail.contains("ENDED 2027-02-25, 17 days ago"), "{r:?}");
+        assert!(r.hint.as_deref().unwrap().contains("move to OTLP now"), "{r:?}");
+        assert!(r.hint.as_deref().unwrap().contains("tracectl init --migrate"), "{r:?}");
+        let day_after = SystemTime::UNIX_EPOCH + Duration::from_secs(1_803_513_600 + 86_400);
+        assert!(xray_support(true, true, None, day_after).detail.contains("1 days ago"));
         assert_eq!(
             xray_support(false, true, Some("CloudWatchLogs"), before).status,
             Status::Pass

@@ -3,6 +3,7 @@
 pub mod compose;
 pub mod dotenv;
 pub mod gitignore;
+pub mod model;
 pub mod requirements;
 pub mod write;
 

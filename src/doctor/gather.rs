@@ -1,0 +1,280 @@
+//! What doctor's checks need to know, derived from the project model once; and the one slow local
+//! fact, whether git tracks or ignores the env file, asked on a deadline.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::project::EnvFileFacts;
+use super::{CheckResult, Finding, Status};
+use crate::error::Error;
+use crate::honeycomb;
+use crate::project::model::{Model, Source};
+use crate::project::{self, gitignore};
+use crate::recipe;
+use crate::secret::Secret;
+use crate::xray::daemon;
+
+/// Everything the checks need to know, read once from the model.
+pub struct Facts<'a> {
+    pub model: &'a Model,
+    /// Why there is no compose project, as the `compose` check's result.
+    pub layout_error: Option<CheckResult>,
+    /// Why the env file could not be read, as the `env-file` check's result.
+    pub env_error: Option<CheckResult>,
+    pub honeycomb_key: Option<Secret>,
+    pub dataset: Option<String>,
+    /// The OTLP endpoint the backend uses, when it is written literally.
+    pub endpoint: Option<String>,
+    pub honeycomb_base: String,
+    pub honeycomb: bool,
+    pub xray: bool,
+    pub uses_daemon: bool,
+    pub aws_region: Option<(String, Source)>,
+    /// AWS_XRAY_DAEMON_ADDRESS is set where tracectl runs.
+    pub daemon_address_set: bool,
+    pub daemon_tcp: String,
+}
+
+/// The flags doctor's facts depend on.
+pub struct Flags<'a> {
+    pub honeycomb_api_key: Option<&'a String>,
+    pub dataset: Option<&'a String>,
+    pub aws_region: Option<&'a String>,
+    pub compose_file_given: bool,
+}
+
+fn layout_check(model: &Model, compose_file_given: bool) -> Option<CheckResult> {
+    let e = model.layout.as_ref().err()?;
+    if let Error::Usage { message, .. } = e
+        && message.starts_with("no compose file")
+        && !compose_file_given
+    {
+        return Some(CheckResult::skip(
+            "compose",
+            "no compose file here (use -C DIR or --compose-file)",
+        ));
+    }
+    let mut check = CheckResult::fail("compose", e.to_string());
+    if let Error::Parse { path, line, .. } = e {
+        check.findings.push(Finding {
+            status: Status::Fail,
+            message: e.to_string(),
+            file: Some(project::display(&model.dir, path)),
+            line: Some(*line),
+        });
+    }
+    check.hint = e.hint();
+    Some(check)
+}
+
+fn env_check(model: &Model) -> Option<CheckResult> {
+    let e = model.env_file.error.as_ref()?;
+    let mut check = CheckResult::fail("env-file", e.to_string());
+    if let Error::Parse { line, .. } = e {
+        check.findings.push(Finding {
+            status: Status::Fail,
+            message: e.to_string(),
+            file: Some(model.env_file.display.clone()),
+            line: Some(*line),
+        });
+    }
+    check.hint = e.hint();
+    Some(check)
+}
+
+/// The daemon's TCP address from AWS_XRAY_DAEMON_ADDRESS (`host:port` or `tcp:… udp:…`).
+fn daemon_tcp(value: Option<String>) -> String {
+    value
+        .and_then(|a| {
+            let parts: Vec<&str> = a.split_whitespace().collect();
+            match parts.as_slice() {
+                [one] => Some(one.to_string()),
+                many => many
+                    .iter()
+                    .find_map(|p| p.strip_prefix("tcp:"))
+                    .map(str::to_string),
+            }
+        })
+        .unwrap_or_else(|| daemon::DEFAULT_ADDRESS.to_string())
+}
+
+/// Derive the facts; `profile_region` is asked only when X-Ray is configured and nothing else
+/// names a region.
+pub fn facts<'a>(
+    model: &'a Model,
+    flags: &Flags,
+    profile_region: impl FnOnce() -> Option<String>,
+) -> Facts<'a> {
+    let honeycomb_key = model
+        .setting(flags.honeycomb_api_key, &["HONEYCOMB_API_KEY"])
+        .map(|(k, _)| Secret::new(k));
+    let headers = model
+        .backend("OTEL_EXPORTER_OTLP_HEADERS")
+        .unwrap_or_default();
+    let dataset = model
+        .setting(flags.dataset, &["HONEYCOMB_DATASET"])
+        .map(|(d, _)| d)
+        .or_else(|| {
+            headers
+                .split(',')
+                .find_map(|h| h.strip_prefix("x-honeycomb-dataset="))
+                .filter(|d| !d.starts_with('$'))
+                .map(str::to_string)
+        });
+    let endpoint = model
+        .backend("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .filter(|e| !e.contains("${"));
+    let key_region = honeycomb_key
+        .as_ref()
+        .and_then(|k| honeycomb::classify(k.expose()).region);
+    let honeycomb_base = model
+        .env("HONEYCOMB_API_ENDPOINT")
+        .or_else(|| {
+            endpoint
+                .as_deref()
+                .and_then(honeycomb::region_of_endpoint)
+                .map(|r| honeycomb::api_base(r).to_string())
+        })
+        .or_else(|| key_region.map(|r| honeycomb::api_base(r).to_string()))
+        .unwrap_or_else(|| honeycomb::US_API.to_string())
+        .trim_end_matches('/')
+        .to_string();
+    let honeycomb = honeycomb_key.is_some() || headers.contains("x-honeycomb-team");
+
+    let uses_daemon = model.has_service(recipe::DAEMON_SERVICE)
+        || model.backend("AWS_XRAY_DAEMON_ADDRESS").is_some();
+    // A region given on the command line (not read from AWS_REGION) asks for the X-Ray checks.
+    let region_flag = flags.aws_region.is_some() && !model.process.contains_key("AWS_REGION");
+    let xray = uses_daemon || region_flag || model.env_file.values.contains_key("AWS_REGION");
+    let aws_region = model
+        .setting(flags.aws_region, &["AWS_REGION", "AWS_DEFAULT_REGION"])
+        .or_else(|| {
+            if xray {
+                profile_region().map(|r| (r, Source::Other("the AWS profile")))
+            } else {
+                None
+            }
+        });
+    let daemon_address = model.env("AWS_XRAY_DAEMON_ADDRESS");
+    Facts {
+        model,
+        layout_error: layout_check(model, flags.compose_file_given),
+        env_error: env_check(model),
+        honeycomb_key,
+        dataset,
+        endpoint,
+        honeycomb_base,
+        honeycomb,
+        xray,
+        uses_daemon,
+        aws_region,
+        daemon_address_set: model.process.contains_key("AWS_XRAY_DAEMON_ADDRESS"),
+        daemon_tcp: daemon_tcp(daemon_address),
+    }
+}
+
+/// Run `git` in `dir` until `deadline`, then kill it. `Some(true)` for exit 0, `Some(false)` for
+/// exit 1, `None` when git is missing, fails otherwise or runs out of time.
+fn git(dir: &Path, args: &[&str], deadline: Instant) -> Option<bool> {
+    let mut child = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                return match status.code() {
+                    Some(0) => Some(true),
+                    Some(1) => Some(false),
+                    _ => None,
+                };
+            }
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+/// Whether git tracks and ignores a file, asked on another thread; take the answer with
+/// [`GitProbe::finish`].
+pub struct GitProbe {
+    answer: mpsc::Receiver<(Option<bool>, Option<bool>)>,
+    deadline: Instant,
+}
+
+impl GitProbe {
+    pub fn start(env_path: &Path, deadline: Instant) -> GitProbe {
+        let dir = env_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let name = env_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (send, answer) = mpsc::channel();
+        std::thread::spawn(move || {
+            let tracked = git(&dir, &["ls-files", "--error-unmatch", "--", &name], deadline);
+            let ignored = if tracked.is_some() {
+                git(&dir, &["check-ignore", "-q", "--", &name], deadline)
+            } else {
+                std::fs::read_to_string(dir.join(".gitignore"))
+                    .ok()
+                    .map(|t| gitignore::ignores(&t, &name))
+            };
+            let _ = send.send((tracked, ignored));
+        });
+        GitProbe { answer, deadline }
+    }
+
+    /// The env file's facts with git's answers; unknown when git did not answer by the deadline.
+    pub fn finish(self, model: &Model) -> EnvFileFacts {
+        let wait = self
+            .deadline
+            .saturating_duration_since(Instant::now())
+            .saturating_add(Duration::from_millis(100));
+        let (tracked, ignored) = self.answer.recv_timeout(wait).unwrap_or((None, None));
+        use std::os::unix::fs::PermissionsExt;
+        EnvFileFacts {
+            display: model.env_file.display.clone(),
+            exists: model.env_file.text.is_some(),
+            mode: std::fs::metadata(&model.env_file.path)
+                .ok()
+                .map(|m| m.permissions().mode()),
+            tracked,
+            ignored,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daemon_address_forms() {
+        assert_eq!(daemon_tcp(None), daemon::DEFAULT_ADDRESS);
+        assert_eq!(daemon_tcp(Some("h:1".into())), "h:1");
+        assert_eq!(daemon_tcp(Some("udp:h:1 tcp:h:2".into())), "h:2");
+    }
+
+    #[test]
+    fn a_hanging_git_is_killed_at_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        // `git` with an unknown subcommand exits 1 fast; a deadline in the past stops any git.
+        let _ = git(dir.path(), &["--version"], started);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}

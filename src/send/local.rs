@@ -1,0 +1,61 @@
+//! A receiver started in-process on a free loopback port: proves the whole pipe, no account.
+
+use std::time::Instant;
+
+use super::{Context, DestinationResult, State, jitter, left};
+use crate::cli::Destination;
+use crate::listen::server::{self as receiver, Collector, Mode};
+use crate::otlp::send::{self as http, Request};
+
+pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
+    let settings = ctx.settings;
+    let collector = Collector::new(Mode::Keep, None);
+    let config = receiver::Config {
+        otlp: Some(([127, 0, 0, 1], 0).into()),
+        xray: None,
+        max_body: 4 << 20,
+    };
+    let url = match receiver::start(&config, collector.clone())
+        .await
+        .map(|b| b.otlp)
+    {
+        Ok(Some(addr)) => format!("http://{addr}/v1/traces"),
+        Ok(None) | Err(_) => {
+            let mut result =
+                DestinationResult::new(Destination::Local, "in-process receiver".into());
+            result.detail = Some("could not bind a loopback port".into());
+            return result;
+        }
+    };
+    let request = Request::otlp(
+        url.clone(),
+        Vec::new(),
+        &ctx.trace.to_request(),
+        settings.protocol,
+        settings.compression,
+    );
+    let outcome = http::send(&ctx.client, &request, left(deadline), &mut jitter()).await;
+    let mut result =
+        DestinationResult::new(Destination::Local, url.clone()).with_outcome(&outcome, &url);
+    if !result.ok {
+        return result;
+    }
+    let expected = ctx.trace.spans.len() as u64;
+    let arrived = tokio::time::timeout(settings.timeout, collector.wait_for_spans(expected))
+        .await
+        .is_ok();
+    let received = collector.kept(&ctx.trace.trace_id_hex());
+    if arrived && received.len() as u64 == expected {
+        result.state = State::Arrived;
+        result.detail = Some(format!("the receiver decoded all {expected} spans"));
+    } else {
+        result.ok = false;
+        result.state = State::Failed;
+        result.detail = Some(format!(
+            "the receiver got {} of {expected} spans",
+            received.len()
+        ));
+    }
+    result.received = Some(received);
+    result
+}
