@@ -14,7 +14,8 @@ const PUT: &str = "xray:PutTraceSegments";
 pub async fn daemon(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let settings = ctx.settings;
     let started = Instant::now();
-    let mut result = DestinationResult::new(Destination::XrayDaemon, settings.daemon_address.clone());
+    let mut result =
+        DestinationResult::new(Destination::XrayDaemon, settings.daemon_address.clone());
     let payload = match udp::datagram(&segment::document(ctx.trace)) {
         Ok(p) => p,
         Err(e) => {
@@ -23,14 +24,17 @@ pub async fn daemon(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         }
     };
     result.attempts = 1;
-    let sent = tokio::time::timeout_at(deadline.into(), udp::send(&settings.daemon_address, &payload))
-        .await
-        .unwrap_or_else(|_| udp::DaemonSend::Failed {
-            message: format!(
-                "could not send within {} ms (resolving the address?)",
-                settings.timeout.as_millis()
-            ),
-        });
+    let sent = tokio::time::timeout_at(
+        deadline.into(),
+        udp::send(&settings.daemon_address, &payload),
+    )
+    .await
+    .unwrap_or_else(|_| udp::DaemonSend::Failed {
+        message: format!(
+            "could not send within {} ms (resolving the address?)",
+            settings.timeout.as_millis()
+        ),
+    });
     match sent {
         udp::DaemonSend::Sent { to, bytes } => {
             result.ok = true;
