@@ -45,10 +45,8 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
     if let Some(e) = model.env_file.error.take() {
         return Err(e);
     }
-    let layout = match std::mem::replace(&mut model.layout, Err(crate::error::Error::Interrupted)) {
-        Ok(layout) => layout,
-        Err(e) => return Err(e),
-    };
+    // Taken out of the model: without a compose project there is nothing to configure.
+    let layout = std::mem::replace(&mut model.layout, Err(crate::error::Error::Interrupted))?;
     let project = Project {
         dir: &layout.dir,
         compose_path: layout.compose.path(),
@@ -83,7 +81,7 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
     if let Some(hc) = &settings.honeycomb {
         printer.register_secret(&hc.api_key);
     }
-    debug_settings(printer, &model, &settings);
+    debug_settings(printer, &model, &args, &settings);
 
     let current = read_current(&model, &layout, args.sampling_rule)?;
     let mut plan = plan::plan(
@@ -121,24 +119,27 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
 }
 
 /// `-v`: every answer and where it came from (secrets masked by the printer).
-fn debug_settings(printer: &Printer, model: &Model, settings: &InitSettings) {
-    let from = |names: &[&str]| {
+fn debug_settings(printer: &Printer, model: &Model, args: &InitArgs, settings: &InitSettings) {
+    let from = |flag: Option<&String>, names: &[&str]| {
         model
-            .setting(None, names)
+            .setting(flag, names)
             .map(|(_, source)| format!(" (from {source})"))
             .unwrap_or_default()
     };
     printer.debug(&format!(
         "service name {}{}",
         settings.service_name,
-        from(&["HONEYCOMB_SERVICE_NAME", "OTEL_SERVICE_NAME"])
+        from(
+            args.service_name.as_ref(),
+            &["HONEYCOMB_SERVICE_NAME", "OTEL_SERVICE_NAME"]
+        )
     ));
     if let Some(hc) = &settings.honeycomb {
         printer.debug(&format!(
-            "Honeycomb {} key {}{}, endpoint {}",
+            "Honeycomb {} {}{}, endpoint {}",
             hc.key.kind.describe(),
             hc.api_key,
-            from(&["HONEYCOMB_API_KEY"]),
+            from(args.key.honeycomb_api_key.as_ref(), &["HONEYCOMB_API_KEY"]),
             hc.endpoint
         ));
     }
@@ -146,7 +147,10 @@ fn debug_settings(printer: &Printer, model: &Model, settings: &InitSettings) {
         printer.debug(&format!(
             "X-Ray region {}{}, AWS_XRAY_URL {}",
             xray.region,
-            from(&["AWS_REGION", "AWS_DEFAULT_REGION"]),
+            from(
+                args.aws_region.as_ref(),
+                &["AWS_REGION", "AWS_DEFAULT_REGION"]
+            ),
             xray.url
         ));
     }
@@ -287,6 +291,24 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
     out
 }
 
+/// The one line `init -q` prints: which files changed (or would).
+fn quiet_summary(plan: &Plan, dry_run: bool) -> String {
+    let files: Vec<&str> = plan
+        .files
+        .iter()
+        .filter(|f| f.action() != FileAction::Unchanged)
+        .map(|f| f.display.as_str())
+        .collect();
+    if dry_run {
+        format!(
+            "Dry run: would update {}; nothing was written.\n",
+            files.join(", ")
+        )
+    } else {
+        format!("Updated {}.\n", files.join(", "))
+    }
+}
+
 fn next_steps(project: &Project, settings: &InitSettings) -> (String, Vec<String>, Vec<String>) {
     let snippet = recipe::python_snippet(settings);
     let mut gitpod = Vec::new();
@@ -349,7 +371,7 @@ fn report(
             "project": {
                 "compose_file": project::display(project.dir, project.compose_path),
                 "service": project.service,
-                "env_file": project::display(project.dir, &project.env_path),
+                "env_file": project::display(project.dir, project.env_path),
                 "requirements": project.requirements.as_ref().map(|r| project::display(project.dir, r)),
             },
             "settings": settings,
@@ -365,6 +387,13 @@ fn report(
             project::display(project.dir, project.compose_path),
             project.service
         ));
+        if printer.is_quiet() {
+            return;
+        }
+    } else if printer.is_quiet() {
+        // Quiet: warnings and errors (printed already) and this one line.
+        printer.out(&quiet_summary(plan, dry_run));
+        return;
     } else if dry_run {
         for file in plan
             .files

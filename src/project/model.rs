@@ -181,10 +181,11 @@ impl Model {
     }
 }
 
+/// A service's environment as written, and the variables of its env files.
+type ServiceEnv = (Vec<(String, Option<String>)>, BTreeMap<String, String>);
+
 /// The one place the model asks the compose file for the backend's environment.
-fn backend_environment(
-    layout: &Layout,
-) -> (Vec<(String, Option<String>)>, BTreeMap<String, String>) {
+fn backend_environment(layout: &Layout) -> ServiceEnv {
     let env = layout
         .compose
         .environment(&layout.service)

@@ -181,9 +181,12 @@ async fn wait(result: &mut DestinationResult, ctx: &Context<'_>, aws: &aws_confi
     let polled = poll_until(wait, |budget| {
         let id = &id;
         async move {
-            let found =
-                xray::api::trace_complete(aws, id, expected, budget.min(settings.timeout)).await?;
-            Ok::<_, AwsFailure>(found.then_some(()))
+            match xray::api::trace_complete(aws, id, expected, budget.min(settings.timeout)).await {
+                Ok(found) => Ok(found.then_some(())),
+                // Cut short by the end of --wait: not found in time, not a failed call.
+                Err(f) if f.code == "Timeout" && budget < settings.timeout => Ok(None),
+                Err(f) => Err(f),
+            }
         }
     })
     .await;

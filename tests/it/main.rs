@@ -8,6 +8,7 @@ mod fake_http;
 mod init;
 mod init_e2e;
 mod listen;
+mod model;
 mod peers;
 mod send_test;
 mod wizard;
