@@ -7,6 +7,7 @@ mod commands;
 mod doctor;
 mod error;
 mod honeycomb;
+mod init;
 mod listen;
 mod otlp;
 mod output;

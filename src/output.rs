@@ -109,6 +109,11 @@ impl Printer {
         eprintln!("{} {}", "warning:".yellow().bold(), self.redact(message));
     }
 
+    /// -q: only errors, warnings and a command's one-line summary.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// How many times -v was given: 1 shows settings and requests, 2 adds headers.
     pub fn verbosity(&self) -> u8 {
         self.verbose

@@ -205,7 +205,9 @@ pub fn now(env: impl Fn(&str) -> Option<String>) -> Result<std::time::SystemTime
         .ok_or_else(|| {
             Error::usage(
                 format!("{NOW_VAR}='{text}' is not a date"),
-                format!("write {NOW_VAR}=2027-03-01 or {NOW_VAR}=2027-03-01T12:00:00Z, or unset it"),
+                format!(
+                    "write {NOW_VAR}=2027-03-01 or {NOW_VAR}=2027-03-01T12:00:00Z, or unset it"
+                ),
             )
         })
 }

@@ -29,7 +29,6 @@ impl Progress {
                 .then(indicatif::MultiProgress::new),
         }
     }
-
 }
 
 impl network::Progress for Progress {
@@ -144,11 +143,23 @@ fn debug_facts(printer: &Printer, facts: &gather::Facts) {
     ));
     printer.debug(&format!(
         "Honeycomb: {}; API {}; X-Ray: {}; daemon {} ({})",
-        if facts.honeycomb { "configured" } else { "not configured" },
+        if facts.honeycomb {
+            "configured"
+        } else {
+            "not configured"
+        },
         facts.honeycomb_base,
-        if facts.xray { "configured" } else { "not configured" },
+        if facts.xray {
+            "configured"
+        } else {
+            "not configured"
+        },
         facts.daemon_tcp,
-        if facts.uses_daemon { "used" } else { "not used" },
+        if facts.uses_daemon {
+            "used"
+        } else {
+            "not used"
+        },
     ));
     if let Some(key) = &facts.honeycomb_key {
         printer.debug(&format!("Honeycomb key {key}"));

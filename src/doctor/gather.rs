@@ -225,7 +225,11 @@ impl GitProbe {
             .unwrap_or_default();
         let (send, answer) = mpsc::channel();
         std::thread::spawn(move || {
-            let tracked = git(&dir, &["ls-files", "--error-unmatch", "--", &name], deadline);
+            let tracked = git(
+                &dir,
+                &["ls-files", "--error-unmatch", "--", &name],
+                deadline,
+            );
             let ignored = if tracked.is_some() {
                 git(&dir, &["check-ignore", "-q", "--", &name], deadline)
             } else {

@@ -230,6 +230,7 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
             .unwrap_or_else(|| timed(|| project::env_file(env))),
     );
     let defined = |var: &str| model.defined(var);
+    let in_env_files = |var: &str| model.backend_env_files.contains_key(var);
     match model.layout() {
         Some(layout) => {
             let file = crate::project::display(&layout.dir, layout.compose.path());
@@ -241,6 +242,7 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
                     facts.honeycomb,
                     facts.xray,
                     &defined,
+                    &in_env_files,
                 )
             }));
             let requirements = layout.requirements();

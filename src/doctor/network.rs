@@ -473,10 +473,11 @@ pub async fn run_all<P: Progress>(
     match &facts.honeycomb_key {
         Some(key) => {
             let base = facts.honeycomb_base.clone();
-            let dataset = facts
-                .dataset
-                .clone()
-                .filter(|_| crate::honeycomb::classify(key.expose()).kind.needs_dataset());
+            let dataset = facts.dataset.clone().filter(|_| {
+                crate::honeycomb::classify(key.expose())
+                    .kind
+                    .needs_dataset()
+            });
             let (c1, c2, k1, k2, b1) = (
                 client.clone(),
                 client.clone(),

@@ -179,6 +179,7 @@ pub fn compose(
     honeycomb: bool,
     xray: bool,
     defined: &dyn Fn(&str) -> bool,
+    in_env_files: &dyn Fn(&str) -> bool,
 ) -> CheckResult {
     let id = "compose";
     let mut findings = Vec::new();
@@ -194,7 +195,8 @@ pub fn compose(
         Err(e) => return CheckResult::fail(id, e.to_string()),
     };
     let service_line = compose.line_in_service(service, service);
-    let has = |key: &str| env.iter().any(|(k, _)| k == key);
+    // A variable from the service's env_file: files is set as much as one in `environment:`.
+    let has = |key: &str| env.iter().any(|(k, _)| k == key) || in_env_files(key);
     if !honeycomb && !xray {
         findings.push(at(
             Status::Fail,
@@ -630,22 +632,26 @@ mod tests {
              OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${HONEYCOMB_API_KEY}\"\n      OTEL_SERVICE_NAME: \"${NAME}\"\n",
         );
         let defined = |v: &str| v == "HONEYCOMB_API_KEY";
-        let r = compose(&c, "c.yml", "api", true, false, &defined);
+        let r = compose(&c, "c.yml", "api", true, false, &defined, &|_| false);
         assert_eq!(r.status, Status::Fail, "{r:?}");
         assert_eq!(r.findings.len(), 1);
         assert_eq!(r.findings[0].line, Some(7));
         assert!(r.findings[0].message.contains("${NAME}"));
         let all = |_: &str| true;
         assert_eq!(
-            compose(&c, "c.yml", "api", true, false, &all).status,
+            compose(&c, "c.yml", "api", true, false, &all, &|_| false).status,
             Status::Pass
         );
-        let r = compose(&c, "c.yml", "api", true, true, &all);
+        let r = compose(&c, "c.yml", "api", true, true, &all, &|_| false);
         assert!(
             r.detail
                 .contains("lacks AWS_XRAY_URL, AWS_XRAY_DAEMON_ADDRESS"),
             "{r:?}"
         );
+        // Variables from the service's env files count as set.
+        let from_files = |k: &str| k.starts_with("AWS_XRAY");
+        let r = compose(&c, "c.yml", "api", true, true, &all, &from_files);
+        assert_eq!(r.status, Status::Pass, "{r:?}");
     }
 
     #[test]
@@ -654,7 +660,7 @@ mod tests {
             "services:\n  api:\n    environment:\n      AWS_XRAY_URL: \"*\"\n      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"\n  \
              xray-daemon:\n    image: amazon/aws-xray-daemon\n    command:\n      - \"xray -o -b xray-daemon:2000\"\n",
         );
-        let r = compose(&c, "c.yml", "api", false, true, &|_| true);
+        let r = compose(&c, "c.yml", "api", false, true, &|_| true, &|_| false);
         assert_eq!(r.status, Status::Warn, "{r:?}");
         assert!(
             r.findings
@@ -735,10 +741,23 @@ mod tests {
         let r = xray_support(true, true, None, after);
         assert_eq!(r.status, Status::Warn);
         assert!(r.detail.contains("ENDED 2027-02-25, 17 days ago"), "{r:?}");
-        assert!(r.hint.as_deref().unwrap().contains("move to OTLP now"), "{r:?}");
-        assert!(r.hint.as_deref().unwrap().contains("tracectl init --migrate"), "{r:?}");
+        assert!(
+            r.hint.as_deref().unwrap().contains("move to OTLP now"),
+            "{r:?}"
+        );
+        assert!(
+            r.hint
+                .as_deref()
+                .unwrap()
+                .contains("tracectl init --migrate"),
+            "{r:?}"
+        );
         let day_after = SystemTime::UNIX_EPOCH + Duration::from_secs(1_803_513_600 + 86_400);
-        assert!(xray_support(true, true, None, day_after).detail.contains("1 days ago"));
+        assert!(
+            xray_support(true, true, None, day_after)
+                .detail
+                .contains("1 days ago")
+        );
         assert_eq!(
             xray_support(false, true, Some("CloudWatchLogs"), before).status,
             Status::Pass

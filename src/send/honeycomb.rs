@@ -31,8 +31,8 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         settings.compression,
     );
     let outcome = http::send(&ctx.client, &req, left(deadline), &mut jitter()).await;
-    let mut result = DestinationResult::new(Destination::Honeycomb, url.clone())
-        .with_outcome(&outcome, &url);
+    let mut result =
+        DestinationResult::new(Destination::Honeycomb, url.clone()).with_outcome(&outcome, &url);
     if result.ok {
         follow_up(&mut result, hc, ctx).await;
     }
@@ -81,11 +81,16 @@ async fn follow_up(result: &mut DestinationResult, hc: &HoneycombTarget, ctx: &C
         let budget = budget.min(settings.timeout);
         let (base, key, dataset, trace_id) = (&hc.base, &hc.key, &dataset, &trace_id);
         async move {
-            let query =
-                honeycomb::count_trace_events(client, base, key, dataset, trace_id, budget);
-            let n = tokio::time::timeout(budget, query)
-                .await
-                .unwrap_or(Err(http::Failure::Timeout))?;
+            let query = honeycomb::count_trace_events(client, base, key, dataset, trace_id, budget);
+            let n = match tokio::time::timeout(budget, query).await {
+                Ok(Ok(n)) => n,
+                // Cut short by the end of --wait: not found in time, not a failed query.
+                Ok(Err(http::Failure::Timeout)) | Err(_) if budget < settings.timeout => {
+                    return Ok(None);
+                }
+                Ok(Err(f)) => return Err(f),
+                Err(_) => return Err(http::Failure::Timeout),
+            };
             found.set(n);
             Ok::<_, http::Failure>((n >= spans).then_some(n))
         }

@@ -274,10 +274,7 @@ pub fn shut_down(runtime: tokio::runtime::Runtime) {
 
 /// Poll `check` until it says done or `wait` has passed since `started`: at most once a second,
 /// each poll bounded by the time left. `Ok(None)`: not done when the time was up.
-async fn poll_until<T, E, F, Fut>(
-    wait: std::time::Duration,
-    mut check: F,
-) -> Result<Option<T>, E>
+async fn poll_until<T, E, F, Fut>(wait: std::time::Duration, mut check: F) -> Result<Option<T>, E>
 where
     F: FnMut(std::time::Duration) -> Fut,
     Fut: std::future::Future<Output = Result<Option<T>, E>>,
@@ -303,7 +300,10 @@ mod tests {
 
     #[test]
     fn userinfo_is_dropped_from_shown_urls() {
-        assert_eq!(without_userinfo("https://u:p@h:1/v1/traces?a@b"), "https://h:1/v1/traces?a@b");
+        assert_eq!(
+            without_userinfo("https://u:p@h:1/v1/traces?a@b"),
+            "https://h:1/v1/traces?a@b"
+        );
         assert_eq!(without_userinfo("http://h/x@y"), "http://h/x@y");
         assert_eq!(without_userinfo("not a url"), "not a url");
     }
@@ -321,7 +321,11 @@ mod tests {
             let _ = tokio::time::timeout(Duration::from_millis(100), stuck).await;
         });
         shut_down(runtime);
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
@@ -332,16 +336,17 @@ mod tests {
             .unwrap();
         let started = Instant::now();
         let mut polls = 0;
-        let out: Result<Option<()>, ()> = runtime.block_on(poll_until(
-            Duration::from_millis(2500),
-            |_| {
+        let out: Result<Option<()>, ()> =
+            runtime.block_on(poll_until(Duration::from_millis(2500), |_| {
                 polls += 1;
                 async { Ok(None) }
-            },
-        ));
+            }));
         let took = started.elapsed();
         assert_eq!(out, Ok(None));
-        assert!(took >= Duration::from_millis(2500) && took < Duration::from_millis(2900), "{took:?}");
+        assert!(
+            took >= Duration::from_millis(2500) && took < Duration::from_millis(2900),
+            "{took:?}"
+        );
         // At 0, 1, 2 and 2.5 s: the last poll is at the deadline, not a second before it.
         assert_eq!(polls, 4);
     }

@@ -23,12 +23,13 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         otlp.compression,
     );
     let outcome = http::send(&ctx.client, &req, left(deadline), &mut jitter()).await;
-    let mut result =
-        DestinationResult::new(Destination::Otlp, otlp.url.clone()).with_outcome(&outcome, &otlp.url);
+    let mut result = DestinationResult::new(Destination::Otlp, otlp.url.clone())
+        .with_outcome(&outcome, &otlp.url);
     if result.ok && ctx.settings.wait.is_some() {
         result.state = State::Unverified;
-        result.detail =
-            Some("accepted; a generic OTLP endpoint offers no way to look the trace up".to_string());
+        result.detail = Some(
+            "accepted; a generic OTLP endpoint offers no way to look the trace up".to_string(),
+        );
     }
     result
 }

@@ -14,7 +14,8 @@ const PUT: &str = "xray:PutTraceSegments";
 pub async fn daemon(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let settings = ctx.settings;
     let started = Instant::now();
-    let mut result = DestinationResult::new(Destination::XrayDaemon, settings.daemon_address.clone());
+    let mut result =
+        DestinationResult::new(Destination::XrayDaemon, settings.daemon_address.clone());
     let payload = match udp::datagram(&segment::document(ctx.trace)) {
         Ok(p) => p,
         Err(e) => {
@@ -23,14 +24,17 @@ pub async fn daemon(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         }
     };
     result.attempts = 1;
-    let sent = tokio::time::timeout_at(deadline.into(), udp::send(&settings.daemon_address, &payload))
-        .await
-        .unwrap_or_else(|_| udp::DaemonSend::Failed {
-            message: format!(
-                "could not send within {} ms (resolving the address?)",
-                settings.timeout.as_millis()
-            ),
-        });
+    let sent = tokio::time::timeout_at(
+        deadline.into(),
+        udp::send(&settings.daemon_address, &payload),
+    )
+    .await
+    .unwrap_or_else(|_| udp::DaemonSend::Failed {
+        message: format!(
+            "could not send within {} ms (resolving the address?)",
+            settings.timeout.as_millis()
+        ),
+    });
     match sent {
         udp::DaemonSend::Sent { to, bytes } => {
             result.ok = true;
@@ -177,9 +181,12 @@ async fn wait(result: &mut DestinationResult, ctx: &Context<'_>, aws: &aws_confi
     let polled = poll_until(wait, |budget| {
         let id = &id;
         async move {
-            let found =
-                xray::api::trace_complete(aws, id, expected, budget.min(settings.timeout)).await?;
-            Ok::<_, AwsFailure>(found.then_some(()))
+            match xray::api::trace_complete(aws, id, expected, budget.min(settings.timeout)).await {
+                Ok(found) => Ok(found.then_some(())),
+                // Cut short by the end of --wait: not found in time, not a failed call.
+                Err(f) if f.code == "Timeout" && budget < settings.timeout => Ok(None),
+                Err(f) => Err(f),
+            }
         }
     })
     .await;

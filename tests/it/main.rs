@@ -10,6 +10,7 @@ mod hermetic;
 mod init;
 mod init_e2e;
 mod listen;
+mod model;
 mod peers;
 mod send_test;
 mod sigv4;

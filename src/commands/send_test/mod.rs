@@ -25,7 +25,8 @@ pub(crate) use crate::send::{http_client, join_all, rand_u64};
 /// needed to send to an endpoint given on the command line; an env file that cannot be read stops.
 fn project_config(model: &mut Model, printer: &Printer) -> Result<ProjectConfig> {
     if let Err(e) = &model.layout {
-        let missing = matches!(e, Error::Usage { message, .. } if message.starts_with("no compose file"));
+        let missing =
+            matches!(e, Error::Usage { message, .. } if message.starts_with("no compose file"));
         if !missing {
             printer.warn(&format!("{e}; ignoring the compose file"));
         }
@@ -96,7 +97,11 @@ fn debug_settings(printer: &Printer, model: &Model, settings: &SendTestSettings)
     printer.debug(&format!(
         "env file {} ({})",
         model.env_file.path.display(),
-        if model.env_file.text.is_some() { "read" } else { "absent" }
+        if model.env_file.text.is_some() {
+            "read"
+        } else {
+            "absent"
+        }
     ));
     let destinations: Vec<&str> = settings.destinations.iter().map(|d| d.name()).collect();
     printer.debug(&format!(

@@ -1,0 +1,274 @@
+//! What `init` writes, planned before anything is: a pure function from the project model, the
+//! files' current text and the settings to every edit.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::project::Layout;
+use crate::project::compose::{Compose, EnvOutcome, EnvStyle, ServiceOutcome};
+use crate::project::dotenv::{self, KeyChange};
+use crate::project::model::Model;
+use crate::project::write::{FileAction, FileChange};
+use crate::project::{self, gitignore, requirements};
+use crate::recipe;
+use crate::secret::{Secret, is_sensitive_name};
+use crate::settings::InitSettings;
+
+/// The other files `init` edits, as they are now (`None`: absent), with their modes.
+#[derive(Debug, Default, Clone)]
+pub struct Current {
+    pub requirements: Option<String>,
+    pub gitignore: Option<String>,
+    pub sampling_rule: Option<String>,
+    pub modes: std::collections::BTreeMap<PathBuf, u32>,
+}
+
+/// Where those files are.
+pub fn gitignore_path(model: &Model) -> PathBuf {
+    model
+        .env_file
+        .path
+        .parent()
+        .unwrap_or(&model.dir)
+        .join(".gitignore")
+}
+
+pub fn sampling_rule_path(model: &Model) -> PathBuf {
+    model.dir.join("aws/json/xray.json")
+}
+
+/// Every edit, computed before anything is written.
+#[derive(Default, Serialize)]
+pub struct Plan {
+    #[serde(skip)]
+    pub files: Vec<FileChange>,
+    pub environment: Vec<EnvReport>,
+    pub daemon_service: Option<ServiceOutcome>,
+    pub dotenv: Vec<DotenvReport>,
+    pub packages_added: Vec<&'static str>,
+    pub gitignore_added: bool,
+    pub sampling_rule: Option<FileAction>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct EnvReport {
+    pub key: String,
+    #[serde(flatten)]
+    pub outcome: EnvOutcome,
+}
+
+#[derive(Serialize)]
+pub struct DotenvReport {
+    pub key: String,
+    pub action: KeyChange,
+}
+
+/// A compose value as it may be shown: literal parts of sensitive values are masked.
+pub fn shown_value(key: &str, value: &str) -> String {
+    if !is_sensitive_name(key) {
+        return value.to_string();
+    }
+    value
+        .split(',')
+        .map(|part| match part.split_once('=') {
+            Some((k, v)) if !v.starts_with("${") => format!("{k}={}", Secret::new(v).masked()),
+            None if !part.starts_with("${") => Secret::new(part).masked(),
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn has_literal_secret(key: &str, value: &str) -> bool {
+    is_sensitive_name(key) && shown_value(key, value) != value
+}
+
+/// Every edit `init` makes, computed from the model, the files' current text and the settings;
+/// nothing is read or written here.
+pub fn plan(
+    model: &Model,
+    layout: &Layout,
+    current: &Current,
+    settings: &InitSettings,
+    force: bool,
+    sampling_rule: bool,
+) -> Result<Plan> {
+    let mut plan = Plan::default();
+    let compose = &layout.compose;
+    let compose_path = compose.path().to_path_buf();
+    let display = |p: &Path| project::display(&layout.dir, p);
+    let mode_of = |p: &Path| current.modes.get(p).copied();
+
+    // compose
+    let before = compose.render();
+    let vars = recipe::backend_env(settings);
+    let outcomes = compose.set_env(&layout.service, &vars, force)?;
+    for (var, outcome) in vars.iter().zip(outcomes) {
+        let outcome = match outcome {
+            EnvOutcome::Kept { existing, proposed } => {
+                if has_literal_secret(&var.key, &existing) {
+                    plan.warnings.push(format!(
+                        "{} in {} holds a literal secret; run with --force to reference ${{HONEYCOMB_API_KEY}} instead",
+                        var.key,
+                        display(&compose_path)
+                    ));
+                }
+                EnvOutcome::Kept {
+                    existing: shown_value(&var.key, &existing),
+                    proposed,
+                }
+            }
+            EnvOutcome::Replaced { previous } => EnvOutcome::Replaced {
+                previous: shown_value(&var.key, &previous),
+            },
+            other => other,
+        };
+        plan.environment.push(EnvReport {
+            key: var.key.clone(),
+            outcome,
+        });
+    }
+    let mut after = compose.render();
+    if settings.xray.is_some() {
+        let (style, _) = compose.environment(&layout.service)?;
+        let (text, outcome) =
+            compose.with_daemon(&layout.service, style.unwrap_or(EnvStyle::Map), force)?;
+        let single_string = compose
+            .daemon_single_string_command()
+            .filter(|_| outcome == ServiceOutcome::Kept);
+        if let Some(command) = single_string {
+            plan.warnings.push(format!(
+                "service {}'s command \"{command}\" is one string: the image passes it to the daemon as a \
+                 single argument; write each flag as its own list item, or run with --force to replace the service",
+                recipe::DAEMON_SERVICE
+            ));
+        }
+        plan.daemon_service = Some(outcome);
+        after = text;
+    }
+    // The edited file must still parse and hold the same services plus ours.
+    let reparsed = Compose::parse(&compose_path, after.clone())?;
+    if !reparsed.has_service(&layout.service)
+        || (settings.xray.is_some() && !reparsed.has_service(recipe::DAEMON_SERVICE))
+    {
+        return Err(Error::project(
+            &compose_path,
+            "internal: the edit lost the backend service",
+            None,
+        ));
+    }
+    plan.files.push(FileChange::new(
+        compose_path.clone(),
+        display(&compose_path),
+        Some(before),
+        after,
+        mode_of(&compose_path),
+    ));
+
+    // env file
+    let entries: Vec<(String, String)> = recipe::dotenv_entries(settings)
+        .into_iter()
+        .map(|(k, v, _)| (k, v))
+        .collect();
+    let env_path = &model.env_file.path;
+    let old_env = model.env_file.text.clone();
+    let (new_env, changes) = dotenv::set_all(env_path, old_env.as_deref().unwrap_or(""), &entries)?;
+    for ((key, _), action) in entries.iter().zip(changes) {
+        plan.dotenv.push(DotenvReport {
+            key: key.clone(),
+            action,
+        });
+    }
+    let mut env_change = FileChange::new(
+        env_path.clone(),
+        display(env_path),
+        old_env,
+        new_env,
+        mode_of(env_path),
+    );
+    env_change.mode = Some(0o600);
+    plan.files.push(env_change);
+
+    // .gitignore beside the env file
+    let gitignore_path = gitignore_path(model);
+    let env_name = env_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let old_ignore = current.gitignore.clone();
+    let new_ignore = gitignore::ensure_ignored(old_ignore.as_deref().unwrap_or(""), &env_name);
+    plan.gitignore_added = old_ignore.as_deref() != Some(new_ignore.as_str());
+    plan.files.push(FileChange::new(
+        gitignore_path.clone(),
+        display(&gitignore_path),
+        old_ignore,
+        new_ignore,
+        mode_of(&gitignore_path),
+    ));
+
+    // requirements.txt
+    match layout.requirements() {
+        Some(path) => {
+            let old = current.requirements.clone();
+            let wanted = recipe::packages(settings);
+            plan.packages_added = requirements::missing(old.as_deref().unwrap_or(""), &wanted);
+            let new = requirements::add(old.as_deref().unwrap_or(""), &wanted);
+            plan.files.push(FileChange::new(
+                path.clone(),
+                display(&path),
+                old,
+                new,
+                mode_of(&path),
+            ));
+        }
+        None => plan.warnings.push(format!(
+            "service {} has no build folder here: add {} to its Python requirements yourself",
+            layout.service,
+            recipe::packages(settings).join(", ")
+        )),
+    }
+
+    // the sampling rule
+    if sampling_rule {
+        let path = sampling_rule_path(model);
+        let old = current.sampling_rule.clone();
+        let rule = recipe::sampling_rule(&settings.service_name);
+        let new = match &old {
+            Some(existing) if *existing != rule && !force => {
+                plan.warnings.push(format!(
+                    "{} exists with other content and was kept; --force replaces it",
+                    display(&path)
+                ));
+                existing.clone()
+            }
+            _ => rule,
+        };
+        let change = FileChange::new(path.clone(), display(&path), old, new, mode_of(&path));
+        plan.sampling_rule = Some(change.action());
+        plan.files.push(change);
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_secrets_are_masked_and_references_shown() {
+        let key = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+        let value = format!("x-honeycomb-team={key},x-honeycomb-dataset=${{HONEYCOMB_DATASET}}");
+        let shown = shown_value("OTEL_EXPORTER_OTLP_HEADERS", &value);
+        assert!(!shown.contains(key));
+        assert!(shown.ends_with("x-honeycomb-dataset=${HONEYCOMB_DATASET}"));
+        assert!(has_literal_secret("OTEL_EXPORTER_OTLP_HEADERS", &value));
+        assert!(!has_literal_secret(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-honeycomb-team=${HONEYCOMB_API_KEY}"
+        ));
+        assert_eq!(shown_value("OTEL_SERVICE_NAME", "api"), "api");
+    }
+}

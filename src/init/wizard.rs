@@ -1,0 +1,98 @@
+//! The questions `init` asks on a terminal; each has a flag or variable that answers it instead.
+
+use crate::aws;
+use crate::cli::HoneycombRegion;
+use crate::error::Result;
+use crate::honeycomb::{self, KeyKind};
+use crate::output::Printer;
+use crate::prompt;
+use crate::secret::Secret;
+use crate::settings::InitAnswers;
+
+pub fn wizard(answers: &mut InitAnswers, service: &str, printer: &Printer) -> Result<()> {
+    let choices = [
+        "Honeycomb and AWS X-Ray",
+        "Honeycomb only",
+        "AWS X-Ray only",
+    ]
+    .map(String::from);
+    let default = match (answers.honeycomb, answers.xray) {
+        (true, false) => 1,
+        (false, true) => 2,
+        _ => 0,
+    };
+    let choice = prompt::select("Send traces to", &choices, default)?;
+    answers.honeycomb = choice != 2;
+    answers.xray = choice != 1;
+
+    if answers.honeycomb {
+        loop {
+            let current = answers.api_key.as_ref().map(|k| k.expose().to_string());
+            let label = match &answers.api_key {
+                Some(k) => format!("Honeycomb API key (Enter keeps {k})"),
+                None => "Honeycomb API key".to_string(),
+            };
+            if let Some(key) = prompt::password(&label, current.as_deref())? {
+                let key = Secret::new(key);
+                printer.register_secret(&key);
+                answers.api_key = Some(key);
+            }
+            let kind = answers
+                .api_key
+                .as_ref()
+                .map(|k| honeycomb::classify(k.expose()).kind);
+            match kind {
+                Some(KeyKind::Unknown) => {
+                    printer.warn("that does not look like a Honeycomb API key; try again")
+                }
+                Some(KeyKind::Management) => {
+                    printer.warn("management keys cannot send data; use an ingest key")
+                }
+                _ => break,
+            }
+        }
+        let key = answers
+            .api_key
+            .as_ref()
+            .map(|k| honeycomb::classify(k.expose()));
+        if key.is_some_and(|k| k.kind.needs_dataset()) {
+            answers.dataset = Some(prompt::input(
+                "Dataset (classic keys need one)",
+                answers.dataset.as_deref(),
+            )?);
+        }
+        let region = answers
+            .honeycomb_region
+            .or(key.and_then(|k| k.region))
+            .unwrap_or(HoneycombRegion::Us);
+        let regions = ["US (api.honeycomb.io)", "EU (api.eu1.honeycomb.io)"].map(String::from);
+        let picked = prompt::select(
+            "Honeycomb region",
+            &regions,
+            usize::from(region == HoneycombRegion::Eu),
+        )?;
+        answers.honeycomb_region = Some(if picked == 1 {
+            HoneycombRegion::Eu
+        } else {
+            HoneycombRegion::Us
+        });
+        let name = answers
+            .service_name
+            .clone()
+            .unwrap_or_else(|| service.to_string());
+        answers.service_name = Some(prompt::input("Service name", Some(&name))?);
+    }
+    if answers.xray {
+        loop {
+            let region = prompt::input("AWS region", answers.aws_region.as_deref())?;
+            if aws::is_known_region(&region) {
+                answers.aws_region = Some(region);
+                break;
+            }
+            let (message, hint) = aws::unknown_region_message(&region);
+            printer.warn(&format!("{message}: {hint}"));
+            answers.aws_region = aws::suggest_region(&region).map(str::to_string);
+        }
+    }
+    Ok(())
+}
