@@ -111,6 +111,12 @@ fn gather(args: &DoctorArgs, dir: &Path, printer: &Printer) -> Facts {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let env_text = std::fs::read_to_string(&env_path).ok();
+    for text in [
+        layout.as_ref().map(|l| l.compose.source()),
+        env_text.as_deref(),
+    ] {
+        printer.register_text_secrets(text.unwrap_or(""));
+    }
     let (env_values, env_error) = match env_text.as_deref().map(|t| dotenv::values(&env_path, t)) {
         Some(Ok(values)) => (values, None),
         Some(Err(e)) => {

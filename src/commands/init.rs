@@ -60,6 +60,11 @@ struct DotenvReport {
 pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> {
     let interactive = !args.yes && printer.is_human() && prompt::is_interactive();
     let project = discover(&args, dir, interactive)?;
+    printer.register_text_secrets(&format!(
+        "{}\n{}",
+        project.compose.source(),
+        project.env_text.as_deref().unwrap_or("")
+    ));
 
     printer.debug(&format!(
         "compose file {}, backend service {}, env file {}",

@@ -9,5 +9,6 @@ mod init;
 mod init_e2e;
 mod listen;
 mod peers;
+mod secrets;
 mod send_test;
 mod wizard;

@@ -122,7 +122,9 @@ fn project_config(dir: &Path, env_file: Option<&Path>, printer: &Printer) -> Res
         .unwrap_or(dir)
         .to_path_buf();
     if let Some(path) = &compose_path {
-        match Compose::parse(path, fs_err::read_to_string(path)?) {
+        let text = fs_err::read_to_string(path)?;
+        printer.register_text_secrets(&text);
+        match Compose::parse(path, text) {
             Ok(compose) => config.has_daemon_service = compose.has_service(recipe::DAEMON_SERVICE),
             Err(e) => printer.warn(&format!("{e}; ignoring the compose file")),
         }
@@ -131,7 +133,10 @@ fn project_config(dir: &Path, env_file: Option<&Path>, printer: &Printer) -> Res
         .map(|f| dir.join(f))
         .unwrap_or_else(|| base.join(".env"));
     match fs_err::read_to_string(&env_path) {
-        Ok(text) => config.dotenv = dotenv::values(&env_path, &text)?,
+        Ok(text) => {
+            printer.register_text_secrets(&text);
+            config.dotenv = dotenv::values(&env_path, &text)?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && env_file.is_none() => {}
         Err(e) => return Err(e.into()),
     }
