@@ -268,7 +268,7 @@ pub async fn honeycomb_otlp(
 /// A TLS handshake over `stream` with the platform's trust store, timed on its own.
 async fn tls_handshake(host: &str, stream: tokio::net::TcpStream) -> Result<Duration, Failure> {
     use rustls_platform_verifier::BuilderVerifierExt;
-    let tls = |message: String| Failure::Tls { message };
+    let tls = crate::otlp::send::tls_failure;
     let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

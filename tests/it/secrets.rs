@@ -353,3 +353,78 @@ fn usage_errors_are_json_under_format_json() {
     assert!(stdout(&out).is_empty());
     assert!(stderr(&out).starts_with("error: unexpected argument '--bogus'"));
 }
+
+/// A plain-HTTP port answering whatever arrives the way web servers answer garbage.
+fn plain_http_port() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let mut buf = [0u8; 4096];
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn https_to_a_plain_http_port_says_so_and_how_to_fix_it() {
+    let ctx = TestContext::empty();
+    let port = plain_http_port();
+    let (out, v) = send_test_json(
+        &ctx,
+        &[
+            "--to",
+            "otlp",
+            "--endpoint",
+            &format!("https://127.0.0.1:{port}"),
+            "--timeout",
+            "5s",
+        ],
+        &[],
+    );
+    assert_exit(&out, 1);
+    let result = &v["results"][0];
+    let detail = result["detail"].as_str().unwrap();
+    assert!(detail.contains("plain HTTP"), "{v}");
+    assert!(!detail.contains("InvalidContentType"), "{v}");
+    assert_eq!(
+        result["hint"],
+        format!("use http://127.0.0.1:{port}/v1/traces (this port does not speak TLS)"),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_success_status_with_an_undecodable_body_warns() {
+    use crate::fake_http::{FakeServer, Reply};
+    let server = FakeServer::start(|_, _| {
+        Reply::new(200)
+            .header("content-type", "text/html")
+            .body(b"<html><h1>Welcome to nginx!</h1>\x1b]0;owned\x07</html>".to_vec())
+    });
+    let ctx = TestContext::empty();
+    let (out, v) = send_test_json(&ctx, &["--to", "otlp", "--endpoint", &server.url()], &[]);
+    assert_exit(&out, 0);
+    let result = &v["results"][0];
+    assert_eq!(result["state"], "accepted", "{v}");
+    let warning = result["warning"].as_str().unwrap_or_else(|| panic!("{v}"));
+    assert!(warning.starts_with("undecodable response"), "{warning}");
+    assert!(warning.contains("text/html"), "{warning}");
+    assert!(warning.contains("Welcome to nginx!"), "{warning}");
+    assert!(
+        !warning.contains('\x1b'),
+        "control characters are escaped: {warning}"
+    );
+    let out = run(ctx
+        .tracectl()
+        .args(["send-test", "--to", "otlp", "--endpoint", &server.url()]));
+    assert_exit(&out, 0);
+    let human = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(human.contains("undecodable response"), "{human}");
+}
