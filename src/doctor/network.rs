@@ -335,17 +335,7 @@ pub async fn aws_credentials(config: &SdkConfig) -> CheckResult {
             ),
         ),
         Err(e) => {
-            use aws_sdk_sts::error::ProvideErrorMetadata;
-            let failure = match e.as_service_error() {
-                Some(s) => AwsFailure {
-                    code: s.code().unwrap_or("Error").to_string(),
-                    message: s.message().unwrap_or("").to_string(),
-                },
-                None => AwsFailure {
-                    code: "Connection".into(),
-                    message: format!("STS unreachable: {e}"),
-                },
-            };
+            let failure = xray_api::sdk_failure(&e);
             let mut check = aws_failed(id, &failure, "sts:GetCallerIdentity");
             check.detail = format!("credentials from {source}; {}", check.detail);
             check

@@ -428,3 +428,54 @@ fn a_success_status_with_an_undecodable_body_warns() {
     let human = format!("{}{}", stdout(&out), stderr(&out));
     assert!(human.contains("undecodable response"), "{human}");
 }
+
+/// A proxy's page where AWS was expected: the failure says what came back and where to look.
+#[test]
+fn an_aws_call_answered_by_something_else_says_what_came_back() {
+    use crate::fake_http::{FakeServer, Reply};
+    for status in [403, 200] {
+        let server = FakeServer::start(move |_, _| {
+            Reply::new(status)
+                .header("content-type", "text/html")
+                .body(b"<html><title>Blocked by corporate proxy</title></html>".to_vec())
+        });
+        // A project set up for X-Ray, so that doctor checks the AWS credentials.
+        let ctx = TestContext::fixture("cruddur.expected");
+        let aws_env = [
+            ("AWS_ACCESS_KEY_ID", AWS_KEY_ID.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", AWS_SECRET.to_string()),
+            ("AWS_REGION", "eu-west-3".to_string()),
+            ("AWS_ENDPOINT_URL", server.url()),
+            ("AWS_MAX_ATTEMPTS", "1".to_string()),
+        ];
+        let (out, v) = json_run(&ctx, "doctor", &["--check", "aws-credentials"], &aws_env);
+        assert_exit(&out, 1);
+        let check = &v["checks"][0];
+        let detail = check["detail"].as_str().unwrap_or_else(|| panic!("{v}"));
+        assert!(detail.contains(&format!("HTTP {status}")), "{v}");
+        assert!(detail.contains("text/html"), "{v}");
+        assert!(detail.contains("Blocked by corporate proxy"), "{v}");
+        assert!(
+            check["hint"]
+                .as_str()
+                .unwrap_or("")
+                .contains("AWS_ENDPOINT_URL"),
+            "{v}"
+        );
+
+        let (out, v) = send_test_json(&ctx, &["--to", "xray", "--timeout", "5s"], &aws_env);
+        assert_exit(&out, 1);
+        let result = &v["results"][0];
+        let detail = result["detail"].as_str().unwrap_or_else(|| panic!("{v}"));
+        assert!(detail.contains(&format!("HTTP {status}")), "{v}");
+        assert!(detail.contains("Blocked by corporate proxy"), "{v}");
+        assert!(
+            result["hint"]
+                .as_str()
+                .unwrap_or("")
+                .contains("AWS_ENDPOINT_URL"),
+            "{v}"
+        );
+        assert_no_leak("aws", &out);
+    }
+}
