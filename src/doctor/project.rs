@@ -459,13 +459,15 @@ pub fn aws_region(region: Option<&str>, source: &str, configured: bool) -> Check
         None if configured => CheckResult::fail(id, "no AWS region: X-Ray needs one")
             .hint("set AWS_REGION (tracectl init writes it to .env)"),
         None => CheckResult::skip(id, "X-Ray is not configured"),
-        Some(r) if crate::aws::is_known_region(r) => {
-            CheckResult::pass(id, format!("{r} (from {source})"))
-        }
-        Some(r) => {
-            let (message, hint) = crate::aws::unknown_region_message(r);
-            CheckResult::fail(id, format!("{message} (from {source})")).hint(hint)
-        }
+        Some(r) => match crate::aws::check_region(r) {
+            crate::aws::RegionCheck::Known => CheckResult::pass(id, format!("{r} (from {source})")),
+            crate::aws::RegionCheck::New { warning } => {
+                CheckResult::warn(id, format!("{warning} (from {source})"))
+            }
+            crate::aws::RegionCheck::Invalid { message, hint } => {
+                CheckResult::fail(id, format!("{message} (from {source})")).hint(hint)
+            }
+        },
     }
 }
 

@@ -479,3 +479,38 @@ fn an_aws_call_answered_by_something_else_says_what_came_back() {
         assert_no_leak("aws", &out);
     }
 }
+
+#[test]
+fn a_region_launched_after_this_release_is_accepted_with_a_warning() {
+    let ctx = TestContext::fixture("cruddur");
+    let init = |region: &str| {
+        run(ctx.tracectl().args([
+            "init",
+            "--yes",
+            "--dry-run",
+            "--no-honeycomb",
+            "--aws-region",
+            region,
+        ]))
+    };
+    let out = init("xx-newzone-1");
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("warning: 'xx-newzone-1' is not in tracectl's list"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("AWS_REGION=xx-newzone-1"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = init("eu-wset-3");
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("did you mean eu-west-3?"),
+        "{}",
+        stderr(&out)
+    );
+}
