@@ -465,4 +465,36 @@ mod tests {
         assert!(!text.contains("long-secret"), "{text}");
         assert!(text.contains("${NOT_A_VALUE}"), "{text}");
     }
+
+    proptest::proptest! {
+        /// Whatever surrounds a registered secret, no eight characters of it survive redaction.
+        #[test]
+        fn redaction_leaves_no_eight_characters(
+            secret in "[A-Za-z0-9_/+]{8,80}",
+            before in "[ -.:-@\n]{0,40}",
+            after in "[ -.:-@\n]{0,40}",
+            times in 1usize..4,
+        ) {
+            register(&secret);
+            let text = format!("{before}{}{after}", secret.repeat(times));
+            let shown = redact(&text);
+            let chars: Vec<char> = secret.chars().collect();
+            for window in chars.windows(8) {
+                let piece: String = window.iter().collect();
+                proptest::prop_assert!(!shown.contains(&piece), "{} in {}", piece, shown);
+            }
+        }
+
+        /// A key-shaped word is found wherever it stands in an argument.
+        #[test]
+        fn key_shaped_words_are_found_in_any_argument(
+            id in "[a-z0-9]{58}",
+            before in "[ ,;:=\"'@]{0,3}[a-z-]{0,10}[ ,;:=\"'@]",
+            after in "([ ,;:\"'@][a-z-]{0,10})?",
+        ) {
+            let key = format!("hcaik_{id}");
+            let found = in_args(&[format!("{before}{key}{after}")]);
+            proptest::prop_assert!(found.contains(&key), "{:?}", found);
+        }
+    }
 }
