@@ -284,12 +284,12 @@ fn clap_message(rendered: &str) -> (String, Option<String>) {
             message.push(block.to_string());
         }
     }
-    if let Some(usage) = usage {
-        tips.push(format!("usage: {usage} (see --help)"));
-    }
+    tips.push(match usage {
+        Some(usage) => format!("usage: {usage} (see --help)"),
+        None => "see tracectl --help".to_string(),
+    });
     let message = secret::redact(&message.join("\n"));
-    let hint = (!tips.is_empty()).then(|| secret::redact(&tips.join("; ")));
-    (message, hint)
+    (message, Some(secret::redact(&tips.join("; "))))
 }
 
 fn exit_on_write_error(err: std::io::Error) -> ! {

@@ -192,7 +192,14 @@ pub fn header_values(text: &str) -> Vec<String> {
     for pair in text.split(',') {
         let value = match pair.split_once(['=', ':']) {
             Some((_, value)) => value,
-            None => pair,
+            // `name value`: everything after the name. The name itself is no secret, and
+            // masking it would garble every message that names the header.
+            None => {
+                pair.trim()
+                    .split_once(char::is_whitespace)
+                    .unwrap_or_default()
+                    .1
+            }
         };
         let value = value.trim().trim_matches(['"', '\'']).trim();
         found.push(value.to_string());
@@ -201,8 +208,8 @@ pub fn header_values(text: &str) -> Vec<String> {
                 .decode_utf8_lossy()
                 .into_owned(),
         );
-        // `Authorization: Bearer TOKEN`: the token alone may be echoed too.
-        found.extend(value.split_whitespace().map(str::to_string));
+        // `Authorization: Bearer TOKEN`: the token alone may be echoed too (not the scheme).
+        found.extend(value.split_whitespace().skip(1).map(str::to_string));
     }
     found
 }
@@ -229,17 +236,16 @@ pub fn in_args(args: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     let mut previous: Option<&str> = None;
     for arg in args {
-        if let Some(flag) = previous.filter(|f| SECRET_FLAGS.contains(f)) {
-            found.push(arg.clone());
-            if flag == "--header" {
-                found.extend(header_values(arg));
-            }
+        // A header's name is shown in messages about it; only its value is a secret.
+        match previous {
+            Some("--header") => found.extend(header_values(arg)),
+            Some(flag) if SECRET_FLAGS.contains(&flag) => found.push(arg.clone()),
+            _ => {}
         }
-        if let Some((flag, value)) = arg.split_once('=')
-            && SECRET_FLAGS.contains(&flag)
-        {
-            found.push(value.to_string());
-            found.extend(header_values(value));
+        match arg.split_once('=') {
+            Some(("--header", value)) => found.extend(header_values(value)),
+            Some((flag, value)) if SECRET_FLAGS.contains(&flag) => found.push(value.to_string()),
+            _ => {}
         }
         if let Some((name, value)) = arg.split_once('=') {
             found.extend(in_variable(name.trim_start_matches('-'), value));
@@ -427,6 +433,21 @@ mod tests {
             assert!(found.iter().any(|f| f == secret), "{secret} in {found:?}");
         }
         assert!(!found.iter().any(|f| f == "backend-flask"));
+        assert!(
+            !found.iter().any(|f| f.starts_with("x-honeycomb-team")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn header_values_leave_names_and_schemes_alone() {
+        let found = header_values("x-honeycomb-team s3cretvalue,authorization: Bearer t0kenvalue");
+        for secret in ["s3cretvalue", "Bearer t0kenvalue", "t0kenvalue"] {
+            assert!(found.iter().any(|f| f == secret), "{secret} in {found:?}");
+        }
+        for name in ["x-honeycomb-team", "authorization", "Bearer"] {
+            assert!(!found.iter().any(|f| f == name), "{name} in {found:?}");
+        }
     }
 
     #[test]
