@@ -57,22 +57,28 @@ static REGISTRY: RwLock<Vec<Secret>> = RwLock::new(Vec::new());
 /// Remember a value so that no later output can show it. References such as `${VAR}` and values
 /// too short to mask are ignored.
 pub fn register(value: &str) {
-    let value = value.trim();
-    if value.chars().count() < MIN_MASKED_LEN || value.starts_with('$') {
-        return;
-    }
-    let mut list = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    if list.iter().any(|s| s.expose() == value) {
-        return;
-    }
-    list.push(Secret::new(value));
-    // Longest first, so that a secret containing another is masked as a whole.
-    list.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
+    register_all([value.to_string()]);
 }
 
+/// Remember many values at once: one lock, one sort, whatever the number (a large compose file
+/// may hold thousands).
 pub fn register_all(values: impl IntoIterator<Item = String>) {
+    let mut list = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    let mut known: std::collections::HashSet<String> =
+        list.iter().map(|s| s.expose().to_string()).collect();
+    let before = list.len();
     for value in values {
-        register(&value);
+        let value = value.trim();
+        if value.chars().count() < MIN_MASKED_LEN || value.starts_with('$') {
+            continue;
+        }
+        if known.insert(value.to_string()) {
+            list.push(Secret::new(value));
+        }
+    }
+    if list.len() != before {
+        // Longest first, so that a secret containing another is masked as a whole.
+        list.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
     }
 }
 
