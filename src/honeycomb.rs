@@ -351,9 +351,12 @@ async fn get_json(
             message: error_message(&content_type, &body),
         });
     }
-    serde_json::from_slice(&body).map_err(|e| Failure::Http {
+    serde_json::from_slice(&body).map_err(|_| Failure::Http {
         status,
-        message: Some(format!("not JSON: {e}")),
+        message: Some(format!(
+            "the answer is not Honeycomb's JSON ({})",
+            crate::otlp::send::describe_body(&content_type, &body)
+        )),
     })
 }
 

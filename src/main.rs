@@ -3,10 +3,17 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use tracectl::Printer;
 
 fn main() -> ExitCode {
-    let cli = tracectl::cli::Cli::parse();
-    let printer = tracectl::Printer::new(&cli.global);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Secrets are known before anything can fail and echo one, the command line included.
+    Printer::register_process_secrets(&args);
+    let cli = match tracectl::cli::Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(err) => return Printer::usage_error(&err, &args),
+    };
+    let printer = Printer::new(&cli.global);
     match tracectl::run(cli, &printer) {
         Ok(status) => status.into(),
         Err(err) => {

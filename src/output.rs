@@ -1,20 +1,21 @@
 //! The one printer: human or JSON, colour decided once, secrets scrubbed from everything written.
 
-use std::cell::RefCell;
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 
 use colored::Colorize;
 
 use crate::cli::{ColorChoice, Format, GlobalArgs};
 use crate::error::Error;
-use crate::secret::Secret;
+use crate::secret::{self, Secret};
 
+/// Every text written goes through [`secret::redact`]: secrets registered anywhere in the
+/// process (argv, environment, project files, parsed settings) never reach the user's screen.
 pub struct Printer {
     format: Format,
     quiet: bool,
     verbose: u8,
-    /// Every secret the run has seen; any text printed has them replaced by their mask.
-    secrets: RefCell<Vec<Secret>>,
 }
 
 /// `--color` wins, then NO_COLOR, then FORCE_COLOR / CLICOLOR_FORCE, then whether stderr is a terminal.
@@ -44,8 +45,70 @@ impl Printer {
             format: args.format,
             quiet: args.quiet,
             verbose: args.verbose,
-            secrets: RefCell::default(),
         }
+    }
+
+    /// Remember every secret on the command line and in the environment. Runs before the
+    /// command line is parsed, so that not even a usage error can echo one.
+    pub fn register_process_secrets(args: &[OsString]) {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        secret::register_all(secret::in_args(&args));
+        secret::register_all(secret::in_env(std::env::vars_os().map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })));
+    }
+
+    /// Report a command line clap refused: its own text for humans (secrets masked), the JSON
+    /// error object when `--format json` was asked for. `--help` and `--version` print as usual.
+    pub fn usage_error(err: &clap::Error, args: &[OsString]) -> ExitCode {
+        use clap::error::ErrorKind;
+        if matches!(
+            err.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        ) {
+            err.exit();
+        }
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let wants = |flag: &str, value: &str| option_in_args(&args, flag).as_deref() == Some(value);
+        let plain = err.render().to_string();
+        if wants("--format", "json") {
+            let (message, hint) = clap_message(&plain);
+            let printer = Printer {
+                format: Format::Json,
+                quiet: false,
+                verbose: 0,
+            };
+            printer.error(&Error::usage(message, hint));
+            return ExitCode::from(crate::error::ExitStatus::Usage as u8);
+        }
+        let choice = if wants("--color", "always") {
+            ColorChoice::Always
+        } else if wants("--color", "never") {
+            ColorChoice::Never
+        } else {
+            ColorChoice::Auto
+        };
+        let color = use_color(
+            choice,
+            |k| std::env::var(k).ok(),
+            std::io::stderr().is_terminal(),
+        );
+        let text = if color {
+            err.render().ansi().to_string()
+        } else {
+            plain
+        };
+        eprint!("{}", secret::redact(&text));
+        ExitCode::from(crate::error::ExitStatus::Usage as u8)
     }
 
     /// Human-readable output: `human`, and `github` for commands without annotations.
@@ -64,31 +127,28 @@ impl Printer {
 
     /// Remember a secret so that no later output can show it.
     pub fn register_secret(&self, secret: &Secret) {
-        if secret.expose().len() >= 6 {
-            self.secrets.borrow_mut().push(secret.clone());
-        }
+        secret::register(secret.expose());
     }
 
-    /// Remember every value of `vars` whose name marks it as a credential.
+    /// Remember every value of `vars` that is or may be a credential: by name, by shape, and
+    /// passwords in URLs.
     pub fn register_env_secrets<'a>(
         &self,
         vars: impl IntoIterator<Item = (&'a String, &'a String)>,
     ) {
         for (name, value) in vars {
-            if crate::secret::is_sensitive_name(name) {
-                self.register_secret(&Secret::new(value.clone()));
-            }
+            secret::register_all(secret::in_variable(name, value));
         }
     }
 
+    /// Remember every secret written into a project file's text (compose, env file), so that
+    /// diffs and messages quoting the file mask them on both sides.
+    pub fn register_text_secrets(&self, text: &str) {
+        secret::register_all(secret::in_text(text));
+    }
+
     pub fn redact(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for secret in self.secrets.borrow().iter() {
-            if text.contains(secret.expose()) {
-                text = text.replace(secret.expose(), &secret.masked());
-            }
-        }
-        text
+        secret::redact(text)
     }
 
     /// The command's result, on stdout.
@@ -156,7 +216,6 @@ impl Printer {
 /// printer's secrets scrubbed. Call `flush` when a batch is done.
 pub struct LineSink {
     out: std::sync::Mutex<std::io::BufWriter<std::io::Stdout>>,
-    secrets: Vec<Secret>,
 }
 
 impl LineSink {
@@ -169,12 +228,7 @@ impl LineSink {
     }
 
     pub fn write(&self, text: &str) {
-        let mut text = std::borrow::Cow::Borrowed(text);
-        for secret in &self.secrets {
-            if text.contains(secret.expose()) {
-                text = std::borrow::Cow::Owned(text.replace(secret.expose(), &secret.masked()));
-            }
-        }
+        let text = secret::redact(text);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(err) = out.write_all(text.as_bytes()) {
             exit_on_write_error(err);
@@ -196,7 +250,6 @@ impl Printer {
                 64 * 1024,
                 std::io::stdout(),
             )),
-            secrets: self.secrets.borrow().clone(),
         }
     }
 
@@ -206,6 +259,47 @@ impl Printer {
             eprintln!("{}", self.redact(message));
         }
     }
+}
+
+/// The value of `--flag VALUE` or `--flag=VALUE` in raw arguments (the last one wins, as in clap);
+/// nothing after `--`.
+fn option_in_args(args: &[String], flag: &str) -> Option<String> {
+    let mut found = None;
+    let mut iter = args.iter().take_while(|a| *a != "--");
+    while let Some(arg) = iter.next() {
+        if arg == flag {
+            found = iter.next().cloned();
+        } else if let Some(value) = arg.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+            found = Some(value.to_string());
+        }
+    }
+    found
+}
+
+/// clap's rendered error as a message and a hint: the `error:` line(s), then its tips and the
+/// usage line.
+fn clap_message(rendered: &str) -> (String, Option<String>) {
+    let mut message = Vec::new();
+    let mut tips = Vec::new();
+    let mut usage = None;
+    for block in rendered.split("\n\n") {
+        let block = block.trim();
+        if let Some(text) = block.strip_prefix("error:") {
+            message.push(text.trim().to_string());
+        } else if let Some(text) = block.strip_prefix("tip:") {
+            tips.push(text.trim().to_string());
+        } else if let Some(text) = block.strip_prefix("Usage:") {
+            usage = Some(text.trim().to_string());
+        } else if !block.is_empty() && !block.starts_with("For more information") {
+            message.push(block.to_string());
+        }
+    }
+    tips.push(match usage {
+        Some(usage) => format!("usage: {usage} (see --help)"),
+        None => "see tracectl --help".to_string(),
+    });
+    let message = secret::redact(&message.join("\n"));
+    (message, Some(secret::redact(&tips.join("; "))))
 }
 
 fn exit_on_write_error(err: std::io::Error) -> ! {
@@ -279,11 +373,31 @@ mod tests {
             format: Format::Human,
             quiet: false,
             verbose: 0,
-            secrets: RefCell::default(),
         };
-        let secret = Secret::new("0123456789abcdef0123456789abcdef");
+        let secret = Secret::new("0123456789abcdef0123456789abcdefXY");
         printer.register_secret(&secret);
-        let text = printer.redact("key=0123456789abcdef0123456789abcdef!");
-        assert_eq!(text, "key=01234567…(redacted)!");
+        let text = printer.redact("key=0123456789abcdef0123456789abcdefXY!");
+        assert_eq!(text, "key=0123456…(redacted)!");
+    }
+
+    #[test]
+    fn options_are_read_from_raw_arguments() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let a = args(&["tracectl", "doctor", "--format", "json", "--x"]);
+        assert_eq!(option_in_args(&a, "--format").as_deref(), Some("json"));
+        let a = args(&["tracectl", "--format=github", "doctor"]);
+        assert_eq!(option_in_args(&a, "--format").as_deref(), Some("github"));
+        let a = args(&["tracectl", "send-test", "--", "--format", "json"]);
+        assert_eq!(option_in_args(&a, "--format"), None);
+    }
+
+    #[test]
+    fn clap_errors_become_message_and_hint() {
+        let rendered = "error: unexpected argument 'x' found\n\n  tip: to pass 'x' as a value, use '-- x'\n\nUsage: tracectl send-test [OPTIONS]\n\nFor more information, try '--help'.\n";
+        let (message, hint) = clap_message(rendered);
+        assert_eq!(message, "unexpected argument 'x' found");
+        let hint = hint.unwrap();
+        assert!(hint.contains("use '-- x'"), "{hint}");
+        assert!(hint.contains("tracectl send-test [OPTIONS]"), "{hint}");
     }
 }

@@ -1,6 +1,9 @@
-//! A secret value that cannot be printed by accident.
+//! Secrets: a value that cannot be printed by accident, the process-wide list of every value seen
+//! that is or may be a credential, and the scanners that find them in argv, the environment and
+//! project files before anything can fail and echo them.
 
 use std::fmt;
+use std::sync::RwLock;
 
 /// An API key or other credential. `Debug`, `Display` and `Serialize` all show only a short,
 /// safe prefix; the value itself is reachable only through [`Secret::expose`].
@@ -16,10 +19,10 @@ impl Secret {
         &self.0
     }
 
-    /// A prefix long enough to tell keys apart, never enough to use one: about a quarter of the
-    /// key and at most eight characters.
+    /// A prefix long enough to tell key kinds apart, never enough to use one: about a quarter of
+    /// the key and at most seven characters, so no eight characters of a key are ever shown.
     pub fn masked(&self) -> String {
-        let shown = (self.0.chars().count() / 4).min(8);
+        let shown = (self.0.chars().count() / 4).min(7);
         let prefix: String = self.0.chars().take(shown).collect();
         format!("{prefix}…(redacted)")
     }
@@ -43,13 +46,285 @@ impl serde::Serialize for Secret {
     }
 }
 
+/// Shorter values are not masked: replacing them everywhere would garble ordinary words.
+pub const MIN_MASKED_LEN: usize = 6;
+
+/// Every secret the process has seen. It is process-wide because secrets are found before the
+/// printer exists (in argv, before the command line is parsed) and deep inside parsers; the
+/// printer scrubs everything it writes against this list.
+static REGISTRY: RwLock<Vec<Secret>> = RwLock::new(Vec::new());
+
+/// Remember a value so that no later output can show it. References such as `${VAR}` and values
+/// too short to mask are ignored.
+pub fn register(value: &str) {
+    register_all([value.to_string()]);
+}
+
+/// Remember many values at once: one lock, one sort, whatever the number (a large compose file
+/// may hold thousands).
+pub fn register_all(values: impl IntoIterator<Item = String>) {
+    let mut list = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    let mut known: std::collections::HashSet<String> =
+        list.iter().map(|s| s.expose().to_string()).collect();
+    let before = list.len();
+    for value in values {
+        let value = value.trim();
+        if value.chars().count() < MIN_MASKED_LEN || value.starts_with('$') {
+            continue;
+        }
+        if known.insert(value.to_string()) {
+            list.push(Secret::new(value));
+        }
+    }
+    if list.len() != before {
+        // Longest first, so that a secret containing another is masked as a whole.
+        list.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
+    }
+}
+
+/// `text` with every registered secret replaced by its mask.
+pub fn redact(text: &str) -> String {
+    let list = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    let mut text = text.to_string();
+    for secret in list.iter() {
+        if text.contains(secret.expose()) {
+            text = text.replace(secret.expose(), &secret.masked());
+        }
+    }
+    text
+}
+
 /// Whether a variable's name says its value is a credential (`HONEYCOMB_API_KEY`,
 /// `AWS_SECRET_ACCESS_KEY`, `OTEL_EXPORTER_OTLP_HEADERS`, …).
 pub fn is_sensitive_name(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
-    ["KEY", "SECRET", "TOKEN", "PASSWORD", "HEADERS"]
-        .iter()
-        .any(|w| name.contains(w))
+    [
+        "KEY",
+        "SECRET",
+        "TOKEN",
+        "PASSWORD",
+        "PASSWD",
+        "HEADERS",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
+}
+
+/// Flags whose value is a credential, or may hold one (`--header "x-honeycomb-team=KEY"`).
+const SECRET_FLAGS: &[&str] = &["--honeycomb-api-key", "--header"];
+
+fn classes(word: &str) -> usize {
+    [
+        word.bytes().any(|b| b.is_ascii_lowercase()),
+        word.bytes().any(|b| b.is_ascii_uppercase()),
+        word.bytes().any(|b| b.is_ascii_digit()),
+    ]
+    .iter()
+    .filter(|c| **c)
+    .count()
+}
+
+/// Whether a word has the shape of a credential: a Honeycomb key of any kind, an AWS access key
+/// id, an AWS secret access key or session token. Random-looking words only: a 22-letter name
+/// in one case is not taken for a configuration key.
+pub fn is_key_shaped(word: &str) -> bool {
+    use crate::honeycomb::{KeyKind, classify};
+    let base64 = |w: &str| {
+        w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+    };
+    match classify(word).kind {
+        KeyKind::Ingest | KeyKind::ClassicIngest | KeyKind::Management => return true,
+        KeyKind::Configuration => return classes(word) >= 2,
+        KeyKind::Classic => return classes(word) >= 2,
+        KeyKind::Unknown => {}
+    }
+    let aws_key_id = word.len() == 20
+        && ["AKIA", "ASIA", "ABIA", "ACCA"]
+            .iter()
+            .any(|p| word.starts_with(p))
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    // AWS secrets are mixed-case base64; a 40-character git hash (lower case hex) is not one.
+    let mixed_case = word.bytes().any(|b| b.is_ascii_lowercase())
+        && word.bytes().any(|b| b.is_ascii_uppercase());
+    let aws_secret_key = word.len() == 40 && base64(word) && mixed_case;
+    let session_token = word.len() >= 100 && base64(word) && mixed_case;
+    aws_key_id || aws_secret_key || session_token
+}
+
+/// Words that look like credentials, wherever they stand in `text`.
+pub fn key_shaped_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || "_+/=".contains(c)))
+        .flat_map(|w| {
+            // Base64 padding and `NAME=value` both use '='; try the word whole and in parts.
+            std::iter::once(w).chain(w.split('='))
+        })
+        .filter(|w| is_key_shaped(w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `user:password` part of every URL in `text`, and the password alone.
+pub fn url_userinfo(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, _) in text.match_indices("://") {
+        let rest = &text[i + 3..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || "/?#\"'<>,;".contains(c))
+            .unwrap_or(rest.len());
+        let authority = &rest[..end];
+        if let Some((userinfo, _host)) = authority.rsplit_once('@') {
+            found.push(userinfo.to_string());
+            if let Some((_, password)) = userinfo.split_once(':') {
+                found.push(password.to_string());
+                found.push(
+                    percent_encoding::percent_decode_str(password)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// The values of `name=value,name2=value2` (or a single `name: value`), raw and percent-decoded,
+/// whether or not the text is well formed.
+pub fn header_values(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for pair in text.split(',') {
+        let value = match pair.split_once(['=', ':']) {
+            Some((_, value)) => value,
+            // `name value`: everything after the name. The name itself is no secret, and
+            // masking it would garble every message that names the header.
+            None => {
+                pair.trim()
+                    .split_once(char::is_whitespace)
+                    .unwrap_or_default()
+                    .1
+            }
+        };
+        let value = value.trim().trim_matches(['"', '\'']).trim();
+        found.push(value.to_string());
+        found.push(
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .into_owned(),
+        );
+        // `Authorization: Bearer TOKEN`: the token alone may be echoed too (not the scheme).
+        found.extend(value.split_whitespace().skip(1).map(str::to_string));
+    }
+    found
+}
+
+/// Every value a `name`/`value` pair may reveal: the value of a credential-named variable (and
+/// each header in a `*_HEADERS` variable), URL passwords, and key-shaped words.
+pub fn in_variable(name: &str, value: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if is_sensitive_name(name) {
+        found.push(value.trim().to_string());
+        if name.to_ascii_uppercase().contains("HEADERS") {
+            found.extend(header_values(value));
+        }
+    }
+    found.extend(url_userinfo(value));
+    found.extend(key_shaped_words(value));
+    found
+}
+
+/// Secrets on the command line, found before it is parsed so that no usage error can echo them:
+/// values of secret flags, key-shaped words anywhere (a key given as a stray argument or to the
+/// wrong flag), `NAME=value` with a credential name, and URL passwords.
+pub fn in_args(args: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut previous: Option<&str> = None;
+    for arg in args {
+        // A header's name is shown in messages about it; only its value is a secret.
+        match previous {
+            Some("--header") => found.extend(header_values(arg)),
+            Some(flag) if SECRET_FLAGS.contains(&flag) => found.push(arg.clone()),
+            _ => {}
+        }
+        match arg.split_once('=') {
+            Some(("--header", value)) => found.extend(header_values(value)),
+            Some((flag, value)) if SECRET_FLAGS.contains(&flag) => found.push(value.to_string()),
+            _ => {}
+        }
+        if let Some((name, value)) = arg.split_once('=') {
+            found.extend(in_variable(name.trim_start_matches('-'), value));
+        }
+        found.extend(url_userinfo(arg));
+        found.extend(key_shaped_words(arg));
+        previous = Some(arg.as_str());
+    }
+    found
+}
+
+/// Secrets in the process environment: variables tracectl reads (HONEYCOMB_*, AWS_*, OTEL_*)
+/// are searched whole; any other variable only when its name marks a credential.
+pub fn in_env<K: AsRef<str>, V: AsRef<str>>(vars: impl IntoIterator<Item = (K, V)>) -> Vec<String> {
+    vars.into_iter()
+        .filter(|(name, _)| {
+            let name = name.as_ref().to_ascii_uppercase();
+            is_sensitive_name(&name)
+                || ["HONEYCOMB_", "AWS_", "OTEL_"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+        })
+        .flat_map(|(name, value)| in_variable(name.as_ref(), value.as_ref()))
+        .collect()
+}
+
+/// A `NAME: value` or `NAME=value` assignment on one line of a compose or env file (list item
+/// dash, `export` and quotes stripped; a trailing ` #` comment dropped).
+pub fn assignment(line: &str) -> Option<(&str, &str)> {
+    let line = line.trim_start();
+    let line = line.strip_prefix("- ").unwrap_or(line).trim_start();
+    let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+    let line = line.trim_start_matches(['"', '\'']);
+    let end = line.find([':', '='])?;
+    let name = line[..end].trim().trim_end_matches(['"', '\'']);
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    {
+        return None;
+    }
+    let mut value = line[end + 1..].trim();
+    if let Some(comment) = value.find(" #") {
+        value = value[..comment].trim_end();
+    }
+    let value = value.trim_matches(['"', '\'']).trim();
+    Some((name, value))
+}
+
+/// Every secret written into a file's text, by variable name and by shape; references such as
+/// `${HONEYCOMB_API_KEY}` are not values and are left alone.
+pub fn in_text(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if let Some((name, value)) = assignment(line)
+            && !value.contains("${")
+        {
+            found.extend(in_variable(name, value));
+        }
+        if let Some((_, after)) = line.split_once("x-honeycomb-team=") {
+            let value: String = after
+                .chars()
+                .take_while(|c| !matches!(c, ',' | '"' | '\'' | ' '))
+                .collect();
+            if !value.starts_with('$') {
+                found.push(value);
+            }
+        }
+        found.extend(url_userinfo(line));
+        found.extend(key_shaped_words(line));
+    }
+    found
 }
 
 #[cfg(test)]
@@ -57,6 +332,9 @@ mod tests {
     use super::*;
 
     const KEY: &str = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+    const CONFIG_KEY: &str = "uOexnOwfIU3LecPs1cYpLC";
+    const AWS_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+    const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
     #[test]
     fn every_rendering_masks_the_key() {
@@ -67,9 +345,24 @@ mod tests {
             serde_json::to_string(&secret).unwrap(),
         ] {
             assert!(!shown.contains(KEY), "{shown}");
-            assert!(shown.contains("hcaik_01…(redacted)"), "{shown}");
+            assert!(shown.contains("hcaik_0…(redacted)"), "{shown}");
         }
         assert_eq!(secret.expose(), KEY);
+    }
+
+    #[test]
+    fn no_eight_characters_of_a_key_are_shown() {
+        for key in [
+            KEY,
+            CONFIG_KEY,
+            AWS_ID,
+            AWS_SECRET,
+            "x".repeat(400).as_str(),
+        ] {
+            let masked = Secret::new(key).masked();
+            let shown = masked.trim_end_matches("…(redacted)");
+            assert!(shown.chars().count() < 8, "{masked}");
+        }
     }
 
     #[test]
@@ -89,9 +382,146 @@ mod tests {
     #[test]
     fn short_values_show_little_or_nothing() {
         assert_eq!(Secret::new("abc").masked(), "…(redacted)");
-        assert_eq!(
-            Secret::new("uOexnOwfIU3LecPs1cYpLC").masked(),
-            "uOexn…(redacted)"
+        assert_eq!(Secret::new(CONFIG_KEY).masked(), "uOexn…(redacted)");
+    }
+
+    #[test]
+    fn key_shapes() {
+        for key in [
+            KEY,
+            CONFIG_KEY,
+            AWS_ID,
+            AWS_SECRET,
+            "430eb2f22c137f6ff63980a3a332b4ac",
+            "hcamk_01hqk4k20zjwzq9m8x4ztwbs6h",
+        ] {
+            assert!(is_key_shaped(key), "{key}");
+        }
+        for word in [
+            "backend-flask",
+            "configurationmanagement",
+            "CONFIGURATIONMANAGEMEN",
+            // A git commit hash is lower-case hex: not an AWS secret key.
+            "38d86a2c1f6e0c0a7a2e5e6d7c8b9a0f1e2d3c4b",
+            "eu-west-3",
+        ] {
+            assert!(!is_key_shaped(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn args_reveal_flag_values_stray_keys_and_credential_pairs() {
+        let args: Vec<String> = [
+            "tracectl",
+            "send-test",
+            KEY,
+            "--header",
+            "x-honeycomb-team: notkeyshapedsecret",
+            "--honeycomb-api-key=flagvalue123",
+            "--endpoint",
+            "https://user:hunter2hunter@collector:4318",
+            "--attribute",
+            "DB_PASSWORD=s3cretpw",
+            "--service-name",
+            "backend-flask",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let found = in_args(&args);
+        for secret in [
+            KEY,
+            "notkeyshapedsecret",
+            "flagvalue123",
+            "hunter2hunter",
+            "s3cretpw",
+        ] {
+            assert!(found.iter().any(|f| f == secret), "{secret} in {found:?}");
+        }
+        assert!(!found.iter().any(|f| f == "backend-flask"));
+        assert!(
+            !found.iter().any(|f| f.starts_with("x-honeycomb-team")),
+            "{found:?}"
         );
+    }
+
+    #[test]
+    fn header_values_leave_names_and_schemes_alone() {
+        let found = header_values("x-honeycomb-team s3cretvalue,authorization: Bearer t0kenvalue");
+        for secret in ["s3cretvalue", "Bearer t0kenvalue", "t0kenvalue"] {
+            assert!(found.iter().any(|f| f == secret), "{secret} in {found:?}");
+        }
+        for name in ["x-honeycomb-team", "authorization", "Bearer"] {
+            assert!(!found.iter().any(|f| f == name), "{name} in {found:?}");
+        }
+    }
+
+    #[test]
+    fn text_reveals_literal_values_not_references() {
+        let text = format!(
+            "services:\n  api:\n    environment:\n      AWS_SECRET_ACCESS_KEY: \"{AWS_SECRET}\"\n      \
+             - AWS_SESSION_TOKEN=tok3nvalue # old\n      HONEYCOMB_API_KEY: ${{HONEYCOMB_API_KEY}}\n      \
+             OTEL_EXPORTER_OTLP_HEADERS: x-honeycomb-team={CONFIG_KEY}\n      \
+             - POSTGRES_PASSWORD=password\n"
+        );
+        let found = in_text(&text);
+        for secret in [AWS_SECRET, "tok3nvalue", CONFIG_KEY, "password"] {
+            assert!(found.iter().any(|f| f == secret), "{secret} in {found:?}");
+        }
+        assert!(!found.iter().any(|f| f.contains("${")), "{found:?}");
+    }
+
+    #[test]
+    fn environment_is_searched_where_tracectl_reads() {
+        let found = in_env([
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-team=abc%3Ddef12"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://u:pa55word@h:4318"),
+            ("PATH", "/usr/bin"),
+        ]);
+        for secret in ["abc%3Ddef12", "abc=def12", "pa55word"] {
+            assert!(found.iter().any(|f| f == secret), "{secret} in {found:?}");
+        }
+    }
+
+    #[test]
+    fn registry_masks_longest_first_and_ignores_references() {
+        register("registrytest-long-secret");
+        register("registrytest");
+        register("${NOT_A_VALUE}");
+        let text = redact("a registrytest-long-secret b ${NOT_A_VALUE}");
+        assert!(!text.contains("long-secret"), "{text}");
+        assert!(text.contains("${NOT_A_VALUE}"), "{text}");
+    }
+
+    proptest::proptest! {
+        /// Whatever surrounds a registered secret, no eight characters of it survive redaction.
+        #[test]
+        fn redaction_leaves_no_eight_characters(
+            secret in "[A-Za-z0-9_/+]{8,80}",
+            before in "[ -.:-@\n]{0,40}",
+            after in "[ -.:-@\n]{0,40}",
+            times in 1usize..4,
+        ) {
+            register(&secret);
+            let text = format!("{before}{}{after}", secret.repeat(times));
+            let shown = redact(&text);
+            let chars: Vec<char> = secret.chars().collect();
+            for window in chars.windows(8) {
+                let piece: String = window.iter().collect();
+                proptest::prop_assert!(!shown.contains(&piece), "{} in {}", piece, shown);
+            }
+        }
+
+        /// A key-shaped word is found wherever it stands in an argument.
+        #[test]
+        fn key_shaped_words_are_found_in_any_argument(
+            id in "[a-z0-9]{58}",
+            before in "[ ,;:=\"'@]{0,3}[a-z-]{0,10}[ ,;:=\"'@]",
+            after in "([ ,;:\"'@][a-z-]{0,10})?",
+        ) {
+            let key = format!("hcaik_{id}");
+            let found = in_args(&[format!("{before}{key}{after}")]);
+            proptest::prop_assert!(found.contains(&key), "{:?}", found);
+        }
     }
 }

@@ -170,9 +170,10 @@ pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<Init
                 "pass --aws-region REGION or set AWS_REGION (or --no-xray)".to_string(),
             )
         })?;
-        if !aws::is_known_region(&region) {
-            let (message, hint) = aws::unknown_region_message(&region);
-            return Err(Error::usage(message, hint));
+        match aws::check_region(&region) {
+            aws::RegionCheck::Invalid { message, hint } => return Err(Error::usage(message, hint)),
+            aws::RegionCheck::New { warning } => warnings.push(warning),
+            aws::RegionCheck::Known => {}
         }
         Some(XraySettings {
             region,
@@ -560,8 +561,9 @@ pub fn resolve_send_test(
     let aws_region = non_empty(args.aws_region.clone())
         .or_else(|| var("AWS_DEFAULT_REGION"))
         .or_else(|| dotenv("AWS_REGION"));
-    if let Some(region) = aws_region.as_deref().filter(|r| !aws::is_known_region(r)) {
-        let (message, hint) = aws::unknown_region_message(region);
+    if let Some(aws::RegionCheck::Invalid { message, hint }) =
+        aws_region.as_deref().map(aws::check_region)
+    {
         return Err(Error::usage(message, hint));
     }
 

@@ -269,7 +269,7 @@ pub async fn honeycomb_otlp(
 /// A TLS handshake over `stream` with the platform's trust store, timed on its own.
 async fn tls_handshake(host: &str, stream: tokio::net::TcpStream) -> Result<Duration, Failure> {
     use rustls_platform_verifier::BuilderVerifierExt;
-    let tls = |message: String| Failure::Tls { message };
+    let tls = crate::otlp::send::tls_failure;
     let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -336,17 +336,7 @@ pub async fn aws_credentials(config: &SdkConfig) -> CheckResult {
             ),
         ),
         Err(e) => {
-            use aws_sdk_sts::error::ProvideErrorMetadata;
-            let failure = match e.as_service_error() {
-                Some(s) => AwsFailure {
-                    code: s.code().unwrap_or("Error").to_string(),
-                    message: s.message().unwrap_or("").to_string(),
-                },
-                None => AwsFailure {
-                    code: "Connection".into(),
-                    message: format!("STS unreachable: {e}"),
-                },
-            };
+            let failure = xray_api::sdk_failure(&e);
             let mut check = aws_failed(id, &failure, "sts:GetCallerIdentity");
             check.detail = format!("credentials from {source}; {}", check.detail);
             check

@@ -8,7 +8,7 @@ use crate::honeycomb::{self, KeyKind};
 use crate::project::compose::Compose;
 use crate::project::requirements;
 use crate::recipe;
-use crate::secret::Secret;
+use crate::secret::{self, Secret};
 
 /// What the caller learned about the env file.
 #[derive(Debug, Clone, Default)]
@@ -130,22 +130,35 @@ pub fn references(value: &str) -> Vec<(String, bool)> {
     out
 }
 
-/// A literal credential in a line of compose text: a Honeycomb ingest key, an AWS access key id,
-/// or a literal value after `x-honeycomb-team=`.
+/// Variables that hold a credential whatever their value looks like.
+const CREDENTIAL_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "HONEYCOMB_API_KEY",
+];
+
+/// A literal credential in a line of compose text: a Honeycomb key (ingest, classic or
+/// configuration), an AWS access key id, secret access key or session token, by shape or by the
+/// variable it is assigned to, or a literal value after `x-honeycomb-team=`. References
+/// (`${HONEYCOMB_API_KEY}`) are how it should be done and are not findings. Returns the mask.
 pub fn literal_secret(line: &str) -> Option<String> {
-    let words = line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
-    for word in words {
+    let words = line.split(|c: char| !(c.is_ascii_alphanumeric() || "_+/=".contains(c)));
+    for word in words.flat_map(|w| std::iter::once(w).chain(w.split('='))) {
         let info = honeycomb::classify(word);
-        if matches!(info.kind, KeyKind::Ingest | KeyKind::ClassicIngest) {
+        // A 22- or 32-character word is a key only in a Honeycomb context (below).
+        if !matches!(info.kind, KeyKind::Configuration | KeyKind::Classic)
+            && secret::is_key_shaped(word)
+        {
             return Some(Secret::new(word).masked());
         }
-        let aws_key_id = word.len() == 20
-            && (word.starts_with("AKIA") || word.starts_with("ASIA"))
-            && word
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-        if aws_key_id {
-            return Some(Secret::new(word).masked());
+    }
+    if let Some((name, value)) = secret::assignment(line) {
+        let name = name.to_ascii_uppercase();
+        let credential = CREDENTIAL_VARS.contains(&name.as_str())
+            || (name.starts_with("HONEYCOMB_") && secret::is_sensitive_name(&name));
+        if credential && !value.is_empty() && !value.contains('$') {
+            return Some(Secret::new(value).masked());
         }
     }
     let (_, after) = line.split_once("x-honeycomb-team=")?;
@@ -448,13 +461,15 @@ pub fn aws_region(region: Option<&str>, source: &str, configured: bool) -> Check
         None if configured => CheckResult::fail(id, "no AWS region: X-Ray needs one")
             .hint("set AWS_REGION (tracectl init writes it to .env)"),
         None => CheckResult::skip(id, "X-Ray is not configured"),
-        Some(r) if crate::aws::is_known_region(r) => {
-            CheckResult::pass(id, format!("{r} (from {source})"))
-        }
-        Some(r) => {
-            let (message, hint) = crate::aws::unknown_region_message(r);
-            CheckResult::fail(id, format!("{message} (from {source})")).hint(hint)
-        }
+        Some(r) => match crate::aws::check_region(r) {
+            crate::aws::RegionCheck::Known => CheckResult::pass(id, format!("{r} (from {source})")),
+            crate::aws::RegionCheck::New { warning } => {
+                CheckResult::warn(id, format!("{warning} (from {source})"))
+            }
+            crate::aws::RegionCheck::Invalid { message, hint } => {
+                CheckResult::fail(id, format!("{message} (from {source})")).hint(hint)
+            }
+        },
     }
 }
 
@@ -618,6 +633,25 @@ mod tests {
         assert!(literal_secret("      AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE").is_some());
         assert!(literal_secret("x-honeycomb-team=${HONEYCOMB_API_KEY}").is_none());
         assert!(literal_secret("      - POSTGRES_PASSWORD=password").is_none());
+        for line in [
+            "      AWS_SECRET_ACCESS_KEY: \"notkeyshaped\"",
+            "      - AWS_SESSION_TOKEN=FwoGZXIvYXdzEBYaDkZ",
+            "      HONEYCOMB_API_KEY: uOexnOwfIU3LecPs1cYpLC",
+            "      - HONEYCOMB_API_KEY=430eb2f22c137f6ff63980a3a332b4ac",
+            "      SOMETHING: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ] {
+            let masked = literal_secret(line).unwrap_or_else(|| panic!("{line}"));
+            assert!(masked.ends_with("(redacted)"), "{masked}");
+        }
+        for line in [
+            "      AWS_SECRET_ACCESS_KEY: ${AWS_SECRET_ACCESS_KEY}",
+            "      AWS_SESSION_TOKEN: \"${AWS_SESSION_TOKEN:-}\"",
+            "      AWS_SESSION_TOKEN: \"\"",
+            "    image: 38d86a2c1f6e0c0a7a2e5e6d7c8b9a0f1e2d3c4b",
+            "    container_name: uOexnOwfIU3LecPs1cYpLC",
+        ] {
+            assert_eq!(literal_secret(line), None, "{line}");
+        }
         assert!(!literal_secret(&format!("k: {KEY}")).unwrap().contains(KEY));
     }
 

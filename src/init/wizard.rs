@@ -85,11 +85,13 @@ pub fn wizard(answers: &mut InitAnswers, service: &str, printer: &Printer) -> Re
     if answers.xray {
         loop {
             let region = prompt::input("AWS region", answers.aws_region.as_deref())?;
-            if aws::is_known_region(&region) {
-                answers.aws_region = Some(region);
-                break;
-            }
-            let (message, hint) = aws::unknown_region_message(&region);
+            let (message, hint) = match aws::check_region(&region) {
+                aws::RegionCheck::Invalid { message, hint } => (message, hint),
+                _ => {
+                    answers.aws_region = Some(region);
+                    break;
+                }
+            };
             printer.warn(&format!("{message}: {hint}"));
             answers.aws_region = aws::suggest_region(&region).map(str::to_string);
         }

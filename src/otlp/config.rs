@@ -63,12 +63,16 @@ pub fn parse_headers(text: &str, source: &str) -> Result<Vec<Header>> {
     let mut headers = Vec::new();
     for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((name, value)) = pair.split_once('=') else {
+            // Only the name is shown: what follows it is usually the credential.
+            let name = pair
+                .split(|c: char| c == ':' || c.is_whitespace())
+                .next()
+                .unwrap_or_default();
             return Err(Error::usage(
+                format!("{source}: the header '{name}' has no '=' between name and value"),
                 format!(
-                    "{source}: '{}' is not name=value",
-                    pair.split('=').next().unwrap_or(pair)
+                    "write headers as name=value,name2=value2 (e.g. {name}=VALUE, not {name}: VALUE)"
                 ),
-                "write headers as name=value,name2=value2".to_string(),
             ));
         };
         let name = name.trim();
@@ -375,6 +379,19 @@ mod tests {
                 from_env(env(pairs), &Overrides::default()).is_err(),
                 "{pairs:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_malformed_header_names_itself_but_not_its_value() {
+        for text in [
+            "x-honeycomb-team: s3cr3tvalue",
+            "x-honeycomb-team s3cr3tvalue",
+        ] {
+            let err = parse_headers(text, "OTEL_EXPORTER_OTLP_HEADERS").unwrap_err();
+            let shown = format!("{err} {}", err.hint().unwrap_or_default());
+            assert!(shown.contains("'x-honeycomb-team'"), "{shown}");
+            assert!(!shown.contains("s3cr3tvalue"), "{shown}");
         }
     }
 

@@ -82,6 +82,8 @@ pub enum Failure {
     Tls {
         message: String,
     },
+    /// A TLS handshake got a plain-HTTP answer: the URL says https:// to an http:// port.
+    PlainHttp,
     Connect {
         message: String,
     },
@@ -102,6 +104,9 @@ impl Failure {
             Failure::Refused { message } => format!("connection refused: {message}"),
             Failure::Timeout => "timed out".to_string(),
             Failure::Tls { message } => format!("TLS error: {message}"),
+            Failure::PlainHttp => {
+                "the endpoint speaks plain HTTP, not TLS (https:// was used)".to_string()
+            }
             Failure::Connect { message } => format!("connection failed: {message}"),
         }
     }
@@ -163,18 +168,62 @@ pub fn error_message(content_type: &str, body: &[u8]) -> Option<String> {
     if message.is_empty() {
         return None;
     }
-    Some(if message.chars().count() > 200 {
-        format!("{}…", message.chars().take(200).collect::<String>())
+    Some(excerpt(&message, 200))
+}
+
+/// At most `limit` characters of untrusted text, control characters escaped so that a server's
+/// answer cannot drive the user's terminal, `…` when cut.
+pub fn excerpt(text: &str, limit: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == limit {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What came back, for a body tracectl could not read: its content type and a short excerpt.
+pub fn describe_body(content_type: &str, body: &[u8]) -> String {
+    let kind = if content_type.is_empty() {
+        "no content-type".to_string()
     } else {
-        message
-    })
+        format!("content-type {}", excerpt(content_type, 60))
+    };
+    let text = String::from_utf8_lossy(body);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        format!("{kind}, empty body")
+    } else {
+        format!("{kind}, body '{}'", excerpt(&text, 80))
+    }
 }
 
 /// The partial-success block of a 200 answer. JSON is read by hand: OTLP/JSON writes the int64
-/// `rejectedSpans` as a string, which the generated types do not accept.
-pub fn partial_success(content_type: &str, body: &[u8]) -> (i64, Option<String>) {
+/// `rejectedSpans` as a string, which the generated types do not accept. An empty body is a
+/// full success; a body that is no OTLP response is an error describing what came back.
+pub fn partial_success(content_type: &str, body: &[u8]) -> Result<(i64, Option<String>), String> {
+    let unreadable = || {
+        format!(
+            "undecodable response: the 2xx answer is not an OTLP export response ({}); \
+             is this endpoint an OTLP receiver, or a proxy or web server in front of one?",
+            describe_body(content_type, body)
+        )
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok((0, None));
+    }
     if content_type.starts_with("application/json") {
-        let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_slice(body).map_err(|_| unreadable())?;
+        if !json.is_object() {
+            return Err(unreadable());
+        }
         let partial = &json["partialSuccess"];
         let rejected = match &partial["rejectedSpans"] {
             serde_json::Value::Number(n) => n.as_i64().unwrap_or(0),
@@ -185,17 +234,30 @@ pub fn partial_success(content_type: &str, body: &[u8]) -> (i64, Option<String>)
             .as_str()
             .filter(|m| !m.is_empty())
             .map(str::to_string);
-        return (rejected, message);
+        return Ok((rejected, message));
     }
-    match ExportTraceServiceResponse::decode(body)
-        .ok()
-        .and_then(|r| r.partial_success)
-    {
-        Some(p) => (
-            p.rejected_spans,
-            Some(p.error_message).filter(|m| !m.is_empty()),
-        ),
-        None => (0, None),
+    if !(content_type.is_empty() || content_type.starts_with("application/x-protobuf")) {
+        return Err(unreadable());
+    }
+    match ExportTraceServiceResponse::decode(body) {
+        Ok(r) => Ok(match r.partial_success {
+            Some(p) => (
+                p.rejected_spans,
+                Some(p.error_message).filter(|m| !m.is_empty()),
+            ),
+            None => (0, None),
+        }),
+        Err(_) => Err(unreadable()),
+    }
+}
+
+/// A failed TLS handshake; a plain-HTTP answer to it gets its own failure and hint.
+pub fn tls_failure(message: String) -> Failure {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+        Failure::PlainHttp
+    } else {
+        Failure::Tls { message }
     }
 }
 
@@ -234,8 +296,13 @@ pub fn classify(err: &reqwest::Error) -> Option<Failure> {
     {
         return Some(Failure::Dns { message });
     }
-    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-        return Some(Failure::Tls { message });
+    if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("invalidcontenttype")
+        || lower.contains("corrupt message")
+    {
+        return Some(tls_failure(message));
     }
     if matches!(
         kind,
@@ -303,9 +370,15 @@ pub async fn send(
                     .and_then(|v| retry_after(v, SystemTime::now()));
                 let body = response.bytes().await.unwrap_or_default();
                 if (200..300).contains(&status) {
-                    let (rejected, message) = partial_success(&content_type, &body);
-                    outcome.rejected_spans = rejected;
-                    outcome.message = message;
+                    match partial_success(&content_type, &body) {
+                        Ok((rejected, message)) => {
+                            outcome.rejected_spans = rejected;
+                            outcome.message = message;
+                        }
+                        // Still a success (the status says so), with a warning saying why
+                        // tracectl cannot tell more.
+                        Err(warning) => outcome.message = Some(warning),
+                    }
                     outcome.failure = None;
                     break;
                 }
@@ -376,6 +449,10 @@ pub fn hint(failure: &Failure, destination: &str, url: &str) -> Option<String> {
         Failure::Refused { .. } => "nothing listens there: is the collector running and the port right?".to_string(),
         Failure::Timeout => "no answer in time: check the address, firewalls and proxies (HTTPS_PROXY/NO_PROXY), or raise --timeout".to_string(),
         Failure::Tls { .. } => "the TLS handshake failed: for a private CA set OTEL_EXPORTER_OTLP_CERTIFICATE; check http:// vs https://".to_string(),
+        Failure::PlainHttp => match url.strip_prefix("https://") {
+            Some(rest) => format!("use http://{rest} (this port does not speak TLS)"),
+            None => "use http:// for this endpoint: the port does not speak TLS".to_string(),
+        },
         Failure::Connect { .. } => return None,
     })
 }
@@ -445,16 +522,69 @@ mod tests {
         };
         assert_eq!(
             partial_success("application/x-protobuf", &response.encode_to_vec()),
-            (2, Some("too old".into()))
+            Ok((2, Some("too old".into())))
         );
         let json = br#"{"partialSuccess": {"rejectedSpans": "1", "errorMessage": "x"}}"#;
         assert_eq!(
             partial_success("application/json", json),
-            (1, Some("x".into()))
+            Ok((1, Some("x".into())))
         );
-        assert_eq!(partial_success("application/json", b"{}"), (0, None));
+        assert_eq!(partial_success("application/json", b"{}"), Ok((0, None)));
         let numeric = br#"{"partialSuccess": {"rejectedSpans": 4}}"#;
-        assert_eq!(partial_success("application/json", numeric), (4, None));
+        assert_eq!(partial_success("application/json", numeric), Ok((4, None)));
+        assert_eq!(
+            partial_success("application/x-protobuf", b""),
+            Ok((0, None))
+        );
+        assert_eq!(partial_success("", b""), Ok((0, None)));
+    }
+
+    #[test]
+    fn an_undecodable_success_body_is_described_not_ignored() {
+        for (content_type, body) in [
+            (
+                "text/html",
+                &b"<html><body>Welcome to nginx!</body></html>"[..],
+            ),
+            ("application/json", b"<html>oops</html>"),
+            ("application/json", b"[1, 2]"),
+            ("application/x-protobuf", b"\xff\xff\xff\xff"),
+        ] {
+            let warning = partial_success(content_type, body).unwrap_err();
+            assert!(warning.starts_with("undecodable response"), "{warning}");
+            assert!(warning.contains(content_type), "{warning}");
+        }
+        let warning = partial_success("text/html", b"<h1>Welcome to nginx!</h1>").unwrap_err();
+        assert!(
+            warning.contains("'<h1>Welcome to nginx!</h1>'"),
+            "{warning}"
+        );
+    }
+
+    #[test]
+    fn untrusted_text_is_escaped_and_cut() {
+        assert_eq!(
+            excerpt("a\x1b]0;title\x07b", 100),
+            "a\\u{1b}]0;title\\u{7}b"
+        );
+        assert_eq!(excerpt("abcdef", 3), "abc…");
+        let m = error_message("text/plain", b"\x1b[2Jcleared").unwrap();
+        assert!(!m.contains('\x1b'), "{m}");
+    }
+
+    #[test]
+    fn plain_http_behind_https_gets_its_own_hint() {
+        let f = tls_failure("received corrupt message of type InvalidContentType".into());
+        assert_eq!(f, Failure::PlainHttp);
+        assert!(f.summary().contains("plain HTTP"));
+        assert_eq!(
+            hint(&f, "otlp", "https://127.0.0.1:4318/v1/traces").unwrap(),
+            "use http://127.0.0.1:4318/v1/traces (this port does not speak TLS)"
+        );
+        assert!(matches!(
+            tls_failure("invalid peer certificate: UnknownIssuer".into()),
+            Failure::Tls { .. }
+        ));
     }
 
     #[test]

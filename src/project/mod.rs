@@ -121,7 +121,10 @@ impl Layout {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| dir.to_path_buf());
-        let compose = Compose::parse(&compose_path, fs_err::read_to_string(&compose_path)?)?;
+        let text = fs_err::read_to_string(&compose_path)?;
+        // Before anything can quote the file back, even a parse error.
+        crate::secret::register_all(crate::secret::in_text(&text));
+        let compose = Compose::parse(&compose_path, text)?;
         let (service, context) = match service {
             Some(name) => {
                 if !compose.has_service(name) {

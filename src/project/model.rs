@@ -202,6 +202,8 @@ fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
     };
     match fs_err::read_to_string(&path) {
         Ok(text) => {
+            // Before anything can quote the file back, even a parse error.
+            crate::secret::register_all(crate::secret::in_text(&text));
             match dotenv::values(&path, &text) {
                 Ok(values) => file.values = values,
                 Err(e) => file.error = Some(e),

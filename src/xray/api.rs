@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_xray::config::http::HttpResponse;
 use aws_sdk_xray::error::{ProvideErrorMetadata, SdkError};
 use serde::Serialize;
 
@@ -38,6 +39,7 @@ impl AwsFailure {
             "ThrottledException" | "ThrottlingException" => "throttled by X-Ray: try again shortly".to_string(),
             "Timeout" => "no answer from the X-Ray endpoint in time: check network, proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL".to_string(),
             "Connection" => "cannot reach the X-Ray endpoint: check network, DNS, proxy, or AWS_ENDPOINT_URL".to_string(),
+            "UnexpectedResponse" => "that answer did not come from AWS: check AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) and proxy settings (HTTPS_PROXY, NO_PROXY)".to_string(),
             _ => return None,
         })
     }
@@ -69,19 +71,25 @@ pub async fn credentials(config: &SdkConfig) -> Result<Credentials, AwsFailure> 
         .map_err(|e| AwsFailure::new("NoCredentials", e.to_string()))
 }
 
-fn sdk_failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    err: &SdkError<E, R>,
+/// Why an AWS SDK call failed, in the user's words: the AWS error code and message when AWS
+/// answered, else what did answer (status, content type, a short excerpt of the body).
+pub fn sdk_failure<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: &SdkError<E, HttpResponse>,
 ) -> AwsFailure {
     match err {
         SdkError::ServiceError(e) => {
             let inner = e.err();
-            AwsFailure::new(
-                inner.code().unwrap_or("ServiceError"),
-                inner.message().unwrap_or("").to_string(),
-            )
+            match inner.code() {
+                Some(code) if !code.is_empty() => {
+                    AwsFailure::new(code, inner.message().unwrap_or("").to_string())
+                }
+                _ => unexpected_response(e.raw()),
+            }
         }
+        SdkError::ResponseError(e) => unexpected_response(e.raw()),
         SdkError::TimeoutError(_) => AwsFailure::new("Timeout", "the request timed out"),
         SdkError::DispatchFailure(d) => {
+            // The Debug text is searched, never shown: the SDK names a missing credential only there.
             let text = format!("{d:?}");
             if text.contains("CredentialsNotLoaded") || text.contains("no credentials") {
                 AwsFailure::new("NoCredentials", "no AWS credentials could be loaded")
@@ -89,8 +97,8 @@ fn sdk_failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fm
                 AwsFailure::new(
                     "Connection",
                     d.as_connector_error()
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|| "dispatch failure".into()),
+                        .map(|c| crate::otlp::send::excerpt(&c.to_string(), 200))
+                        .unwrap_or_else(|| "the request could not be sent".into()),
                 )
             }
         }
@@ -104,10 +112,24 @@ fn sdk_failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fm
             } else if text.contains("region") && text.contains("missing") {
                 AwsFailure::new("NoRegion", "no AWS region configured")
             } else {
-                AwsFailure::new("Error", other.to_string())
+                AwsFailure::new("Error", "the request could not be built")
             }
         }
     }
+}
+
+/// An answer that is not AWS's: a proxy's error page, a web server, an empty body.
+fn unexpected_response(raw: &HttpResponse) -> AwsFailure {
+    let content_type = raw.headers().get("content-type").unwrap_or("");
+    let body = raw.body().bytes().unwrap_or_default();
+    AwsFailure::new(
+        "UnexpectedResponse",
+        format!(
+            "HTTP {} that is not an AWS answer ({})",
+            raw.status().as_u16(),
+            crate::otlp::send::describe_body(content_type, body)
+        ),
+    )
 }
 
 /// PutTraceSegments with one document. Unprocessed segments are failures with their error code.

@@ -284,7 +284,7 @@ fn config_problems_get_their_status_and_line() {
     assert_exit(&out, 1);
     let text = stdout(&out);
     let literal = format!(
-        "::error file=docker-compose.yml,line={},title=compose::literal secret hcbik_01…(redacted)",
+        "::error file=docker-compose.yml,line={},title=compose::literal secret hcbik_0…(redacted)",
         line_of("x-honeycomb-team=hcbik")
     );
     assert!(text.lines().any(|l| l.starts_with(&literal)), "{text}");

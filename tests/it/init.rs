@@ -524,7 +524,7 @@ fn gitpod_users_get_gp_env_lines_with_the_key_masked() {
     assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(
-        text.contains("gp env HONEYCOMB_API_KEY=\"hcaik_01…(redacted)\""),
+        text.contains("gp env HONEYCOMB_API_KEY=\"hcaik_0…(redacted)\""),
         "{text}"
     );
     assert!(text.contains("gp env AWS_REGION=\"eu-west-3\""), "{text}");

@@ -12,6 +12,7 @@ mod init_e2e;
 mod listen;
 mod model;
 mod peers;
+mod secrets;
 mod send_test;
 mod sigv4;
 mod wizard;
