@@ -6,6 +6,7 @@ mod completions;
 mod doctor;
 mod fake_http;
 mod init;
+mod init_apply;
 mod init_e2e;
 mod listen;
 mod peers;
