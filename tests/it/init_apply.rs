@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::common::*;
+use crate::peers;
 
 /// Every child gets a deadline: `timeout` kills it after a minute.
 fn with_deadline(cmd: &Command) -> Command {
@@ -179,4 +180,255 @@ fn a_read_only_bind_mounted_env_file_fails_before_anything_is_written() {
     assert!(err.contains("nothing was changed"), "{err}");
     assert_eq!(ctx.snapshot(), before);
     assert_eq!(std::fs::read_to_string(&host_env).unwrap(), "EXISTING=1\n");
+}
+
+/// What Docker Compose v2 reads for each of `keys` from an env file (through interpolation of a
+/// tiny compose file that references every key).
+fn compose_reads(env_file: &Path, keys: &[String]) -> Vec<(String, Option<String>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = String::from("services:\n  probe:\n    image: busybox\n    environment:\n");
+    for (i, key) in keys.iter().enumerate() {
+        // `-` default: an unset key reads as a marker, not as "".
+        yaml.push_str(&format!("      K{i}: \"${{{key}-<unset>}}\"\n"));
+    }
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(&compose, yaml).unwrap();
+    let mut cmd = Command::new(peers::docker_compose());
+    cmd.env_clear()
+        .env("HOME", dir.path())
+        .arg("--env-file")
+        .arg(env_file)
+        .arg("-f")
+        .arg(&compose)
+        .args(["config", "--format", "json"]);
+    let out = run_ok(&mut with_deadline(&cmd));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let env = &json["services"]["probe"]["environment"];
+    keys.iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let value = env[format!("K{i}")].as_str().map(str::to_string);
+            (key.clone(), value.filter(|v| v != "<unset>"))
+        })
+        .collect()
+}
+
+/// The requirements pip reads from a file (its own parser: options, continuations, comments).
+fn pip_reads(file: &Path) -> Vec<String> {
+    let script = "import sys\n\
+        from pip._internal.req.req_file import parse_requirements\n\
+        from pip._internal.network.session import PipSession\n\
+        from packaging.requirements import Requirement\n\
+        for r in parse_requirements(sys.argv[1], session=PipSession()):\n\
+        \x20   print(Requirement(r.requirement))\n";
+    let mut cmd = Command::new(peers::python());
+    cmd.env_clear().args(["-c", script]).arg(file);
+    let out = run_ok(&mut with_deadline(&cmd));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn git(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .current_dir(dir)
+        .args(args);
+    with_deadline(&cmd)
+}
+
+/// Whether git, in a repository at `dir`, ignores `name`.
+fn git_ignores(dir: &Path, name: &str) -> bool {
+    if !dir.join(".git").exists() {
+        run_ok(&mut git(dir, &["init", "-q"]));
+    }
+    git(dir, &["check-ignore", "-q", "--no-index", name])
+        .status()
+        .unwrap()
+        .success()
+}
+
+fn render(lines: &[String], crlf: bool, bom: bool, final_newline: bool) -> String {
+    let eol = if crlf { "\r\n" } else { "\n" };
+    let mut text = if bom {
+        "\u{feff}".to_string()
+    } else {
+        String::new()
+    };
+    text.push_str(&lines.join(eol).replace("<EOL>", eol));
+    if final_newline && !lines.is_empty() {
+        text.push_str(eol);
+    }
+    text
+}
+
+/// `needle`'s lines appear in `hay` in the same order (others may come between).
+fn lines_in_order(needle: &str, hay: &str) -> bool {
+    let mut hay = hay.lines();
+    needle.lines().all(|line| hay.any(|h| h == line))
+}
+
+use proptest::prelude::*;
+
+fn requirement_line() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "# the app",
+        "   # indented comment",
+        "flask==3.0.0",
+        "Flask_Cors  # pinned later",
+        "requests[socks]>=2.31 ; python_version > \"3.7\"",
+        "pyjwt @ https://example.invalid/pyjwt-2.8.0-py3-none-any.whl",
+        "-r base.txt",
+        "--index-url https://example.invalid/simple",
+        "boto3 \\<EOL>    >=1.28",
+        "opentelemetry-api>=1.20",
+        "",
+    ])
+    .prop_map(str::to_string)
+}
+
+fn env_line() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "# local settings",
+        "",
+        "export DB_URL='postgres://u@db/app'",
+        "GREETING=\"hello # world\"",
+        "PLAIN=value # trailing comment",
+        "SPACED='two words'",
+        "EMPTY=",
+        "DOLLAR='$NOT_EXPANDED'",
+    ])
+    .prop_map(str::to_string)
+}
+
+fn gitignore_line() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "node_modules",
+        "# secrets",
+        ".env",
+        "!.env",
+        "*.env",
+        " .env",
+        ".env/",
+        "*",
+        ".env.*",
+        "\\#.env",
+        ".en[v]",
+        "!.en[v]",
+        "*.log",
+        ".env  ",
+        "",
+    ])
+    .prop_map(str::to_string)
+}
+
+/// Service names init accepts.
+fn service_name() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["backend-flask", "api.v2", "Svc_1"]).prop_map(str::to_string)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// On generated requirements.txt, .env and .gitignore files (comments anywhere, CRLF, BOM,
+    /// no final newline, odd quoting): every original line is kept in order, the real consumer
+    /// (pip, Docker Compose v2, git) reads the result as intended, and a second run changes
+    /// nothing.
+    #[test]
+    fn init_keeps_every_line_and_the_real_consumers_agree(
+        req in (prop::collection::vec(requirement_line(), 0..8), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        env in (prop::collection::vec(env_line(), 0..6), any::<bool>(), any::<bool>()),
+        ignore in (prop::collection::vec(gitignore_line(), 0..6), any::<bool>(), any::<bool>()),
+        name in service_name(),
+    ) {
+        let ctx = TestContext::fixture("cruddur");
+        let mut req_lines = req.0.clone();
+        if req.4 {
+            // A last line that continues: pip joins it with whatever follows.
+            req_lines.push("tail \\".to_string());
+        }
+        let req_text = render(&req_lines, req.1, req.2, req.3);
+        // Each variable once: tracectl refuses a file that defines one twice.
+        let mut seen = std::collections::HashSet::new();
+        let env_lines: Vec<String> = env
+            .0
+            .into_iter()
+            .filter(|l| !l.contains('=') || seen.insert(l.clone()))
+            .collect();
+        let env_text = render(&env_lines, env.1, false, env.2);
+        let ignore_text = render(&ignore.0, ignore.1, false, ignore.2);
+        ctx.write("backend-flask/requirements.txt", &req_text);
+        ctx.write("backend-flask/base.txt", "six\n");
+        ctx.write(".env", &env_text);
+        ctx.write(".gitignore", &ignore_text);
+        let scratch = tempfile::tempdir().unwrap();
+        let old_env = scratch.path().join("old.env");
+        std::fs::write(&old_env, &env_text).unwrap();
+
+        let mut cmd = ctx.tracectl();
+        cmd.args(INIT_FLAGS).args(["--service-name", &name]);
+        let out = run(&mut with_deadline(&cmd));
+        assert_exit(&out, 0);
+
+        // requirements.txt: every byte kept, pip reads the old requirements then the recipe's.
+        let new_req = ctx.read("backend-flask/requirements.txt");
+        prop_assert!(new_req.starts_with(&req_text), "{:?}", new_req);
+        if req.1 && !req_lines.is_empty() {
+            let added = &new_req[req_text.len()..];
+            prop_assert_eq!(added.matches('\n').count(), added.matches("\r\n").count(), "{:?}", added);
+        }
+        let before = {
+            let old = scratch.path().join("requirements.txt");
+            std::fs::write(&old, &req_text).unwrap();
+            std::fs::write(scratch.path().join("base.txt"), "six\n").unwrap();
+            pip_reads(&old)
+        };
+        let now = pip_reads(&ctx.path("backend-flask/requirements.txt"));
+        prop_assert_eq!(&now[..before.len()], &before[..]);
+        let wanted = [
+            "opentelemetry-api",
+            "opentelemetry-sdk",
+            "opentelemetry-exporter-otlp-proto-http",
+            "opentelemetry-instrumentation-flask",
+            "opentelemetry-instrumentation-requests",
+            "aws-xray-sdk",
+        ];
+        for package in wanted {
+            prop_assert!(
+                now.iter().any(|r| r.split(['=', '>', '<', '[', ';', ' ']).next() == Some(package)),
+                "{} missing from {:?}", package, now
+            );
+        }
+
+        // .env: original lines in order; Compose reads the user's variables as before and
+        // tracectl's as set.
+        let new_env = ctx.read(".env");
+        let ours = ["HONEYCOMB_API_KEY", "HONEYCOMB_SERVICE_NAME", "AWS_REGION"];
+        prop_assert!(lines_in_order(&env_text, &new_env), "{:?}", new_env);
+        let theirs: Vec<String> = ["DB_URL", "GREETING", "PLAIN", "SPACED", "EMPTY", "DOLLAR"].map(String::from).to_vec();
+        prop_assert_eq!(compose_reads(&ctx.path(".env"), &theirs), compose_reads(&old_env, &theirs));
+        let read = compose_reads(&ctx.path(".env"), &ours.map(String::from));
+        let expect = [INGEST_US, &name, "eu-west-3"];
+        for ((key, value), want) in read.iter().zip(expect) {
+            prop_assert_eq!(value.as_deref(), Some(want), "{} in {:?}", key, new_env);
+        }
+
+        // .gitignore: every byte kept, and git ignores .env.
+        let new_ignore = ctx.read(".gitignore");
+        prop_assert!(new_ignore.starts_with(&ignore_text));
+        prop_assert!(git_ignores(&ctx.root, ".env"), "{:?}", new_ignore);
+
+        // A second run changes nothing.
+        let after = ctx.snapshot();
+        let out = run(&mut with_deadline(&cmd));
+        assert_exit(&out, 0);
+        let again = ctx.snapshot();
+        let changed: Vec<_> = again.iter().filter(|(k, v)| after.get(*k) != Some(v)).map(|(k, _)| k).collect();
+        prop_assert!(changed.is_empty() && again.len() == after.len(), "changed on the second run: {:?}", changed);
+    }
 }
