@@ -398,6 +398,14 @@ pub fn apply_with(
 
 type StepError = (usize, io::Error);
 
+/// A failure to create a file beside `path`, naming the folder.
+fn in_folder(path: &Path, err: io::Error) -> io::Error {
+    io::Error::new(
+        err.kind(),
+        format!("cannot write in {}: {err}", parent_of(path).display()),
+    )
+}
+
 /// Write every new content beside its target and keep every original: nothing the user sees
 /// changes yet.
 fn stage(fs: &mut dyn Fs, targets: &mut [Target], done: &mut Vec<Done>) -> Result<(), StepError> {
@@ -430,7 +438,7 @@ fn stage(fs: &mut dyn Fs, targets: &mut [Target], done: &mut Vec<Done>) -> Resul
                 let path = create_beside(&target.path, "backup", |p| {
                     fs.create_file(p, &original.bytes, original.mode)
                 })
-                .map_err(fail)?;
+                .map_err(|e| fail(in_folder(&target.path, e)))?;
                 target.backup = Some(Backup {
                     path,
                     linked: false,
@@ -488,19 +496,22 @@ fn commit(fs: &mut dyn Fs, targets: &mut [Target], done: &mut Vec<Done>) -> Resu
         }
         let fail = |e| (i, e);
         if target.backup.as_ref().is_some_and(|b| b.linked) {
-            // A hard link would change along with the file: keep a copy instead.
+            // A hard link would change along with the file: keep a copy instead. The file is
+            // untouched until the copy exists.
+            if let Some(link) = &target.backup {
+                fs.remove_file(&link.path).map_err(fail)?;
+            }
+            target.backup = None;
             let original = target.original.as_ref().map_or(&[][..], |o| &o.bytes);
             let mode = target.original.as_ref().map_or(0o600, |o| o.mode);
             let copy = create_beside(&target.path, "backup", |p| {
                 fs.create_file(p, original, mode)
             })
-            .map_err(fail)?;
-            if let Some(old) = target.backup.replace(Backup {
+            .map_err(|e| fail(in_folder(&target.path, e)))?;
+            target.backup = Some(Backup {
                 path: copy,
                 linked: false,
-            }) {
-                let _ = fs.remove_file(&old.path);
-            }
+            });
         }
         // Counted as done before it starts: a write that fails halfway must be undone too.
         done.push(Done::Content(i));
