@@ -113,7 +113,9 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
             return Ok(ExitStatus::Success);
         }
     }
-    write::apply(&plan.files)?;
+    for warning in write::apply(&plan.files)? {
+        printer.warn(&warning);
+    }
     report(printer, &project, &settings, &plan, false, changed);
     Ok(ExitStatus::Success)
 }

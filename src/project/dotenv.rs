@@ -12,13 +12,35 @@ fn column_of(text: &str, offset: usize) -> usize {
     text[start..offset.min(text.len())].chars().count() + 1
 }
 
+/// What is wrong, in the words of someone editing the file; never the line's text, which may
+/// hold a secret.
+fn explain(code: adotenv::DiagnosticCode) -> &'static str {
+    use adotenv::DiagnosticCode as C;
+    match code {
+        C::InvalidKey => {
+            "not a valid NAME=value line: a name uses letters, digits and _, with no spaces, \
+             followed by = (quote a value that has spaces)"
+        }
+        C::UnterminatedQuote => "this quote is never closed: add the closing quote",
+        C::TrailingText => {
+            "text after the closing quote: put all of the value inside the quotes, or start a \
+             comment with ' #'"
+        }
+        C::InvalidEscape => "a backslash escape that is not allowed here",
+        C::ForbiddenBareKey => "a name without = and a value",
+        C::ForbiddenByteOrderMark => "the file starts with a byte-order mark",
+        C::LineTooLong => "this line is too long",
+        _ => "this line cannot be read as NAME=value",
+    }
+}
+
 fn parse<'a>(path: &Path, text: &'a str) -> Result<adotenv::Document<'a>> {
     adotenv::parse_strict(text).map_err(|d| {
         Error::parse(
             path,
             d.line(),
             column_of(text, d.span().start),
-            d.message().to_string(),
+            explain(d.code()),
         )
     })
 }
@@ -82,7 +104,17 @@ pub fn set_all(
             }
         };
         current = edited
-            .map_err(|e| Error::project(path, format!("cannot set {key}: {e}"), None))?
+            .map_err(|e| {
+                let why = match e {
+                    adotenv::EditError::InvalidKey => "it is not a valid variable name",
+                    _ => "its value cannot be written so that it reads back the same",
+                };
+                Error::project(
+                    path,
+                    format!("cannot set {key}: {why}"),
+                    Some(format!("set {key} in this file yourself")),
+                )
+            })?
             .into_string();
     }
     // A file tracectl starts, or one that ended its last line, keeps ending in a newline.
@@ -138,6 +170,25 @@ mod tests {
         };
         assert_eq!(*line, 2);
         assert!(err.to_string().starts_with(".env:2:"), "{err}");
+        assert!(err.to_string().contains("letters, digits and _"), "{err}");
+    }
+
+    #[test]
+    fn parse_errors_speak_the_users_words_and_never_echo_the_line() {
+        for (text, line, words) in [
+            ("A=1\nKEY=\"hcaik_secret\n", 2, "never closed"),
+            ("KEY='hcaik_secret'x\n", 1, "after the closing quote"),
+            ("# c\nhcaik secret=1\n", 2, "not a valid NAME=value"),
+        ] {
+            let err = values(p(), text).unwrap_err().to_string();
+            assert!(err.starts_with(&format!(".env:{line}:")), "{err}");
+            assert!(err.contains(words), "{err}");
+            assert!(
+                !err.contains("dialect") && !err.contains("dotenv."),
+                "{err}"
+            );
+            assert!(!err.contains("hcaik"), "{err}");
+        }
     }
 
     #[test]

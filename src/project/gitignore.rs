@@ -1,43 +1,108 @@
 //! .gitignore: making sure the env file holding secrets is never committed.
 
-/// Whether one of the file's patterns ignores `name` (a file beside the .gitignore). Only the
-/// common spellings are recognised; a negation after them un-ignores it again.
+/// How one pattern relates to the file name.
+#[derive(PartialEq)]
+enum Match {
+    Yes,
+    No,
+    /// A pattern this reader does not evaluate (character classes, escapes, paths).
+    Unknown,
+}
+
+/// Whether `pattern` (one line, already without `!`) matches `name`, a file beside the .gitignore.
+fn matches(pattern: &str, name: &str) -> Match {
+    // A pattern ending in `/` only matches folders.
+    if pattern.ends_with('/') {
+        return Match::No;
+    }
+    let pattern = pattern.strip_prefix('/').unwrap_or(pattern);
+    let pattern = pattern.strip_prefix("**/").unwrap_or(pattern);
+    if pattern.contains(['/', '[', '\\']) {
+        return Match::Unknown;
+    }
+    if glob(pattern.as_bytes(), name.as_bytes()) {
+        Match::Yes
+    } else {
+        Match::No
+    }
+}
+
+/// `*` and `?` globbing within one path component.
+fn glob(pattern: &[u8], name: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some((b'*', rest)) => (0..=name.len()).any(|i| glob(rest, &name[i..])),
+        Some((b'?', rest)) => !name.is_empty() && glob(rest, &name[1..]),
+        Some((c, rest)) => name.first() == Some(c) && glob(rest, &name[1..]),
+    }
+}
+
+/// The pattern a line holds, as git reads it: a trailing CR and unescaped trailing spaces are
+/// dropped, leading spaces are part of the pattern; `None` for blank lines and comments.
+fn pattern_of(line: &str) -> Option<&str> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let mut end = line.len();
+    while end > 0 && line.as_bytes()[end - 1] == b' ' && !line[..end - 1].ends_with('\\') {
+        end -= 1;
+    }
+    let line = &line[..end];
+    (!line.is_empty() && !line.starts_with('#')).then_some(line)
+}
+
+/// Whether the file's patterns ignore `name` (a file beside the .gitignore). Errs on the safe
+/// side: a pattern it cannot evaluate ignores nothing, but a negation it cannot evaluate
+/// un-ignores, so a doubtful case leads to one more `name` line, never to a committed secret.
 pub fn ignores(text: &str, name: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut ignored = false;
-    for line in text.lines() {
-        let line = line.trim();
-        let (negated, pattern) = match line.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, line),
-        };
-        let pattern = pattern.strip_prefix('/').unwrap_or(pattern);
-        let pattern = pattern.strip_prefix("**/").unwrap_or(pattern);
-        let matches = pattern == name
-            || pattern == "*"
-            || (pattern.starts_with('*')
-                && name.ends_with(&pattern[1..])
-                && !pattern[1..].contains('*'))
-            || (pattern.ends_with('*')
-                && name.starts_with(&pattern[..pattern.len() - 1])
-                && !pattern[..pattern.len() - 1].contains('*'));
-        if matches {
-            ignored = !negated;
+    for pattern in text.split('\n').filter_map(pattern_of) {
+        match pattern.strip_prefix('!') {
+            Some(negated) => {
+                if matches(negated, name) != Match::No {
+                    ignored = false;
+                }
+            }
+            None => {
+                if matches(pattern, name) == Match::Yes {
+                    ignored = true;
+                }
+            }
         }
     }
     ignored
 }
 
-/// The .gitignore text with `name` added when it is not ignored yet.
+/// `name` as a pattern that matches exactly it.
+fn escape(name: &str) -> String {
+    let mut out = String::new();
+    if name.starts_with(['#', '!']) {
+        out.push('\\');
+    }
+    for c in name.chars() {
+        if matches!(c, '*' | '?' | '[' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if out.ends_with(' ') {
+        out.insert(out.len() - 1, '\\');
+    }
+    out
+}
+
+/// The .gitignore text with `name` added when it is not ignored yet, in the file's own line
+/// ending.
 pub fn ensure_ignored(text: &str, name: &str) -> String {
     if ignores(text, name) {
         return text.to_string();
     }
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut out = text.to_string();
     if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
+        out.push_str(eol);
     }
-    out.push_str(name);
-    out.push('\n');
+    out.push_str(&escape(name));
+    out.push_str(eol);
     out
 }
 
@@ -54,10 +119,26 @@ mod tests {
             "*.env",
             ".env*",
             "node_modules\n.env\n",
+            ".env\r\n",
+            ".env  ",
+            "\u{feff}.env",
+            ".e?v",
+            "*\n!.env\n.env",
         ] {
             assert!(ignores(text, ".env"), "{text}");
         }
-        for text in ["", ".envrc", "env", ".env\n!.env\n", "# .env"] {
+        for text in [
+            "",
+            ".envrc",
+            "env",
+            ".env\n!.env\n",
+            "# .env",
+            " .env",
+            ".env\t",
+            ".env/",
+            "\\#.env",
+            ".env\n!.en[v]\n",
+        ] {
             assert!(!ignores(text, ".env"), "{text}");
         }
     }
@@ -73,5 +154,7 @@ mod tests {
             "node_modules\n.env\n"
         );
         assert_eq!(ensure_ignored("", ".env"), ".env\n");
+        assert_eq!(ensure_ignored("a\r\nb", ".env"), "a\r\nb\r\n.env\r\n");
+        assert_eq!(ensure_ignored("", "#my env*"), "\\#my env\\*\n");
     }
 }

@@ -18,19 +18,90 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
-/// The normalised project names a requirements file lists; options (`-r`, `--index-url`),
-/// comments, extras, markers and version pins are ignored.
+/// The physical lines of a file, as Python's `splitlines` would give them for a
+/// requirements file (LF, CRLF or a lone CR end a line); a leading BOM is not part of the text.
+fn physical_lines(text: &str) -> impl Iterator<Item = &str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix(['\n', '\r']))
+        .unwrap_or(text);
+    let mut rest = Some(text).filter(|t| !t.is_empty());
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current.find(['\r', '\n']) {
+            Some(i) => {
+                let skip = if current[i..].starts_with("\r\n") {
+                    2
+                } else {
+                    1
+                };
+                rest = Some(&current[i + skip..]);
+                Some(&current[..i])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+/// Where a comment starts, as pip sees it: a `#` at the start of the line or after whitespace.
+fn comment_start(line: &str) -> Option<usize> {
+    line.char_indices().find_map(|(i, c)| {
+        let after_space = line[..i]
+            .chars()
+            .next_back()
+            .is_none_or(char::is_whitespace);
+        (c == '#' && after_space).then_some(i)
+    })
+}
+
+fn is_comment(line: &str) -> bool {
+    line.trim_start().starts_with('#')
+}
+
+/// pip's logical lines: a line ending in `\` (not a comment) continues on the next one.
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending: Option<String> = None;
+    for line in physical_lines(text) {
+        if line.ends_with('\\') && !is_comment(line) {
+            pending
+                .get_or_insert_with(String::new)
+                .push_str(line.trim_end_matches('\\'));
+        } else {
+            let mut joined = pending.take().unwrap_or_default();
+            joined.push_str(line);
+            out.push(joined);
+        }
+    }
+    out.extend(pending);
+    out
+}
+
+/// The normalised project names a requirements file lists; options (`-r`, `--index-url`, `-e`),
+/// comments, extras, markers, version pins and bare URLs or paths are ignored.
 pub fn listed(text: &str) -> Vec<String> {
-    text.lines()
+    logical_lines(text)
+        .iter()
         .filter_map(|line| {
-            let line = line.split(" #").next().unwrap_or("").trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
+            let line = line[..comment_start(line).unwrap_or(line.len())].trim();
+            if line.is_empty() || line.starts_with('-') {
+                return None;
+            }
+            if !line.starts_with(|c: char| c.is_ascii_alphanumeric()) {
                 return None;
             }
             let end = line
                 .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
                 .unwrap_or(line.len());
-            (end > 0).then(|| normalize(&line[..end]))
+            // `https://…` or `C:…` is a location, not a name.
+            if line[end..].starts_with(':') {
+                return None;
+            }
+            Some(normalize(&line[..end]))
         })
         .collect()
 }
@@ -45,19 +116,37 @@ pub fn missing<'a>(text: &str, wanted: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
-/// The file with the missing packages appended, one per line.
+/// The line ending the file already uses (its first one); LF for a file without any.
+fn line_ending(text: &str) -> &'static str {
+    match text.find(['\r', '\n']) {
+        Some(i) if text[i..].starts_with("\r\n") => "\r\n",
+        Some(i) if text[i..].starts_with('\r') => "\r",
+        _ => "\n",
+    }
+}
+
+/// The file with the missing packages appended, one per line, in the file's own line ending.
+/// Every byte already there stays (BOM included).
 pub fn add(text: &str, wanted: &[&str]) -> String {
     let missing = missing(text, wanted);
     if missing.is_empty() {
         return text.to_string();
     }
+    let eol = line_ending(text);
     let mut out = text.to_string();
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
+    if !out.is_empty() && !out.ends_with(['\n', '\r']) {
+        out.push_str(eol);
+    }
+    // A last line ending in `\` would swallow the first package: an empty line ends it.
+    if physical_lines(text)
+        .last()
+        .is_some_and(|l| l.ends_with('\\') && !is_comment(l))
+    {
+        out.push_str(eol);
     }
     for name in missing {
         out.push_str(name);
-        out.push('\n');
+        out.push_str(eol);
     }
     out
 }
@@ -90,6 +179,29 @@ mod tests {
         );
         assert_eq!(add("flask\n", &["FLASK"]), "flask\n");
         assert_eq!(add("", &["a"]), "a\n");
-        assert_eq!(add("# c\r\nflask\r\n", &["b"]), "# c\r\nflask\r\nb\n");
+    }
+
+    #[test]
+    fn new_lines_use_the_files_line_ending_and_keep_its_bom() {
+        assert_eq!(add("# c\r\nflask\r\n", &["b"]), "# c\r\nflask\r\nb\r\n");
+        assert_eq!(add("flask\r\nx", &["b"]), "flask\r\nx\r\nb\r\n");
+        assert_eq!(
+            add("\u{feff}flask\n", &["flask", "b"]),
+            "\u{feff}flask\nb\n"
+        );
+        assert_eq!(listed("\u{feff}Flask\n"), ["flask"]);
+    }
+
+    #[test]
+    fn continuations_comments_urls_and_options_are_understood() {
+        let text = "flask \\\n  >=3.0\nreq\t#pinned later\n#x \\\nafter-comment\n\
+                    name @ https://h/x.whl\nhttps://h/y.whl\n-e ./local\n./dir\nfoo#bar\n";
+        assert_eq!(
+            listed(text),
+            ["flask", "req", "after-comment", "name", "foo"]
+        );
+        // A last line that continues would swallow the first package added.
+        assert_eq!(add("flask \\\n", &["b"]), "flask \\\n\nb\n");
+        assert_eq!(add("flask \\", &["b"]), "flask \\\n\nb\n");
     }
 }

@@ -8,6 +8,7 @@ mod fake_http;
 #[path = "../support/hermetic.rs"]
 mod hermetic;
 mod init;
+mod init_apply;
 mod init_e2e;
 mod listen;
 mod model;
