@@ -90,7 +90,9 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l span-nam
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l attribute -d 'Extra attribute on the root span (repeatable)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l aws-region -d 'AWS region for X-Ray [default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s, or the project\'s .env]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l wait -d 'Wait up to SECONDS for proof that the trace arrived' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l env-file -d 'Env file to read settings from [default: .env in the project folder]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l compose-file -d 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l service -d 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l env-file -d 'Env file that holds the secrets [default: .env beside the compose file]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l count -d 'Load mode: send N traces of 3 spans each and report throughput and latency (otlp, local)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l concurrency -d 'Load mode: requests in flight at once' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'

@@ -99,7 +99,9 @@ local\:"A receiver started in-process on a free loopback port\: proves the whole
 '*--attribute=[Extra attribute on the root span (repeatable)]:KEY=VALUE:_default' \
 '--aws-region=[AWS region for X-Ray \[default\: AWS_REGION, AWS_DEFAULT_REGION, the profile'\''s, or the project'\''s .env\]]:REGION:_default' \
 '--wait=[Wait up to SECONDS for proof that the trace arrived]::SECONDS:_default' \
-'--env-file=[Env file to read settings from \[default\: .env in the project folder\]]:FILE:_files' \
+'--compose-file=[Compose file \[default\: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml\]]:FILE:_files' \
+'--service=[Compose service that runs the backend \[default\: the one whose build folder holds a Flask app\]]:NAME:_default' \
+'--env-file=[Env file that holds the secrets \[default\: .env beside the compose file\]]:FILE:_files' \
 '--count=[Load mode\: send N traces of 3 spans each and report throughput and latency (otlp, local)]:N:_default' \
 '--concurrency=[Load mode\: requests in flight at once]:C:_default' \
 '--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
