@@ -111,6 +111,12 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
         checks::clock(&samples)
     });
     doctor::arrange(&mut results, want);
+    for r in &results {
+        printer.debug(&format!(
+            "check {} {:?} in {} ms",
+            r.id, r.status, r.duration_ms
+        ));
+    }
     report(printer, &results, started.elapsed());
     let summary = doctor::summarize(&results);
     let failed = summary.fail > 0 || (args.strict && summary.warn > 0);
