@@ -55,9 +55,10 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
     }
     let want = |id: &str| doctor::selected(&args.check, &args.skip, id);
     let started = Instant::now();
-    // One budget for everything that waits: git, the AWS configuration, every network check.
-    let deadline = started + args.timeout;
     let model = Model::load(dir, &args.project, Model::process_env(), |_| Ok(None));
+    // One budget for everything that waits: git, the AWS configuration, every network check.
+    // Reading the project is work, not waiting: it does not eat into the budget.
+    let deadline = Instant::now() + args.timeout;
     let today = settings::now(|k| model.env(k))?;
     printer.register_env_secrets(&model.env_file.values);
     let git = GitProbe::start(&model.env_file.path, deadline);
@@ -111,6 +112,12 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
         checks::clock(&samples)
     });
     doctor::arrange(&mut results, want);
+    for r in &results {
+        printer.debug(&format!(
+            "check {} {:?} in {} ms",
+            r.id, r.status, r.duration_ms
+        ));
+    }
     report(printer, &results, started.elapsed());
     let summary = doctor::summarize(&results);
     let failed = summary.fail > 0 || (args.strict && summary.warn > 0);

@@ -34,13 +34,18 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let mut result =
         DestinationResult::new(Destination::Honeycomb, url.clone()).with_outcome(&outcome, &url);
     if result.ok {
-        follow_up(&mut result, hc, ctx).await;
+        follow_up(&mut result, hc, ctx, deadline).await;
     }
     result
 }
 
 /// After Honeycomb accepted the trace: a UI link from `/1/auth`, and with --wait a query for it.
-async fn follow_up(result: &mut DestinationResult, hc: &HoneycombTarget, ctx: &Context<'_>) {
+async fn follow_up(
+    result: &mut DestinationResult,
+    hc: &HoneycombTarget,
+    ctx: &Context<'_>,
+    deadline: Instant,
+) {
     let (settings, trace, client) = (ctx.settings, ctx.trace, &ctx.client);
     let dataset = hc
         .dataset
@@ -48,12 +53,16 @@ async fn follow_up(result: &mut DestinationResult, hc: &HoneycombTarget, ctx: &C
         .unwrap_or_else(|| honeycomb::dataset_for_service(&trace.service_name));
     let start = unix_nanos(trace.start()) / 1_000_000_000;
     let end = unix_nanos(trace.end()) / 1_000_000_000;
-    let auth = honeycomb::auth(client, &hc.base, &hc.key, settings.timeout).await;
+    // The link is part of sending; with --wait, the permission check is part of waiting.
+    let until = settings.wait.map(|w| Instant::now() + w);
+    let auth = honeycomb::auth(client, &hc.base, &hc.key, left(until.unwrap_or(deadline))).await;
     if let Ok(auth) = &auth {
         result.link =
             honeycomb::trace_link(&hc.base, auth, &dataset, &trace.trace_id_hex(), start, end);
     }
-    let Some(wait) = settings.wait else { return };
+    let (Some(wait), Some(until)) = (settings.wait, until) else {
+        return;
+    };
     let auth = match auth {
         Ok(auth) => auth,
         Err(f) => {
@@ -77,7 +86,7 @@ async fn follow_up(result: &mut DestinationResult, hc: &HoneycombTarget, ctx: &C
     let trace_id = trace.trace_id_hex();
     let found = std::cell::Cell::new(0);
     let found = &found;
-    let polled = poll_until(wait, |budget| {
+    let polled = poll_until(until, |budget| {
         let budget = budget.min(settings.timeout);
         let (base, key, dataset, trace_id) = (&hc.base, &hc.key, &dataset, &trace_id);
         async move {

@@ -41,7 +41,7 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         return result;
     }
     let expected = ctx.trace.spans.len() as u64;
-    let arrived = tokio::time::timeout(settings.timeout, collector.wait_for_spans(expected))
+    let arrived = tokio::time::timeout_at(deadline.into(), collector.wait_for_spans(expected))
         .await
         .is_ok();
     let received = collector.kept(&ctx.trace.trace_id_hex());

@@ -272,14 +272,13 @@ pub fn shut_down(runtime: tokio::runtime::Runtime) {
     runtime.shutdown_background();
 }
 
-/// Poll `check` until it says done or `wait` has passed since `started`: at most once a second,
-/// each poll bounded by the time left. `Ok(None)`: not done when the time was up.
-async fn poll_until<T, E, F, Fut>(wait: std::time::Duration, mut check: F) -> Result<Option<T>, E>
+/// Poll `check` until it says done or `deadline` has passed: at most once a second, each poll
+/// bounded by the time left. `Ok(None)`: not done when the time was up.
+async fn poll_until<T, E, F, Fut>(deadline: Instant, mut check: F) -> Result<Option<T>, E>
 where
     F: FnMut(std::time::Duration) -> Fut,
     Fut: std::future::Future<Output = Result<Option<T>, E>>,
 {
-    let deadline = Instant::now() + wait;
     loop {
         let next = Instant::now() + std::time::Duration::from_secs(1);
         if let Some(done) = check(left(deadline)).await? {
@@ -337,7 +336,7 @@ mod tests {
         let started = Instant::now();
         let mut polls = 0;
         let out: Result<Option<()>, ()> =
-            runtime.block_on(poll_until(Duration::from_millis(2500), |_| {
+            runtime.block_on(poll_until(started + Duration::from_millis(2500), |_| {
                 polls += 1;
                 async { Ok(None) }
             }));

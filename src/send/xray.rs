@@ -55,10 +55,14 @@ pub async fn daemon(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         }
     }
     result.latency_ms = started.elapsed().as_millis() as u64;
-    if result.ok && settings.wait.is_some() {
+    if let Some(until) = settings
+        .wait
+        .filter(|_| result.ok)
+        .map(|w| Instant::now() + w)
+    {
         // Arrival is checked through the API: that needs the AWS configuration, on its own budget.
-        match ctx.aws(Instant::now() + settings.timeout).await {
-            Ok(aws) => wait(&mut result, ctx, aws).await,
+        match ctx.aws(until).await {
+            Ok(aws) => wait(&mut result, ctx, aws, until).await,
             Err(f) => {
                 result.state = State::Unverified;
                 result.detail = Some(format!(
@@ -103,7 +107,9 @@ pub async fn api(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
             result.status = Some("ok".to_string());
             result.latency_ms = started.elapsed().as_millis() as u64;
             result.link = Some(xray::console_link(&region, &ctx.trace.xray_trace_id()));
-            wait(&mut result, ctx, aws).await;
+            if let Some(w) = ctx.settings.wait {
+                wait(&mut result, ctx, aws, Instant::now() + w).await;
+            }
             result
         }
         Err(f) => result.aws_failure(&f, PUT, started),
@@ -167,18 +173,25 @@ pub async fn otlp(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         DestinationResult::new(Destination::XrayOtlp, url.clone()).with_outcome(&outcome, &url);
     if result.ok {
         result.link = Some(xray::console_link(&region, &ctx.trace.xray_trace_id()));
-        wait(&mut result, ctx, aws).await;
+        if let Some(w) = ctx.settings.wait {
+            wait(&mut result, ctx, aws, Instant::now() + w).await;
+        }
     }
     result
 }
 
-/// With --wait, poll BatchGetTraces until the trace and all its subsegments are there.
-async fn wait(result: &mut DestinationResult, ctx: &Context<'_>, aws: &aws_config::SdkConfig) {
+/// With --wait, poll BatchGetTraces until the trace and all its subsegments are there, or `until`.
+async fn wait(
+    result: &mut DestinationResult,
+    ctx: &Context<'_>,
+    aws: &aws_config::SdkConfig,
+    until: Instant,
+) {
     let settings = ctx.settings;
     let Some(wait) = settings.wait else { return };
     let expected = segment::count_subsegments(&segment::document(ctx.trace));
     let id = ctx.trace.xray_trace_id();
-    let polled = poll_until(wait, |budget| {
+    let polled = poll_until(until, |budget| {
         let id = &id;
         async move {
             match xray::api::trace_complete(aws, id, expected, budget.min(settings.timeout)).await {

@@ -79,10 +79,15 @@ impl Peers {
     }
 }
 
+/// Doctor's idea of today in every test here: the X-Ray support verdict depends on the date,
+/// the tests must not.
+const TODAY: &str = "2026-06-01";
+
 fn doctor(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> Output {
     let mut cmd = ctx.tracectl();
     cmd.arg("doctor")
         .args(args)
+        .env("TRACECTL_NOW", TODAY)
         .env("AWS_EC2_METADATA_DISABLED", "true");
     for (k, v) in env {
         cmd.env(k, v);
@@ -91,7 +96,9 @@ fn doctor(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> Output {
 }
 
 fn doctor_json(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Output, Value) {
-    json_run(ctx, "doctor", args, env)
+    let mut env = env.to_vec();
+    env.push(("TRACECTL_NOW", TODAY.to_string()));
+    json_run(ctx, "doctor", args, &env)
 }
 
 fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
@@ -280,7 +287,8 @@ fn config_problems_get_their_status_and_line() {
     // The same findings as GitHub annotations.
     let out = run(ctx
         .tracectl()
-        .args(["--format", "github", "doctor", "--offline"]));
+        .args(["--format", "github", "doctor", "--offline"])
+        .env("TRACECTL_NOW", TODAY));
     assert_exit(&out, 1);
     let text = stdout(&out);
     let literal = format!(

@@ -76,6 +76,16 @@ pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStat
     let results = runtime.block_on(crate::send::execute(&settings, &trace));
     crate::send::shut_down(runtime);
     let results = results?;
+    for r in &results {
+        printer.debug(&format!(
+            "{} {} -> {} in {} ms, {} attempt(s)",
+            r.destination,
+            crate::send::without_userinfo(&r.target),
+            r.status.as_deref().unwrap_or("no answer"),
+            r.latency_ms,
+            r.attempts
+        ));
+    }
     report(printer, &settings, &trace, &results);
     Ok(if results.iter().all(|r| r.ok) {
         ExitStatus::Success
