@@ -88,6 +88,29 @@ if [ "$what" = listen ] || [ "$what" = all ]; then
         echo "round $round  rotel --exporter blackhole:                  $(load "$port"), peak RSS $(awk '/VmHWM/ {print $2}' "/proc/$rotel_pid/status") KiB"
         kill "$rotel_pid"; wait "$rotel_pid" 2>/dev/null || true
     done
+
+    echo "== listen beside 100 clients that stall mid-body"
+    port=$(free_port)
+    "$bin" --format json listen --no-xray --otlp-http "127.0.0.1:$port" --exit-after 60 >/dev/null 2>&1 &
+    listen_pid=$!
+    wait_port "$port"
+    "$venv/bin/python" scripts/bench/stall.py "$port" 100 200
+    kill -INT "$listen_pid"; wait "$listen_pid" 2>/dev/null || true
+
+    echo "== one request carrying 20 000 traces (60 000 spans, OTLP/JSON), drawn as trees"
+    "$venv/bin/python" scripts/bench/big_request.py "$out/big.json" 20000
+    port=$(free_port)
+    /usr/bin/time -v -o "$out/big-time" "$bin" listen --no-xray --otlp-http "127.0.0.1:$port" --max-body 64MiB \
+        --flush-after 100ms --exit-after-spans 60000 >"$out/big-trees.txt" 2>/dev/null &
+    wait_port "$port"
+    started=$(date +%s.%N)
+    code=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H 'content-type: application/json' \
+        --data-binary "@$out/big.json" "http://127.0.0.1:$port/v1/traces")
+    wait
+    finished=$(date +%s.%N)
+    echo "$(du -h "$out/big.json" | cut -f1) body: answered ${code% *} in ${code#* } s; all trees drawn after" \
+        "$(echo "$finished - $started" | bc) s ($(grep -c '^●' "$out/big-trees.txt") trees);" \
+        "peak RSS $(awk -F': ' '/Maximum resident/ {print $2}' "$out/big-time") KiB"
 fi
 
 if [ "$what" = init ] || [ "$what" = all ]; then

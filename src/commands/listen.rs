@@ -85,8 +85,17 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     })?;
     collector.flush(true);
     let stats = collector.stats();
+    let refused = if stats.refused_connections > 0 {
+        format!(
+            ", {} connections refused (over {} open)",
+            stats.refused_connections,
+            server::Limits::default().connections
+        )
+    } else {
+        String::new()
+    };
     printer.note(&format!(
-        "{} traces, {} spans, {} rejected requests, {} bad datagrams",
+        "{} traces, {} spans, {} rejected requests, {} bad datagrams{refused}",
         stats.traces, stats.spans, stats.rejected_requests, stats.bad_datagrams
     ));
     runtime.shutdown_timeout(Duration::from_millis(100));

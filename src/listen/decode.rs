@@ -44,6 +44,11 @@ impl Encoding {
     }
 }
 
+/// Spans accepted in one export request. SDKs send batches of 512 by default; this leaves room
+/// for collectors that batch many traces, and bounds what one request can make the receiver
+/// hold and draw.
+pub const MAX_SPANS_PER_REQUEST: usize = 100_000;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OtlpError {
     /// 415
@@ -124,7 +129,18 @@ fn kind_name(kind: i32) -> &'static str {
 /// The spans of a decoded export request. Spans with missing or zero ids are refused: a
 /// snake_case JSON key (`trace_id`) decodes to an empty id rather than an error.
 pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>, OtlpError> {
-    let mut out = Vec::new();
+    let total: usize = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
+    if total > MAX_SPANS_PER_REQUEST {
+        return Err(OtlpError::BadRequest(format!(
+            "{total} spans in one request; at most {MAX_SPANS_PER_REQUEST} are accepted, send smaller batches"
+        )));
+    }
+    let mut out = Vec::with_capacity(total);
     for resource_spans in &request.resource_spans {
         let service = resource_spans
             .resource
@@ -453,6 +469,25 @@ mod tests {
             (1000, 2000)
         );
         assert_eq!(spans[0].service, "unknown_service");
+    }
+
+    #[test]
+    fn one_request_carries_a_bounded_number_of_spans() {
+        let mut request = trace().to_request();
+        let spans = &mut request.resource_spans[0].scope_spans[0].spans;
+        let one = spans[0].clone();
+        spans.resize(MAX_SPANS_PER_REQUEST, one);
+        let body = request.encode_to_vec();
+        let (decoded, _) = decode_otlp("application/x-protobuf", None, &body, 64 << 20).unwrap();
+        assert_eq!(decoded.len(), MAX_SPANS_PER_REQUEST);
+        let extra = request.resource_spans[0].scope_spans[0].spans[0].clone();
+        request.resource_spans[0].scope_spans[0].spans.push(extra);
+        let body = request.encode_to_vec();
+        let err = decode_otlp("application/x-protobuf", None, &body, 64 << 20).unwrap_err();
+        assert!(
+            matches!(&err, OtlpError::BadRequest(m) if m.contains("at most 100000")),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -1,4 +1,12 @@
 //! Showing received spans: an indented tree per trace, or one JSON object per span.
+//!
+//! Everything here reads text that any client on the network chose, so the tree is built in time
+//! linear in the spans whatever their ids say (duplicates, cycles, missing parents), and every
+//! client-chosen string is escaped before it can reach a terminal.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt::Write as _;
 
 use colored::Colorize;
 
@@ -17,33 +25,85 @@ const KEY_ATTRIBUTES: &[&str] = &[
     "url.full",
 ];
 
+/// Attribute values are cut to this many characters in a tree line.
+const MAX_VALUE_CHARS: usize = 48;
+/// Span, service and status texts are cut to this many characters in a tree line.
+const MAX_NAME_CHARS: usize = 200;
+/// Deeper spans are drawn at this indentation, so a long parent chain costs linear output.
+const MAX_INDENT: usize = 32;
+
+/// Whether a character may not be written to a terminal as it is: C0 and C1 controls, DEL (escape
+/// sequences, bells, line tricks) and the invisible formatting characters that reorder or hide
+/// text (bidi overrides and isolates, zero-width characters).
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
+}
+
+/// `text` with every unsafe character written as a visible escape (`\x1b`, `\u{202e}`), cut to
+/// `max` characters (an ellipsis marks the cut).
+pub fn escape(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if !is_unsafe(c) {
+            out.push(c);
+        } else if (c as u32) < 0x100 {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+    out
+}
+
 fn short(value: &serde_json::Value) -> String {
-    let text = match value {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    if text.chars().count() > 48 {
-        format!("{}…", text.chars().take(47).collect::<String>())
-    } else {
-        text
+    match value {
+        serde_json::Value::String(s) => escape(s, MAX_VALUE_CHARS),
+        other => escape(&other.to_string(), MAX_VALUE_CHARS),
     }
 }
 
-fn line(span: &ReceivedSpan, trace_service: &str) -> String {
+/// Why a span is not drawn under its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Note {
+    None,
+    /// It names a parent that did not arrive.
+    ParentMissing,
+    /// Following its parents leads back to itself.
+    Cycle,
+    /// Another span of the trace has the same id.
+    DuplicateId,
+}
+
+fn line(span: &ReceivedSpan, trace_service: &str, note: Note) -> String {
     let mut out = String::new();
     if span.service != trace_service {
-        out.push_str(&format!("[{}] ", span.service));
+        let _ = write!(out, "[{}] ", escape(&span.service, MAX_NAME_CHARS));
     }
+    let name = escape(&span.name, MAX_NAME_CHARS);
     let name = if span.error {
-        span.name.red().bold().to_string()
+        name.red().bold().to_string()
     } else {
-        span.name.bold().to_string()
+        name.bold().to_string()
     };
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "{name}  {}  {:.1} ms",
         span.kind.dimmed(),
         span.duration_ms()
-    ));
+    );
     let has_route = span.attributes.contains_key("http.route");
     let attrs: Vec<String> = KEY_ATTRIBUTES
         .iter()
@@ -52,34 +112,152 @@ fn line(span: &ReceivedSpan, trace_service: &str) -> String {
         .take(4)
         .collect();
     if !attrs.is_empty() {
-        out.push_str(&format!("  {}", attrs.join(" ").dimmed()));
+        let _ = write!(out, "  {}", attrs.join(" ").dimmed());
     }
     if span.error {
         let message = span.status_message.as_deref().unwrap_or("error");
-        out.push_str(&format!("  {}", format!("ERROR {message}").red()));
+        let message = escape(message, MAX_NAME_CHARS);
+        let _ = write!(out, "  {}", format!("ERROR {message}").red());
+    }
+    let note = match note {
+        Note::None => None,
+        Note::ParentMissing => Some(format!(
+            "(parent {} not received)",
+            escape(span.parent_id.as_deref().unwrap_or(""), 32)
+        )),
+        Note::Cycle => Some("(parent chain loops back here)".to_string()),
+        Note::DuplicateId => Some(format!(
+            "(span id {} used twice)",
+            escape(&span.span_id, 32)
+        )),
+    };
+    if let Some(note) = note {
+        let _ = write!(out, "  {}", note.yellow());
     }
     out
 }
 
-/// One trace as an indented tree. Spans whose parent did not arrive are shown as roots.
+/// Who hangs under whom in one trace, computed once: the first span with an id owns it, later
+/// spans with the same id are leaves marked as duplicates.
+struct Shape {
+    children: Vec<Vec<usize>>,
+    roots: Vec<usize>,
+    notes: Vec<Note>,
+}
+
+impl Shape {
+    fn of(spans: &[ReceivedSpan]) -> Self {
+        let mut owner: HashMap<&str, usize> = HashMap::with_capacity(spans.len());
+        let mut notes = vec![Note::None; spans.len()];
+        for (i, span) in spans.iter().enumerate() {
+            match owner.entry(span.span_id.as_str()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+                Entry::Occupied(_) => notes[i] = Note::DuplicateId,
+            }
+        }
+        let by_start = |a: &usize, b: &usize| {
+            spans[*a]
+                .start_unix_nano
+                .cmp(&spans[*b].start_unix_nano)
+                .then(a.cmp(b))
+        };
+        let mut children = vec![Vec::new(); spans.len()];
+        let mut roots = Vec::new();
+        for (i, span) in spans.iter().enumerate() {
+            match span.parent_id.as_deref().map(|p| owner.get(p)) {
+                None => roots.push(i),
+                Some(None) => {
+                    notes[i] = Note::ParentMissing;
+                    roots.push(i);
+                }
+                Some(Some(&parent)) => children[parent].push(i),
+            }
+        }
+        for list in &mut children {
+            list.sort_by(by_start);
+        }
+        roots.sort_by(by_start);
+        let mut shape = Shape {
+            children,
+            roots,
+            notes,
+        };
+        shape.add_cycle_entries(spans, &owner);
+        shape
+    }
+
+    /// Spans not reachable from a root hang below a parent cycle. For each such span, climb its
+    /// parents until one repeats: that span is in the cycle and becomes a root, marked. Every span
+    /// climbed through is then reached from it, so each span is climbed at most once.
+    fn add_cycle_entries(&mut self, spans: &[ReceivedSpan], owner: &HashMap<&str, usize>) {
+        let mut reached = vec![false; spans.len()];
+        let mut stack: Vec<usize> = self.roots.clone();
+        let reach = |stack: &mut Vec<usize>, reached: &mut Vec<bool>, children: &[Vec<usize>]| {
+            while let Some(i) = stack.pop() {
+                if !std::mem::replace(&mut reached[i], true) {
+                    stack.extend(children[i].iter().copied().filter(|c| !reached[*c]));
+                }
+            }
+        };
+        reach(&mut stack, &mut reached, &self.children);
+        let mut climbed = vec![false; spans.len()];
+        let mut order: Vec<usize> = (0..spans.len()).collect();
+        order.sort_by_key(|i| (spans[*i].start_unix_nano, *i));
+        for start in order {
+            if reached[start] {
+                continue;
+            }
+            let mut at = start;
+            while !climbed[at] {
+                climbed[at] = true;
+                // Unreached spans always name a parent that arrived, or they would be roots.
+                match spans[at].parent_id.as_deref().and_then(|p| owner.get(p)) {
+                    Some(&parent) => at = parent,
+                    None => break,
+                }
+            }
+            if reached[at] {
+                continue;
+            }
+            // `at` is on the loop; the loop's earliest span reads best as its entry.
+            let parent_of = |i: usize| spans[i].parent_id.as_deref().and_then(|p| owner.get(p));
+            let mut member = at;
+            while let Some(&next) = parent_of(member) {
+                if next == at {
+                    break;
+                }
+                member = next;
+                if (spans[member].start_unix_nano, member) < (spans[at].start_unix_nano, at) {
+                    at = member;
+                }
+            }
+            self.notes[at] = Note::Cycle;
+            self.roots.push(at);
+            stack.push(at);
+            reach(&mut stack, &mut reached, &self.children);
+        }
+    }
+}
+
+/// One trace as an indented tree: every span exactly once, in time linear in the spans. Spans
+/// whose parent did not arrive, whose parents form a loop, or whose id repeats are shown with a
+/// note rather than dropped or repeated.
 pub fn tree(spans: &[ReceivedSpan]) -> String {
-    let ids: std::collections::HashSet<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
-    let mut roots: Vec<&ReceivedSpan> = spans
-        .iter()
-        .filter(|s| s.parent_id.as_deref().is_none_or(|p| !ids.contains(p)))
-        .collect();
-    roots.sort_by_key(|s| s.start_unix_nano);
-    let Some(first) = roots.first() else {
+    let Some(first_span) = spans.first() else {
         return String::new();
     };
+    let shape = Shape::of(spans);
+    let first = shape.roots.first().map_or(first_span, |i| &spans[*i]);
     let start = spans.iter().map(|s| s.start_unix_nano).min().unwrap_or(0);
     let end = spans.iter().map(|s| s.end_unix_nano).max().unwrap_or(0);
     let errors = spans.iter().filter(|s| s.error).count();
     let mut out = format!(
         "{} {}  trace {}  {} span{}  {:.1} ms{}\n",
         "●".cyan(),
-        first.service.bold(),
-        first.trace_id,
+        escape(&first.service, MAX_NAME_CHARS).bold(),
+        escape(&first.trace_id, 64),
         spans.len(),
         if spans.len() == 1 { "" } else { "s" },
         end.saturating_sub(start) as f64 / 1e6,
@@ -89,51 +267,52 @@ pub fn tree(spans: &[ReceivedSpan]) -> String {
             String::new()
         },
     );
-    let service = first.service.clone();
-    let count = roots.len();
-    for (i, root) in roots.into_iter().enumerate() {
-        walk(spans, root, "", i + 1 == count, &service, &mut out, 0);
-    }
-    out
-}
-
-fn walk(
-    spans: &[ReceivedSpan],
-    span: &ReceivedSpan,
-    prefix: &str,
-    last: bool,
-    service: &str,
-    out: &mut String,
-    depth: usize,
-) {
-    out.push_str(&format!(
-        "{prefix}{}{}\n",
-        if last { "└─ " } else { "├─ " },
-        line(span, service)
-    ));
-    if depth > 100 {
-        return;
-    }
-    let mut children: Vec<&ReceivedSpan> = spans
-        .iter()
-        .filter(|c| {
-            c.parent_id.as_deref() == Some(span.span_id.as_str()) && c.span_id != span.span_id
-        })
-        .collect();
-    children.sort_by_key(|c| c.start_unix_nano);
-    let child_prefix = format!("{prefix}{}", if last { "   " } else { "│  " });
-    let count = children.len();
-    for (i, child) in children.into_iter().enumerate() {
-        walk(
-            spans,
-            child,
-            &child_prefix,
-            i + 1 == count,
-            service,
-            out,
-            depth + 1,
+    let service = first.service.as_str();
+    // (span, depth, last among its siblings); `lasts[d]` says whether the ancestor drawn at depth
+    // d was the last of its siblings, which decides the rail drawn below it.
+    let mut stack: Vec<(usize, usize, bool)> = Vec::with_capacity(spans.len().min(1024));
+    let count = shape.roots.len();
+    stack.extend(
+        shape
+            .roots
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(n, i)| (*i, 0, n + 1 == count)),
+    );
+    let mut drawn = vec![false; spans.len()];
+    let mut lasts: Vec<bool> = Vec::new();
+    while let Some((i, depth, last)) = stack.pop() {
+        if std::mem::replace(&mut drawn[i], true) {
+            continue;
+        }
+        lasts.truncate(depth);
+        lasts.push(last);
+        let shown = depth.min(MAX_INDENT);
+        for ancestor_last in &lasts[..shown] {
+            out.push_str(if *ancestor_last { "   " } else { "│  " });
+        }
+        if depth > MAX_INDENT {
+            let _ = write!(out, "┆{depth} ");
+        }
+        out.push_str(if last { "└─ " } else { "├─ " });
+        out.push_str(&line(&spans[i], service, shape.notes[i]));
+        out.push('\n');
+        let children: Vec<usize> = shape.children[i]
+            .iter()
+            .copied()
+            .filter(|c| !drawn[*c])
+            .collect();
+        let count = children.len();
+        stack.extend(
+            children
+                .into_iter()
+                .enumerate()
+                .rev()
+                .map(|(n, c)| (c, depth + 1, n + 1 == count)),
         );
     }
+    out
 }
 
 /// A span as one JSON object: its fields plus `duration_ms`.
@@ -229,5 +408,135 @@ mod tests {
         assert_eq!(v["span_id"], "x");
         assert_eq!(v["duration_ms"], 2.0);
         assert_eq!(v["parent_span_id"], serde_json::Value::Null);
+    }
+
+    /// The name column of each span line, in order (the tree's drawing stripped).
+    fn drawn_names(text: &str) -> Vec<String> {
+        text.lines()
+            .skip(1)
+            .map(|l| {
+                let at = l.find("─ ").expect("a span line") + "─ ".len();
+                l[at..].split("  ").next().unwrap_or("").to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn duplicate_ids_forming_a_cycle_show_each_span_once() {
+        colored::control::set_override(false);
+        // The request that made the renderer explode: two ids, each used twice, parents crossing.
+        let spans = vec![
+            span("1", None, "root", 0, false),
+            span("2", Some("1"), "two-a", 1, false),
+            span("2", Some("1"), "two-b", 2, false),
+            span("1", Some("2"), "one-again", 3, false),
+            span("2", Some("2"), "self", 4, false),
+        ];
+        let text = tree(&spans);
+        let mut names = drawn_names(&text);
+        names.sort();
+        assert_eq!(
+            names,
+            ["one-again", "root", "self", "two-a", "two-b"],
+            "{text}"
+        );
+        assert!(
+            text.contains("two-b  internal  2.0 ms  (span id 2 used twice)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn parent_cycles_and_missing_parents_are_shown_marked() {
+        colored::control::set_override(false);
+        let spans = vec![
+            span("c", Some("b"), "c", 30, false),
+            span("a", Some("c"), "a", 10, false),
+            span("b", Some("a"), "b", 20, false),
+            span("d", Some("b"), "below-the-loop", 5, false),
+            span("e", Some("gone"), "orphan", 40, false),
+            span("f", Some("f"), "own-parent", 50, false),
+        ];
+        let text = tree(&spans);
+        let expected = "● api  trace t  6 spans  2.0 ms\n\
+                        ├─ orphan  internal  2.0 ms  (parent gone not received)\n\
+                        ├─ a  internal  2.0 ms  (parent chain loops back here)\n\
+                        │  └─ b  internal  2.0 ms\n\
+                        │     ├─ below-the-loop  internal  2.0 ms\n\
+                        │     └─ c  internal  2.0 ms\n\
+                        └─ own-parent  internal  2.0 ms  (parent chain loops back here)\n";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn long_chains_and_wide_fans_cost_linear_output() {
+        colored::control::set_override(false);
+        let n = 20_000;
+        let chain: Vec<ReceivedSpan> = (0..n)
+            .map(|i| {
+                let parent = (i > 0).then(|| format!("{:x}", i - 1));
+                span(&format!("{i:x}"), parent.as_deref(), "x", i, false)
+            })
+            .collect();
+        let text = tree(&chain);
+        assert_eq!(text.lines().count(), n as usize + 1);
+        // Indentation stops growing: each line stays short however deep the chain goes.
+        assert!(
+            text.lines().all(|l| l.chars().count() < 160),
+            "lines grow with depth"
+        );
+        let fan: Vec<ReceivedSpan> = std::iter::once(span("root", None, "r", 0, false))
+            .chain((0..n).map(|i| span(&format!("{i:x}"), Some("root"), "x", i, false)))
+            .collect();
+        let started = std::time::Instant::now();
+        assert_eq!(tree(&fan).lines().count(), n as usize + 2);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped_visibly() {
+        colored::control::set_override(false);
+        assert_eq!(escape("a\u{1b}]0;x\u{7}b", 100), "a\\x1b]0;x\\x07b");
+        assert_eq!(
+            escape("\u{202e}txt.exe\u{9b}2J\n\u{7f}", 100),
+            "\\u{202e}txt.exe\\x9b2J\\x0a\\x7f"
+        );
+        assert_eq!(escape("héllo ✓ 日本", 100), "héllo ✓ 日本");
+        assert_eq!(escape("abcdef", 3), "abc…");
+        let mut s = span("a", None, "\u{1b}[2Jwipe\u{7}", 0, true);
+        s.service = "svc\u{1b}]0;title\u{7}".into();
+        s.status_message = Some("bad\u{1b}[31m".into());
+        s.attributes
+            .insert("http.route".into(), "/\u{202e}x".into());
+        let text = tree(&[s]);
+        assert!(!text.chars().any(|c| c != '\n' && is_unsafe(c)), "{text:?}");
+        assert!(text.contains("\\x1b[2Jwipe\\x07"), "{text}");
+        assert!(text.contains("svc\\x1b]0;title\\x07"), "{text}");
+        assert!(text.contains("ERROR bad\\x1b[31m"), "{text}");
+        assert!(text.contains("http.route=/\\u{202e}x"), "{text}");
+    }
+
+    proptest::proptest! {
+        /// Whatever ids and parents a client sends, each span is drawn exactly once.
+        #[test]
+        fn every_span_is_drawn_exactly_once(
+            links in proptest::collection::vec((0u8..12, proptest::option::of(0u8..14), 0u64..50), 0..60)
+        ) {
+            colored::control::set_override(false);
+            let spans: Vec<ReceivedSpan> = links
+                .iter()
+                .enumerate()
+                .map(|(n, (id, parent, start))| {
+                    let parent = parent.map(|p| p.to_string());
+                    span(&id.to_string(), parent.as_deref(), &format!("s{n}"), *start, false)
+                })
+                .collect();
+            let text = tree(&spans);
+            let mut names = drawn_names(&text);
+            names.sort();
+            let mut expected: Vec<String> = (0..spans.len()).map(|n| format!("s{n}")).collect();
+            expected.sort();
+            proptest::prop_assert_eq!(names, expected, "{}", text);
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The receiver's I/O: an OTLP/HTTP server (hyper) and a UDP socket feeding one collector.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::decode::{self, Encoding, OtlpError};
 use super::{ReceivedSpan, render};
@@ -34,14 +35,146 @@ const MAX_PENDING_TRACES: usize = 10_000;
 const MAX_PENDING_SPANS_PER_TRACE: usize = 10_000;
 /// Trace ids remembered for the summary's count; past this the count restarts its memory.
 const MAX_SEEN_TRACES: usize = 100_000;
-/// Requests read and decoded at the same time; more wait, which pushes back on senders and keeps
-/// memory bounded (at most this many bodies of --max-body each).
-const MAX_IN_FLIGHT: usize = 64;
+/// Spans kept for `send-test --to local`; a client that floods the port cannot grow it further.
+const MAX_KEPT_SPANS: usize = 100_000;
 
+/// The limits that keep one client from starving the others. Fixed for `listen`; tests shorten them.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A request's head must arrive within this; it is also how long an idle keep-alive
+    /// connection stays open.
+    pub header_read: Duration,
+    /// A request's whole body must arrive within this.
+    pub body_read: Duration,
+    /// Reading, decoding and answering one request must end within this.
+    pub request: Duration,
+    /// Open connections; one more is accepted and closed at once.
+    pub connections: usize,
+    /// Bodies of `--max-body` that may be held in memory at once; a body takes its share as its
+    /// bytes arrive, so half-sent bodies hold only what they sent.
+    pub bodies_in_memory: usize,
+    /// A connection is asked to close after this long, so none is held forever.
+    pub connection_age: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read: Duration::from_secs(5),
+            body_read: Duration::from_secs(10),
+            request: Duration::from_secs(30),
+            connections: 512,
+            bodies_in_memory: 64,
+            connection_age: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Where shown spans go.
+enum Sink {
+    Stdout(LineSink),
+    /// Kept in memory, for tests and fuzzing.
+    Memory(Mutex<Vec<u8>>),
+}
+
+impl Sink {
+    fn write(&self, text: &str) {
+        match self {
+            Sink::Stdout(out) => out.write(text),
+            Sink::Memory(buf) => lock(buf).extend_from_slice(text.as_bytes()),
+        }
+    }
+
+    fn write_bytes(&self, bytes: &[u8]) {
+        match self {
+            Sink::Stdout(out) => out.write_bytes(bytes),
+            Sink::Memory(buf) => lock(buf).extend_from_slice(bytes),
+        }
+    }
+
+    fn flush(&self) {
+        if let Sink::Stdout(out) = self {
+            out.flush();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct PendingTrace {
+    spans: Vec<ReceivedSpan>,
+    last_seen: Instant,
+    /// Its key in `Pending::by_last_seen`.
+    seq: u64,
+}
+
+/// Traces waiting to be shown, with an index by last arrival so that eviction and flushing touch
+/// only the traces they take (each step O(log n), never a scan of every trace).
 #[derive(Default)]
 struct Pending {
-    traces: HashMap<String, (Vec<ReceivedSpan>, Instant)>,
+    traces: HashMap<String, PendingTrace>,
+    /// Arrival sequence number -> trace id; oldest first. Sequence numbers grow with time, so
+    /// this is also the order of `last_seen`.
+    by_last_seen: BTreeMap<u64, String>,
+    next_seq: u64,
     kept: Vec<ReceivedSpan>,
+}
+
+impl Pending {
+    /// Add spans of one trace; returns what must be shown now because the trace reached the
+    /// per-trace cap (in pieces of the cap).
+    fn add(
+        &mut self,
+        trace_id: String,
+        spans: Vec<ReceivedSpan>,
+        now: Instant,
+    ) -> Vec<Vec<ReceivedSpan>> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let entry = self
+            .traces
+            .entry(trace_id.clone())
+            .or_insert_with(|| PendingTrace {
+                spans: Vec::new(),
+                last_seen: now,
+                seq,
+            });
+        self.by_last_seen.remove(&entry.seq);
+        entry.spans.extend(spans);
+        entry.last_seen = now;
+        entry.seq = seq;
+        let mut full = Vec::new();
+        while entry.spans.len() >= MAX_PENDING_SPANS_PER_TRACE {
+            let rest = entry.spans.split_off(MAX_PENDING_SPANS_PER_TRACE);
+            full.push(std::mem::replace(&mut entry.spans, rest));
+        }
+        if entry.spans.is_empty() {
+            self.traces.remove(&trace_id);
+        } else {
+            self.by_last_seen.insert(seq, trace_id);
+        }
+        full
+    }
+
+    fn pop_oldest(&mut self) -> Option<Vec<ReceivedSpan>> {
+        let (_, id) = self.by_last_seen.pop_first()?;
+        self.traces.remove(&id).map(|t| t.spans)
+    }
+
+    /// The traces quiet since `before` (every trace with `None`), oldest arrival first.
+    fn take_quiet(&mut self, before: Option<Instant>) -> Vec<Vec<ReceivedSpan>> {
+        let mut ready = Vec::new();
+        while let Some((_, id)) = self.by_last_seen.first_key_value() {
+            let trace = &self.traces[id];
+            if before.is_some_and(|b| trace.last_seen > b) {
+                break;
+            }
+            ready.extend(self.pop_oldest());
+        }
+        ready
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -50,22 +183,33 @@ pub struct Stats {
     pub spans: u64,
     pub rejected_requests: u64,
     pub bad_datagrams: u64,
+    pub refused_connections: u64,
 }
 
 pub struct Collector {
     mode: Mode,
-    out: Option<LineSink>,
+    out: Option<Sink>,
     pending: Mutex<Pending>,
     spans: AtomicU64,
     traces: AtomicU64,
     rejected: AtomicU64,
     bad_datagrams: AtomicU64,
+    refused_connections: AtomicU64,
     arrived: tokio::sync::Notify,
-    seen: Mutex<std::collections::HashSet<String>>,
+    seen: Mutex<HashSet<String>>,
 }
 
 impl Collector {
     pub fn new(mode: Mode, out: Option<LineSink>) -> Arc<Self> {
+        Self::with_sink(mode, out.map(Sink::Stdout))
+    }
+
+    /// A collector that keeps what it shows in memory ([`Collector::take_output`]).
+    pub fn capturing(mode: Mode) -> Arc<Self> {
+        Self::with_sink(mode, Some(Sink::Memory(Mutex::default())))
+    }
+
+    fn with_sink(mode: Mode, out: Option<Sink>) -> Arc<Self> {
         Arc::new(Collector {
             mode,
             out,
@@ -74,32 +218,54 @@ impl Collector {
             traces: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             bad_datagrams: AtomicU64::new(0),
+            refused_connections: AtomicU64::new(0),
             arrived: tokio::sync::Notify::new(),
             seen: Mutex::default(),
         })
     }
 
+    /// What a capturing collector has shown so far.
+    pub fn take_output(&self) -> Vec<u8> {
+        match &self.out {
+            Some(Sink::Memory(buf)) => std::mem::take(&mut *lock(buf)),
+            _ => Vec::new(),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.pending)
     }
 
     pub fn accept(&self, spans: Vec<ReceivedSpan>) {
         if spans.is_empty() {
             return;
         }
+        let count = spans.len() as u64;
+        // Spans of one request grouped by trace, in arrival order: each trace is then counted,
+        // indexed and stored once per request, whatever the number of its spans.
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, span) in spans.iter().enumerate() {
+            let at = *index.entry(span.trace_id.as_str()).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[at].push(i);
+        }
         {
-            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-            for span in &spans {
+            let mut seen = lock(&self.seen);
+            for group in &groups {
+                let id = &spans[group[0]].trace_id;
                 if seen.len() >= MAX_SEEN_TRACES {
                     seen.clear();
                 }
-                if !seen.contains(&span.trace_id) {
-                    seen.insert(span.trace_id.clone());
+                if !seen.contains(id) {
+                    seen.insert(id.clone());
                     self.traces.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }
-        let count = spans.len() as u64;
+        drop(index);
         match &self.mode {
             Mode::JsonLines => {
                 if let Some(out) = &self.out {
@@ -110,35 +276,26 @@ impl Collector {
                     out.write_bytes(&text);
                 }
             }
-            Mode::Keep => self.lock().kept.extend(spans),
+            Mode::Keep => {
+                let mut pending = self.lock();
+                let room = MAX_KEPT_SPANS.saturating_sub(pending.kept.len());
+                pending.kept.extend(spans.into_iter().take(room));
+            }
             Mode::Count => {}
             Mode::Trees { .. } => {
+                let mut slots: Vec<Option<ReceivedSpan>> = spans.into_iter().map(Some).collect();
                 let mut overflow = Vec::new();
                 {
                     let mut pending = self.lock();
                     let now = Instant::now();
-                    for span in spans {
-                        let id = span.trace_id.clone();
-                        let entry = pending
-                            .traces
-                            .entry(id.clone())
-                            .or_insert_with(|| (Vec::new(), now));
-                        entry.0.push(span);
-                        entry.1 = now;
-                        if entry.0.len() >= MAX_PENDING_SPANS_PER_TRACE {
-                            overflow.extend(pending.traces.remove(&id).map(|(s, _)| s));
-                        }
+                    for group in groups {
+                        let trace: Vec<ReceivedSpan> =
+                            group.iter().filter_map(|i| slots[*i].take()).collect();
+                        let id = trace[0].trace_id.clone();
+                        overflow.extend(pending.add(id, trace, now));
                     }
                     while pending.traces.len() > MAX_PENDING_TRACES {
-                        let oldest = pending
-                            .traces
-                            .iter()
-                            .min_by_key(|(_, (_, t))| *t)
-                            .map(|(k, _)| k.clone());
-                        match oldest.and_then(|k| pending.traces.remove(&k)) {
-                            Some((spans, _)) => overflow.push(spans),
-                            None => break,
-                        }
+                        overflow.extend(pending.pop_oldest());
                     }
                 }
                 for trace in overflow {
@@ -167,23 +324,13 @@ impl Collector {
                 return;
             }
         };
-        let ready: Vec<Vec<ReceivedSpan>> = {
-            let mut pending = self.lock();
-            let now = Instant::now();
-            let keys: Vec<String> = pending
-                .traces
-                .iter()
-                .filter(|(_, (_, last))| all || now.duration_since(*last) >= quiet_for)
-                .map(|(k, _)| k.clone())
-                .collect();
-            let mut ready: Vec<Vec<ReceivedSpan>> = keys
-                .iter()
-                .filter_map(|k| pending.traces.remove(k))
-                .map(|(s, _)| s)
-                .collect();
-            ready.sort_by_key(|t| t.iter().map(|s| s.start_unix_nano).min().unwrap_or(0));
-            ready
+        let now = Instant::now();
+        let mut ready = match (all, now.checked_sub(quiet_for)) {
+            (true, _) => self.lock().take_quiet(None),
+            (false, Some(before)) => self.lock().take_quiet(Some(before)),
+            (false, None) => Vec::new(),
         };
+        ready.sort_by_cached_key(|t| t.iter().map(|s| s.start_unix_nano).min().unwrap_or(0));
         for trace in &ready {
             self.show(trace);
         }
@@ -198,6 +345,7 @@ impl Collector {
             spans: self.spans.load(Ordering::Relaxed),
             rejected_requests: self.rejected.load(Ordering::Relaxed),
             bad_datagrams: self.bad_datagrams.load(Ordering::Relaxed),
+            refused_connections: self.refused_connections.load(Ordering::Relaxed),
         }
     }
 
@@ -246,16 +394,94 @@ fn reply(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Full
     response
 }
 
-async fn handle(
-    request: Request<Incoming>,
+/// Why a body could not be read.
+enum BodyError {
+    TooLarge,
+    TimedOut,
+    Read(hyper::Error),
+}
+
+/// Read a body of at most `max` bytes before `deadline`, taking its share of `budget` as the bytes
+/// arrive. The permits are held until the returned value is dropped.
+async fn read_body<'a>(
+    mut body: Incoming,
+    max: usize,
+    budget: &'a Semaphore,
+    deadline: tokio::time::Instant,
+) -> Result<(Vec<u8>, Option<SemaphorePermit<'a>>), BodyError> {
+    let mut bytes = Vec::new();
+    let mut held: Option<SemaphorePermit<'a>> = None;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(BodyError::TimedOut),
+            Ok(None) => return Ok((bytes, held)),
+            Ok(Some(Err(e))) => return Err(BodyError::Read(e)),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if bytes.len() + data.len() > max {
+            return Err(BodyError::TooLarge);
+        }
+        let Ok(n) = u32::try_from(data.len()) else {
+            return Err(BodyError::TooLarge);
+        };
+        let permit = match tokio::time::timeout_at(deadline, budget.acquire_many(n)).await {
+            Err(_) => return Err(BodyError::TimedOut),
+            // The budget is never closed; a closed one could only mean shutting down.
+            Ok(Err(_)) => return Err(BodyError::TimedOut),
+            Ok(Ok(permit)) => permit,
+        };
+        match &mut held {
+            Some(all) => all.merge(permit),
+            None => held = Some(permit),
+        }
+        bytes.extend_from_slice(&data);
+    }
+}
+
+/// Shared by every connection of one receiver.
+struct Shared {
     collector: Arc<Collector>,
     max_body: usize,
-    permits: Arc<tokio::sync::Semaphore>,
+    limits: Limits,
+    /// Bytes of request bodies held in memory, at most `limits.bodies_in_memory * max_body`.
+    budget: Semaphore,
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    shared: Arc<Shared>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let _permit = permits.acquire().await;
+    let deadline = tokio::time::Instant::now() + shared.limits.request;
+    let answer = tokio::time::timeout_at(deadline, serve(request, &shared)).await;
+    let response = answer.unwrap_or_else(|_| {
+        shared.collector.rejected.fetch_add(1, Ordering::Relaxed);
+        closing(reply(
+            StatusCode::REQUEST_TIMEOUT,
+            "text/plain",
+            b"the request took too long\n".to_vec(),
+        ))
+    });
+    Ok(response)
+}
+
+/// Ask hyper to close the connection after this answer (sent before the body was read whole).
+fn closing(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    response.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+async fn serve(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    let collector = &shared.collector;
+    let max_body = shared.max_body;
     let reject = |status: StatusCode, content_type: &str, body: Vec<u8>| {
         collector.rejected.fetch_add(1, Ordering::Relaxed);
-        Ok(reply(status, content_type, body))
+        reply(status, content_type, body)
     };
     if request.uri().path() != "/v1/traces" {
         return reject(
@@ -288,48 +514,46 @@ async fn handle(
     };
     let content_encoding = header(hyper::header::CONTENT_ENCODING);
     let declared = header(hyper::header::CONTENT_LENGTH).and_then(|l| l.parse::<usize>().ok());
-    if declared.is_some_and(|l| l > max_body) {
-        return reject(
+    let too_large = || {
+        closing(reject(
             StatusCode::PAYLOAD_TOO_LARGE,
             encoding.content_type(),
             decode::status_body(encoding, "body too large"),
-        );
-    }
-    let body = match Limited::new(request.into_body(), max_body).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(err)
-            if err
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return reject(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                encoding.content_type(),
-                decode::status_body(encoding, "body too large"),
-            );
-        }
-        Err(err) => {
-            return reject(
-                StatusCode::BAD_REQUEST,
-                encoding.content_type(),
-                decode::status_body(encoding, &format!("reading the body: {err}")),
-            );
-        }
+        ))
     };
+    if declared.is_some_and(|l| l > max_body) {
+        return too_large();
+    }
+    let body_deadline = tokio::time::Instant::now() + shared.limits.body_read;
+    let (body, _held) =
+        match read_body(request.into_body(), max_body, &shared.budget, body_deadline).await {
+            Ok(read) => read,
+            Err(BodyError::TooLarge) => return too_large(),
+            Err(BodyError::TimedOut) => {
+                return closing(reject(
+                    StatusCode::REQUEST_TIMEOUT,
+                    encoding.content_type(),
+                    decode::status_body(encoding, "the body did not arrive in time"),
+                ));
+            }
+            Err(BodyError::Read(err)) => {
+                return closing(reject(
+                    StatusCode::BAD_REQUEST,
+                    encoding.content_type(),
+                    decode::status_body(encoding, &format!("reading the body: {err}")),
+                ));
+            }
+        };
     match decode::decode_otlp(&content_type, content_encoding.as_deref(), &body, max_body) {
         Ok((spans, encoding)) => {
             collector.accept(spans);
-            Ok(reply(
+            reply(
                 StatusCode::OK,
                 encoding.content_type(),
                 decode::success_body(encoding),
-            ))
+            )
         }
-        Err(OtlpError::TooLarge) => reject(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            encoding.content_type(),
-            decode::status_body(encoding, "body too large"),
-        ),
+        Err(OtlpError::TooLarge) => too_large(),
         Err(OtlpError::UnsupportedMediaType) => {
             reject(StatusCode::UNSUPPORTED_MEDIA_TYPE, "text/plain", Vec::new())
         }
@@ -341,8 +565,72 @@ async fn handle(
     }
 }
 
+/// Serve one connection: hyper reads heads under `header_read` (which also closes idle
+/// keep-alive connections); after `connection_age` the connection is asked to close once its
+/// current request is answered, and dropped if that takes longer than a request may.
+async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let limits = shared.limits;
+    let service = hyper::service::service_fn(move |req| handle(req, Arc::clone(&shared)));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .keep_alive(true)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        () = tokio::time::sleep(limits.connection_age) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(limits.request, conn).await;
+}
+
+/// Accept connections for ever. Past the connection cap a connection is accepted and closed at
+/// once; an accept error (out of file descriptors, say) backs off rather than spinning.
+async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    const FIRST_BACKOFF: Duration = Duration::from_millis(10);
+    let slots = Arc::new(Semaphore::new(shared.limits.connections));
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                backoff = FIRST_BACKOFF;
+                stream
+            }
+            Err(_) => {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            shared
+                .collector
+                .refused_connections
+                .fetch_add(1, Ordering::Relaxed);
+            drop(stream);
+            continue;
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            connection(stream, shared).await;
+            drop(slot);
+        });
+    }
+}
+
 /// Bind the receivers and serve them on the current runtime until it stops.
 pub async fn start(config: &Config, collector: Arc<Collector>) -> std::io::Result<Bound> {
+    start_with(config, Limits::default(), collector).await
+}
+
+/// [`start`] with other limits.
+pub async fn start_with(
+    config: &Config,
+    limits: Limits,
+    collector: Arc<Collector>,
+) -> std::io::Result<Bound> {
     let mut bound = Bound {
         otlp: None,
         xray: None,
@@ -352,27 +640,17 @@ pub async fn start(config: &Config, collector: Arc<Collector>) -> std::io::Resul
             .await
             .map_err(|e| std::io::Error::new(e.kind(), format!("OTLP/HTTP on {addr}: {e}")))?;
         bound.otlp = Some(listener.local_addr()?);
-        let collector = Arc::clone(&collector);
-        let max_body = config.max_body;
-        let permits = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let collector = Arc::clone(&collector);
-                let permits = Arc::clone(&permits);
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        handle(req, Arc::clone(&collector), max_body, Arc::clone(&permits))
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+        let budget = config
+            .max_body
+            .saturating_mul(limits.bodies_in_memory.max(1))
+            .min(Semaphore::MAX_PERMITS);
+        let shared = Arc::new(Shared {
+            collector: Arc::clone(&collector),
+            max_body: config.max_body,
+            limits,
+            budget: Semaphore::new(budget),
         });
+        tokio::spawn(accept_loop(listener, shared));
     }
     if let Some(addr) = config.xray {
         let socket = tokio::net::UdpSocket::bind(addr)
@@ -383,6 +661,8 @@ pub async fn start(config: &Config, collector: Arc<Collector>) -> std::io::Resul
             let mut buf = vec![0u8; 65_536];
             loop {
                 let Ok((n, _)) = socket.recv_from(&mut buf).await else {
+                    // Errors on an unconnected UDP socket are rare and may repeat: do not spin.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
                 match decode::decode_xray(&buf[..n]) {
@@ -418,14 +698,15 @@ mod tests {
         }
     }
 
+    fn trees() -> Mode {
+        Mode::Trees {
+            flush_after: Duration::from_secs(3600),
+        }
+    }
+
     #[test]
     fn pending_traces_and_spans_stay_bounded() {
-        let collector = Collector::new(
-            Mode::Trees {
-                flush_after: Duration::from_secs(3600),
-            },
-            None,
-        );
+        let collector = Collector::new(trees(), None);
         collector.accept(
             (0..MAX_PENDING_SPANS_PER_TRACE + 5)
                 .map(|i| span(1, i))
@@ -436,7 +717,7 @@ mod tests {
                 .lock()
                 .traces
                 .get(&format!("{:032x}", 1))
-                .is_none_or(|(s, _)| s.len() < MAX_PENDING_SPANS_PER_TRACE)
+                .is_none_or(|t| t.spans.len() < MAX_PENDING_SPANS_PER_TRACE)
         );
         collector.accept(
             (0..MAX_PENDING_TRACES + 50)
@@ -444,6 +725,10 @@ mod tests {
                 .collect(),
         );
         assert!(collector.lock().traces.len() <= MAX_PENDING_TRACES);
+        {
+            let pending = collector.lock();
+            assert_eq!(pending.traces.len(), pending.by_last_seen.len());
+        }
         let stats = collector.stats();
         assert_eq!(
             stats.spans as usize,
@@ -452,5 +737,197 @@ mod tests {
         assert_eq!(stats.traces as usize, 1 + MAX_PENDING_TRACES + 50);
         collector.flush(true);
         assert!(collector.lock().traces.is_empty());
+        assert!(collector.lock().by_last_seen.is_empty());
+    }
+
+    #[test]
+    fn the_least_recently_seen_trace_is_shown_first_when_full() {
+        colored::control::set_override(false);
+        let collector = Collector::capturing(trees());
+        collector.accept((0..MAX_PENDING_TRACES).map(|t| span(t, 0)).collect());
+        // Trace 0 arrives again: now trace 1 is the least recently seen.
+        collector.accept(vec![span(0, 1)]);
+        collector.accept(vec![span(MAX_PENDING_TRACES + 1, 0)]);
+        let shown = String::from_utf8(collector.take_output()).unwrap();
+        assert_eq!(shown.matches("● s").count(), 1, "{shown}");
+        assert!(shown.contains(&format!("trace {:032x}", 1)), "{shown}");
+        collector.flush(true);
+        let rest = String::from_utf8(collector.take_output()).unwrap();
+        assert!(
+            rest.contains(&format!("trace {:032x}  2 spans", 0)),
+            "{rest}"
+        );
+    }
+
+    #[test]
+    fn eviction_and_flush_cost_does_not_grow_with_pending_traces() {
+        // Every request past the cap evicts one trace: with a scan per eviction this is
+        // 10 000 x 10 000 steps; with the index it is a few milliseconds.
+        let collector = Collector::new(trees(), None);
+        collector.accept((0..MAX_PENDING_TRACES).map(|t| span(t, 0)).collect());
+        let started = Instant::now();
+        for t in 0..20_000 {
+            collector.accept(vec![span(MAX_PENDING_TRACES + t, 0)]);
+        }
+        for _ in 0..1000 {
+            collector.flush(false);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(collector.lock().traces.len(), MAX_PENDING_TRACES);
+    }
+
+    #[test]
+    fn quiet_traces_are_shown_oldest_first_and_busy_ones_wait() {
+        colored::control::set_override(false);
+        let collector = Collector::capturing(Mode::Trees {
+            flush_after: Duration::from_millis(200),
+        });
+        collector.accept(vec![span(1, 0)]);
+        std::thread::sleep(Duration::from_millis(250));
+        collector.accept(vec![span(2, 0)]);
+        collector.flush(false);
+        let shown = String::from_utf8(collector.take_output()).unwrap();
+        assert!(shown.contains(&format!("trace {:032x}", 1)), "{shown}");
+        assert!(!shown.contains(&format!("trace {:032x}", 2)), "{shown}");
+        collector.flush(true);
+        let rest = String::from_utf8(collector.take_output()).unwrap();
+        assert!(rest.contains(&format!("trace {:032x}", 2)), "{rest}");
+    }
+
+    #[test]
+    fn kept_spans_are_bounded() {
+        let collector = Collector::new(Mode::Keep, None);
+        collector.accept((0..MAX_KEPT_SPANS + 10).map(|i| span(1, i)).collect());
+        assert_eq!(collector.lock().kept.len(), MAX_KEPT_SPANS);
+    }
+
+    /// A receiver on a free port with short limits, on a runtime of its own thread.
+    fn receiver(limits: Limits) -> (SocketAddr, Arc<Collector>) {
+        let collector = Collector::new(Mode::Count, None);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let for_server = Arc::clone(&collector);
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let config = Config {
+                    otlp: Some(([127, 0, 0, 1], 0).into()),
+                    xray: None,
+                    max_body: 1 << 20,
+                };
+                let bound = start_with(&config, limits, for_server).await.unwrap();
+                tx.send(bound.otlp.unwrap()).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        (rx.recv().unwrap(), collector)
+    }
+
+    const GOOD: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"ok"}]}]}]}"#;
+
+    fn post_good(addr: SocketAddr) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            stream,
+            "POST /v1/traces HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{GOOD}",
+            GOOD.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    }
+
+    /// Read until the server closes the connection; how long that took.
+    fn closed_after(stream: &mut std::net::TcpStream) -> (Duration, String) {
+        use std::io::Read;
+        let started = Instant::now();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        (
+            started.elapsed(),
+            String::from_utf8_lossy(&answer).into_owned(),
+        )
+    }
+
+    #[test]
+    fn stalled_heads_and_bodies_time_out_and_release_their_share() {
+        use std::io::Write;
+        let limits = Limits {
+            header_read: Duration::from_millis(300),
+            body_read: Duration::from_millis(300),
+            request: Duration::from_secs(5),
+            connections: 64,
+            bodies_in_memory: 1,
+            connection_age: Duration::from_secs(60),
+        };
+        let (addr, collector) = receiver(limits);
+        // A body that has taken the whole memory budget, then stalls.
+        let mut hog = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            hog,
+            "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            1 << 20
+        )
+        .unwrap();
+        hog.write_all(&vec![b' '; (1 << 20) - 10]).unwrap();
+        let mut head = std::net::TcpStream::connect(addr).unwrap();
+        head.write_all(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        let idle = std::net::TcpStream::connect(addr).unwrap();
+        let (took, answer) = closed_after(&mut hog);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let (took, _) = closed_after(&mut head);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let (took, _) = closed_after(&mut idle.try_clone().unwrap());
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        // The budget came back: a good request goes through.
+        let answer = post_good(addr);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert_eq!(collector.stats().spans, 1);
+    }
+
+    #[test]
+    fn connections_past_the_cap_are_closed_and_the_rest_served() {
+        use std::io::Read;
+        let limits = Limits {
+            connections: 4,
+            ..Limits::default()
+        };
+        let (addr, collector) = receiver(limits);
+        let held: Vec<std::net::TcpStream> = (0..4)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
+        let mut extra = std::net::TcpStream::connect(addr).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(extra.read(&mut buf).unwrap_or(0), 0, "closed at once");
+        assert_eq!(collector.stats().refused_connections, 1);
+        drop(held);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let answer = post_good(addr);
+            if answer.starts_with("HTTP/1.1 200") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no slot came back: {answer:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! `tracectl listen` fed by real clients nobody here wrote: the Python OTel SDK, the recipe's Flask
-//! app, aws-xray-sdk, rotel; and by hand-made bad input.
+//! app, aws-xray-sdk, rotel; by hand-made bad input; and by clients that misbehave on purpose.
+//! Every child process runs under a deadline.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,112 @@ use serde_json::Value;
 
 use crate::common::*;
 use crate::peers::{self, Guard, Rotel, free_port, wait_for_port};
+
+/// How long any child of these tests may run before it is killed and the test fails.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Wait for `child` until `deadline`; past it, kill it and fail.
+#[track_caller]
+fn wait_within(child: &mut Child, deadline: Duration) -> ExitStatus {
+    let end = Instant::now() + deadline;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a child process was still running after {deadline:?}; killed it");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Wait for `child` (stdout and stderr piped) and collect its output, within `deadline`.
+#[track_caller]
+fn output_of(mut child: Child, deadline: Duration) -> Output {
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = wait_within(&mut child, deadline);
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// Run `cmd` to completion within [`DEADLINE`].
+#[track_caller]
+fn run_within(cmd: &mut Command) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    output_of(child, DEADLINE)
+}
+
+/// Run `cmd` within [`DEADLINE`]; it must succeed.
+#[track_caller]
+fn run_ok_within(cmd: &mut Command) -> Output {
+    let out = run_within(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The testbed's Python with no OTEL_*, AWS_* or HONEYCOMB_* from the machine running the tests.
+fn python() -> Command {
+    let mut cmd = Command::new(peers::python());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if ["OTEL_", "AWS_", "HONEYCOMB_"]
+            .iter()
+            .any(|p| key.starts_with(p))
+        {
+            cmd.env_remove(&*key);
+        }
+    }
+    cmd
+}
+
+/// `tracectl --format json send-test ARGS` within [`DEADLINE`]; its output and parsed JSON.
+fn send_test_within(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Output, Value) {
+    let mut cmd = ctx.tracectl();
+    cmd.args(["--format", "json", "send-test"])
+        .args(args)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run_within(&mut cmd);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    (out, v)
+}
 
 fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
@@ -102,8 +209,8 @@ fn by_name<'a>(spans: &'a [Value], name: &str) -> &'a Value {
 #[test]
 fn python_otel_sdk_spans_arrive_with_names_and_parents() {
     let listen = Listen::start(&[]);
-    run_ok(
-        Command::new(peers::python())
+    run_ok_within(
+        python()
             .arg(manifest_dir().join("tests/support/otel_client.py"))
             .args([&listen.endpoint(), "shop"]),
     );
@@ -127,7 +234,7 @@ fn the_recipes_flask_app_reports_its_requests() {
     let listen = Listen::start(&[]);
     let port = free_port();
     let _app = Guard(
-        Command::new(peers::python())
+        python()
             .arg(manifest_dir().join("tests/support/flask_recipe_app.py"))
             .arg(port.to_string())
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", listen.endpoint())
@@ -155,8 +262,8 @@ fn the_recipes_flask_app_reports_its_requests() {
 #[test]
 fn aws_xray_sdk_segments_arrive_over_udp() {
     let listen = Listen::start(&[]);
-    run_ok(
-        Command::new(peers::python())
+    run_ok_within(
+        python()
             .arg(manifest_dir().join("tests/support/xray_client.py"))
             .env("AWS_XRAY_DAEMON_ADDRESS", listen.udp.to_string()),
     );
@@ -178,7 +285,7 @@ fn rotel_forwards_to_listen() {
     let listen = Listen::start(&[]);
     let rotel = Rotel::forwarding_to(&listen.endpoint());
     let ctx = TestContext::empty();
-    let (out, sent) = send_test_json(
+    let (out, sent) = send_test_within(
         &ctx,
         &[
             "--to",
@@ -214,6 +321,12 @@ fn post(
     body: &[u8],
 ) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let mut head = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -306,7 +419,7 @@ fn bad_input_gets_the_right_status_and_listen_keeps_serving() {
             .unwrap()
             .success()
     );
-    let status = listen.child().wait().unwrap();
+    let status = wait_within(listen.child(), DEADLINE);
     assert_eq!(status.code(), Some(130));
     let mut err = String::new();
     listen
@@ -343,7 +456,7 @@ fn human_trees_and_scripted_exits() {
         .spawn()
         .unwrap();
     wait_for_port(http.parse().unwrap(), &mut child, "tracectl listen");
-    let out = run(ctx.tracectl().args([
+    let out = run_within(ctx.tracectl().args([
         "send-test",
         "--to",
         "otlp",
@@ -353,7 +466,7 @@ fn human_trees_and_scripted_exits() {
         "tree-test",
     ]));
     assert_exit(&out, 0);
-    let out = child.wait_with_output().unwrap();
+    let out = output_of(child, DEADLINE);
     assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(text.starts_with("● tree-test  trace "), "{text}");
@@ -376,7 +489,7 @@ fn human_trees_and_scripted_exits() {
     );
 
     let started = Instant::now();
-    let out = run(ctx.tracectl().args([
+    let out = run_within(ctx.tracectl().args([
         "listen",
         "--otlp-http",
         "127.0.0.1:0",
@@ -393,7 +506,7 @@ fn human_trees_and_scripted_exits() {
         stderr(&out)
     );
 
-    let out = run(ctx.tracectl().args(["listen", "--no-otlp", "--no-xray"]));
+    let out = run_within(ctx.tracectl().args(["listen", "--no-otlp", "--no-xray"]));
     assert_exit(&out, 2);
 }
 
@@ -401,7 +514,7 @@ fn human_trees_and_scripted_exits() {
 fn port_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ctx = TestContext::empty();
-    let out = run(ctx.tracectl().args([
+    let out = run_within(ctx.tracectl().args([
         "listen",
         "--no-xray",
         "--otlp-http",
@@ -420,7 +533,7 @@ fn port_in_use_is_a_clear_error() {
 #[test]
 fn send_test_local_proves_the_pipe_with_no_setup() {
     let ctx = TestContext::empty();
-    let out = run(ctx.tracectl().arg("send-test"));
+    let out = run_within(ctx.tracectl().arg("send-test"));
     assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(text.contains("✓ local"), "{text}");
@@ -429,7 +542,7 @@ fn send_test_local_proves_the_pipe_with_no_setup() {
         text.contains("└─ GET /api/activities/home  server"),
         "{text}"
     );
-    let (out, v) = send_test_json(
+    let (out, v) = send_test_within(
         &ctx,
         &[
             "--to",
@@ -464,7 +577,7 @@ fn load_mode_reports_throughput_and_percentiles() {
         "--concurrency",
         "4",
     ];
-    let (out, v) = send_test_json(&ctx, &args, &[]);
+    let (out, v) = send_test_within(&ctx, &args, &[]);
     assert_exit(&out, 0);
     let load = &v["load"];
     assert_eq!(load["ok"], 200);
@@ -477,4 +590,249 @@ fn load_mode_reports_throughput_and_percentiles() {
             && l["p99"].as_f64() <= l["max"].as_f64()
     );
     listen.wait_for(|s| s.len() == 600);
+}
+
+/// `tracectl listen` with human output (trees) on a free port, exiting after `spans` spans.
+fn listen_human(spans: u64) -> (SocketAddr, Child, TestContext) {
+    let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let ctx = TestContext::empty();
+    let mut child = ctx
+        .tracectl()
+        .args(["listen", "--no-xray", "--flush-after", "100ms"])
+        .args(["--otlp-http", &http.to_string()])
+        .args(["--exit-after-spans", &spans.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_port(http, &mut child, "tracectl listen");
+    (http, child, ctx)
+}
+
+/// An OTLP/JSON body: one resource named `service`, spans as (trace, span, parent, name).
+fn otlp_json(service: &str, spans: &[(&str, &str, Option<&str>, &str)]) -> Vec<u8> {
+    let spans: Vec<Value> = spans
+        .iter()
+        .enumerate()
+        .map(|(n, (trace, span, parent, name))| {
+            let mut v = serde_json::json!({
+                "traceId": format!("{trace:0>32}"),
+                "spanId": format!("{span:0>16}"),
+                "name": name,
+                "kind": 1,
+                "startTimeUnixNano": (1_000_000 * (n as u64 + 1)).to_string(),
+                "endTimeUnixNano": (1_000_000 * (n as u64 + 2)).to_string(),
+            });
+            if let Some(parent) = parent {
+                v["parentSpanId"] = format!("{parent:0>16}").into();
+            }
+            v
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+        "scopeSpans": [{"spans": spans}],
+    }]}))
+    .unwrap()
+}
+
+/// POST within `limit`, failing the test past it.
+#[track_caller]
+fn post_within(limit: Duration, addr: SocketAddr, body: &[u8]) -> u16 {
+    let started = Instant::now();
+    let (status, _, _) = post(
+        addr,
+        "/v1/traces",
+        &[("content-type", "application/json")],
+        body,
+    );
+    assert!(
+        started.elapsed() < limit,
+        "answered after {:?}",
+        started.elapsed()
+    );
+    status
+}
+
+#[test]
+fn span_ids_that_repeat_and_loop_are_drawn_once_and_listen_keeps_answering() {
+    let (http, child, _ctx) = listen_human(8);
+    // Two ids, each used twice, with parents crossing: the request that once made the tree
+    // renderer grow without bound.
+    let looping = otlp_json(
+        "loops",
+        &[
+            ("a1", "1", None, "loop-root"),
+            ("a1", "2", Some("1"), "loop-two-a"),
+            ("a1", "2", Some("1"), "loop-two-b"),
+            ("a1", "1", Some("2"), "loop-one-again"),
+            ("a1", "2", Some("2"), "loop-self"),
+        ],
+    );
+    assert_eq!(post_within(Duration::from_secs(5), http, &looping), 200);
+    assert_eq!(
+        post_within(Duration::from_secs(5), http, &otlp_json("still-answering", &[])),
+        200
+    );
+    // A parent chain that is a circle with no root, and a span whose parent never arrives.
+    let circle = otlp_json(
+        "circle",
+        &[
+            ("b2", "a", Some("c"), "circle-a"),
+            ("b2", "b", Some("a"), "circle-b"),
+            ("b2", "c", Some("b"), "circle-c"),
+        ],
+    );
+    assert_eq!(post_within(Duration::from_secs(5), http, &circle), 200);
+    let out = output_of(child, Duration::from_secs(20));
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    for name in [
+        "loop-root",
+        "loop-two-a",
+        "loop-two-b",
+        "loop-one-again",
+        "loop-self",
+        "circle-a",
+        "circle-b",
+        "circle-c",
+    ] {
+        let shown = text.matches(&format!("─ {name}  ")).count();
+        assert_eq!(shown, 1, "{name} drawn {shown} times:\n{text}");
+    }
+    assert!(text.contains("used twice"), "{text}");
+    assert!(
+        text.contains("circle-a  internal  1.0 ms  (parent chain loops back here)"),
+        "{text}"
+    );
+    assert!(text.lines().count() < 20, "{text}");
+}
+
+/// Open a connection and send a head and half of a 2 000-byte body, then nothing.
+fn stalled_body(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(
+            b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n",
+        )
+        .unwrap();
+    stream.write_all(&[b' '; 1000]).unwrap();
+    stream
+}
+
+#[test]
+fn a_hundred_stalled_bodies_do_not_keep_a_good_client_out() {
+    let listen = Listen::start(&[]);
+    let mut stalled: Vec<TcpStream> = (0..100).map(|_| stalled_body(listen.http)).collect();
+    // And some that stop in the middle of the head.
+    let heads: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(listen.http).unwrap();
+            s.write_all(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut slowest = Duration::ZERO;
+    for n in 0..20 {
+        let started = Instant::now();
+        let body = otlp_json(
+            "good",
+            &[("c3", &format!("{:x}", n + 1), None, &format!("good-{n}"))],
+        );
+        assert_eq!(post_within(Duration::from_secs(2), listen.http, &body), 200);
+        slowest = slowest.max(started.elapsed());
+    }
+    listen.wait_for(|s| s.len() >= 20);
+    // The stalled requests are answered 408 and closed once their time is up, which gives
+    // their share of memory back.
+    let started = Instant::now();
+    for stream in stalled.iter_mut().take(5) {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(heads);
+    eprintln!("slowest good request beside 120 stalled clients: {slowest:?}");
+}
+
+#[test]
+fn control_characters_from_clients_are_escaped_on_the_terminal() {
+    let (http, child, _ctx) = listen_human(3);
+    // The Python OTel SDK, told to name its service with a title-changing OSC sequence, a bell
+    // and a right-to-left override.
+    run_ok_within(
+        python()
+            .arg(manifest_dir().join("tests/support/otel_client.py"))
+            .args([
+                &format!("http://{http}"),
+                "shop\u{1b}]0;pwned\u{7}\u{202e}gpj.exe",
+            ]),
+    );
+    // Raw OTLP/JSON: a screen clear and colour in a span name, C1 CSI in a status message.
+    let raw = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"raw"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"\u001b[2J\u001b[31mwipe\u0007","kind":2,"startTimeUnixNano":"1000000","endTimeUnixNano":"2000000","status":{"code":2,"message":"bad\u009b2J"},"attributes":[{"key":"http.route","value":{"stringValue":"/\u202ex\n\r"}}]}]}]}]}"#;
+    assert_eq!(post_within(Duration::from_secs(5), http, raw), 200);
+    let out = output_of(child, Duration::from_secs(20));
+    assert_exit(&out, 0);
+    let bytes = &out.stdout;
+    for (what, bad) in [
+        ("ESC", &b"\x1b"[..]),
+        ("BEL", b"\x07"),
+        ("CR", b"\r"),
+        ("U+202E", "\u{202e}".as_bytes()),
+        ("C1 CSI", "\u{9b}".as_bytes()),
+    ] {
+        assert!(
+            !bytes.windows(bad.len()).any(|w| w == bad),
+            "{what} reached stdout: {}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    let text = stdout(&out);
+    assert!(
+        text.contains(r"shop\x1b]0;pwned\x07\u{202e}gpj.exe"),
+        "{text}"
+    );
+    assert!(text.contains(r"\x1b[2J\x1b[31mwipe\x07"), "{text}");
+    assert!(text.contains(r"ERROR bad\x9b2J"), "{text}");
+    assert!(text.contains(r"http.route=/\u{202e}x\x0a\x0d"), "{text}");
+}
+
+#[test]
+fn json_lines_keep_control_characters_as_json_escapes() {
+    let listen = Listen::start(&[]);
+    let body = otlp_json(
+        "svc\u{1b}]0;t\u{7}",
+        &[("d4", "1", None, "\u{1b}[2Jname\u{202e}")],
+    );
+    assert_eq!(post_within(Duration::from_secs(5), listen.http, &body), 200);
+    let spans = listen.wait_for(|s| !s.is_empty());
+    assert_eq!(spans[0]["name"], "\u{1b}[2Jname\u{202e}");
+    assert_eq!(spans[0]["service"], "svc\u{1b}]0;t\u{7}");
+}
+
+#[test]
+fn a_huge_count_is_a_usage_error_at_once() {
+    let ctx = TestContext::empty();
+    let started = Instant::now();
+    let out = run_within(
+        ctx.tracectl()
+            .args(["send-test", "--count", "99999999999999"]),
+    );
+    assert_exit(&out, 2);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let err = stderr(&out);
+    assert!(err.contains("--count 99999999999999"), "{err}");
+    assert!(err.contains("10000000"), "{err}");
 }
