@@ -170,9 +170,48 @@ impl Fs for RealFs {
     }
 }
 
-/// A symlinked file is written through to its target, so the link stays a link.
-fn real_path(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+/// A symlinked file is written through to its target, so the link stays a link; a link to a
+/// file not created yet (its folder exists) creates that file.
+fn real_path(path: &Path, display: &str) -> Result<PathBuf> {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return Ok(real);
+    }
+    let mut current = path.to_path_buf();
+    // The kernel's own limit on links followed (ELOOP).
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&current).map_err(|e| {
+                    write_error(
+                        e.kind(),
+                        format!("cannot read the link {display}: {e}"),
+                        "nothing was changed",
+                    )
+                })?;
+                current = parent_of(&current).join(target);
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && current != path => {
+                if parent_of(&current).is_dir() {
+                    return Ok(current);
+                }
+                return Err(write_error(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "{display} is a symbolic link to {}, in a folder that does not exist",
+                        current.display()
+                    ),
+                    "create that folder, or replace the link with a file; nothing was changed",
+                ));
+            }
+            Err(_) => return Ok(path.to_path_buf()),
+        }
+    }
+    Err(write_error(
+        io::ErrorKind::InvalidInput,
+        format!("{display} is a symbolic link that points back to itself"),
+        "replace the link with a file or point it at one; nothing was changed",
+    ))
 }
 
 /// Every mount point of this process (Linux `/proc/self/mountinfo`; none elsewhere).
@@ -254,7 +293,7 @@ fn resolve<'a>(change: &'a FileChange, mounts: &HashSet<PathBuf>) -> Result<Opti
     if action == FileAction::Unchanged {
         return Ok(None);
     }
-    let path = real_path(&change.path);
+    let path = real_path(&change.path, &change.display)?;
     let original = match std::fs::symlink_metadata(&path) {
         Ok(meta) if !meta.is_file() => {
             return Err(write_error(

@@ -135,3 +135,79 @@ fn percent_encoded_headers_and_url_query_credentials_stay_hidden() {
         assert_hidden(format, &out, "Pl4ntedQueryKey");
     }
 }
+
+fn init_write(ctx: &TestContext) -> Output {
+    run(ctx.tracectl().args([
+        "init",
+        "-y",
+        "--honeycomb",
+        "--no-xray",
+        "--honeycomb-api-key",
+        NEW_KEY,
+    ]))
+}
+
+#[test]
+fn an_env_file_linked_to_a_file_not_created_yet_is_created_there_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let ctx = TestContext::fixture("cruddur");
+    let secrets = ctx.root.parent().unwrap().join("secrets");
+    std::fs::create_dir(&secrets).unwrap();
+    std::os::unix::fs::symlink("../secrets/app.env", ctx.path(".env")).unwrap();
+    let out = init_write(&ctx);
+    assert_exit(&out, 0);
+    let meta = std::fs::symlink_metadata(ctx.path(".env")).unwrap();
+    assert!(meta.file_type().is_symlink(), "the link stays a link");
+    let target = secrets.join("app.env");
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(
+        text.contains(&format!("HONEYCOMB_API_KEY={NEW_KEY}")),
+        "{text}"
+    );
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn an_env_file_linked_into_a_missing_folder_is_refused_in_plain_words() {
+    let ctx = TestContext::fixture("cruddur");
+    let before = ctx.snapshot();
+    std::os::unix::fs::symlink("/nonexistent-tracectl/x/.env", ctx.path(".env")).unwrap();
+    let out = init_write(&ctx);
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(".env is a symbolic link to /nonexistent-tracectl/x/.env")
+            && err.contains("folder that does not exist"),
+        "{err}"
+    );
+    std::fs::remove_file(ctx.path(".env")).unwrap();
+    assert_eq!(before, ctx.snapshot());
+}
+
+/// Reading the env file is the project model's work: these name the file in plain words, as
+/// bad input (exit 2), with a hint.
+#[test]
+fn an_env_file_that_is_a_folder_or_a_link_loop_is_bad_input_in_plain_words() {
+    for make in ["dir", "loop"] {
+        let ctx = TestContext::fixture("cruddur");
+        match make {
+            "dir" => std::fs::create_dir(ctx.path(".env")).unwrap(),
+            _ => {
+                std::os::unix::fs::symlink("a", ctx.path(".env")).unwrap();
+                std::os::unix::fs::symlink(".env", ctx.path("a")).unwrap();
+            }
+        }
+        let out = init_write(&ctx);
+        let err = stderr(&out);
+        assert!(
+            !err.contains("os error") && !err.contains("failed to"),
+            "{make}: {err}"
+        );
+        assert!(
+            err.contains(".env") && err.contains("hint:"),
+            "{make}: {err}"
+        );
+        assert_exit(&out, 2);
+    }
+}
