@@ -211,3 +211,32 @@ fn an_env_file_that_is_a_folder_or_a_link_loop_is_bad_input_in_plain_words() {
         assert_exit(&out, 2);
     }
 }
+
+/// A requirements file or .gitignore saved in Latin-1 (a Windows editor's default) is refused
+/// naming file, line and column, as bad input, with nothing written. The reading happens in
+/// the init command: it should read through `project::write::read_text`.
+#[test]
+fn files_that_are_not_utf8_are_refused_at_file_line_and_column() {
+    for (rel, bytes, place) in [
+        (
+            "backend-flask/requirements.txt",
+            &b"flask\n# caf\xe9\n"[..],
+            "backend-flask/requirements.txt:2:6:",
+        ),
+        (
+            ".gitignore",
+            &b"node_modules\n\xff\n"[..],
+            ".gitignore:2:1:",
+        ),
+    ] {
+        let ctx = TestContext::fixture("cruddur");
+        std::fs::write(ctx.path(rel), bytes).unwrap();
+        let before = ctx.snapshot();
+        let out = init_write(&ctx);
+        let err = stderr(&out);
+        assert!(err.contains(place) && err.contains("UTF-8"), "{err}");
+        assert!(!err.contains("stream did not contain"), "{err}");
+        assert_exit(&out, 2);
+        assert_eq!(before, ctx.snapshot());
+    }
+}
