@@ -158,7 +158,9 @@ impl Printer {
 
     /// The command's result as JSON, on stdout.
     pub fn json(&self, value: &serde_json::Value) {
-        let text = serde_json::to_string_pretty(value).unwrap_or_default();
+        // Each string is scrubbed before it is escaped: a secret holding `"` or `\\` no longer
+        // matches itself once written as JSON.
+        let text = serde_json::to_string_pretty(&redact_json(value)).unwrap_or_default();
         write_stdout(&format!("{}\n", self.redact(&text)));
     }
 
@@ -258,6 +260,21 @@ impl Printer {
         if !self.quiet {
             eprintln!("{}", self.redact(message));
         }
+    }
+}
+
+/// `value` with every string in it, object keys included, scrubbed of secrets.
+fn redact_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(secret::redact(s)),
+        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (secret::redact(k), redact_json(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 

@@ -68,12 +68,17 @@ pub fn register_all(values: impl IntoIterator<Item = String>) {
         list.iter().map(|s| s.expose().to_string()).collect();
     let before = list.len();
     for value in values {
-        let value = value.trim();
-        if value.chars().count() < MIN_MASKED_LEN || value.starts_with('$') {
-            continue;
-        }
-        if known.insert(value.to_string()) {
-            list.push(Secret::new(value));
+        // A multi-line value (a PEM key in an env file) is shown line by line in diffs: each
+        // line is masked on its own as well.
+        let lines = value.lines().filter(|_| value.contains(['\n', '\r']));
+        for value in std::iter::once(value.as_str()).chain(lines) {
+            let value = value.trim();
+            if value.chars().count() < MIN_MASKED_LEN || value.starts_with('$') {
+                continue;
+            }
+            if known.insert(value.to_string()) {
+                list.push(Secret::new(value));
+            }
         }
     }
     if list.len() != before {
@@ -106,6 +111,7 @@ pub fn is_sensitive_name(name: &str) -> bool {
         "PASSWD",
         "HEADERS",
         "CREDENTIAL",
+        "SIGNATURE",
     ]
     .iter()
     .any(|w| name.contains(w))
@@ -155,21 +161,59 @@ pub fn is_key_shaped(word: &str) -> bool {
     aws_key_id || aws_secret_key || session_token
 }
 
-/// Words that look like credentials, wherever they stand in `text`.
+/// Words that look like credentials, wherever they stand in `text`: as written and
+/// percent-decoded (`x-honeycomb-team%3DKEY`), alone or glued to other letters (`3Dhcaik_…`).
 pub fn key_shaped_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || "_+/=".contains(c)))
-        .flat_map(|w| {
+    let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+    let mut found = Vec::new();
+    for text in [text, decoded.as_ref()] {
+        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || "_+/=".contains(c))) {
             // Base64 padding and `NAME=value` both use '='; try the word whole and in parts.
-            std::iter::once(w).chain(w.split('='))
-        })
-        .filter(|w| is_key_shaped(w))
-        .map(str::to_string)
-        .collect()
+            for part in std::iter::once(word).chain(word.split('=')) {
+                found.extend(key_shaped_in(part).map(str::to_string));
+            }
+        }
+        if decoded == text {
+            break;
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
 }
 
-/// The `user:password` part of every URL in `text`, and the password alone.
+/// The key-shaped pieces of one word: the word itself, and every known key prefix within it cut
+/// to the lengths keys of that kind have.
+fn key_shaped_in(word: &str) -> impl Iterator<Item = &str> {
+    let starts = word
+        .char_indices()
+        .filter(|(i, _)| {
+            let rest = &word[*i..];
+            *i > 0
+                && (rest.starts_with("hc")
+                    || ["AKIA", "ASIA", "ABIA", "ACCA"]
+                        .iter()
+                        .any(|p| rest.starts_with(p)))
+        })
+        .map(|(i, _)| i);
+    std::iter::once(word)
+        .chain(starts.flat_map(move |i| {
+            [64, 32, 20, usize::MAX]
+                .into_iter()
+                .filter_map(move |len| word.get(i..i.saturating_add(len).min(word.len())))
+        }))
+        .filter(|w| is_key_shaped(w))
+}
+
+/// The `user:password` part of every URL in `text`, the password alone, and the values of
+/// query parameters whose names mark a credential (`?api_key=…`, `X-Amz-Signature=…`).
 pub fn url_userinfo(text: &str) -> Vec<String> {
     let mut found = Vec::new();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     for (i, _) in text.match_indices("://") {
         let rest = &text[i + 3..];
         let end = rest
@@ -180,11 +224,21 @@ pub fn url_userinfo(text: &str) -> Vec<String> {
             found.push(userinfo.to_string());
             if let Some((_, password)) = userinfo.split_once(':') {
                 found.push(password.to_string());
-                found.push(
-                    percent_encoding::percent_decode_str(password)
-                        .decode_utf8_lossy()
-                        .into_owned(),
-                );
+                found.push(decode(password));
+            }
+        }
+        let url_end = rest
+            .find(|c: char| c.is_whitespace() || "\"'<>".contains(c))
+            .unwrap_or(rest.len());
+        if let Some((_, query)) = rest[..url_end].split_once('?') {
+            let query = query.split('#').next().unwrap_or_default();
+            for pair in query.split(['&', ';']) {
+                if let Some((name, value)) = pair.split_once('=')
+                    && is_sensitive_name(&decode(name))
+                {
+                    found.push(value.to_string());
+                    found.push(decode(value));
+                }
             }
         }
     }
@@ -279,8 +333,17 @@ pub fn in_env<K: AsRef<str>, V: AsRef<str>>(vars: impl IntoIterator<Item = (K, V
 }
 
 /// A `NAME: value` or `NAME=value` assignment on one line of a compose or env file (list item
-/// dash, `export` and quotes stripped; a trailing ` #` comment dropped).
+/// dash, `export` and quotes stripped; a trailing ` #` comment and a flow collection's `,`
+/// dropped).
 pub fn assignment(line: &str) -> Option<(&str, &str)> {
+    let (name, value) = raw_assignment(line)?;
+    let value = value.trim_end_matches(',').trim_end();
+    let value = value.trim_matches(['"', '\'']).trim();
+    Some((name, value))
+}
+
+/// An assignment with its value as written (quotes kept).
+fn raw_assignment(line: &str) -> Option<(&str, &str)> {
     let line = line.trim_start();
     let line = line.strip_prefix("- ").unwrap_or(line).trim_start();
     let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
@@ -298,19 +361,114 @@ pub fn assignment(line: &str) -> Option<(&str, &str)> {
     if let Some(comment) = value.find(" #") {
         value = value[..comment].trim_end();
     }
-    let value = value.trim_matches(['"', '\'']).trim();
     Some((name, value))
 }
 
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// How many of `rest` (the lines after an assignment whose value is `value`) continue it: lines
+/// up to the closing quote of a quoted value left open, or the more-indented lines of a YAML
+/// block scalar (`|`, `>`), an empty value or a plain scalar folded over several lines.
+fn continued_lines(line: &str, value: &str, rest: &[&str]) -> usize {
+    for quote in ['"', '\''] {
+        if let Some(body) = value.strip_prefix(quote) {
+            let closed = |s: &str| {
+                let mut escaped = false;
+                s.chars().any(|c| {
+                    let close = c == quote && !escaped;
+                    escaped = quote == '"' && c == '\\' && !escaped;
+                    close
+                })
+            };
+            if closed(body) {
+                return 0;
+            }
+            return rest
+                .iter()
+                .position(|l| closed(l))
+                .map_or(rest.len(), |i| i + 1);
+        }
+    }
+    let own = indent(line);
+    let deeper = |l: &&&str| l.trim().is_empty() || indent(l) > own;
+    if value.is_empty() {
+        // An empty value over more-indented `name: value` lines or `- items` is a nested
+        // collection (`secrets:`, a service called `keycloak`), not one scalar.
+        return rest
+            .iter()
+            .take_while(|l| {
+                deeper(l) && raw_assignment(l).is_none() && !l.trim_start().starts_with('-')
+            })
+            .count();
+    }
+    rest.iter().take_while(deeper).count()
+}
+
+/// The items of a flow collection on one line (`environment: {A: b, C: d}`, `[A=b, C=d]`).
+fn flow_items(line: &str) -> Vec<&str> {
+    let Some(open) = line.find(['{', '[']) else {
+        return Vec::new();
+    };
+    let inner = &line[open + 1..];
+    let inner = inner
+        .rfind(['}', ']'])
+        .map_or(inner, |close| &inner[..close]);
+    inner
+        .split(',')
+        .flat_map(|item| {
+            // A nested collection: the items inside it.
+            let nested = flow_items(item);
+            if nested.is_empty() {
+                vec![item]
+            } else {
+                nested
+            }
+        })
+        .collect()
+}
+
 /// Every secret written into a file's text, by variable name and by shape; references such as
-/// `${HONEYCOMB_API_KEY}` are not values and are left alone.
+/// `${HONEYCOMB_API_KEY}` are not values and are left alone. A credential's value written over
+/// several lines (a multi-line quoted value, a YAML block scalar) is found line by line.
 pub fn in_text(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for line in text.lines() {
-        if let Some((name, value)) = assignment(line)
-            && !value.contains("${")
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        i += 1;
+        let mut assignments: Vec<(&str, &str)> = flow_items(line)
+            .into_iter()
+            .filter_map(assignment)
+            .collect();
+        assignments.extend(assignment(line));
+        for (name, value) in assignments {
+            if !value.contains("${") {
+                found.extend(in_variable(name, value));
+            }
+        }
+        if let Some((name, value)) = raw_assignment(line)
+            && is_sensitive_name(name)
         {
-            found.extend(in_variable(name, value));
+            let more = continued_lines(line, value, &lines[i..]);
+            let block = &lines[i..i + more];
+            for part in block {
+                found.extend(url_userinfo(part));
+                found.extend(key_shaped_words(part));
+                let part = part.trim().trim_matches(['"', '\'']).trim();
+                found.push(part.to_string());
+            }
+            // Folded (`>`) and plain scalars join their lines with spaces; literal ones and
+            // quoted env values with newlines.
+            let parts: Vec<&str> = block.iter().map(|l| l.trim()).collect();
+            if parts.len() > 1 {
+                found.push(parts.join(" "));
+                found.push(parts.join("\n"));
+            }
+            // The block is this value, read once: a file of many open quotes stays linear.
+            i += more;
         }
         if let Some((_, after)) = line.split_once("x-honeycomb-team=") {
             let value: String = after
@@ -469,6 +627,55 @@ mod tests {
             assert!(found.iter().any(|f| f == secret), "{secret} in {found:?}");
         }
         assert!(!found.iter().any(|f| f.contains("${")), "{found:?}");
+    }
+
+    #[test]
+    fn multi_line_and_flow_values_are_found_but_nested_collections_are_not_values() {
+        let text = "services:\n  keycloak:\n    image: quay.io/keycloak/keycloak\n    \
+                    environment: {REDIS_PASSWORD: fl0wpassword, A: b}\n    \
+                    secrets:\n      - db_password_file\n  api:\n    environment:\n      \
+                    DB_PASSWORD: >-\n        f0ldedpassword\n      TOKEN: \"open\n        \
+                    quotedcontinued\"\n      - LIST_KEY=[li5tvalue]\n";
+        let found = in_text(text);
+        for secret in ["fl0wpassword", "f0ldedpassword", "quotedcontinued"] {
+            assert!(found.iter().any(|f| f == secret), "{secret} in {found:?}");
+        }
+        for word in [
+            "image: quay.io/keycloak/keycloak",
+            "- db_password_file",
+            "environment:",
+        ] {
+            assert!(!found.iter().any(|f| f == word), "{word} in {found:?}");
+        }
+        let env = "KEY=\"-----BEGIN\nline0ne-secret\n-----END\"\nNEXT=1\n";
+        assert!(in_text(env).iter().any(|f| f == "line0ne-secret"));
+        assert!(!in_text(env).iter().any(|f| f.contains("NEXT")));
+    }
+
+    #[test]
+    fn keys_glued_to_other_text_or_percent_encoded_are_found() {
+        for text in [
+            format!("x-honeycomb-team%3D{KEY}"),
+            format!("3D{KEY}"),
+            format!("id={AWS_ID}XYZ"),
+        ] {
+            let found = key_shaped_words(&text);
+            assert!(
+                found.iter().any(|f| f == KEY || f == AWS_ID),
+                "{text}: {found:?}"
+            );
+        }
+        let found = url_userinfo("see https://h:4318/v1?api_key=qu3rysecret&x=1#f here");
+        assert!(found.iter().any(|f| f == "qu3rysecret"), "{found:?}");
+        assert!(!found.iter().any(|f| f == "1"), "{found:?}");
+    }
+
+    #[test]
+    fn a_file_of_open_quotes_is_read_in_linear_time() {
+        let text = "A_TOKEN=\"x\n".repeat(50_000);
+        let started = std::time::Instant::now();
+        in_text(&text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

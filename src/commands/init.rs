@@ -163,11 +163,11 @@ fn existing_honeycomb_region(model: &Model) -> Option<HoneycombRegion> {
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>> {
-    match fs_err::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    let display: std::path::PathBuf = path
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect();
+    crate::project::write::read_text(path, &display.display().to_string())
 }
 
 /// The files the plan edits besides the compose and env files, and every file's mode.

@@ -197,4 +197,50 @@ mod tests {
         let err = set_all(p(), "A=1\nA=2\n", &entries).unwrap_err();
         assert!(err.to_string().contains(".env:2:"), "{err}");
     }
+
+    proptest::proptest! {
+        /// Any file the parser accepts: every original line kept in order, the keys then read
+        /// back with their values, other values unchanged, a second run a no-op.
+        #[test]
+        fn set_all_is_lossless_and_idempotent(
+            body in proptest::collection::vec(
+                "(# [a-z =#'\"]{0,10}|(export )?[A-Z_]{1,6}=([a-z0-9 #]{0,8}|'[a-z =#]{0,8}'|\"[a-z =#]{0,8}\")|)",
+                0..10,
+            ),
+            eol in proptest::sample::select(vec!["\n", "\r\n"]),
+            value in "[ -~]{0,12}",
+        ) {
+            let text = body.join(eol) + eol;
+            let Ok(before) = values(p(), &text) else { return Ok(()); };
+            let entries = [("HONEYCOMB_API_KEY".to_string(), value.clone())];
+            let Ok((out, _)) = set_all(p(), &text, &entries) else { return Ok(()); };
+            let kept: Vec<&str> = out.lines().collect();
+            let mut at = 0;
+            for line in text.lines().filter(|l| !l.contains("HONEYCOMB_API_KEY")) {
+                let found = kept[at..].iter().position(|k| *k == line);
+                proptest::prop_assert!(found.is_some(), "{:?} lost from {:?}", line, out);
+                at += found.unwrap_or(0) + 1;
+            }
+            let after = values(p(), &out).unwrap();
+            proptest::prop_assert_eq!(after.get("HONEYCOMB_API_KEY"), Some(&value));
+            for (k, v) in before.iter().filter(|(k, _)| *k != "HONEYCOMB_API_KEY") {
+                proptest::prop_assert_eq!(after.get(k), Some(v));
+            }
+            proptest::prop_assert_eq!(set_all(p(), &out, &entries).unwrap().0, out.clone());
+        }
+    }
+
+    #[test]
+    fn a_file_of_100k_lines_is_edited_in_linear_time() {
+        let text = "SOME_VARIABLE=some value\n".repeat(100_000);
+        let entries = [("HONEYCOMB_API_KEY".to_string(), "k".to_string())];
+        let started = std::time::Instant::now();
+        let (out, _) = set_all(p(), &text, &entries).unwrap();
+        assert!(out.ends_with("HONEYCOMB_API_KEY=k\n"));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }

@@ -17,7 +17,7 @@ fn matches(pattern: &str, name: &str) -> Match {
     }
     let pattern = pattern.strip_prefix('/').unwrap_or(pattern);
     let pattern = pattern.strip_prefix("**/").unwrap_or(pattern);
-    if pattern.contains(['/', '[', '\\']) {
+    if pattern.contains('/') || unescaped_class(pattern.as_bytes()) {
         return Match::Unknown;
     }
     if glob(pattern.as_bytes(), name.as_bytes()) {
@@ -27,10 +27,27 @@ fn matches(pattern: &str, name: &str) -> Match {
     }
 }
 
-/// `*` and `?` globbing within one path component.
+/// Whether a pattern holds a `[…]` character class (an escaped `\\[` is a plain `[`).
+fn unescaped_class(pattern: &[u8]) -> bool {
+    let mut i = 0;
+    while i < pattern.len() {
+        match pattern[i] {
+            b'\\' => i += 2,
+            b'[' => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// `*` and `?` globbing within one path component; `\\` makes the next character plain.
 fn glob(pattern: &[u8], name: &[u8]) -> bool {
     match pattern.split_first() {
         None => name.is_empty(),
+        Some((b'\\', rest)) => match rest.split_first() {
+            Some((c, rest)) => name.first() == Some(c) && glob(rest, &name[1..]),
+            None => false,
+        },
         Some((b'*', rest)) => (0..=name.len()).any(|i| glob(rest, &name[i..])),
         Some((b'?', rest)) => !name.is_empty() && glob(rest, &name[1..]),
         Some((c, rest)) => name.first() == Some(c) && glob(rest, &name[1..]),
@@ -156,5 +173,34 @@ mod tests {
         assert_eq!(ensure_ignored("", ".env"), ".env\n");
         assert_eq!(ensure_ignored("a\r\nb", ".env"), "a\r\nb\r\n.env\r\n");
         assert_eq!(ensure_ignored("", "#my env*"), "\\#my env\\*\n");
+    }
+
+    proptest::proptest! {
+        /// Any file: every byte kept as a prefix, the name then ignored, a second run a no-op.
+        #[test]
+        fn ensure_ignored_is_lossless_and_idempotent(
+            body in proptest::collection::vec("[a-z.*?!#/\\\\ \r\u{feff}\u{0}]{0,12}", 0..10),
+            end in proptest::bool::ANY,
+            name in proptest::sample::select(vec![".env", "app.env", "#x env ", "!a*b?"]),
+        ) {
+            let mut text = body.join("\n");
+            if end { text.push('\n'); }
+            let out = ensure_ignored(&text, name);
+            proptest::prop_assert!(out.starts_with(&text));
+            proptest::prop_assert!(ignores(&out, name), "{:?}", out);
+            proptest::prop_assert_eq!(ensure_ignored(&out, name), out.clone());
+        }
+    }
+
+    #[test]
+    fn a_huge_file_is_read_in_linear_time() {
+        let text = "*a*b*c*d*e*f*g*h*i*j*k*l*m*n*o*p*\n".repeat(20_000) + &"?".repeat(1 << 16);
+        let started = std::time::Instant::now();
+        ensure_ignored(&text, ".env");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -204,4 +204,41 @@ mod tests {
         assert_eq!(add("flask \\\n", &["b"]), "flask \\\n\nb\n");
         assert_eq!(add("flask \\", &["b"]), "flask \\\n\nb\n");
     }
+
+    /// The lines of `text` split on any line ending, for "every original line kept in order".
+    fn lines(text: &str) -> Vec<&str> {
+        text.split(['\n', '\r']).filter(|l| !l.is_empty()).collect()
+    }
+
+    proptest::proptest! {
+        /// Any file (CRLF, CR, BOM, NUL, continuations, no final newline): every line kept in
+        /// order, each package then listed, and a second run changes nothing.
+        #[test]
+        fn add_is_lossless_and_idempotent(
+            body in proptest::collection::vec("[a-z0-9_.=<>#\\\\ \t\u{0}\u{feff}é-]{0,20}", 0..12),
+            eol in proptest::sample::select(vec!["\n", "\r\n", "\r"]),
+            end in proptest::bool::ANY,
+        ) {
+            let mut text = body.join(eol);
+            if end { text.push_str(eol); }
+            let out = add(&text, &["opentelemetry-api", "flask"]);
+            proptest::prop_assert!(out.starts_with(&text));
+            proptest::prop_assert_eq!(&lines(&out)[..lines(&text).len()], &lines(&text)[..]);
+            proptest::prop_assert!(listed(&out).contains(&"opentelemetry-api".to_string()), "{:?}", out);
+            proptest::prop_assert_eq!(add(&out, &["opentelemetry-api", "flask"]), out.clone());
+        }
+    }
+
+    #[test]
+    fn a_huge_file_is_read_in_linear_time() {
+        let text = "a-package==1.0 \\\n".repeat(100_000) + &"x".repeat(1 << 20);
+        let started = std::time::Instant::now();
+        let out = add(&text, &["opentelemetry-api"]);
+        assert!(out.ends_with("\n\nopentelemetry-api\n") || out.ends_with("opentelemetry-api\n"));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }

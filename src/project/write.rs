@@ -170,9 +170,107 @@ impl Fs for RealFs {
     }
 }
 
-/// A symlinked file is written through to its target, so the link stays a link.
-fn real_path(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+/// A project file's text, `None` when it does not exist. What cannot be read as text is said in
+/// the user's words: a folder where a file belongs, a link loop, bytes that are not UTF-8 (with
+/// the line and column of the first one), never the library's wording.
+pub fn read_text(path: &Path, display: &str) -> Result<Option<String>> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // A dangling link reads as missing; a link loop does not.
+            return Ok(None);
+        }
+        Err(e) => {
+            let (message, hint) = match (e.kind(), e.raw_os_error()) {
+                (io::ErrorKind::IsADirectory, _) | (_, Some(21)) => (
+                    format!("{display} is a folder, not a file"),
+                    format!("rename or remove the folder {display}, then run again"),
+                ),
+                (_, Some(40)) => (
+                    format!("{display} is a symbolic link that points back to itself"),
+                    format!("replace {display} with a file, or point the link at one"),
+                ),
+                (io::ErrorKind::PermissionDenied, _) => (
+                    format!("{display} cannot be read: permission denied"),
+                    format!("give yourself read access to {display} (chmod u+r)"),
+                ),
+                _ => (
+                    format!("{display} cannot be read: {}", plain_io(&e)),
+                    format!("check {display}, then run again"),
+                ),
+            };
+            return Err(Error::usage(message, hint));
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let valid = std::str::from_utf8(valid).unwrap_or_default();
+            let line = valid.matches('\n').count() + 1;
+            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Err(Error::parse(
+                Path::new(display),
+                line,
+                column,
+                "this is not UTF-8 text (saved in another encoding, or a binary file): save it \
+                 as UTF-8",
+            ))
+        }
+    }
+}
+
+/// An I/O error's description without its `(os error N)` suffix.
+fn plain_io(err: &io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// A symlinked file is written through to its target, so the link stays a link; a link to a
+/// file not created yet (its folder exists) creates that file.
+fn real_path(path: &Path, display: &str) -> Result<PathBuf> {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return Ok(real);
+    }
+    let mut current = path.to_path_buf();
+    // The kernel's own limit on links followed (ELOOP).
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&current).map_err(|e| {
+                    write_error(
+                        e.kind(),
+                        format!("cannot read the link {display}: {e}"),
+                        "nothing was changed",
+                    )
+                })?;
+                current = parent_of(&current).join(target);
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && current != path => {
+                if parent_of(&current).is_dir() {
+                    return Ok(current);
+                }
+                return Err(write_error(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "{display} is a symbolic link to {}, in a folder that does not exist",
+                        current.display()
+                    ),
+                    "create that folder, or replace the link with a file; nothing was changed",
+                ));
+            }
+            Err(_) => return Ok(path.to_path_buf()),
+        }
+    }
+    Err(write_error(
+        io::ErrorKind::InvalidInput,
+        format!("{display} is a symbolic link that points back to itself"),
+        "replace the link with a file or point it at one; nothing was changed",
+    ))
 }
 
 /// Every mount point of this process (Linux `/proc/self/mountinfo`; none elsewhere).
@@ -254,7 +352,7 @@ fn resolve<'a>(change: &'a FileChange, mounts: &HashSet<PathBuf>) -> Result<Opti
     if action == FileAction::Unchanged {
         return Ok(None);
     }
-    let path = real_path(&change.path);
+    let path = real_path(&change.path, &change.display)?;
     let original = match std::fs::symlink_metadata(&path) {
         Ok(meta) if !meta.is_file() => {
             return Err(write_error(
@@ -819,6 +917,32 @@ mod tests {
                 change
             })
             .collect()
+    }
+
+    #[test]
+    fn unreadable_text_is_explained_in_plain_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        assert!(
+            read_text(&root.join("missing"), "missing")
+                .unwrap()
+                .is_none()
+        );
+        std::fs::create_dir(root.join(".env")).unwrap();
+        let err = read_text(&root.join(".env"), ".env").unwrap_err();
+        assert_eq!(err.to_string(), ".env is a folder, not a file");
+        assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
+        std::os::unix::fs::symlink("b", root.join("a")).unwrap();
+        std::os::unix::fs::symlink("a", root.join("b")).unwrap();
+        let err = read_text(&root.join("a"), "a").unwrap_err().to_string();
+        assert_eq!(err, "a is a symbolic link that points back to itself");
+        std::fs::write(root.join("r.txt"), b"flask\n# caf\xe9 cr\xe8me\n").unwrap();
+        let err = read_text(&root.join("r.txt"), "r.txt").unwrap_err();
+        assert!(
+            err.to_string().starts_with("r.txt:2:6: this is not UTF-8"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("os error"), "{err}");
     }
 
     proptest! {

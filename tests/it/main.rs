@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test runs the built `tracectl` against real files and
 //! real peers on loopback.
 
+mod attack;
 mod common;
 mod completions;
 mod doctor;
