@@ -200,8 +200,8 @@ fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
         display,
         ..EnvFile::default()
     };
-    match fs_err::read_to_string(&path) {
-        Ok(text) => {
+    match project::write::read_text(&path, &file.display) {
+        Ok(Some(text)) => {
             // Before anything can quote the file back, even a parse error.
             crate::secret::register_all(crate::secret::in_text(&text));
             match dotenv::values(&path, &text) {
@@ -210,8 +210,14 @@ fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
             }
             file.text = Some(text);
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {}
-        Err(e) => file.error = Some(e.into()),
+        Ok(None) if !explicit => {}
+        Ok(None) => {
+            file.error = Some(Error::usage(
+                format!("env file {} does not exist", file.display),
+                "check --env-file, or create the file".to_string(),
+            ))
+        }
+        Err(e) => file.error = Some(e),
     }
     file.path = path;
     file

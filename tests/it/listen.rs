@@ -672,7 +672,11 @@ fn span_ids_that_repeat_and_loop_are_drawn_once_and_listen_keeps_answering() {
     );
     assert_eq!(post_within(Duration::from_secs(5), http, &looping), 200);
     assert_eq!(
-        post_within(Duration::from_secs(5), http, &otlp_json("still-answering", &[])),
+        post_within(
+            Duration::from_secs(5),
+            http,
+            &otlp_json("still-answering", &[])
+        ),
         200
     );
     // A parent chain that is a circle with no root, and a span whose parent never arrives.
