@@ -19,9 +19,57 @@ pub const COMPOSE_NAMES: [&str; 4] = [
     "docker-compose.yml",
 ];
 
+/// A file's text; bytes that are not UTF-8 are refused naming the line and column of the first.
+pub fn read_text(path: &Path) -> Result<String> {
+    decode(path, fs_err::read(path)?)
+}
+
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|err| {
+        let bad = err.utf8_error().valid_up_to();
+        let bytes = err.as_bytes();
+        let line_start = bytes[..bad]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = bytes[..bad].iter().filter(|b| **b == b'\n').count() + 1;
+        Error::parse(
+            path,
+            line,
+            bad - line_start + 1,
+            format!(
+                "byte 0x{:02X} is not UTF-8 text; save the file as UTF-8",
+                bytes[bad]
+            ),
+        )
+    })
+}
+
+fn compose_in(dir: &Path) -> Option<PathBuf> {
+    COMPOSE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
 pub fn find_compose(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(file) = explicit {
         let path = dir.join(file);
+        if path.is_dir() {
+            // A folder names the project: take its compose file as Compose itself would.
+            return compose_in(&path).ok_or_else(|| {
+                Error::usage(
+                    format!(
+                        "--compose-file {} is a folder, and it holds no compose file",
+                        path.display()
+                    ),
+                    format!(
+                        "looked for {} in it; pass the compose file itself, or -C DIR to run in the project folder",
+                        COMPOSE_NAMES.join(", ")
+                    ),
+                )
+            });
+        }
         if !path.is_file() {
             return Err(Error::usage(
                 format!("compose file {} does not exist", path.display()),
@@ -30,19 +78,15 @@ pub fn find_compose(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
         }
         return Ok(path);
     }
-    COMPOSE_NAMES
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            Error::usage(
-                format!("no compose file in {}", dir.display()),
-                format!(
-                    "looked for {}; pass --compose-file FILE or -C DIR",
-                    COMPOSE_NAMES.join(", ")
-                ),
-            )
-        })
+    compose_in(dir).ok_or_else(|| {
+        Error::usage(
+            format!("no compose file in {}", dir.display()),
+            format!(
+                "looked for {}; pass --compose-file FILE or -C DIR",
+                COMPOSE_NAMES.join(", ")
+            ),
+        )
+    })
 }
 
 /// A service that could be the backend: it is built from a folder holding a Python app.
@@ -120,7 +164,7 @@ impl Layout {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| dir.to_path_buf());
-        let compose = Compose::parse(&compose_path, fs_err::read_to_string(&compose_path)?)?;
+        let compose = Compose::read(&compose_path)?;
         let (service, context) = match service {
             Some(name) => {
                 if !compose.has_service(name) {
