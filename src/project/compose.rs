@@ -22,6 +22,8 @@ pub struct Compose {
     text: String,
     file: YamlFile,
     line_starts: Vec<usize>,
+    /// Where each node stood in the text as read.
+    offsets: HashMap<SyntaxNode, usize>,
     services: Mapping,
     /// Every service in file order with its entry node, indexed once so that lookups stay
     /// constant-time on files with thousands of services.
@@ -235,6 +237,23 @@ fn offset(node: &SyntaxNode) -> usize {
     usize::from(node.text_range().start())
 }
 
+/// The offset of every node, from one walk: an editable tree computes a node's offset by
+/// summing its preceding siblings, which is quadratic over thousands of services.
+fn node_offsets(root: &SyntaxNode) -> HashMap<SyntaxNode, usize> {
+    let mut offsets = HashMap::new();
+    let mut at = 0;
+    for event in root.preorder_with_tokens() {
+        match event {
+            rowan::WalkEvent::Enter(rowan::NodeOrToken::Node(node)) => {
+                offsets.insert(node, at);
+            }
+            rowan::WalkEvent::Enter(rowan::NodeOrToken::Token(token)) => at += token.text().len(),
+            rowan::WalkEvent::Leave(_) => {}
+        }
+    }
+    offsets
+}
+
 /// YAML indentation is spaces only; Compose rejects a tab there, and the parser would read the
 /// line as something else. Block scalars and quoted strings may hold tabs on their own lines.
 fn check_tabs(path: &Path, text: &str, starts: &[usize], root: &SyntaxNode) -> Result<()> {
@@ -275,7 +294,12 @@ fn check_tabs(path: &Path, text: &str, starts: &[usize], root: &SyntaxNode) -> R
 
 /// A key written twice in one mapping: Compose refuses the file, and an edit could land in the
 /// shadowed copy.
-fn check_duplicates(path: &Path, starts: &[usize], root: &SyntaxNode) -> Result<()> {
+fn check_duplicates(
+    path: &Path,
+    starts: &[usize],
+    offsets: &HashMap<SyntaxNode, usize>,
+    root: &SyntaxNode,
+) -> Result<()> {
     for mapping in root
         .descendants()
         .filter(|n| n.kind() == SyntaxKind::MAPPING)
@@ -285,7 +309,11 @@ fn check_duplicates(path: &Path, starts: &[usize], root: &SyntaxNode) -> Result<
             let Some(key) = entry_key(&entry).filter(|k| k != "<<") else {
                 continue;
             };
-            let (line, column) = line_col(starts, offset(&entry));
+            let at = offsets
+                .get(&entry)
+                .copied()
+                .unwrap_or_else(|| offset(&entry));
+            let (line, column) = line_col(starts, at);
             if let Some(first) = seen.get(&key) {
                 return Err(Error::parse(
                     path,
@@ -373,7 +401,8 @@ impl Compose {
                 None,
             ));
         };
-        check_duplicates(path, &starts, file.syntax())?;
+        let offsets = node_offsets(file.syntax());
+        check_duplicates(path, &starts, &offsets, file.syntax())?;
         let services = root.get_mapping("services").ok_or_else(|| {
             Error::project(
                 path,
@@ -389,6 +418,7 @@ impl Compose {
             text,
             file,
             line_starts: starts,
+            offsets,
             services,
             index: std::cell::RefCell::new(index),
             anchors,
@@ -402,7 +432,12 @@ impl Compose {
 
     /// The 1-based line of a node, in the text as read.
     fn line_of(&self, node: &SyntaxNode) -> usize {
-        line_col(&self.line_starts, offset(node)).0
+        let at = self
+            .offsets
+            .get(node)
+            .copied()
+            .unwrap_or_else(|| offset(node));
+        line_col(&self.line_starts, at).0
     }
 
     fn entry(&self, name: &str) -> Option<SyntaxNode> {
@@ -1431,6 +1466,8 @@ mod tests {
         let c = parse(&text);
         for name in c.service_names() {
             assert!(c.build_context(&name).is_some());
+        }
+        for name in c.service_names() {
             c.line_in_service(&name, "A");
         }
         c.set_env("s7999", &[var("B", "1")], false).unwrap();

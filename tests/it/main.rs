@@ -3,6 +3,7 @@
 
 mod common;
 mod completions;
+mod compose_edit;
 mod doctor;
 mod fake_http;
 mod init;
