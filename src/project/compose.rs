@@ -28,7 +28,8 @@ pub struct Compose {
     /// Every service in file order with its entry node, indexed once so that lookups stay
     /// constant-time on files with thousands of services.
     index: std::cell::RefCell<Index>,
-    anchors: yaml_edit::AnchorRegistry,
+    /// Built on the first alias followed: most files have none.
+    anchors: std::cell::OnceCell<yaml_edit::AnchorRegistry>,
     newline: &'static str,
 }
 
@@ -140,7 +141,8 @@ pub type Environment = (Option<EnvStyle>, Vec<(String, Option<String>)>);
 
 /// Where a new entry goes in a block mapping.
 enum Place<'a> {
-    After(&'a str),
+    /// After this entry, which has this key.
+    After(SyntaxNode, &'a str),
     End,
     /// In place of this entry.
     Replace(SyntaxNode),
@@ -174,12 +176,18 @@ fn entry_key_node(entry: &SyntaxNode) -> Option<SyntaxNode> {
     entry.children().find(|c| c.kind() == SyntaxKind::KEY)
 }
 
+/// A plain key is read off the green tree: asking an editable node for its text computes its
+/// offset, which costs a walk over every preceding service.
 fn entry_key(entry: &SyntaxNode) -> Option<String> {
-    entry_key_node(entry)?
+    let node = entry_key_node(entry)?
         .children()
-        .find_map(YamlNode::from_syntax)
-        .as_ref()
-        .and_then(scalar_text)
+        .find(|c| c.kind() == SyntaxKind::SCALAR)?;
+    let raw = node.green().to_string();
+    let raw = raw.trim();
+    if raw.starts_with(['"', '\'']) || raw.contains('\n') {
+        return YamlNode::from_syntax(node).as_ref().and_then(scalar_text);
+    }
+    Some(raw.to_string())
 }
 
 fn entry_value(entry: &SyntaxNode) -> Option<YamlNode> {
@@ -260,11 +268,11 @@ fn check_tabs(path: &Path, text: &str, starts: &[usize], root: &SyntaxNode) -> R
     let exempt: Vec<(usize, usize)> = root
         .descendants()
         .filter(|n| n.kind() == SyntaxKind::SCALAR)
-        .filter(|n| {
-            let t = n.text().to_string();
-            t.contains('\n') && t.starts_with(['|', '>', '"', '\''])
+        .filter_map(|n| {
+            let t = n.green().to_string();
+            (t.contains('\n') && t.starts_with(['|', '>', '"', '\'']))
+                .then(|| (offset(&n), offset(&n) + t.len()))
         })
-        .map(|n| (offset(&n), usize::from(n.text_range().end())))
         .collect();
     let mut next = 0;
     for (i, &start) in starts.iter().enumerate() {
@@ -411,7 +419,6 @@ impl Compose {
             )
         })?;
         let index = Index::new(services.syntax());
-        let anchors = yaml_edit::AnchorRegistry::from_tree(file.syntax());
         let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
         Ok(Compose {
             path: path.to_path_buf(),
@@ -421,7 +428,7 @@ impl Compose {
             offsets,
             services,
             index: std::cell::RefCell::new(index),
-            anchors,
+            anchors: std::cell::OnceCell::new(),
             newline,
         })
     }
@@ -471,7 +478,12 @@ impl Compose {
         let mut node = node;
         for _ in 0..MAX_MERGE_DEPTH {
             match node {
-                YamlNode::Alias(alias) => node = self.anchors.resolve_alias(&alias).ok()?,
+                YamlNode::Alias(alias) => {
+                    let anchors = self
+                        .anchors
+                        .get_or_init(|| yaml_edit::AnchorRegistry::from_tree(self.file.syntax()));
+                    node = anchors.resolve_alias(&alias).ok()?;
+                }
                 other => return Some(other),
             }
         }
@@ -875,7 +887,22 @@ impl Compose {
         let column = mapping.detect_indentation_level();
         let target = match place {
             Place::Replace(entry) => entry,
-            Place::After(after) => {
+            Place::After(previous, _) if previous.green().to_string().ends_with('\n') => {
+                // Straight after the previous entry, which ends its line: no search through
+                // the mapping, which can hold thousands of services.
+                let elements = self.parse_entry_after(column, lines)?;
+                let at = previous.index() + 1;
+                let parent = previous
+                    .parent()
+                    .ok_or_else(|| self.internal("the entry has no parent"))?;
+                let entry = elements
+                    .iter()
+                    .find_map(|e| e.as_node().cloned())
+                    .ok_or_else(|| self.internal("the new entry is empty"))?;
+                parent.splice_children(at..at, elements);
+                return Ok(entry);
+            }
+            Place::After(_, after) => {
                 mapping.insert_after(after, key, "placeholder");
                 self.local_entry(mapping, key)?
             }
@@ -908,8 +935,47 @@ impl Compose {
         )
     }
 
+    /// A new entry as the elements that follow a previous entry ending its line (the new key's
+    /// indentation, then the entry), parsed at `column`, detached and editable.
+    fn parse_entry_after(
+        &self,
+        column: usize,
+        lines: &[String],
+    ) -> Result<Vec<rowan::SyntaxElement<Lang>>> {
+        let mut all = vec!["tracectl-previous: 0".to_string()];
+        all.extend(lines.iter().cloned());
+        let holder = self.parse_holder(column, &all, true)?;
+        let elements: Vec<rowan::SyntaxElement<Lang>> = holder
+            .children_with_tokens()
+            .skip_while(|e| e.kind() != SyntaxKind::MAPPING_ENTRY)
+            .skip(1)
+            .collect();
+        for element in &elements {
+            match element {
+                rowan::NodeOrToken::Node(n) => n.detach(),
+                rowan::NodeOrToken::Token(t) => t.detach(),
+            }
+        }
+        Ok(elements)
+    }
+
     /// One mapping entry parsed from text with its key at `column`, detached and editable.
     fn parse_entry(
+        &self,
+        column: usize,
+        lines: &[String],
+        newline_after: bool,
+    ) -> Result<SyntaxNode> {
+        let holder = self.parse_holder(column, lines, newline_after)?;
+        let entry = map_entries(&holder)
+            .next()
+            .ok_or_else(|| self.internal("the new entry is empty"))?;
+        entry.detach();
+        Ok(entry)
+    }
+
+    /// The block mapping that `lines`, written at `column`, parse into (editable).
+    fn parse_holder(
         &self,
         column: usize,
         lines: &[String],
@@ -943,10 +1009,7 @@ impl Compose {
         } else {
             root
         };
-        let entry = map_entries(holder.syntax())
-            .next()
-            .ok_or_else(|| self.internal("the new entry is empty"))?;
-        Ok(entry.clone_subtree().clone_for_update())
+        Ok(holder.syntax().clone())
     }
 
     /// Add the X-Ray daemon service after service `after` (or, with `force`, put it in place of
@@ -981,7 +1044,12 @@ impl Compose {
         let lines = self.daemon_lines(style, unit);
         let (place, outcome) = match existing {
             Some(entry) => (Place::Replace(entry), ServiceOutcome::Replaced),
-            None => (Place::After(after), ServiceOutcome::Added),
+            None => {
+                let entry = self
+                    .entry(after)
+                    .ok_or_else(|| self.no_such_service(after))?;
+                (Place::After(entry, after), ServiceOutcome::Added)
+            }
         };
         let entry = self.put_entry(&self.services, recipe::DAEMON_SERVICE, &lines, place)?;
         self.index
