@@ -1523,6 +1523,30 @@ mod tests {
     }
 
     #[test]
+    fn a_file_without_a_final_newline_takes_the_daemon_and_an_environment() {
+        let c = parse("services:\n  api:\n    image: a");
+        c.set_env("api", &[var("A", "1")], false).unwrap();
+        let (out, _) = c.with_daemon("api", EnvStyle::Map, false).unwrap();
+        assert!(
+            out.starts_with("services:\n  api:\n    image: a\n    environment:\n      A: \"1\"\n  xray-daemon:\n"),
+            "{out}"
+        );
+        assert_eq!(keys_of(&out, "api"), ["image", "environment"]);
+        assert_eq!(
+            keys_of(&out, "xray-daemon"),
+            ["image", "environment", "command", "ports"]
+        );
+    }
+
+    #[test]
+    fn quoted_and_plain_keys_are_the_same_key() {
+        let err = parse_err("services:\n  api:\n    image: a\n  \"api\":\n    image: b\n");
+        assert!(err.contains("first at line 2"), "{err}");
+        let c = parse("services:\n  'api':\n    image: a\n");
+        assert!(c.has_service("api"));
+    }
+
+    #[test]
     fn lookups_stay_fast_on_thousands_of_services() {
         let mut text = String::from("services:\n");
         for i in 0..8000 {

@@ -267,6 +267,33 @@ mod tests {
     }
 
     #[test]
+    fn text_that_is_not_utf8_is_refused_naming_line_and_column() {
+        let err = decode(Path::new("c.yml"), b"a: 1\n# caf\xc3\xa9 \xff\n".to_vec()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.yml:2:9: byte 0xFF is not UTF-8 text; save the file as UTF-8"
+        );
+        assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
+        assert_eq!(
+            decode(Path::new("c.yml"), "\u{feff}a: 1\n".into()).unwrap(),
+            "\u{feff}a: 1\n"
+        );
+    }
+
+    #[test]
+    fn a_folder_given_as_the_compose_file_is_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
+        let err = find_compose(dir.path(), Some(Path::new("app"))).unwrap_err();
+        assert!(err.to_string().contains("is a folder"), "{err}");
+        std::fs::write(dir.path().join("app/compose.yaml"), "services: {}\n").unwrap();
+        assert_eq!(
+            find_compose(dir.path(), Some(Path::new("app"))).unwrap(),
+            dir.path().join("app/compose.yaml")
+        );
+    }
+
+    #[test]
     fn compose_lookup_follows_the_spec_order() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("docker-compose.yml"), "services: {}\n").unwrap();
