@@ -140,9 +140,9 @@ fn quoting_in_use<'a>(mut raw: impl Iterator<Item = &'a str>, default: Quoting) 
 pub type Environment = (Option<EnvStyle>, Vec<(String, Option<String>)>);
 
 /// Where a new entry goes in a block mapping.
-enum Place<'a> {
-    /// After this entry, which has this key.
-    After(SyntaxNode, &'a str),
+enum Place {
+    /// After this entry.
+    After(SyntaxNode),
     End,
     /// In place of this entry.
     Replace(SyntaxNode),
@@ -885,9 +885,17 @@ impl Compose {
             ));
         }
         let column = mapping.detect_indentation_level();
+        // At the end means after the last entry.
+        let place = match place {
+            Place::End => match map_entries(mapping.syntax()).last() {
+                Some(last) => Place::After(last),
+                None => Place::End,
+            },
+            other => other,
+        };
         let target = match place {
             Place::Replace(entry) => entry,
-            Place::After(previous, _) if previous.green().to_string().ends_with('\n') => {
+            Place::After(previous) if previous.green().to_string().ends_with('\n') => {
                 // Straight after the previous entry, which ends its line: no search through
                 // the mapping, which can hold thousands of services.
                 let elements = self.parse_entry_after(column, lines)?;
@@ -902,8 +910,10 @@ impl Compose {
                 parent.splice_children(at..at, elements);
                 return Ok(entry);
             }
-            Place::After(_, after) => {
-                mapping.insert_after(after, key, "placeholder");
+            Place::After(previous) => {
+                let after = entry_key(&previous)
+                    .ok_or_else(|| self.internal("the previous entry has no key"))?;
+                mapping.insert_after(after.as_str(), key, "placeholder");
                 self.local_entry(mapping, key)?
             }
             Place::End => {
@@ -1048,7 +1058,7 @@ impl Compose {
                 let entry = self
                     .entry(after)
                     .ok_or_else(|| self.no_such_service(after))?;
-                (Place::After(entry, after), ServiceOutcome::Added)
+                (Place::After(entry), ServiceOutcome::Added)
             }
         };
         let entry = self.put_entry(&self.services, recipe::DAEMON_SERVICE, &lines, place)?;
