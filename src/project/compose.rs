@@ -22,8 +22,8 @@ pub struct Compose {
     text: String,
     file: YamlFile,
     line_starts: Vec<usize>,
-    /// Where each node stood in the text as read.
-    offsets: HashMap<SyntaxNode, usize>,
+    /// Where each service's entry stood in the text as read.
+    entry_offsets: HashMap<SyntaxNode, usize>,
     services: Mapping,
     /// Every service in file order with its entry node, indexed once so that lookups stay
     /// constant-time on files with thousands of services.
@@ -229,6 +229,21 @@ fn double_quoted(value: &str) -> String {
     out
 }
 
+/// A list of service names short enough for a hint.
+pub fn names_hint(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut hint = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        hint.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    hint
+}
+
 fn line_starts(text: &str) -> Vec<usize> {
     std::iter::once(0)
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))
@@ -245,21 +260,25 @@ fn offset(node: &SyntaxNode) -> usize {
     usize::from(node.text_range().start())
 }
 
-/// The offset of every node, from one walk: an editable tree computes a node's offset by
-/// summing its preceding siblings, which is quadratic over thousands of services.
-fn node_offsets(root: &SyntaxNode) -> HashMap<SyntaxNode, usize> {
-    let mut offsets = HashMap::new();
-    let mut at = 0;
-    for event in root.preorder_with_tokens() {
-        match event {
-            rowan::WalkEvent::Enter(rowan::NodeOrToken::Node(node)) => {
-                offsets.insert(node, at);
-            }
-            rowan::WalkEvent::Enter(rowan::NodeOrToken::Token(token)) => at += token.text().len(),
-            rowan::WalkEvent::Leave(_) => {}
-        }
+/// A read-only view of the tree: its nodes know their offsets, where an editable node computes
+/// its offset by summing every preceding sibling (thousands of services).
+fn view_of(node: &SyntaxNode) -> SyntaxNode {
+    SyntaxNode::new_root(node.green().into_owned())
+}
+
+/// The node at the same place as `node` in `view`, the view of `node`'s tree.
+fn same_in_view(node: &SyntaxNode, view: &SyntaxNode) -> Option<SyntaxNode> {
+    let mut path = Vec::new();
+    let mut current = node.clone();
+    while let Some(parent) = current.parent() {
+        path.push(current.index());
+        current = parent;
     }
-    offsets
+    let mut found = view.clone();
+    for index in path.into_iter().rev() {
+        found = found.children_with_tokens().nth(index)?.into_node()?;
+    }
+    Some(found)
 }
 
 /// YAML indentation is spaces only; Compose rejects a tab there, and the parser would read the
@@ -302,13 +321,8 @@ fn check_tabs(path: &Path, text: &str, starts: &[usize], root: &SyntaxNode) -> R
 
 /// A key written twice in one mapping: Compose refuses the file, and an edit could land in the
 /// shadowed copy.
-fn check_duplicates(
-    path: &Path,
-    starts: &[usize],
-    offsets: &HashMap<SyntaxNode, usize>,
-    root: &SyntaxNode,
-) -> Result<()> {
-    for mapping in root
+fn check_duplicates(path: &Path, starts: &[usize], view: &SyntaxNode) -> Result<()> {
+    for mapping in view
         .descendants()
         .filter(|n| n.kind() == SyntaxKind::MAPPING)
     {
@@ -317,10 +331,7 @@ fn check_duplicates(
             let Some(key) = entry_key(&entry).filter(|k| k != "<<") else {
                 continue;
             };
-            let at = offsets
-                .get(&entry)
-                .copied()
-                .unwrap_or_else(|| offset(&entry));
+            let at = offset(&entry);
             let (line, column) = line_col(starts, at);
             if let Some(first) = seen.get(&key) {
                 return Err(Error::parse(
@@ -378,7 +389,7 @@ impl Compose {
         let parsed = YamlFile::parse(&text);
         let file = parsed.tree();
         let starts = line_starts(&text);
-        check_tabs(path, &text, &starts, file.syntax())?;
+        check_tabs(path, &text, &starts, &view_of(file.syntax()))?;
         if let Some(err) = parsed.positioned_errors().first() {
             let (line, column) = line_col(&starts, err.range.start as usize);
             return Err(Error::parse(path, line, column, err.message.clone()));
@@ -409,8 +420,8 @@ impl Compose {
                 None,
             ));
         };
-        let offsets = node_offsets(file.syntax());
-        check_duplicates(path, &starts, &offsets, file.syntax())?;
+        let view = view_of(file.syntax());
+        check_duplicates(path, &starts, &view)?;
         let services = root.get_mapping("services").ok_or_else(|| {
             Error::project(
                 path,
@@ -419,13 +430,19 @@ impl Compose {
             )
         })?;
         let index = Index::new(services.syntax());
+        let mut entry_offsets = HashMap::new();
+        if let Some(viewed) = same_in_view(services.syntax(), &view) {
+            for (entry, seen) in map_entries(services.syntax()).zip(map_entries(&viewed)) {
+                entry_offsets.insert(entry, offset(&seen));
+            }
+        }
         let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
         Ok(Compose {
             path: path.to_path_buf(),
             text,
             file,
             line_starts: starts,
-            offsets,
+            entry_offsets,
             services,
             index: std::cell::RefCell::new(index),
             anchors: std::cell::OnceCell::new(),
@@ -439,12 +456,29 @@ impl Compose {
 
     /// The 1-based line of a node, in the text as read.
     fn line_of(&self, node: &SyntaxNode) -> usize {
-        let at = self
-            .offsets
-            .get(node)
-            .copied()
-            .unwrap_or_else(|| offset(node));
-        line_col(&self.line_starts, at).0
+        line_col(&self.line_starts, self.offset_of(node)).0
+    }
+
+    /// A node's offset: up to the service it belongs to, summing the few siblings before it on
+    /// the way, then that service's offset as indexed.
+    fn offset_of(&self, node: &SyntaxNode) -> usize {
+        let mut at = 0;
+        let mut current = node.clone();
+        loop {
+            if let Some(base) = self.entry_offsets.get(&current) {
+                return base + at;
+            }
+            let Some(parent) = current.parent() else {
+                return at;
+            };
+            at += parent
+                .green()
+                .children()
+                .take(current.index())
+                .map(|c| usize::from(c.text_len()))
+                .sum::<usize>();
+            current = parent;
+        }
     }
 
     fn entry(&self, name: &str) -> Option<SyntaxNode> {
@@ -455,7 +489,7 @@ impl Compose {
     fn no_such_service(&self, name: &str) -> Error {
         Error::usage(
             format!("{} has no service '{name}'", self.path.display()),
-            format!("services there: {}", self.service_names().join(", ")),
+            format!("services there: {}", names_hint(&self.service_names())),
         )
     }
 
@@ -1190,7 +1224,8 @@ impl Compose {
 
     /// The document as it stands: the text read plus every edit made through the tree.
     pub fn render(&self) -> String {
-        self.file.to_string()
+        // From the green tree: walking the editable nodes costs far more.
+        self.file.syntax().green().to_string()
     }
 }
 

@@ -170,7 +170,10 @@ impl Layout {
                 if !compose.has_service(name) {
                     return Err(Error::usage(
                         format!("{} has no service '{name}'", compose_path.display()),
-                        format!("services there: {}", compose.service_names().join(", ")),
+                        format!(
+                            "services there: {}",
+                            compose::names_hint(&compose.service_names())
+                        ),
                     ));
                 }
                 (
@@ -191,7 +194,7 @@ impl Layout {
                             ),
                             format!(
                                 "pass --service NAME (services there: {})",
-                                compose.service_names().join(", ")
+                                compose::names_hint(&compose.service_names())
                             ),
                         ));
                     }
