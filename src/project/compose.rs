@@ -209,6 +209,23 @@ fn anchor_of(node: &SyntaxNode) -> Option<String> {
         .map(|t| t.text().trim_start_matches('&').to_string())
 }
 
+/// The comment ending an entry's first line, with the spaces before it.
+fn key_line_comment(entry: &SyntaxNode) -> Option<String> {
+    let mut spaces = String::new();
+    for token in entry
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
+        match token.kind() {
+            SyntaxKind::NEWLINE => return None,
+            SyntaxKind::WHITESPACE => spaces = token.text().to_string(),
+            SyntaxKind::COMMENT => return Some(format!("{spaces}{}", token.text())),
+            _ => spaces.clear(),
+        }
+    }
+    None
+}
+
 fn is_null(node: &YamlNode) -> bool {
     matches!(node, YamlNode::Scalar(s) if s.is_null() || s.value().trim().is_empty())
 }
@@ -955,8 +972,13 @@ impl Compose {
                 self.local_entry(mapping, key)?
             }
         };
-        let newline_after = target.text().to_string().ends_with('\n');
-        let entry = self.parse_entry(column, lines, newline_after)?;
+        let newline_after = target.green().to_string().ends_with('\n');
+        // A comment on the replaced entry's key line stays on the new key line.
+        let mut lines = lines.to_vec();
+        if let (Some(comment), Some(first)) = (key_line_comment(&target), lines.first_mut()) {
+            first.push_str(&comment);
+        }
+        let entry = self.parse_entry(column, &lines, newline_after)?;
         let at = target.index();
         let parent = target
             .parent()
@@ -1354,6 +1376,18 @@ mod tests {
         assert_eq!(
             c.render(),
             "x-env: &env\n  A: 1\nservices:\n  api:\n    environment:\n      <<: *env\n      B: \"2\"\n"
+        );
+    }
+
+    #[test]
+    fn a_comment_on_an_aliased_environment_stays_on_its_line() {
+        let c = parse(
+            "x-env: &env\n  A: 1\nservices:\n  api:\n    environment: *env  # shared\n# end\n",
+        );
+        c.set_env("api", &[var("B", "2")], false).unwrap();
+        assert_eq!(
+            c.render(),
+            "x-env: &env\n  A: 1\nservices:\n  api:\n    environment:  # shared\n      <<: *env\n      B: \"2\"\n# end\n"
         );
     }
 

@@ -106,16 +106,26 @@ fn keeps_every_line(before: &str, after: &str) -> Result<(), String> {
     keeps_lines_except(before, after, "")
 }
 
-/// As [`keeps_every_line`], but the one line `extended` (a flow collection the edit adds to)
-/// may gain entries before its closing bracket.
-fn keeps_lines_except(before: &str, after: &str, extended: &str) -> Result<(), String> {
+/// As [`keeps_every_line`], but the one line `changed` (the backend's environment when it is
+/// a flow collection or an alias) may gain entries before its closing bracket, or become the
+/// key of a block mapping keeping the line's comment.
+fn keeps_lines_except(before: &str, after: &str, changed: &str) -> Result<(), String> {
     let mut rest = after.split('\n');
     for line in before.split('\n') {
         let same = |l: &str| {
-            l == line
-                || (!extended.is_empty()
-                    && line == extended
-                    && l.starts_with(&line[..line.trim_end().len() - 1]))
+            if l == line {
+                return true;
+            }
+            if changed.is_empty() || line != changed {
+                return false;
+            }
+            let code = line.split(" #").next().unwrap_or(line).trim_end();
+            if code.ends_with('}') || code.ends_with(']') {
+                return l.starts_with(&code[..code.len() - 1]);
+            }
+            let key = &code[..code.find(':').map_or(0, |i| i + 1)];
+            let comment = line.find(" #").map_or("", |i| line[i..].trim_start());
+            l.starts_with(key) && l.ends_with(comment)
         };
         if !rest.any(same) {
             return Err(format!("line {line:?} is gone or out of order"));
@@ -135,6 +145,10 @@ enum Env {
     FlowList,
     /// Through `<<: *base` whose environment has its own anchor.
     Inherited,
+    /// Through `<<: [*base]`.
+    InheritedList,
+    /// `environment: *base-env`.
+    Alias,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +158,10 @@ struct Service {
     image: bool,
     /// Comments inside the service: (position among its keys, column).
     comments: Vec<(usize, usize)>,
+    /// A blank line before the service, comments after values, a folded command.
+    spaced: bool,
+    trailing_comments: bool,
+    folded_command: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -169,17 +187,25 @@ fn service_strategy() -> impl Strategy<Value = Service> {
             Just(Env::FlowMap),
             Just(Env::FlowList),
             Just(Env::Inherited),
+            Just(Env::InheritedList),
+            Just(Env::Alias),
         ],
         proptest::option::of(any::<bool>()),
         any::<bool>(),
         proptest::collection::vec((0usize..6, 0usize..9), 0..3),
+        (any::<bool>(), any::<bool>(), any::<bool>()),
     )
-        .prop_map(|(env, ports, image, comments)| Service {
-            env,
-            ports,
-            image,
-            comments,
-        })
+        .prop_map(
+            |(env, ports, image, comments, (spaced, trailing_comments, folded_command))| Service {
+                env,
+                ports,
+                image,
+                comments,
+                spaced,
+                trailing_comments,
+                folded_command,
+            },
+        )
 }
 
 fn shape_strategy() -> impl Strategy<Value = Shape> {
@@ -261,13 +287,25 @@ impl Shape {
         let mut backend_vars = Vec::new();
         for (name, service) in &services {
             let mut keys: Vec<Vec<String>> = Vec::new();
-            keys.push(vec![format!("{}build: ./{name}", u(2))]);
+            let note = if service.trailing_comments {
+                "  # note"
+            } else {
+                ""
+            };
+            keys.push(vec![format!("{}build: ./{name}{note}", u(2))]);
             if service.image {
                 keys.push(vec![format!(
-                    "{}image: {}",
+                    "{}image: {}{note}",
                     u(2),
                     quote("example/app:1", 2)
                 )]);
+            }
+            if service.folded_command {
+                keys.push(vec![
+                    format!("{}command: >", u(2)),
+                    format!("{}python -m flask", u(3)),
+                    format!("{}run --host=0.0.0.0", u(3)),
+                ]);
             }
             let var = |i: usize| format!("{}_VAR{i}", name.to_uppercase());
             let env_lines = match service.env {
@@ -299,11 +337,13 @@ impl Shape {
                     var(2)
                 )],
                 Env::Inherited => vec![format!("{}<<: *base", u(2))],
+                Env::InheritedList => vec![format!("{}<<: [*base]", u(2))],
+                Env::Alias => vec![format!("{}environment: *base-env{note}", u(2))],
             };
             if *name == "api" {
                 match service.env {
                     Env::None => {}
-                    Env::Inherited => {
+                    Env::Inherited | Env::InheritedList | Env::Alias => {
                         backend_vars.extend(["INHERITED_A".to_string(), "INHERITED_B".to_string()])
                     }
                     _ => backend_vars.extend([var(1), var(2)]),
@@ -322,6 +362,9 @@ impl Shape {
             }
             if self.extras {
                 keys.push(vec![format!("{}logging: *logging", u(2))]);
+            }
+            if service.spaced {
+                lines.push(String::new());
             }
             lines.push(format!("{}{name}:", u(1)));
             for (i, key) in keys.iter().enumerate() {
@@ -388,7 +431,12 @@ fn check_init_on(shape: &Shape) -> Result<(), TestCaseError> {
     // A one-line flow environment can only grow on its own line.
     let extended = before
         .split('\n')
-        .find(|l| l.contains("environment: {API_") || l.contains("environment: [API_"))
+        .skip_while(|l| l.trim() != "api:")
+        .find(|l| {
+            l.contains("environment: {API_")
+                || l.contains("environment: [API_")
+                || (l.contains("environment: *base-env") && matches!(shape.backend.env, Env::Alias))
+        })
         .unwrap_or("");
     if let Err(why) = keeps_lines_except(&before, &after, extended) {
         return Err(TestCaseError::fail(format!(
