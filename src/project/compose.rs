@@ -1103,10 +1103,7 @@ impl Compose {
         if !self.has_service(after) {
             return Err(self.no_such_service(after));
         }
-        let unit = self.body(after).ok().map_or(2, |b| {
-            self.unit_below(self.services.syntax())
-                .max(self.column_gap(&b))
-        });
+        let unit = self.unit_below(self.services.syntax());
         let lines = self.daemon_lines(style, unit);
         let (place, outcome) = match existing {
             Some(entry) => (Place::Replace(entry), ServiceOutcome::Replaced),
@@ -1122,12 +1119,6 @@ impl Compose {
             .borrow_mut()
             .put(recipe::DAEMON_SERVICE.to_string(), entry);
         Ok((self.render(), outcome))
-    }
-
-    /// How far a service's keys sit right of the service's own key.
-    fn column_gap(&self, body: &SyntaxNode) -> usize {
-        let inner = Mapping::cast(body.clone()).map_or(0, |m| m.detect_indentation_level());
-        inner.saturating_sub(self.services.detect_indentation_level())
     }
 
     /// The extra indent of a block sequence's dashes under its key, read off the file (0 or
@@ -1614,6 +1605,29 @@ mod tests {
         assert_eq!(
             keys_of(&out, "xray-daemon"),
             ["image", "environment", "command", "ports"]
+        );
+    }
+
+    #[test]
+    fn a_flow_style_backend_takes_variables_and_the_daemon_follows_it() {
+        let c = parse(
+            "services:\n    api: {build: ./api, environment: {A: \"1\"}}\n    db:\n        image: b\n",
+        );
+        c.set_env("api", &[var("B", "2")], false).unwrap();
+        let (out, _) = c.with_daemon("api", EnvStyle::Map, false).unwrap();
+        assert!(
+            out.starts_with("services:\n    api: {build: ./api, environment: {A: \"1\", B: \"2\"}}\n    xray-daemon:\n        image: "),
+            "{out}"
+        );
+        assert_eq!(keys_of(&out, "db"), ["image"]);
+        let err = parse("services:\n  api: {build: ./api}\n")
+            .set_env("api", &[var("B", "2")], false)
+            .unwrap_err();
+        assert!(err.to_string().contains("flow style"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("c.yml: cannot add `environment` at line 2"),
+            "{err}"
         );
     }
 
