@@ -562,11 +562,19 @@ impl Compose {
 
     /// `key` in `mapping` as YAML reads it: a local key first, then the `<<` sources in order.
     fn lookup(&self, mapping: &SyntaxNode, key: &str) -> Option<Found> {
-        self.lookup_at(mapping, key, 0)
+        self.lookup_at(mapping, key, 0, &mut std::collections::HashSet::new())
     }
 
-    fn lookup_at(&self, mapping: &SyntaxNode, key: &str, depth: usize) -> Option<Found> {
-        if depth > MAX_MERGE_DEPTH {
+    /// Each mapping is searched once: merging one twice adds nothing, and a hostile file can
+    /// name the same anchors over and over at every level.
+    fn lookup_at(
+        &self,
+        mapping: &SyntaxNode,
+        key: &str,
+        depth: usize,
+        seen: &mut std::collections::HashSet<SyntaxNode>,
+    ) -> Option<Found> {
+        if depth > MAX_MERGE_DEPTH || !seen.insert(mapping.clone()) {
             return None;
         }
         let mut merges = Vec::new();
@@ -586,7 +594,7 @@ impl Compose {
         }
         for merge in merges {
             for (anchor, source) in self.merge_sources(&merge) {
-                if let Some(mut found) = self.lookup_at(&source, key, depth + 1) {
+                if let Some(mut found) = self.lookup_at(&source, key, depth + 1, seen) {
                     found.via = Some(anchor);
                     return Some(found);
                 }
@@ -600,9 +608,10 @@ impl Compose {
         &self,
         mapping: &SyntaxNode,
         depth: usize,
+        seen: &mut std::collections::HashSet<SyntaxNode>,
         out: &mut Vec<(String, Option<String>)>,
     ) {
-        if depth > MAX_MERGE_DEPTH {
+        if depth > MAX_MERGE_DEPTH || !seen.insert(mapping.clone()) {
             return;
         }
         let mut merges = Vec::new();
@@ -621,7 +630,7 @@ impl Compose {
         }
         for merge in merges {
             for (_, source) in self.merge_sources(&merge) {
-                self.merged_pairs(&source, depth + 1, out);
+                self.merged_pairs(&source, depth + 1, seen, out);
             }
         }
     }
@@ -664,7 +673,8 @@ impl Compose {
         match &found.value {
             YamlNode::Mapping(m) => {
                 let mut pairs = Vec::new();
-                self.merged_pairs(m.syntax(), 0, &mut pairs);
+                let mut seen = std::collections::HashSet::new();
+                self.merged_pairs(m.syntax(), 0, &mut seen, &mut pairs);
                 Ok((Some(EnvStyle::Map), pairs))
             }
             YamlNode::Sequence(s) => Ok((
@@ -1629,6 +1639,22 @@ mod tests {
                 .starts_with("c.yml: cannot add `environment` at line 2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn merges_that_repeat_anchors_at_every_level_stay_cheap() {
+        let mut text = String::from("x-0: &a0\n  A: \"1\"\n");
+        for level in 1..=14 {
+            let sources = vec![format!("*a{}", level - 1); 10].join(", ");
+            text.push_str(&format!("x-{level}: &a{level}\n  <<: [{sources}]\n"));
+        }
+        text.push_str("services:\n  api:\n    <<: *a14\n    image: x\n");
+        let started = std::time::Instant::now();
+        let c = parse(&text);
+        assert!(c.build_context("api").is_none());
+        let (_, vars) = c.environment("api").unwrap();
+        assert!(vars.is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
