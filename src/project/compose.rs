@@ -1,20 +1,52 @@
-//! The compose file: finding services and their environment, and editing them losslessly.
+//! The compose file: its services (merge keys and aliases applied), their environment and env
+//! files, and lossless edits made through the one syntax tree that is rendered back.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
+use rowan::ast::AstNode;
 use serde::Serialize;
-use yaml_edit::{Document, Mapping, ScalarValue, YamlNode};
+use yaml_edit::{Lang, Mapping, ScalarValue, SyntaxKind, YamlFile, YamlNode};
 
 use crate::error::{Error, Result};
 use crate::recipe::{self, EnvVar};
 
+type SyntaxNode = rowan::SyntaxNode<Lang>;
+
+/// How deep `<<` merges and aliases are followed; real files nest two or three levels, and the
+/// bound keeps a cycle from looping.
+const MAX_MERGE_DEPTH: usize = 16;
+
 pub struct Compose {
     path: PathBuf,
     text: String,
-    doc: Document,
+    file: YamlFile,
+    line_starts: Vec<usize>,
+    /// Where each service's entry stood in the text as read.
+    entry_offsets: HashMap<SyntaxNode, usize>,
+    services: Mapping,
+    /// Every service in file order with its entry node, indexed once so that lookups stay
+    /// constant-time on files with thousands of services.
+    index: std::cell::RefCell<Index>,
+    /// Built on the first alias followed: most files have none.
+    anchors: std::cell::OnceCell<yaml_edit::AnchorRegistry>,
+    newline: &'static str,
 }
 
+/// One file a service reads variables from (`env_file:`), resolved against the compose file's
+/// folder as Compose does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[allow(
+    dead_code,
+    reason = "read by the project model that doctor and init share"
+)]
+pub struct EnvFile {
+    pub path: PathBuf,
+    /// Compose fails when a required file is missing (the default); an optional one is skipped.
+    pub required: bool,
+    /// The 1-based line of the entry in the compose file.
+    pub line: usize,
+}
 /// How a service writes its environment: `KEY: value` or `- KEY=value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,99 +135,555 @@ fn quoting_in_use<'a>(mut raw: impl Iterator<Item = &'a str>, default: Quoting) 
     }
 }
 
-/// A service's environment as written: its style (none when absent) and each key with its
-/// value (`None` for a bare `- KEY`).
+/// A service's environment as Compose sees it: its style (none when absent) and each key with
+/// its value (`None` for a bare `- KEY`), inherited entries (`<<: *anchor`, aliases) included.
 pub type Environment = (Option<EnvStyle>, Vec<(String, Option<String>)>);
 
+/// Where a new entry goes in a block mapping.
+enum Place {
+    /// After this entry.
+    After(SyntaxNode),
+    End,
+    /// In place of this entry.
+    Replace(SyntaxNode),
+}
+
+/// A value found by a merge-aware lookup: aliases followed, and the anchor named by the `<<`
+/// that supplied it when it was inherited.
+struct Found {
+    value: YamlNode,
+    entry: SyntaxNode,
+    via: Option<String>,
+}
+
+fn syntax(node: &YamlNode) -> SyntaxNode {
+    match node {
+        YamlNode::Scalar(n) => n.syntax().clone(),
+        YamlNode::Mapping(n) => n.syntax().clone(),
+        YamlNode::Sequence(n) => n.syntax().clone(),
+        YamlNode::Alias(n) => n.syntax().clone(),
+        YamlNode::TaggedNode(n) => n.syntax().clone(),
+    }
+}
+
+fn map_entries(mapping: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
+    mapping
+        .children()
+        .filter(|c| c.kind() == SyntaxKind::MAPPING_ENTRY)
+}
+
+fn entry_key_node(entry: &SyntaxNode) -> Option<SyntaxNode> {
+    entry.children().find(|c| c.kind() == SyntaxKind::KEY)
+}
+
+/// A plain key is read off the green tree: asking an editable node for its text computes its
+/// offset, which costs a walk over every preceding service.
+fn entry_key(entry: &SyntaxNode) -> Option<String> {
+    let node = entry_key_node(entry)?
+        .children()
+        .find(|c| c.kind() == SyntaxKind::SCALAR)?;
+    let raw = node.green().to_string();
+    let raw = raw.trim();
+    if raw.starts_with(['"', '\'']) || raw.contains('\n') {
+        return YamlNode::from_syntax(node).as_ref().and_then(scalar_text);
+    }
+    Some(raw.to_string())
+}
+
+fn entry_value(entry: &SyntaxNode) -> Option<YamlNode> {
+    entry
+        .children()
+        .find(|c| c.kind() == SyntaxKind::VALUE)?
+        .children()
+        .find_map(YamlNode::from_syntax)
+}
+
+/// The `&name` written on a node (`key: &name` then the node), if any.
+fn anchor_of(node: &SyntaxNode) -> Option<String> {
+    let holder = node.parent()?;
+    holder
+        .children_with_tokens()
+        .take_while(|c| c.as_node() != Some(node))
+        .filter_map(|c| c.into_token())
+        .find(|t| t.kind() == SyntaxKind::ANCHOR)
+        .map(|t| t.text().trim_start_matches('&').to_string())
+}
+
+/// The comment ending an entry's first line, with the spaces before it.
+fn key_line_comment(entry: &SyntaxNode) -> Option<String> {
+    let mut spaces = String::new();
+    for token in entry
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
+        match token.kind() {
+            SyntaxKind::NEWLINE => return None,
+            SyntaxKind::WHITESPACE => spaces = token.text().to_string(),
+            SyntaxKind::COMMENT => return Some(format!("{spaces}{}", token.text())),
+            _ => spaces.clear(),
+        }
+    }
+    None
+}
+
+fn is_null(node: &YamlNode) -> bool {
+    matches!(node, YamlNode::Scalar(s) if s.is_null() || s.value().trim().is_empty())
+}
+
+/// A double-quoted YAML scalar that reads back as `value`.
+fn double_quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A list of service names short enough for a hint.
+pub fn names_hint(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut hint = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        hint.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    hint
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+/// 1-based (line, column) of a byte offset.
+fn line_col(starts: &[usize], offset: usize) -> (usize, usize) {
+    let line = starts.partition_point(|&s| s <= offset).max(1);
+    (line, offset - starts[line - 1] + 1)
+}
+
+fn offset(node: &SyntaxNode) -> usize {
+    usize::from(node.text_range().start())
+}
+
+/// A read-only view of the tree: its nodes know their offsets, where an editable node computes
+/// its offset by summing every preceding sibling (thousands of services).
+fn view_of(node: &SyntaxNode) -> SyntaxNode {
+    SyntaxNode::new_root(node.green().into_owned())
+}
+
+/// The node at the same place as `node` in `view`, the view of `node`'s tree.
+fn same_in_view(node: &SyntaxNode, view: &SyntaxNode) -> Option<SyntaxNode> {
+    let mut path = Vec::new();
+    let mut current = node.clone();
+    while let Some(parent) = current.parent() {
+        path.push(current.index());
+        current = parent;
+    }
+    let mut found = view.clone();
+    for index in path.into_iter().rev() {
+        found = found.children_with_tokens().nth(index)?.into_node()?;
+    }
+    Some(found)
+}
+
+/// YAML indentation is spaces only; Compose rejects a tab there, and the parser would read the
+/// line as something else. Block scalars and quoted strings may hold tabs on their own lines.
+fn check_tabs(path: &Path, text: &str, starts: &[usize], root: &SyntaxNode) -> Result<()> {
+    let exempt: Vec<(usize, usize)> = root
+        .descendants()
+        .filter(|n| n.kind() == SyntaxKind::SCALAR)
+        .filter_map(|n| {
+            let t = n.green().to_string();
+            (t.contains('\n') && t.starts_with(['|', '>', '"', '\'']))
+                .then(|| (offset(&n), offset(&n) + t.len()))
+        })
+        .collect();
+    let mut next = 0;
+    for (i, &start) in starts.iter().enumerate() {
+        let line = text[start..].split('\n').next().unwrap_or("");
+        let content = line.trim_start_matches([' ', '\t']);
+        let lead = &line[..line.len() - content.len()];
+        let content = content.trim_end_matches('\r');
+        if !lead.contains('\t') || content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        while next < exempt.len() && exempt[next].1 <= start {
+            next += 1;
+        }
+        if next < exempt.len() && exempt[next].0 < start {
+            continue;
+        }
+        let column = lead.find('\t').unwrap_or(0) + 1;
+        return Err(Error::parse(
+            path,
+            i + 1,
+            column,
+            "this line is indented with a tab; YAML indentation must be spaces",
+        ));
+    }
+    Ok(())
+}
+
+/// A key written twice in one mapping: Compose refuses the file, and an edit could land in the
+/// shadowed copy.
+fn check_duplicates(path: &Path, starts: &[usize], view: &SyntaxNode) -> Result<()> {
+    for mapping in view
+        .descendants()
+        .filter(|n| n.kind() == SyntaxKind::MAPPING)
+    {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for entry in map_entries(&mapping) {
+            let Some(key) = entry_key(&entry).filter(|k| k != "<<") else {
+                continue;
+            };
+            let at = offset(&entry);
+            let (line, column) = line_col(starts, at);
+            if let Some(first) = seen.get(&key) {
+                return Err(Error::parse(
+                    path,
+                    line,
+                    column,
+                    format!(
+                        "`{key}` is defined twice in the same mapping (first at line {first}); Compose refuses duplicate keys"
+                    ),
+                ));
+            }
+            seen.insert(key, line);
+        }
+    }
+    Ok(())
+}
+
+struct Index {
+    entries: Vec<(String, SyntaxNode)>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Index {
+    fn new(services: &SyntaxNode) -> Self {
+        let mut index = Index {
+            entries: Vec::new(),
+            by_name: HashMap::new(),
+        };
+        for entry in map_entries(services) {
+            if let Some(name) = entry_key(&entry) {
+                index.put(name, entry);
+            }
+        }
+        index
+    }
+
+    fn put(&mut self, name: String, entry: SyntaxNode) {
+        match self.by_name.get(&name) {
+            Some(&i) => self.entries[i].1 = entry,
+            None => {
+                self.by_name.insert(name.clone(), self.entries.len());
+                self.entries.push((name, entry));
+            }
+        }
+    }
+}
+
 impl Compose {
+    /// Read and parse a compose file; text that is not UTF-8 is refused naming its line.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = super::read_text(path)?;
+        // Before anything can quote the file back, even a parse error.
+        crate::secret::register_all(crate::secret::in_text(&text));
+        Self::parse(path, text)
+    }
+
     pub fn parse(path: &Path, text: String) -> Result<Self> {
-        let doc = Document::from_str(&text).map_err(|err| match err {
-            yaml_edit::YamlError::Parse {
-                message,
+        let parsed = YamlFile::parse(&text);
+        let file = parsed.tree();
+        let starts = line_starts(&text);
+        check_tabs(path, &text, &starts, &view_of(file.syntax()))?;
+        if let Some(err) = parsed.positioned_errors().first() {
+            let (line, column) = line_col(&starts, err.range.start as usize);
+            return Err(Error::parse(path, line, column, err.message.clone()));
+        }
+        let mut documents = file.documents();
+        let document = documents.next();
+        if let Some(second) = documents.find(|d| d.syntax().children().next().is_some()) {
+            let start = second
+                .syntax()
+                .descendants_with_tokens()
+                .filter_map(|c| c.into_token())
+                .find(|t| t.kind() == SyntaxKind::DOC_START)
+                .map_or(offset(second.syntax()), |t| {
+                    usize::from(t.text_range().start())
+                });
+            let (line, column) = line_col(&starts, start);
+            return Err(Error::parse(
+                path,
                 line,
                 column,
-            } => Error::parse(path, line.unwrap_or(1), column.unwrap_or(1), message),
-            other => Error::parse(path, 1, 1, other.to_string()),
+                "a second YAML document starts here; a compose file holds one document",
+            ));
+        }
+        let Some(root) = document.as_ref().and_then(|d| d.as_mapping()) else {
+            return Err(Error::project(
+                path,
+                "is not a compose file: the top level is not a mapping of keys such as `services:`",
+                None,
+            ));
+        };
+        let view = view_of(file.syntax());
+        check_duplicates(path, &starts, &view)?;
+        let services = root.get_mapping("services").ok_or_else(|| {
+            Error::project(
+                path,
+                "has no `services` mapping",
+                "a compose file lists its containers under `services:`; pass --compose-file to pick another file".to_string(),
+            )
         })?;
-        let compose = Compose {
+        let index = Index::new(services.syntax());
+        let mut entry_offsets = HashMap::new();
+        if let Some(viewed) = same_in_view(services.syntax(), &view) {
+            for (entry, seen) in map_entries(services.syntax()).zip(map_entries(&viewed)) {
+                entry_offsets.insert(entry, offset(&seen));
+            }
+        }
+        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        Ok(Compose {
             path: path.to_path_buf(),
             text,
-            doc,
-        };
-        compose.services()?;
-        Ok(compose)
+            file,
+            line_starts: starts,
+            entry_offsets,
+            services,
+            index: std::cell::RefCell::new(index),
+            anchors: std::cell::OnceCell::new(),
+            newline,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn services(&self) -> Result<Mapping> {
-        let root = self.doc.as_mapping().ok_or_else(|| {
-            Error::project(
-                &self.path,
-                "is not a compose file: the top level is not a mapping",
-                None,
-            )
-        })?;
-        root.get_mapping("services").ok_or_else(|| {
-            Error::project(
-                &self.path,
-                "has no `services` mapping",
-                "a compose file lists its containers under `services:`; pass --compose-file to pick another file".to_string(),
-            )
-        })
+    /// The 1-based line of a node, in the text as read.
+    fn line_of(&self, node: &SyntaxNode) -> usize {
+        line_col(&self.line_starts, self.offset_of(node)).0
     }
 
-    fn service(&self, name: &str) -> Result<Mapping> {
-        self.services()?.get_mapping(name).ok_or_else(|| {
-            Error::usage(
-                format!("{} has no service '{name}'", self.path.display()),
-                format!("services there: {}", self.service_names().join(", ")),
-            )
-        })
+    /// A node's offset: up to the service it belongs to, summing the few siblings before it on
+    /// the way, then that service's offset as indexed.
+    fn offset_of(&self, node: &SyntaxNode) -> usize {
+        let mut at = 0;
+        let mut current = node.clone();
+        loop {
+            if let Some(base) = self.entry_offsets.get(&current) {
+                return base + at;
+            }
+            let Some(parent) = current.parent() else {
+                return at;
+            };
+            at += parent
+                .green()
+                .children()
+                .take(current.index())
+                .map(|c| usize::from(c.text_len()))
+                .sum::<usize>();
+            current = parent;
+        }
+    }
+
+    fn entry(&self, name: &str) -> Option<SyntaxNode> {
+        let index = self.index.borrow();
+        index.by_name.get(name).map(|&i| index.entries[i].1.clone())
+    }
+
+    fn no_such_service(&self, name: &str) -> Error {
+        Error::usage(
+            format!("{} has no service '{name}'", self.path.display()),
+            format!("services there: {}", names_hint(&self.service_names())),
+        )
+    }
+
+    /// The service's mapping, through an alias if it is one.
+    fn body(&self, name: &str) -> Result<SyntaxNode> {
+        let entry = self.entry(name).ok_or_else(|| self.no_such_service(name))?;
+        match entry_value(&entry).and_then(|v| self.deref(v)) {
+            Some(YamlNode::Mapping(m)) => Ok(m.syntax().clone()),
+            _ => Err(Error::parse(
+                &self.path,
+                self.line_of(&entry),
+                1,
+                format!("service '{name}' is not a mapping of keys such as `image:`"),
+            )),
+        }
+    }
+
+    /// Follow aliases to the node they name.
+    fn deref(&self, node: YamlNode) -> Option<YamlNode> {
+        let mut node = node;
+        for _ in 0..MAX_MERGE_DEPTH {
+            match node {
+                YamlNode::Alias(alias) => {
+                    let anchors = self
+                        .anchors
+                        .get_or_init(|| yaml_edit::AnchorRegistry::from_tree(self.file.syntax()));
+                    node = anchors.resolve_alias(&alias).ok()?;
+                }
+                other => return Some(other),
+            }
+        }
+        None
+    }
+
+    /// The mappings a `<<` entry merges, in order, each with the anchor that names it.
+    fn merge_sources(&self, entry: &SyntaxNode) -> Vec<(String, SyntaxNode)> {
+        let resolve = |node: YamlNode| -> Option<(String, SyntaxNode)> {
+            let name = match &node {
+                YamlNode::Alias(a) => a.name(),
+                _ => String::new(),
+            };
+            match self.deref(node)? {
+                YamlNode::Mapping(m) => Some((name, m.syntax().clone())),
+                _ => None,
+            }
+        };
+        match entry_value(entry) {
+            Some(YamlNode::Sequence(seq)) => seq.values().filter_map(resolve).collect(),
+            Some(node) => resolve(node).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// `key` in `mapping` as YAML reads it: a local key first, then the `<<` sources in order.
+    fn lookup(&self, mapping: &SyntaxNode, key: &str) -> Option<Found> {
+        self.lookup_at(mapping, key, 0, &mut std::collections::HashSet::new())
+    }
+
+    /// Each mapping is searched once: merging one twice adds nothing, and a hostile file can
+    /// name the same anchors over and over at every level.
+    fn lookup_at(
+        &self,
+        mapping: &SyntaxNode,
+        key: &str,
+        depth: usize,
+        seen: &mut std::collections::HashSet<SyntaxNode>,
+    ) -> Option<Found> {
+        if depth > MAX_MERGE_DEPTH || !seen.insert(mapping.clone()) {
+            return None;
+        }
+        let mut merges = Vec::new();
+        for entry in map_entries(mapping) {
+            match entry_key(&entry).as_deref() {
+                Some("<<") => merges.push(entry),
+                Some(k) if k == key => {
+                    let value = entry_value(&entry).and_then(|v| self.deref(v))?;
+                    return Some(Found {
+                        value,
+                        entry,
+                        via: None,
+                    });
+                }
+                _ => {}
+            }
+        }
+        for merge in merges {
+            for (anchor, source) in self.merge_sources(&merge) {
+                if let Some(mut found) = self.lookup_at(&source, key, depth + 1, seen) {
+                    found.via = Some(anchor);
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+
+    /// Every key of a mapping with its scalar value, merged keys after local ones.
+    fn merged_pairs(
+        &self,
+        mapping: &SyntaxNode,
+        depth: usize,
+        seen: &mut std::collections::HashSet<SyntaxNode>,
+        out: &mut Vec<(String, Option<String>)>,
+    ) {
+        if depth > MAX_MERGE_DEPTH || !seen.insert(mapping.clone()) {
+            return;
+        }
+        let mut merges = Vec::new();
+        for entry in map_entries(mapping) {
+            match entry_key(&entry) {
+                Some(k) if k == "<<" => merges.push(entry),
+                Some(k) if !out.iter().any(|(o, _)| *o == k) => {
+                    let value = entry_value(&entry)
+                        .and_then(|v| self.deref(v))
+                        .as_ref()
+                        .and_then(scalar_text);
+                    out.push((k, value));
+                }
+                _ => {}
+            }
+        }
+        for merge in merges {
+            for (_, source) in self.merge_sources(&merge) {
+                self.merged_pairs(&source, depth + 1, seen, out);
+            }
+        }
     }
 
     pub fn service_names(&self) -> Vec<String> {
-        self.services()
-            .map(|s| s.keys().filter_map(|k| scalar_text(&k)).collect())
-            .unwrap_or_default()
+        self.index
+            .borrow()
+            .entries
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 
     pub fn has_service(&self, name: &str) -> bool {
-        self.services().is_ok_and(|s| s.contains_key(name))
+        self.index.borrow().by_name.contains_key(name)
     }
 
-    /// The build folder of a service (`build: DIR` or `build: {context: DIR}`), as written.
+    /// The 1-based line of the service's key.
+    pub fn service_line(&self, name: &str) -> Option<usize> {
+        self.entry(name).map(|e| self.line_of(&e))
+    }
+
+    /// The build folder of a service (`build: DIR` or `build: {context: DIR}`), as written,
+    /// merged keys included.
     pub fn build_context(&self, name: &str) -> Option<String> {
-        let build = self.service(name).ok()?.get("build")?;
-        match &build {
+        let body = self.body(name).ok()?;
+        match self.lookup(&body, "build")?.value {
             YamlNode::Scalar(s) => Some(s.as_string()),
-            YamlNode::Mapping(m) => m.get("context").as_ref().and_then(scalar_text),
+            YamlNode::Mapping(m) => scalar_text(&self.lookup(m.syntax(), "context")?.value),
             _ => None,
         }
     }
 
-    /// The service's environment as written.
+    /// The service's environment as Compose resolves it (merge keys and aliases applied).
     pub fn environment(&self, name: &str) -> Result<Environment> {
-        let service = self.service(name)?;
-        let Some(env) = service.get("environment") else {
+        let body = self.body(name)?;
+        let Some(found) = self.lookup(&body, "environment") else {
             return Ok((None, Vec::new()));
         };
-        match &env {
-            YamlNode::Mapping(m) => Ok((
-                Some(EnvStyle::Map),
-                m.entries()
-                    .filter_map(|e| {
-                        let key = scalar_text(&e.key_node()?)?;
-                        let value = e.value_node().as_ref().and_then(scalar_text);
-                        Some((key, value))
-                    })
-                    .collect(),
-            )),
+        match &found.value {
+            YamlNode::Mapping(m) => {
+                let mut pairs = Vec::new();
+                let mut seen = std::collections::HashSet::new();
+                self.merged_pairs(m.syntax(), 0, &mut seen, &mut pairs);
+                Ok((Some(EnvStyle::Map), pairs))
+            }
             YamlNode::Sequence(s) => Ok((
                 Some(EnvStyle::List),
                 s.values()
+                    .filter_map(|v| self.deref(v))
                     .filter_map(|v| scalar_text(&v))
                     .map(|item| match item.split_once('=') {
                         Some((k, v)) => (k.to_string(), Some(v.to_string())),
@@ -203,140 +691,500 @@ impl Compose {
                     })
                     .collect(),
             )),
-            YamlNode::Scalar(s) if s.is_null() || s.value().trim().is_empty() => {
-                Ok((None, Vec::new()))
-            }
-            _ => Err(Error::project(
+            v if is_null(v) => Ok((None, Vec::new())),
+            _ => Err(Error::parse(
                 &self.path,
-                format!(
-                    "the environment of service '{name}' is neither a mapping nor a list (an alias or a tag?)"
-                ),
-                "write it out as `KEY: value` entries, then run tracectl init again".to_string(),
+                self.line_of(&found.entry),
+                1,
+                format!("the environment of service '{name}' is neither a mapping nor a list"),
             )),
         }
     }
 
-    /// Set the variables in the service's environment, keeping its style and quoting. A different
-    /// existing value stays unless `force`.
-    pub fn set_env(&self, name: &str, vars: &[EnvVar], force: bool) -> Result<Vec<EnvOutcome>> {
-        let (style, existing) = self.environment(name)?;
-        let service = self.service(name)?;
-        let mut outcomes = Vec::with_capacity(vars.len());
-        match style {
-            None => {
-                let env = Mapping::new();
-                for var in vars {
-                    env.set(var.key.as_str(), quoted(&var.value, Quoting::Double));
-                    outcomes.push(EnvOutcome::Added);
+    /// The files the service reads variables from (`env_file:` as a path, a list of paths, or a
+    /// list of `{path, required}`), merged keys included, resolved against the compose folder.
+    #[allow(
+        dead_code,
+        reason = "read by the project model that doctor and init share"
+    )]
+    pub fn env_files(&self, name: &str) -> Result<Vec<EnvFile>> {
+        let body = self.body(name)?;
+        let Some(found) = self.lookup(&body, "env_file") else {
+            return Ok(Vec::new());
+        };
+        let base = self.path.parent().unwrap_or(Path::new(""));
+        let wrong = |node: &SyntaxNode| {
+            Error::parse(
+                &self.path,
+                self.line_of(node),
+                1,
+                format!(
+                    "env_file of service '{name}' must be a path, a list of paths, or a list of {{path, required}} entries"
+                ),
+            )
+        };
+        let one = |node: YamlNode| -> Result<EnvFile> {
+            let at = syntax(&node);
+            let (file, required) = match &node {
+                YamlNode::Scalar(s) if !is_null(&node) => (s.as_string(), true),
+                YamlNode::Mapping(m) => {
+                    let file = self
+                        .lookup(m.syntax(), "path")
+                        .and_then(|f| scalar_text(&f.value))
+                        .ok_or_else(|| wrong(&at))?;
+                    let required = match self.lookup(m.syntax(), "required") {
+                        None => true,
+                        Some(f) => match scalar_text(&f.value)
+                            .map(|t| t.to_ascii_lowercase())
+                            .as_deref()
+                        {
+                            Some("true") => true,
+                            Some("false") => false,
+                            _ => return Err(wrong(&f.entry)),
+                        },
+                    };
+                    (file, required)
                 }
-                service.set("environment", env);
-            }
-            Some(EnvStyle::Map) => {
-                let env = service.get_mapping("environment").expect("checked above");
-                let raw: Vec<String> = env
-                    .values()
-                    .filter_map(|v| v.as_scalar().map(|s| s.value()))
-                    .collect();
-                let quoting = quoting_in_use(raw.iter().map(String::as_str), Quoting::Double);
-                for var in vars {
-                    let current = existing
-                        .iter()
-                        .find(|(k, _)| *k == var.key)
-                        .map(|(_, v)| v.clone());
-                    let outcome = decide(current, &var.value, force);
-                    if matches!(outcome, EnvOutcome::Added | EnvOutcome::Replaced { .. }) {
+                _ => return Err(wrong(&at)),
+            };
+            Ok(EnvFile {
+                path: base.join(file),
+                required,
+                line: self.line_of(&at),
+            })
+        };
+        match found.value {
+            YamlNode::Sequence(seq) => seq
+                .values()
+                .map(|v| {
+                    self.deref(v)
+                        .ok_or_else(|| wrong(&found.entry))
+                        .and_then(one)
+                })
+                .collect(),
+            ref v if is_null(v) => Ok(Vec::new()),
+            v => Ok(vec![one(v)?]),
+        }
+    }
+
+    /// Set the variables in the service's environment, keeping its style and quoting. A different
+    /// existing value stays unless `force`. Inherited variables are kept: a local environment
+    /// that would replace an inherited one merges it with `<<: *anchor`, or the edit is refused.
+    pub fn set_env(&self, name: &str, vars: &[EnvVar], force: bool) -> Result<Vec<EnvOutcome>> {
+        let (_, existing) = self.environment(name)?;
+        let body = self.body(name)?;
+        let outcomes: Vec<EnvOutcome> = vars
+            .iter()
+            .map(|var| {
+                let current = existing
+                    .iter()
+                    .find(|(k, _)| *k == var.key)
+                    .map(|(_, v)| v.clone());
+                decide(current, &var.value, force)
+            })
+            .collect();
+        let changed: Vec<&EnvVar> = vars
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| matches!(o, EnvOutcome::Added | EnvOutcome::Replaced { .. }))
+            .map(|(v, _)| v)
+            .collect();
+        if changed.is_empty() {
+            return Ok(outcomes);
+        }
+        let body_map = Mapping::cast(body.clone()).expect("a service body is a mapping");
+        let local = map_entries(&body).find(|e| entry_key(e).as_deref() == Some("environment"));
+        match local {
+            Some(entry) => match entry_value(&entry) {
+                Some(YamlNode::Mapping(env)) => {
+                    let raw: Vec<String> = env
+                        .values()
+                        .filter_map(|v| v.as_scalar().map(|s| s.value()))
+                        .collect();
+                    let quoting = quoting_in_use(raw.iter().map(String::as_str), Quoting::Double);
+                    for var in &changed {
                         env.set(var.key.as_str(), quoted(&var.value, quoting));
                     }
-                    outcomes.push(outcome);
                 }
-            }
-            Some(EnvStyle::List) => {
-                let env = service.get_sequence("environment").expect("checked above");
-                let raw: Vec<String> = env
-                    .values()
-                    .filter_map(|v| v.as_scalar().map(|s| s.value()))
-                    .collect();
-                let quoting = quoting_in_use(raw.iter().map(String::as_str), Quoting::Plain);
-                for var in vars {
-                    let index = existing.iter().position(|(k, _)| *k == var.key);
-                    let current = index.map(|i| existing[i].1.clone());
-                    let outcome = decide(current, &var.value, force);
-                    let item = quoted(&format!("{}={}", var.key, var.value), quoting);
-                    match (&outcome, index) {
-                        (EnvOutcome::Added, _) => env.push(item),
-                        (EnvOutcome::Replaced { .. }, Some(i)) => {
-                            env.set(i, item);
+                Some(YamlNode::Sequence(env)) => {
+                    let raw: Vec<String> = env
+                        .values()
+                        .filter_map(|v| v.as_scalar().map(|s| s.value()))
+                        .collect();
+                    let quoting = quoting_in_use(raw.iter().map(String::as_str), Quoting::Plain);
+                    let keys: Vec<Option<String>> = env
+                        .values()
+                        .map(|v| {
+                            scalar_text(&v).map(|t| t.split('=').next().unwrap_or("").to_string())
+                        })
+                        .collect();
+                    for var in &changed {
+                        let item = quoted(&format!("{}={}", var.key, var.value), quoting);
+                        match keys.iter().position(|k| k.as_deref() == Some(&var.key)) {
+                            Some(i) => {
+                                env.set(i, item);
+                            }
+                            None => env.push(item),
                         }
-                        _ => {}
                     }
-                    outcomes.push(outcome);
                 }
+                Some(YamlNode::Alias(alias)) => {
+                    let anchor = alias.name();
+                    match self.deref(YamlNode::Alias(alias)) {
+                        Some(YamlNode::Mapping(_)) => {
+                            let lines = self.env_lines(Some(&anchor), &changed, &body);
+                            self.put_entry(
+                                &body_map,
+                                "environment",
+                                &lines,
+                                Place::Replace(entry),
+                            )?;
+                        }
+                        _ => {
+                            return Err(Error::parse(
+                                &self.path,
+                                self.line_of(&entry),
+                                1,
+                                format!(
+                                    "the environment of service '{name}' is `*{anchor}`, which is not a mapping of variables; tracectl cannot add to it without dropping its variables"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Some(v) if !is_null(&v) => {
+                    return Err(Error::parse(
+                        &self.path,
+                        self.line_of(&entry),
+                        1,
+                        format!(
+                            "the environment of service '{name}' is neither a mapping nor a list"
+                        ),
+                    ));
+                }
+                _ => {
+                    let lines = self.env_lines(None, &changed, &body);
+                    self.put_entry(&body_map, "environment", &lines, Place::Replace(entry))?;
+                }
+            },
+            None => {
+                let inherited = self.lookup(&body, "environment");
+                let anchor = match &inherited {
+                    None => None,
+                    Some(found) => {
+                        let anchor = match &found.value {
+                            YamlNode::Mapping(m) => anchor_of(m.syntax()),
+                            _ => None,
+                        };
+                        if anchor.is_none() {
+                            let via = found.via.clone().unwrap_or_default();
+                            return Err(Error::project(
+                                &self.path,
+                                format!(
+                                    "service '{name}' inherits its environment through `<<: *{via}` (environment at line {}); a local `environment:` would replace every inherited variable",
+                                    self.line_of(&found.entry)
+                                ),
+                                format!(
+                                    "give that environment its own anchor (`environment: &{via}-env`, as a mapping) so tracectl can merge it with `<<: *{via}-env`, or copy its variables into service '{name}'"
+                                ),
+                            ));
+                        }
+                        anchor
+                    }
+                };
+                let lines = self.env_lines(anchor.as_deref(), &changed, &body);
+                self.put_entry(&body_map, "environment", &lines, Place::End)?;
             }
         }
         Ok(outcomes)
     }
 
-    /// The file's text with the X-Ray daemon service added after service `after` (or, with
-    /// `force`, put in place of an existing one), written with the file's own indentation.
+    /// A new `environment:` block mapping, relative to its key, merging `anchor` first.
+    fn env_lines(&self, anchor: Option<&str>, vars: &[&EnvVar], body: &SyntaxNode) -> Vec<String> {
+        let unit = self.unit_below(body);
+        let pad = " ".repeat(unit);
+        let mut lines = vec!["environment:".to_string()];
+        if let Some(anchor) = anchor {
+            lines.push(format!("{pad}<<: *{anchor}"));
+        }
+        for var in vars {
+            lines.push(format!("{pad}{}: {}", var.key, double_quoted(&var.value)));
+        }
+        lines
+    }
+
+    /// How far the file indents a nested block under `mapping`'s keys: read off the first
+    /// nested block mapping, else 2.
+    fn unit_below(&self, mapping: &SyntaxNode) -> usize {
+        let column =
+            |m: &SyntaxNode| Mapping::cast(m.clone()).map(|m| m.detect_indentation_level());
+        let own = column(mapping).unwrap_or(0);
+        map_entries(mapping)
+            .filter_map(|e| match entry_value(&e) {
+                Some(YamlNode::Mapping(m)) if !m.is_flow_style() => column(m.syntax()),
+                _ => None,
+            })
+            .find(|&c| c > own)
+            .map_or(2, |c| c - own)
+    }
+
+    /// Put `key` (its block written in `lines`, relative to the key's column) into a block
+    /// mapping through the syntax tree: the entry is parsed at the mapping's own column and its
+    /// node put in place, so the file's indentation holds at every depth.
+    fn put_entry(
+        &self,
+        mapping: &Mapping,
+        key: &str,
+        lines: &[String],
+        place: Place,
+    ) -> Result<SyntaxNode> {
+        if mapping.is_flow_style() {
+            return Err(Error::project(
+                &self.path,
+                format!(
+                    "cannot add `{key}` at line {}: the mapping is written in flow style (`{{...}}`)",
+                    self.line_of(mapping.syntax())
+                ),
+                "rewrite that mapping in block style (one `key: value` per line), then run tracectl again".to_string(),
+            ));
+        }
+        let column = mapping.detect_indentation_level();
+        // At the end means after the last entry.
+        let place = match place {
+            Place::End => match map_entries(mapping.syntax()).last() {
+                Some(last) => Place::After(last),
+                None => Place::End,
+            },
+            other => other,
+        };
+        let target = match place {
+            Place::Replace(entry) => entry,
+            Place::After(previous) if previous.green().to_string().ends_with('\n') => {
+                // Straight after the previous entry, which ends its line: no search through
+                // the mapping, which can hold thousands of services.
+                let elements = self.parse_entry_after(column, lines)?;
+                let at = previous.index() + 1;
+                let parent = previous
+                    .parent()
+                    .ok_or_else(|| self.internal("the entry has no parent"))?;
+                let entry = elements
+                    .iter()
+                    .find_map(|e| e.as_node().cloned())
+                    .ok_or_else(|| self.internal("the new entry is empty"))?;
+                parent.splice_children(at..at, elements);
+                return Ok(entry);
+            }
+            Place::After(previous) => {
+                let after = entry_key(&previous)
+                    .ok_or_else(|| self.internal("the previous entry has no key"))?;
+                mapping.insert_after(after.as_str(), key, "placeholder");
+                self.local_entry(mapping, key)?
+            }
+            Place::End => {
+                mapping.set(key, "placeholder");
+                self.local_entry(mapping, key)?
+            }
+        };
+        let newline_after = target.green().to_string().ends_with('\n');
+        // A comment on the replaced entry's key line stays on the new key line.
+        let mut lines = lines.to_vec();
+        if let (Some(comment), Some(first)) = (key_line_comment(&target), lines.first_mut()) {
+            first.push_str(&comment);
+        }
+        let entry = self.parse_entry(column, &lines, newline_after)?;
+        let at = target.index();
+        let parent = target
+            .parent()
+            .ok_or_else(|| self.internal("the entry has no parent"))?;
+        parent.splice_children(at..at + 1, vec![entry.clone().into()]);
+        Ok(entry)
+    }
+
+    fn local_entry(&self, mapping: &Mapping, key: &str) -> Result<SyntaxNode> {
+        map_entries(mapping.syntax())
+            .find(|e| entry_key(e).as_deref() == Some(key))
+            .ok_or_else(|| self.internal("the new entry is missing"))
+    }
+
+    fn internal(&self, what: &str) -> Error {
+        Error::project(
+            &self.path,
+            format!("internal error while editing: {what}"),
+            "nothing was written; please report this with the compose file".to_string(),
+        )
+    }
+
+    /// A new entry as the elements that follow a previous entry ending its line (the new key's
+    /// indentation, then the entry), parsed at `column`, detached and editable.
+    fn parse_entry_after(
+        &self,
+        column: usize,
+        lines: &[String],
+    ) -> Result<Vec<rowan::SyntaxElement<Lang>>> {
+        let mut all = vec!["tracectl-previous: 0".to_string()];
+        all.extend(lines.iter().cloned());
+        let holder = self.parse_holder(column, &all, true)?;
+        let elements: Vec<rowan::SyntaxElement<Lang>> = holder
+            .children_with_tokens()
+            .skip_while(|e| e.kind() != SyntaxKind::MAPPING_ENTRY)
+            .skip(1)
+            .collect();
+        for element in &elements {
+            match element {
+                rowan::NodeOrToken::Node(n) => n.detach(),
+                rowan::NodeOrToken::Token(t) => t.detach(),
+            }
+        }
+        Ok(elements)
+    }
+
+    /// One mapping entry parsed from text with its key at `column`, detached and editable.
+    fn parse_entry(
+        &self,
+        column: usize,
+        lines: &[String],
+        newline_after: bool,
+    ) -> Result<SyntaxNode> {
+        let holder = self.parse_holder(column, lines, newline_after)?;
+        let entry = map_entries(&holder)
+            .next()
+            .ok_or_else(|| self.internal("the new entry is empty"))?;
+        entry.detach();
+        Ok(entry)
+    }
+
+    /// The block mapping that `lines`, written at `column`, parse into (editable).
+    fn parse_holder(
+        &self,
+        column: usize,
+        lines: &[String],
+        newline_after: bool,
+    ) -> Result<SyntaxNode> {
+        let pad = " ".repeat(column);
+        let mut text = String::new();
+        if column > 0 {
+            text.push_str("x:");
+            text.push_str(self.newline);
+        }
+        for (i, line) in lines.iter().enumerate() {
+            text.push_str(&pad);
+            text.push_str(line);
+            if newline_after || i + 1 < lines.len() {
+                text.push_str(self.newline);
+            }
+        }
+        let parsed = YamlFile::parse(&text);
+        if parsed.has_errors() {
+            return Err(self.internal("the new entry does not parse"));
+        }
+        let root = parsed
+            .tree()
+            .document()
+            .and_then(|d| d.as_mapping())
+            .ok_or_else(|| self.internal("the new entry is not a mapping"))?;
+        let holder = if column > 0 {
+            root.get_mapping("x")
+                .ok_or_else(|| self.internal("the new entry is not nested"))?
+        } else {
+            root
+        };
+        Ok(holder.syntax().clone())
+    }
+
+    /// Add the X-Ray daemon service after service `after` (or, with `force`, put it in place of
+    /// an existing one) through the syntax tree, in the file's indentation; returns the render.
     pub fn with_daemon(
         &self,
         after: &str,
         style: EnvStyle,
         force: bool,
     ) -> Result<(String, ServiceOutcome)> {
-        let text = self.render();
-        let exists = self.has_service(recipe::DAEMON_SERVICE);
-        if exists && !force {
-            return Ok((text, ServiceOutcome::Kept));
+        let existing = self.entry(recipe::DAEMON_SERVICE);
+        if existing.is_some() && !force {
+            return Ok((self.render(), ServiceOutcome::Kept));
         }
-        let target = if exists {
-            recipe::DAEMON_SERVICE
-        } else {
-            after
-        };
-        let Some((indent, range)) = service_block(&text, target) else {
+        if self.services.is_flow_style() {
             return Err(Error::project(
                 &self.path,
                 format!(
-                    "cannot place service {} here (is `services` written in flow style?)",
+                    "cannot place service {} here: `services` is written in flow style",
                     recipe::DAEMON_SERVICE
                 ),
                 "add the service by hand, or rewrite `services:` as a block mapping".to_string(),
             ));
-        };
-        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-        let mut snippet = String::new();
-        for line in self.daemon_snippet(style).lines() {
-            snippet.push_str(&" ".repeat(indent));
-            snippet.push_str(line);
-            snippet.push_str(newline);
         }
-        let mut out = String::with_capacity(text.len() + snippet.len());
-        if exists {
-            out.push_str(&text[..range.start]);
-            out.push_str(&snippet);
-        } else {
-            out.push_str(&text[..range.end]);
-            if !out.ends_with('\n') {
-                out.push_str(newline);
+        if !self.has_service(after) {
+            return Err(self.no_such_service(after));
+        }
+        let unit = self.unit_below(self.services.syntax());
+        let lines = self.daemon_lines(style, unit);
+        let (place, outcome) = match existing {
+            Some(entry) => (Place::Replace(entry), ServiceOutcome::Replaced),
+            None => {
+                let entry = self
+                    .entry(after)
+                    .ok_or_else(|| self.no_such_service(after))?;
+                (Place::After(entry), ServiceOutcome::Added)
             }
-            out.push_str(&snippet);
-        }
-        out.push_str(&text[range.end..]);
-        let outcome = if exists {
-            ServiceOutcome::Replaced
-        } else {
-            ServiceOutcome::Added
         };
-        Ok((out, outcome))
+        let entry = self.put_entry(&self.services, recipe::DAEMON_SERVICE, &lines, place)?;
+        self.index
+            .borrow_mut()
+            .put(recipe::DAEMON_SERVICE.to_string(), entry);
+        Ok((self.render(), outcome))
+    }
+
+    /// The extra indent of a block sequence's dashes under its key, read off the file (0 or
+    /// the nesting unit are both common).
+    fn dash_indent(&self, unit: usize) -> usize {
+        let indent_of = |line: &str| line.len() - line.trim_start_matches(' ').len();
+        let mut previous: Option<&str> = None;
+        for line in self.text.lines() {
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            if let Some(p) = previous
+                && p.trim_end().ends_with(':')
+                && line.trim_start().starts_with("- ")
+            {
+                return indent_of(line).saturating_sub(indent_of(p));
+            }
+            previous = Some(line);
+        }
+        unit
+    }
+
+    fn daemon_lines(&self, style: EnvStyle, unit: usize) -> Vec<String> {
+        let i1 = " ".repeat(unit);
+        let i2 = " ".repeat(unit * 2);
+        let dash = " ".repeat(unit + self.dash_indent(unit));
+        let q = double_quoted;
+        let mut lines = vec![format!("{}:", recipe::DAEMON_SERVICE)];
+        lines.push(format!("{i1}image: {}", q(recipe::DAEMON_IMAGE)));
+        lines.push(format!("{i1}environment:"));
+        for var in recipe::daemon_env() {
+            lines.push(match style {
+                EnvStyle::Map => format!("{i2}{}: {}", var.key, q(&var.value)),
+                EnvStyle::List => format!("{dash}- {}", q(&format!("{}={}", var.key, var.value))),
+            });
+        }
+        lines.push(format!("{i1}command:"));
+        for arg in recipe::DAEMON_COMMAND {
+            lines.push(format!("{dash}- {}", q(arg)));
+        }
+        lines.push(format!("{i1}ports:"));
+        for port in recipe::DAEMON_PORTS {
+            lines.push(format!("{dash}- {}", q(port)));
+        }
+        lines
     }
 
     /// The command of an existing daemon service when it is one string: the image's entrypoint
     /// then receives it as a single argument it does not understand.
     pub fn daemon_single_string_command(&self) -> Option<String> {
-        let service = self.services().ok()?.get_mapping(recipe::DAEMON_SERVICE)?;
-        let command = service.get("command")?;
-        match &command {
+        let body = self.body(recipe::DAEMON_SERVICE).ok()?;
+        match self.lookup(&body, "command")?.value {
             YamlNode::Scalar(s) if s.as_string().contains(' ') => Some(s.as_string()),
             YamlNode::Sequence(seq) if seq.len() == 1 => seq
                 .first()
@@ -347,139 +1195,64 @@ impl Compose {
         }
     }
 
-    /// (indent of a nested level, extra indent of a block sequence's dashes), read off the file.
-    fn indentation(&self) -> (usize, usize) {
-        let indent_of = |line: &str| line.len() - line.trim_start_matches(' ').len();
-        let lines: Vec<&str> = self
-            .text
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-            .collect();
-        let mut unit = None;
-        let mut seq_extra = None;
-        for pair in lines.windows(2) {
-            let (a, b) = (pair[0], pair[1]);
-            let (ia, ib) = (indent_of(a), indent_of(b));
-            if !a.trim_end().ends_with(':') {
-                continue;
-            }
-            if b.trim_start().starts_with("- ") {
-                seq_extra.get_or_insert(ib.saturating_sub(ia));
-            } else if ib > ia {
-                unit.get_or_insert(ib - ia);
-            }
-        }
-        let unit = unit.unwrap_or(2);
-        (unit, seq_extra.unwrap_or(unit))
-    }
-
-    fn daemon_snippet(&self, style: EnvStyle) -> String {
-        let (unit, seq_extra) = self.indentation();
-        let i1 = " ".repeat(unit);
-        let i2 = " ".repeat(unit * 2);
-        let dash = " ".repeat(unit + seq_extra);
-        let q = |v: &str| format!("\"{v}\"");
-        let mut s = format!("{}:\n", recipe::DAEMON_SERVICE);
-        s += &format!("{i1}image: {}\n", q(recipe::DAEMON_IMAGE));
-        s += &format!("{i1}environment:\n");
-        for var in recipe::daemon_env() {
-            match style {
-                EnvStyle::Map => s += &format!("{i2}{}: {}\n", var.key, q(&var.value)),
-                EnvStyle::List => {
-                    s += &format!("{dash}- {}\n", q(&format!("{}={}", var.key, var.value)))
-                }
-            }
-        }
-        s += &format!("{i1}command:\n");
-        for arg in recipe::DAEMON_COMMAND {
-            s += &format!("{dash}- {}\n", q(arg));
-        }
-        s += &format!("{i1}ports:\n");
-        for port in recipe::DAEMON_PORTS {
-            s += &format!("{dash}- {}\n", q(port));
-        }
-        s
-    }
-
     /// The text as read from disk.
     pub fn source(&self) -> &str {
         &self.text
     }
 
-    /// The 1-based line of `needle` inside service `service`'s block, or of the service's key.
+    /// The 1-based line of key `needle` in service `service` (merged keys included), else of
+    /// the variable `needle` in its environment, else of the service's key.
     pub fn line_in_service(&self, service: &str, needle: &str) -> Option<usize> {
-        let (_, range) = service_block(&self.text, service)?;
-        let block = &self.text[range.clone()];
-        let offset = range.start + block.find(needle).unwrap_or(0);
-        Some(self.text[..offset].matches('\n').count() + 1)
+        let key_line = self.service_line(service)?;
+        if needle == service {
+            return Some(key_line);
+        }
+        let Ok(body) = self.body(service) else {
+            return Some(key_line);
+        };
+        if let Some(found) = self.lookup(&body, needle) {
+            return Some(self.line_of(&found.entry));
+        }
+        let line = self
+            .lookup(&body, "environment")
+            .and_then(|env| match &env.value {
+                YamlNode::Mapping(m) => self
+                    .lookup(m.syntax(), needle)
+                    .map(|f| self.line_of(&f.entry)),
+                YamlNode::Sequence(s) => s
+                    .values()
+                    .find(|v| {
+                        scalar_text(v).is_some_and(|t| {
+                            t == needle
+                                || t.strip_prefix(needle).is_some_and(|r| r.starts_with('='))
+                        })
+                    })
+                    .map(|v| self.line_of(&syntax(&v))),
+                _ => None,
+            });
+        Some(line.unwrap_or(key_line))
     }
 
     /// The published ports of a service, as written.
     pub fn ports(&self, name: &str) -> Vec<String> {
-        self.service(name)
-            .ok()
-            .and_then(|s| s.get_sequence("ports"))
-            .map(|seq| seq.values().filter_map(|v| scalar_text(&v)).collect())
-            .unwrap_or_default()
+        let Ok(body) = self.body(name) else {
+            return Vec::new();
+        };
+        match self.lookup(&body, "ports").map(|f| f.value) {
+            Some(YamlNode::Sequence(seq)) => seq
+                .values()
+                .filter_map(|v| self.deref(v))
+                .filter_map(|v| scalar_text(&v))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
+    /// The document as it stands: the text read plus every edit made through the tree.
     pub fn render(&self) -> String {
-        self.doc.to_string()
+        // From the green tree: walking the editable nodes costs far more.
+        self.file.syntax().green().to_string()
     }
-}
-
-/// Where service `name` stands in a block-style `services:` mapping: the indentation of its key,
-/// and the bytes from its key line to the end of its last line. Blank lines and comments after
-/// that belong to what follows.
-fn service_block(text: &str, name: &str) -> Option<(usize, std::ops::Range<usize>)> {
-    let mut lines = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        lines.push((offset, line));
-        offset += line.len();
-    }
-    let indent_of = |l: &str| l.len() - l.trim_start_matches(' ').len();
-    let is_content = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
-    let key_line = |l: &str| {
-        let t = l.trim_start();
-        let t = t.split('#').next().unwrap_or("").trim_end();
-        let key = t
-            .strip_suffix(':')
-            .or_else(|| t.split_once(": ").map(|(k, _)| k))?;
-        Some(key.trim_matches(['"', '\'']).to_string())
-    };
-    let start = lines
-        .iter()
-        .position(|(_, l)| indent_of(l) == 0 && key_line(l).as_deref() == Some("services"))?;
-    let first = lines[start + 1..].iter().find(|(_, l)| is_content(l))?;
-    let indent = indent_of(first.1);
-    if indent == 0 {
-        return None;
-    }
-    let mut i = start + 1;
-    while i < lines.len() {
-        let l = lines[i].1;
-        if is_content(l) && indent_of(l) < indent {
-            return None;
-        }
-        if is_content(l) && indent_of(l) == indent && key_line(l).as_deref() == Some(name) {
-            break;
-        }
-        i += 1;
-    }
-    let begin = lines.get(i)?.0;
-    let mut last = i;
-    for (j, (_, l)) in lines.iter().enumerate().skip(i + 1) {
-        if l.trim().is_empty() {
-            continue;
-        }
-        if indent_of(l) <= indent {
-            break;
-        }
-        last = j;
-    }
-    let (off, l) = lines[last];
-    Some((indent, begin..off + l.len()))
 }
 
 fn decide(current: Option<Option<String>>, wanted: &str, force: bool) -> EnvOutcome {
@@ -583,13 +1356,341 @@ mod tests {
         );
     }
 
+    fn parse_err(text: &str) -> String {
+        match Compose::parse(Path::new("c.yml"), text.to_string()) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// The keys of a service's mapping, read back by a fresh parse of `text`.
+    fn keys_of(text: &str, service: &str) -> Vec<String> {
+        let c = parse(text);
+        let body = c.body(service).unwrap();
+        map_entries(&body).filter_map(|e| entry_key(&e)).collect()
+    }
+
     #[test]
-    fn aliased_environment_is_refused() {
+    fn an_aliased_map_environment_is_merged_not_replaced() {
         let c = parse("x-env: &env\n  A: 1\nservices:\n  api:\n    environment: *env\n");
+        let (style, vars) = c.environment("api").unwrap();
+        assert_eq!(style, Some(EnvStyle::Map));
+        assert_eq!(vars, vec![("A".to_string(), Some("1".to_string()))]);
+        c.set_env("api", &[var("B", "2")], false).unwrap();
+        assert_eq!(
+            c.render(),
+            "x-env: &env\n  A: 1\nservices:\n  api:\n    environment:\n      <<: *env\n      B: \"2\"\n"
+        );
+    }
+
+    #[test]
+    fn a_comment_on_an_aliased_environment_stays_on_its_line() {
+        let c = parse(
+            "x-env: &env\n  A: 1\nservices:\n  api:\n    environment: *env  # shared\n# end\n",
+        );
+        c.set_env("api", &[var("B", "2")], false).unwrap();
+        assert_eq!(
+            c.render(),
+            "x-env: &env\n  A: 1\nservices:\n  api:\n    environment:  # shared\n      <<: *env\n      B: \"2\"\n# end\n"
+        );
+    }
+
+    #[test]
+    fn an_aliased_list_environment_is_refused_naming_the_anchor() {
+        let c = parse("x-env: &env\n  - A=1\nservices:\n  api:\n    environment: *env\n");
         let err = c.set_env("api", &[var("B", "2")], false).unwrap_err();
+        assert!(err.to_string().starts_with("c.yml:5:"), "{err}");
+        assert!(err.to_string().contains("*env"), "{err}");
+    }
+
+    #[test]
+    fn a_column_zero_comment_does_not_end_the_service() {
+        let text = "services:\n  api:\n    build: ./api\n#    image: old\n    ports:\n      - \"80:80\"\n    volumes:\n      - ./a:/a\n  db:\n    image: b\n";
+        let c = parse(text);
+        let (out, outcome) = c.with_daemon("api", EnvStyle::Map, false).unwrap();
+        assert_eq!(outcome, ServiceOutcome::Added);
         assert!(
-            err.to_string().contains("neither a mapping nor a list"),
+            out.starts_with(
+                "services:\n  api:\n    build: ./api\n#    image: old\n    ports:\n      - \"80:80\"\n    volumes:\n      - ./a:/a\n  xray-daemon:\n    image: \"amazon/aws-xray-daemon\"\n"
+            ),
+            "{out}"
+        );
+        assert!(out.ends_with("  db:\n    image: b\n"), "{out}");
+        assert_eq!(keys_of(&out, "api"), ["build", "ports", "volumes"]);
+        assert_eq!(
+            keys_of(&out, "xray-daemon"),
+            ["image", "environment", "command", "ports"]
+        );
+    }
+
+    #[test]
+    fn the_daemon_keeps_crlf_and_a_four_space_indent() {
+        let text = "services:\r\n    api:\r\n        environment:\r\n            - A=1\r\n";
+        let c = parse(text);
+        let (out, _) = c.with_daemon("api", EnvStyle::List, false).unwrap();
+        assert!(out.starts_with(text), "{out}");
+        assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+        assert!(
+            out.contains("\r\n    xray-daemon:\r\n        image: \"amazon/aws-xray-daemon\"\r\n        environment:\r\n            - \"AWS_"),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn forcing_the_daemon_replaces_its_entry_in_place() {
+        let text = "services:\n  api:\n    image: a\n  xray-daemon:\n    image: old\n    command: \"-o -n x\"\n  db:\n    image: b\n";
+        let c = parse(text);
+        assert_eq!(c.daemon_single_string_command().as_deref(), Some("-o -n x"));
+        let (out, outcome) = c.with_daemon("api", EnvStyle::Map, true).unwrap();
+        assert_eq!(outcome, ServiceOutcome::Replaced);
+        assert!(!out.contains("old"), "{out}");
+        assert!(out.ends_with("  db:\n    image: b\n"), "{out}");
+        let again = parse(&out);
+        assert!(again.daemon_single_string_command().is_none());
+        assert_eq!(again.service_names(), ["api", "xray-daemon", "db"]);
+    }
+
+    #[test]
+    fn merged_build_and_environment_are_seen() {
+        let text = "x-base: &base\n  build: ./api\n  environment: &base-env\n    A: \"1\"\n  env_file: common.env\nx-more: &more\n  ports:\n    - \"80:80\"\nservices:\n  api:\n    <<: [*base, *more]\n    image: x\n";
+        let c = parse(text);
+        assert_eq!(c.build_context("api").as_deref(), Some("./api"));
+        assert_eq!(c.ports("api"), ["80:80"]);
+        let (style, vars) = c.environment("api").unwrap();
+        assert_eq!(style, Some(EnvStyle::Map));
+        assert_eq!(vars, vec![("A".to_string(), Some("1".to_string()))]);
+        assert_eq!(c.line_in_service("api", "A"), Some(4));
+        let files = c.env_files("api").unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, Path::new("common.env"));
+        c.set_env("api", &[var("A", "1"), var("B", "two")], false)
+            .unwrap();
+        assert!(
+            c.render().ends_with(
+                "    <<: [*base, *more]\n    image: x\n    environment:\n      <<: *base-env\n      B: \"two\"\n"
+            ),
+            "{}",
+            c.render()
+        );
+        let again = parse(&c.render());
+        let (_, vars) = again.environment("api").unwrap();
+        let keys: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["B", "A"]);
+    }
+
+    #[test]
+    fn an_inherited_environment_without_an_anchor_is_refused() {
+        let text =
+            "x-base: &base\n  environment:\n    A: \"1\"\nservices:\n  api:\n    <<: *base\n";
+        let c = parse(text);
+        let err = c.set_env("api", &[var("B", "2")], false).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("<<: *base"), "{message}");
+        assert!(message.contains("line 2"), "{message}");
+        assert!(err.hint().unwrap().contains("&base-env"));
+        assert_eq!(c.render(), text);
+    }
+
+    #[test]
+    fn a_local_environment_wins_over_an_inherited_one() {
+        let text = "x-base: &base\n  environment:\n    A: \"1\"\nservices:\n  api:\n    <<: *base\n    environment:\n      C: \"3\"\n";
+        let c = parse(text);
+        let (_, vars) = c.environment("api").unwrap();
+        assert_eq!(vars, vec![("C".to_string(), Some("3".to_string()))]);
+    }
+
+    #[test]
+    fn a_new_environment_follows_the_files_indentation() {
+        let c = parse(
+            "services:\n    api:\n        image: a\n        deploy:\n            replicas: 1\n",
+        );
+        c.set_env("api", &[var("A", "x")], false).unwrap();
+        assert_eq!(
+            c.render(),
+            "services:\n    api:\n        image: a\n        deploy:\n            replicas: 1\n        environment:\n            A: \"x\"\n"
+        );
+    }
+
+    #[test]
+    fn stream_level_comments_and_directives_are_accepted() {
+        for text in [
+            "# my project\n---\nservices:\n  api:\n    image: a\n",
+            "%YAML 1.2\n---\nservices:\n  api:\n    image: a\n",
+            "\u{feff}services:\n  api:\n    image: a\n",
+        ] {
+            let c = parse(text);
+            assert!(c.has_service("api"), "{text}");
+            let (out, _) = c.with_daemon("api", EnvStyle::Map, false).unwrap();
+            assert!(out.starts_with(text), "{out}");
+        }
+    }
+
+    #[test]
+    fn a_second_document_is_refused_naming_its_line() {
+        let err = parse_err("services:\n  api:\n    image: a\n---\nservices: {}\n");
+        assert!(
+            err.starts_with("c.yml:4:1: a second YAML document"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_naming_both_lines() {
+        for (text, line, first) in [
+            (
+                "services:\n  api:\n    image: a\n  api:\n    image: b\n",
+                4,
+                2,
+            ),
+            ("services:\n  api:\n    image: a\n    image: b\n", 4, 3),
+            (
+                "services:\n  api:\n    environment:\n      A: 1\n      A: 2\n",
+                5,
+                4,
+            ),
+            ("services:\n  api:\n    image: a\nservices: {}\n", 4, 1),
+        ] {
+            let err = parse_err(text);
+            assert!(err.starts_with(&format!("c.yml:{line}:")), "{err}");
+            assert!(err.contains(&format!("first at line {first}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn tab_indentation_is_refused_naming_the_line() {
+        let err = parse_err("services:\n  api:\n\timage: a\n");
+        assert!(err.starts_with("c.yml:3:1: "), "{err}");
+        assert!(err.contains("tab"), "{err}");
+        // Tabs inside a block scalar, after a value or in a comment are fine.
+        parse(
+            "services:\n  api:\n    image: a\t# x\n\t# note\n    command: |\n      a\n      \tb\n",
+        );
+    }
+
+    #[test]
+    fn parse_errors_name_the_line_in_plain_words() {
+        let err = parse_err("services:\n  api:\n    image: \"a\n");
+        assert!(err.starts_with("c.yml:3:"), "{err}");
+        for internal in ["from_str", "Document", "YamlError", "rowan"] {
+            assert!(!err.contains(internal), "{err}");
+        }
+    }
+
+    #[test]
+    fn env_files_in_every_form() {
+        let c = parse(
+            "services:\n  a:\n    env_file: a.env\n  b:\n    env_file:\n      - b.env\n      - path: ./opt.env\n        required: false\n  c:\n    image: x\n  d:\n    env_file: [{required: true}]\n",
+        );
+        let a = c.env_files("a").unwrap();
+        assert_eq!(
+            a,
+            vec![EnvFile {
+                path: "a.env".into(),
+                required: true,
+                line: 3
+            }]
+        );
+        let b = c.env_files("b").unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            (b[0].path.as_path(), b[0].required, b[0].line),
+            (Path::new("b.env"), true, 6)
+        );
+        assert_eq!(
+            (b[1].path.as_path(), b[1].required, b[1].line),
+            (Path::new("./opt.env"), false, 7)
+        );
+        assert!(c.env_files("c").unwrap().is_empty());
+        let err = c.env_files("d").unwrap_err().to_string();
+        assert!(err.starts_with("c.yml:12:"), "{err}");
+    }
+
+    #[test]
+    fn a_file_without_a_final_newline_takes_the_daemon_and_an_environment() {
+        let c = parse("services:\n  api:\n    image: a");
+        c.set_env("api", &[var("A", "1")], false).unwrap();
+        let (out, _) = c.with_daemon("api", EnvStyle::Map, false).unwrap();
+        assert!(
+            out.starts_with("services:\n  api:\n    image: a\n    environment:\n      A: \"1\"\n  xray-daemon:\n"),
+            "{out}"
+        );
+        assert_eq!(keys_of(&out, "api"), ["image", "environment"]);
+        assert_eq!(
+            keys_of(&out, "xray-daemon"),
+            ["image", "environment", "command", "ports"]
+        );
+    }
+
+    #[test]
+    fn a_flow_style_backend_takes_variables_and_the_daemon_follows_it() {
+        let c = parse(
+            "services:\n    api: {build: ./api, environment: {A: \"1\"}}\n    db:\n        image: b\n",
+        );
+        c.set_env("api", &[var("B", "2")], false).unwrap();
+        let (out, _) = c.with_daemon("api", EnvStyle::Map, false).unwrap();
+        assert!(
+            out.starts_with("services:\n    api: {build: ./api, environment: {A: \"1\", B: \"2\"}}\n    xray-daemon:\n        image: "),
+            "{out}"
+        );
+        assert_eq!(keys_of(&out, "db"), ["image"]);
+        let err = parse("services:\n  api: {build: ./api}\n")
+            .set_env("api", &[var("B", "2")], false)
+            .unwrap_err();
+        assert!(err.to_string().contains("flow style"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("c.yml: cannot add `environment` at line 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn merges_that_repeat_anchors_at_every_level_stay_cheap() {
+        let mut text = String::from("x-0: &a0\n  A: \"1\"\n");
+        for level in 1..=14 {
+            let sources = vec![format!("*a{}", level - 1); 10].join(", ");
+            text.push_str(&format!("x-{level}: &a{level}\n  <<: [{sources}]\n"));
+        }
+        text.push_str("services:\n  api:\n    <<: *a14\n    image: x\n");
+        let started = std::time::Instant::now();
+        let c = parse(&text);
+        assert!(c.build_context("api").is_none());
+        let (_, vars) = c.environment("api").unwrap();
+        assert!(vars.is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn quoted_and_plain_keys_are_the_same_key() {
+        let err = parse_err("services:\n  api:\n    image: a\n  \"api\":\n    image: b\n");
+        assert!(err.contains("first at line 2"), "{err}");
+        let c = parse("services:\n  'api':\n    image: a\n");
+        assert!(c.has_service("api"));
+    }
+
+    #[test]
+    fn lookups_stay_fast_on_thousands_of_services() {
+        let mut text = String::from("services:\n");
+        for i in 0..8000 {
+            text.push_str(&format!(
+                "  s{i}:\n    build: ./s{i}\n    environment:\n      A: \"{i}\"\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        let c = parse(&text);
+        for name in c.service_names() {
+            assert!(c.build_context(&name).is_some());
+        }
+        for name in c.service_names() {
+            c.line_in_service(&name, "A");
+        }
+        c.set_env("s7999", &[var("B", "1")], false).unwrap();
+        c.with_daemon("s4000", EnvStyle::Map, false).unwrap();
+        // Quadratic work takes tens of seconds here even in a release build.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
         );
     }
 
@@ -620,15 +1721,5 @@ mod tests {
         let c = parse("services: {api: {image: a}}\n");
         let err = c.with_daemon("api", EnvStyle::Map, false).unwrap_err();
         assert!(err.to_string().contains("flow style"), "{err}");
-    }
-
-    #[test]
-    fn service_blocks_end_before_trailing_comments() {
-        let text =
-            "services:\n  a:\n    x: 1\n    # inside\n    y: 2\n\n  # about b\n  b:\n    z: 3\n";
-        let (indent, range) = service_block(text, "a").unwrap();
-        assert_eq!(indent, 2);
-        assert_eq!(&text[range], "  a:\n    x: 1\n    # inside\n    y: 2\n");
-        assert!(service_block(text, "missing").is_none());
     }
 }

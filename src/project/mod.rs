@@ -20,9 +20,57 @@ pub const COMPOSE_NAMES: [&str; 4] = [
     "docker-compose.yml",
 ];
 
+/// A file's text; bytes that are not UTF-8 are refused naming the line and column of the first.
+pub fn read_text(path: &Path) -> Result<String> {
+    decode(path, fs_err::read(path)?)
+}
+
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|err| {
+        let bad = err.utf8_error().valid_up_to();
+        let bytes = err.as_bytes();
+        let line_start = bytes[..bad]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = bytes[..bad].iter().filter(|b| **b == b'\n').count() + 1;
+        Error::parse(
+            path,
+            line,
+            bad - line_start + 1,
+            format!(
+                "byte 0x{:02X} is not UTF-8 text; save the file as UTF-8",
+                bytes[bad]
+            ),
+        )
+    })
+}
+
+fn compose_in(dir: &Path) -> Option<PathBuf> {
+    COMPOSE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
 pub fn find_compose(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(file) = explicit {
         let path = dir.join(file);
+        if path.is_dir() {
+            // A folder names the project: take its compose file as Compose itself would.
+            return compose_in(&path).ok_or_else(|| {
+                Error::usage(
+                    format!(
+                        "--compose-file {} is a folder, and it holds no compose file",
+                        path.display()
+                    ),
+                    format!(
+                        "looked for {} in it; pass the compose file itself, or -C DIR to run in the project folder",
+                        COMPOSE_NAMES.join(", ")
+                    ),
+                )
+            });
+        }
         if !path.is_file() {
             return Err(Error::usage(
                 format!("compose file {} does not exist", path.display()),
@@ -31,19 +79,15 @@ pub fn find_compose(dir: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
         }
         return Ok(path);
     }
-    COMPOSE_NAMES
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            Error::usage(
-                format!("no compose file in {}", dir.display()),
-                format!(
-                    "looked for {}; pass --compose-file FILE or -C DIR",
-                    COMPOSE_NAMES.join(", ")
-                ),
-            )
-        })
+    compose_in(dir).ok_or_else(|| {
+        Error::usage(
+            format!("no compose file in {}", dir.display()),
+            format!(
+                "looked for {}; pass --compose-file FILE or -C DIR",
+                COMPOSE_NAMES.join(", ")
+            ),
+        )
+    })
 }
 
 /// A service that could be the backend: it is built from a folder holding a Python app.
@@ -121,16 +165,16 @@ impl Layout {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| dir.to_path_buf());
-        let text = fs_err::read_to_string(&compose_path)?;
-        // Before anything can quote the file back, even a parse error.
-        crate::secret::register_all(crate::secret::in_text(&text));
-        let compose = Compose::parse(&compose_path, text)?;
+        let compose = Compose::read(&compose_path)?;
         let (service, context) = match service {
             Some(name) => {
                 if !compose.has_service(name) {
                     return Err(Error::usage(
                         format!("{} has no service '{name}'", compose_path.display()),
-                        format!("services there: {}", compose.service_names().join(", ")),
+                        format!(
+                            "services there: {}",
+                            compose::names_hint(&compose.service_names())
+                        ),
                     ));
                 }
                 (
@@ -151,7 +195,7 @@ impl Layout {
                             ),
                             format!(
                                 "pass --service NAME (services there: {})",
-                                compose.service_names().join(", ")
+                                compose::names_hint(&compose.service_names())
                             ),
                         ));
                     }
@@ -224,6 +268,33 @@ mod tests {
         );
         assert!(pick_backend(&[cand("a", true), cand("b", true)]).is_none());
         assert!(pick_backend(&[]).is_none());
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused_naming_line_and_column() {
+        let err = decode(Path::new("c.yml"), b"a: 1\n# caf\xc3\xa9 \xff\n".to_vec()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.yml:2:9: byte 0xFF is not UTF-8 text; save the file as UTF-8"
+        );
+        assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
+        assert_eq!(
+            decode(Path::new("c.yml"), "\u{feff}a: 1\n".into()).unwrap(),
+            "\u{feff}a: 1\n"
+        );
+    }
+
+    #[test]
+    fn a_folder_given_as_the_compose_file_is_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
+        let err = find_compose(dir.path(), Some(Path::new("app"))).unwrap_err();
+        assert!(err.to_string().contains("is a folder"), "{err}");
+        std::fs::write(dir.path().join("app/compose.yaml"), "services: {}\n").unwrap();
+        assert_eq!(
+            find_compose(dir.path(), Some(Path::new("app"))).unwrap(),
+            dir.path().join("app/compose.yaml")
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod attack;
 mod common;
 mod completions;
+mod compose_edit;
 mod doctor;
 mod fake_http;
 #[path = "../support/hermetic.rs"]
