@@ -126,6 +126,20 @@ pub fn plan(
             },
             other => other,
         };
+        // `environment:` wins over `env_file:` in Compose: say so rather than shadow it silently.
+        if let Some(from_file) = model
+            .backend_env_files
+            .get(&var.key)
+            .filter(|v| **v != var.value)
+            .filter(|_| matches!(outcome, EnvOutcome::Added | EnvOutcome::Replaced { .. }))
+        {
+            plan.warnings.push(format!(
+                "{} is also set by the service's env_file ({}); the value in `environment:` ({}) takes precedence",
+                var.key,
+                shown_value(&var.key, from_file),
+                var.value
+            ));
+        }
         plan.environment.push(EnvReport {
             key: var.key.clone(),
             outcome,

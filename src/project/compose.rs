@@ -36,10 +36,6 @@ pub struct Compose {
 /// One file a service reads variables from (`env_file:`), resolved against the compose file's
 /// folder as Compose does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[allow(
-    dead_code,
-    reason = "read by the project model that doctor and init share"
-)]
 pub struct EnvFile {
     pub path: PathBuf,
     /// Compose fails when a required file is missing (the default); an optional one is skipped.
@@ -703,10 +699,6 @@ impl Compose {
 
     /// The files the service reads variables from (`env_file:` as a path, a list of paths, or a
     /// list of `{path, required}`), merged keys included, resolved against the compose folder.
-    #[allow(
-        dead_code,
-        reason = "read by the project model that doctor and init share"
-    )]
     pub fn env_files(&self, name: &str) -> Result<Vec<EnvFile>> {
         let body = self.body(name)?;
         let Some(found) = self.lookup(&body, "env_file") else {

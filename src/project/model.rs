@@ -184,14 +184,26 @@ impl Model {
 /// A service's environment as written, and the variables of its env files.
 type ServiceEnv = (Vec<(String, Option<String>)>, BTreeMap<String, String>);
 
-/// The one place the model asks the compose file for the backend's environment.
+/// The one place the model asks the compose file for the backend's environment. Its env files are
+/// read in order, a later file overriding an earlier one as Compose does; a file that is missing or
+/// does not parse adds nothing here (doctor's compose check says why).
 fn backend_environment(layout: &Layout) -> ServiceEnv {
     let env = layout
         .compose
         .environment(&layout.service)
         .map(|(_, vars)| vars)
         .unwrap_or_default();
-    (env, BTreeMap::new())
+    let mut from_files = BTreeMap::new();
+    for file in layout.compose.env_files(&layout.service).unwrap_or_default() {
+        let display = project::display(&layout.dir, &file.path);
+        if let Ok(Some(text)) = project::write::read_text(&file.path, &display) {
+            crate::secret::register_all(crate::secret::in_text(&text));
+            if let Ok(values) = dotenv::values(&file.path, &text) {
+                from_files.extend(values);
+            }
+        }
+    }
+    (env, from_files)
 }
 
 fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
