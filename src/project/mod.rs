@@ -20,29 +20,14 @@ pub const COMPOSE_NAMES: [&str; 4] = [
     "docker-compose.yml",
 ];
 
-/// A file's text; bytes that are not UTF-8 are refused naming the line and column of the first.
+/// A file's text that must exist, read as [`write::read_text`] reads every project file.
 pub fn read_text(path: &Path) -> Result<String> {
-    decode(path, fs_err::read(path)?)
-}
-
-fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
-    String::from_utf8(bytes).map_err(|err| {
-        let bad = err.utf8_error().valid_up_to();
-        let bytes = err.as_bytes();
-        let line_start = bytes[..bad]
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
-        let line = bytes[..bad].iter().filter(|b| **b == b'\n').count() + 1;
-        Error::parse(
-            path,
-            line,
-            bad - line_start + 1,
-            format!(
-                "byte 0x{:02X} is not UTF-8 text; save the file as UTF-8",
-                bytes[bad]
-            ),
+    write::read_text(path, &path.display().to_string())?.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} does not exist", path.display()),
         )
+        .into()
     })
 }
 
@@ -272,16 +257,21 @@ mod tests {
 
     #[test]
     fn text_that_is_not_utf8_is_refused_naming_line_and_column() {
-        let err = decode(Path::new("c.yml"), b"a: 1\n# caf\xc3\xa9 \xff\n".to_vec()).unwrap_err();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.yml");
+        std::fs::write(&path, b"a: 1\n# caf\xc3\xa9 \xff\n").unwrap();
+        let err = read_text(&path).unwrap_err();
+        // The column counts characters, as an editor does: `# café ` is seven.
         assert_eq!(
             err.to_string(),
-            "c.yml:2:9: byte 0xFF is not UTF-8 text; save the file as UTF-8"
+            format!(
+                "{}:2:8: byte 0xFF is not UTF-8 text (saved in another encoding, or a binary file): save it as UTF-8",
+                path.display()
+            )
         );
         assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
-        assert_eq!(
-            decode(Path::new("c.yml"), "\u{feff}a: 1\n".into()).unwrap(),
-            "\u{feff}a: 1\n"
-        );
+        std::fs::write(&path, "\u{feff}a: 1\n").unwrap();
+        assert_eq!(read_text(&path).unwrap(), "\u{feff}a: 1\n");
     }
 
     #[test]

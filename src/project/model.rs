@@ -194,7 +194,11 @@ fn backend_environment(layout: &Layout) -> ServiceEnv {
         .map(|(_, vars)| vars)
         .unwrap_or_default();
     let mut from_files = BTreeMap::new();
-    for file in layout.compose.env_files(&layout.service).unwrap_or_default() {
+    for file in layout
+        .compose
+        .env_files(&layout.service)
+        .unwrap_or_default()
+    {
         let display = project::display(&layout.dir, &file.path);
         if let Ok(Some(text)) = project::write::read_text(&file.path, &display) {
             crate::secret::register_all(crate::secret::in_text(&text));

@@ -209,12 +209,15 @@ pub fn read_text(path: &Path, display: &str) -> Result<Option<String>> {
             let valid = std::str::from_utf8(valid).unwrap_or_default();
             let line = valid.matches('\n').count() + 1;
             let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let byte = e.as_bytes()[valid.len()];
             Err(Error::parse(
                 Path::new(display),
                 line,
                 column,
-                "this is not UTF-8 text (saved in another encoding, or a binary file): save it \
-                 as UTF-8",
+                format!(
+                    "byte 0x{byte:02X} is not UTF-8 text (saved in another encoding, or a binary \
+                     file): save it as UTF-8"
+                ),
             ))
         }
     }
@@ -939,7 +942,8 @@ mod tests {
         std::fs::write(root.join("r.txt"), b"flask\n# caf\xe9 cr\xe8me\n").unwrap();
         let err = read_text(&root.join("r.txt"), "r.txt").unwrap_err();
         assert!(
-            err.to_string().starts_with("r.txt:2:6: this is not UTF-8"),
+            err.to_string()
+                .starts_with("r.txt:2:6: byte 0xE9 is not UTF-8"),
             "{err}"
         );
         assert!(!err.to_string().contains("os error"), "{err}");
