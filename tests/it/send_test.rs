@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
 use prost::Message;
 use serde_json::{Value, json};
@@ -333,90 +333,6 @@ fn daemon_that_is_not_running_fails() {
         r["detail"].as_str().unwrap().contains("nothing listens"),
         "{v}"
     );
-}
-
-#[test]
-fn sigv4_signature_matches_an_independent_computation() {
-    let server =
-        FakeServer::start(|_, _| Reply::new(200).header("content-type", "application/x-protobuf"));
-    let ctx = TestContext::empty();
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE".to_string()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_string(),
-        ),
-        ("AWS_SESSION_TOKEN", "session-token".to_string()),
-        ("AWS_ENDPOINT_URL_XRAY", server.url()),
-    ];
-    let (out, v) = send_test_json(
-        &ctx,
-        &["--to", "xray-otlp", "--aws-region", "eu-west-3"],
-        &env,
-    );
-    assert_exit(&out, 0);
-    assert_eq!(result(&v, "xray-otlp")["state"], "accepted", "{v}");
-    let req = &server.requests()[0];
-    assert_eq!(req.path, "/v1/traces");
-    let decoded = ExportTraceServiceRequest::decode(req.body.as_slice()).unwrap();
-    assert_eq!(decoded.resource_spans[0].scope_spans[0].spans.len(), 3);
-
-    let amz_date = req.header("x-amz-date").unwrap();
-    let time = chrono_like_parse(amz_date);
-    let identity = aws_credential_types::Credentials::new(
-        "AKIDEXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        Some("session-token".into()),
-        None,
-        "test",
-    )
-    .into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region("eu-west-3")
-        .name("xray")
-        .time(time)
-        .settings(aws_sigv4::http_request::SigningSettings::default())
-        .build()
-        .unwrap()
-        .into();
-    let url = format!("{}/v1/traces", server.url());
-    let headers = [("content-type", req.header("content-type").unwrap())];
-    let signable = aws_sigv4::http_request::SignableRequest::new(
-        "POST",
-        &url,
-        headers.into_iter(),
-        aws_sigv4::http_request::SignableBody::Bytes(&req.body),
-    )
-    .unwrap();
-    let (instructions, _) = aws_sigv4::http_request::sign(signable, &params)
-        .unwrap()
-        .into_parts();
-    let expected = instructions
-        .headers()
-        .find(|(k, _)| *k == "authorization")
-        .unwrap()
-        .1
-        .to_string();
-    assert_eq!(req.header("authorization").unwrap(), expected);
-    assert!(expected.contains("/eu-west-3/xray/aws4_request"));
-    assert_eq!(req.header("x-amz-security-token"), Some("session-token"));
-}
-
-/// `20261125T204858Z` as a SystemTime.
-fn chrono_like_parse(text: &str) -> std::time::SystemTime {
-    let n = |a: usize, b: usize| text[a..b].parse::<u64>().unwrap();
-    let (y, m, d, hh, mm, ss) = (n(0, 4), n(4, 6), n(6, 8), n(9, 11), n(11, 13), n(13, 15));
-    let days_before_month = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
-    let mut days = (1970..y)
-        .map(|y| if leap(y) { 366 } else { 365 })
-        .sum::<u64>();
-    days += days_before_month[(m - 1) as usize] + d - 1;
-    if m > 2 && leap(y) {
-        days += 1;
-    }
-    std::time::UNIX_EPOCH + Duration::from_secs(days * 86400 + hh * 3600 + mm * 60 + ss)
 }
 
 fn honeycomb_fake(access_queries: bool) -> FakeServer {
