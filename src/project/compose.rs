@@ -886,7 +886,9 @@ impl Compose {
                     .collect();
                 self.refuse_shared(name, Some(env.syntax()), &replaced)?;
             }
-            Some((entry, _)) => self.refuse_shared(name, Some(&body), &[entry.clone()])?,
+            Some((entry, _)) => {
+                self.refuse_shared(name, Some(&body), std::slice::from_ref(entry))?
+            }
             None => self.refuse_shared(name, Some(&body), &[])?,
         }
         match local {
