@@ -195,6 +195,20 @@ fn entry_value(entry: &SyntaxNode) -> Option<YamlNode> {
         .find(|c| c.kind() == SyntaxKind::VALUE)?
         .children()
         .find_map(YamlNode::from_syntax)
+        .map(untagged)
+}
+
+/// A collection written with the core tag of its own kind (`!!map`, `!!seq`) is that collection:
+/// Compose reads it so, and an edit goes inside it, keeping the tag.
+fn untagged(node: YamlNode) -> YamlNode {
+    let YamlNode::TaggedNode(tagged) = &node else {
+        return node;
+    };
+    match tagged.tag().as_deref() {
+        Some("!!map") => tagged.as_mapping().map_or(node, YamlNode::Mapping),
+        Some("!!seq") => tagged.as_sequence().map_or(node, YamlNode::Sequence),
+        _ => node,
+    }
 }
 
 /// The `&name` written on a node (`key: &name` then the node), if any.
@@ -610,7 +624,7 @@ impl Compose {
                         .get_or_init(|| yaml_edit::AnchorRegistry::from_tree(self.file.syntax()));
                     node = anchors.resolve_alias(&alias).ok()?;
                 }
-                other => return Some(other),
+                other => return Some(untagged(other)),
             }
         }
         None
@@ -1881,6 +1895,22 @@ mod tests {
             Compose::parse(Path::new("c.yml"), text)
                 .unwrap()
                 .has_service("xray-daemon")
+        );
+    }
+
+    #[test]
+    fn a_collection_with_its_own_core_tag_is_that_collection() {
+        let c = parse(
+            "services:\n  api:\n    environment: !!map\n      A: \"1\"\n  w:\n    environment: !!seq\n      - B=2\n",
+        );
+        assert_eq!(
+            c.environment("w").unwrap().1,
+            [("B".to_string(), Some("2".to_string()))]
+        );
+        c.set_env("api", &[var("C", "3")], false).unwrap();
+        assert_eq!(
+            c.render(),
+            "services:\n  api:\n    environment: !!map\n      A: \"1\"\n      C: \"3\"\n  w:\n    environment: !!seq\n      - B=2\n"
         );
     }
 

@@ -199,3 +199,19 @@ fn anchors_only_the_backend_uses_are_edited_and_other_services_keep_their_enviro
         );
     }
 }
+
+#[test]
+fn an_environment_tagged_as_a_mapping_takes_the_variables_and_keeps_its_tag() {
+    let text = "services:\n  api:\n    build: ./api\n    environment: !!map\n      A: \"1\"\n";
+    let ctx = project_with(text);
+    environments(&ctx);
+    let out = init(&ctx, &[]);
+    assert_exit(&out, 0);
+    let written = ctx.read("compose.yaml");
+    assert!(written.starts_with(text), "{written}");
+    let api = environments(&ctx)["api"].clone();
+    assert_eq!(api["A"], "1");
+    assert!(api.get("OTEL_EXPORTER_OTLP_ENDPOINT").is_some(), "{api}");
+    assert_exit(&init(&ctx, &[]), 0);
+    assert_eq!(ctx.read("compose.yaml"), written);
+}
