@@ -2,6 +2,7 @@
 //! real peers on loopback.
 
 mod attack;
+mod attack_checks;
 mod common;
 mod completions;
 mod compose_edit;
