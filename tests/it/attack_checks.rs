@@ -273,3 +273,102 @@ fn an_answer_without_end_is_cut_and_memory_stays_bounded() {
         "{r}"
     );
 }
+
+/// What a user with no working AWS credentials is told, by both commands: the cause the SDK
+/// found, and what to run, never "Connection: other" or a hint about the network.
+fn assert_credentials_failure(label: &str, code: &str, detail: &str, hint: &str, wanted: &str) {
+    assert_eq!(code, wanted, "{label}: {detail}");
+    for internal in [
+        "other",
+        "dispatch failure",
+        "Connection",
+        "error trying to connect",
+    ] {
+        assert!(!detail.starts_with(internal), "{label}: {detail}");
+    }
+    assert!(!hint.contains("network"), "{label}: {hint}");
+}
+
+#[test]
+fn missing_aws_credentials_are_named_with_what_to_run() {
+    let ctx = TestContext::empty();
+    let config = ctx.root.parent().unwrap().join("aws-config");
+    std::fs::write(
+        &config,
+        "[profile sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-3\n\
+         sso_account_id = 123456789012\nsso_role_name = Dev\nregion = eu-west-3\n",
+    )
+    .unwrap();
+    let closed = format!("http://127.0.0.1:{}", crate::fake_http::closed_port());
+    // (what, environment, the failure's code, what the hint must say)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "SSO profile never logged in",
+            vec![
+                ("AWS_CONFIG_FILE", config.display().to_string()),
+                ("AWS_PROFILE", "sso".to_string()),
+            ],
+            "SsoLoginNeeded",
+            "aws sso login",
+        ),
+        (
+            // The instance metadata service is asked when nothing else has credentials.
+            "no credentials anywhere",
+            vec![("AWS_EC2_METADATA_SERVICE_ENDPOINT", closed)],
+            "NoCredentials",
+            "AWS_ACCESS_KEY_ID",
+        ),
+    ];
+    for (label, env, wanted, hint_has) in cases {
+        let mut cmd = ctx.tracectl();
+        cmd.args([
+            "--format",
+            "json",
+            "send-test",
+            "--to",
+            "xray",
+            "--aws-region",
+            "eu-west-3",
+            "--timeout",
+            "5s",
+        ])
+        .env("TRACECTL_NOW", "2026-06-01");
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let out = run(&mut cmd);
+        assert_exit(&out, 1);
+        let r = result(&json_of(&out), "xray").clone();
+        let (detail, hint) = (r["detail"].as_str().unwrap(), r["hint"].as_str().unwrap());
+        assert_credentials_failure(label, r["status"].as_str().unwrap(), detail, hint, wanted);
+        assert!(hint.contains(hint_has), "{label}: {hint}");
+
+        let mut cmd = ctx.tracectl();
+        cmd.args([
+            "--format",
+            "json",
+            "doctor",
+            "--aws-region",
+            "eu-west-3",
+            "--check",
+            "aws-credentials",
+            "--timeout",
+            "5s",
+        ])
+        .env("TRACECTL_NOW", "2026-06-01");
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let out = run(&mut cmd);
+        assert_exit(&out, 1);
+        let c = check(&json_of(&out), "aws-credentials").clone();
+        let detail = c["detail"].as_str().unwrap();
+        let code = detail.split(':').next().unwrap();
+        assert_credentials_failure(label, code, detail, c["hint"].as_str().unwrap(), wanted);
+        assert!(
+            c["hint"].as_str().unwrap().contains(hint_has),
+            "{label}: {c}"
+        );
+    }
+}
