@@ -372,3 +372,103 @@ fn missing_aws_credentials_are_named_with_what_to_run() {
         );
     }
 }
+
+/// Honeycomb's API as far as both commands use it: every request recorded.
+fn honeycomb_recorder() -> FakeServer {
+    FakeServer::start(|req, _| match req.path.as_str() {
+        "/1/auth" => Reply::json(
+            200,
+            serde_json::json!({"id": "k", "type": "ingest", "api_key_access": {"events": true},
+                   "environment": {"name": "Test", "slug": "test"}, "team": {"name": "Acme", "slug": "acme"}}),
+        ),
+        "/v1/traces" => Reply::new(200).header("content-type", "application/x-protobuf"),
+        _ => Reply::new(404),
+    })
+}
+
+#[test]
+fn doctor_and_send_test_find_the_same_honeycomb_key_wherever_it_is_set() {
+    let other = INGEST_EU;
+    // (where the key is set, environment, env file) — the winner is always KEY.
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "only in the OTLP headers of the environment",
+            vec![(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                format!("x-honeycomb-team={KEY}"),
+            )],
+            "",
+        ),
+        (
+            "OTLP headers beat the env file",
+            vec![(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                format!("x-honeycomb-team={KEY}"),
+            )],
+            other,
+        ),
+        ("only in the env file", vec![], KEY),
+        (
+            "HONEYCOMB_API_KEY beats the OTLP headers",
+            vec![
+                ("HONEYCOMB_API_KEY", KEY.to_string()),
+                (
+                    "OTEL_EXPORTER_OTLP_HEADERS",
+                    format!("x-honeycomb-team={other}"),
+                ),
+            ],
+            "",
+        ),
+    ];
+    for (label, env, env_file) in cases {
+        let ctx = TestContext::empty();
+        if !env_file.is_empty() {
+            ctx.write(".env", &format!("HONEYCOMB_API_KEY={env_file}\n"));
+        }
+        let fake = honeycomb_recorder();
+        let mut env = env.clone();
+        env.push(("HONEYCOMB_API_ENDPOINT", fake.url()));
+        let doctor = run(with_env(
+            ctx.tracectl().args([
+                "--format",
+                "json",
+                "doctor",
+                "--check",
+                "honeycomb-auth",
+                "--timeout",
+                "5s",
+            ]),
+            &env,
+        ));
+        let auth = check(&json_of(&doctor), "honeycomb-auth").clone();
+        assert_eq!(auth["status"], "pass", "{label}: doctor {auth}");
+        let send = run(with_env(
+            ctx.tracectl().args([
+                "--format",
+                "json",
+                "send-test",
+                "--to",
+                "honeycomb",
+                "--timeout",
+                "5s",
+            ]),
+            &env,
+        ));
+        assert_exit(&send, 0);
+        let keys: Vec<String> = fake
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.path, r.header("x-honeycomb-team").unwrap_or("")))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                format!("/1/auth {KEY}"),
+                format!("/v1/traces {KEY}"),
+                format!("/1/auth {KEY}"),
+            ],
+            "{label}"
+        );
+    }
+}
