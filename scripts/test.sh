@@ -14,6 +14,9 @@ ambient=(
     HONEYCOMB_DATASET=ambient OTEL_SERVICE_NAME=ambient OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9
     OTEL_EXPORTER_OTLP_HEADERS=x-ambient=1 OTEL_TRACES_EXPORTER=console GITPOD_WORKSPACE_ID=ambient
 )
+# Property tests explore the same cases on every run, so a landing never hinges on luck; pass
+# another PROPTEST_RNG_SEED to explore further.
+export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20270225}"
 if cargo nextest --version >/dev/null 2>&1; then
     env "${ambient[@]}" cargo nextest run --no-fail-fast "$@"
 else

@@ -326,7 +326,7 @@ async fn get_json(
     key: &crate::secret::Secret,
     timeout: std::time::Duration,
 ) -> Result<serde_json::Value, crate::otlp::send::Failure> {
-    use crate::otlp::send::{Failure, classify, error_message};
+    use crate::otlp::send::{Failure, classify, read_body, status_failure};
     let response = request
         .header("X-Honeycomb-Team", key.expose())
         .timeout(timeout)
@@ -344,12 +344,15 @@ async fn get_json(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let body = response.bytes().await.unwrap_or_default();
+    let location = crate::otlp::send::header(&response, "location");
+    let (body, _) = read_body(response).await;
     if !(200..300).contains(&status) {
-        return Err(Failure::Http {
+        return Err(status_failure(
             status,
-            message: error_message(&content_type, &body),
-        });
+            &content_type,
+            &body,
+            location.as_deref(),
+        ));
     }
     serde_json::from_slice(&body).map_err(|_| Failure::Http {
         status,
@@ -369,9 +372,13 @@ pub async fn auth(
 ) -> Result<Auth, crate::otlp::send::Failure> {
     let url = format!("{}/1/auth", base.trim_end_matches('/'));
     let json = get_json(client.get(url), key, timeout).await?;
-    serde_json::from_value(json).map_err(|e| crate::otlp::send::Failure::Http {
+    serde_json::from_value(json).map_err(|_| crate::otlp::send::Failure::Http {
         status: 200,
-        message: Some(format!("unexpected /1/auth body: {e}")),
+        message: Some(
+            "the /1/auth answer is not Honeycomb's: it lacks the team, environment or \
+             api_key_access"
+                .to_string(),
+        ),
     })
 }
 

@@ -461,15 +461,9 @@ pub fn resolve_send_test(
         .or(otlp.as_ref().map(|o| o.timeout))
         .unwrap_or(config::DEFAULT_TIMEOUT);
 
-    // The Honeycomb key: flag or HONEYCOMB_API_KEY, the OTLP headers, then the project's .env.
-    let header_key = var("OTEL_EXPORTER_OTLP_HEADERS")
-        .and_then(|h| config::parse_headers(&h, "OTEL_EXPORTER_OTLP_HEADERS").ok())
-        .and_then(|hs| hs.into_iter().find(|h| h.name == "x-honeycomb-team"))
-        .map(|h| h.value.expose().to_string())
-        .filter(|k| !k.contains("${"));
-    let key = non_empty(args.key.honeycomb_api_key.clone())
-        .or(header_key)
-        .or_else(|| dotenv("HONEYCOMB_API_KEY"));
+    let key =
+        crate::project::model::honeycomb_key(args.key.honeycomb_api_key.as_ref(), &env, dotenv)
+            .map(|(k, _)| k);
     let otlp_is_honeycomb = otlp
         .as_ref()
         .is_some_and(|o| honeycomb::region_of_endpoint(&o.url).is_some());
@@ -477,18 +471,16 @@ pub fn resolve_send_test(
     let honeycomb = match key {
         Some(key) => {
             let info = honeycomb::classify(&key);
-            let base = var("HONEYCOMB_API_ENDPOINT")
-                .or_else(|| info.region.map(|r| honeycomb::api_base(r).to_string()))
-                .or_else(|| {
-                    otlp.as_ref()
-                        .and_then(|o| honeycomb::region_of_endpoint(&o.url))
-                        .map(|r| honeycomb::api_base(r).to_string())
-                })
-                .unwrap_or_else(|| honeycomb::US_API.to_string());
+            let endpoints: Vec<&str> = otlp.iter().map(|o| o.url.as_str()).collect();
+            let base = crate::project::model::honeycomb_base(
+                var("HONEYCOMB_API_ENDPOINT"),
+                Some(&key),
+                &endpoints,
+            );
             let dataset =
                 non_empty(args.key.dataset.clone()).or_else(|| dotenv("HONEYCOMB_DATASET"));
             Some(HoneycombTarget {
-                base: base.trim_end_matches('/').to_string(),
+                base,
                 key: Secret::new(key),
                 info,
                 dataset,

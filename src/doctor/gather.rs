@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use super::project::EnvFileFacts;
 use super::{CheckResult, Finding, Status};
 use crate::error::Error;
-use crate::honeycomb;
 use crate::project::model::{Model, Source};
 use crate::project::{self, gitignore};
 use crate::recipe;
@@ -108,7 +107,7 @@ pub fn facts<'a>(
     profile_region: impl FnOnce() -> Option<String>,
 ) -> Facts<'a> {
     let honeycomb_key = model
-        .setting(flags.honeycomb_api_key, &["HONEYCOMB_API_KEY"])
+        .honeycomb_key(flags.honeycomb_api_key)
         .map(|(k, _)| Secret::new(k));
     let headers = model
         .backend("OTEL_EXPORTER_OTLP_HEADERS")
@@ -126,21 +125,15 @@ pub fn facts<'a>(
     let endpoint = model
         .backend("OTEL_EXPORTER_OTLP_ENDPOINT")
         .filter(|e| !e.contains("${"));
-    let key_region = honeycomb_key
-        .as_ref()
-        .and_then(|k| honeycomb::classify(k.expose()).region);
-    let honeycomb_base = model
-        .env("HONEYCOMB_API_ENDPOINT")
-        .or_else(|| {
-            endpoint
-                .as_deref()
-                .and_then(honeycomb::region_of_endpoint)
-                .map(|r| honeycomb::api_base(r).to_string())
-        })
-        .or_else(|| key_region.map(|r| honeycomb::api_base(r).to_string()))
-        .unwrap_or_else(|| honeycomb::US_API.to_string())
-        .trim_end_matches('/')
-        .to_string();
+    let honeycomb_base = crate::project::model::honeycomb_base(
+        model.env("HONEYCOMB_API_ENDPOINT"),
+        honeycomb_key.as_ref().map(|k| k.expose()),
+        &[model.env("OTEL_EXPORTER_OTLP_ENDPOINT"), endpoint.clone()]
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
     let honeycomb = honeycomb_key.is_some() || headers.contains("x-honeycomb-team");
 
     let uses_daemon = model.has_service(recipe::DAEMON_SERVICE)

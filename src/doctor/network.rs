@@ -22,7 +22,20 @@ pub struct Answer {
     pub retry_after: Option<Duration>,
     pub date: Option<SystemTime>,
     pub content_type: String,
+    pub location: Option<String>,
     pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// This answer as a failure: its status and what it says.
+    fn failure(&self) -> Failure {
+        crate::otlp::send::status_failure(
+            self.status,
+            &self.content_type,
+            &self.body,
+            self.location.as_deref(),
+        )
+    }
 }
 
 fn host_of(url: &str) -> String {
@@ -45,28 +58,20 @@ async fn request(builder: reqwest::RequestBuilder) -> Result<Answer, Failure> {
             message: "connection reset".into(),
         })
     })?;
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let header = |name: &str| crate::otlp::send::header(&response, name);
     let date = header("date").and_then(|d| httpdate::parse_http_date(&d).ok());
     let content_type = header("content-type").unwrap_or_default();
     let status = response.status().as_u16();
     let retry_after =
         header("retry-after").and_then(|v| crate::otlp::send::retry_after(&v, SystemTime::now()));
-    let body = response
-        .bytes()
-        .await
-        .map(|b| b.to_vec())
-        .unwrap_or_default();
+    let location = header("location");
+    let (body, _) = crate::otlp::send::read_body(response).await;
     Ok(Answer {
         status,
         retry_after,
         date,
         content_type,
+        location,
         body,
     })
 }
@@ -117,17 +122,23 @@ pub async fn honeycomb_auth(
         );
     }
     if answer.status != 200 {
-        let f = Failure::Http {
-            status: answer.status,
-            message: error_message(&answer.content_type, &answer.body),
-        };
-        return (failed(id, "GET /1/auth", &f, "honeycomb", &url), clock);
+        return (
+            failed(id, "GET /1/auth", &answer.failure(), "honeycomb", &url),
+            clock,
+        );
     }
     let auth: Auth = match serde_json::from_slice(&answer.body) {
         Ok(a) => a,
-        Err(e) => {
+        Err(_) => {
             return (
-                CheckResult::fail(id, format!("unexpected /1/auth answer: {e}")),
+                CheckResult::fail(
+                    id,
+                    format!(
+                        "the /1/auth answer is not Honeycomb's ({})",
+                        crate::otlp::send::describe_body(&answer.content_type, &answer.body)
+                    ),
+                )
+                .hint("check HONEYCOMB_API_ENDPOINT, and proxy settings (HTTPS_PROXY, NO_PROXY)"),
                 clock,
             );
         }
@@ -259,11 +270,10 @@ pub async fn honeycomb_otlp(
             clock,
         );
     }
-    let f = Failure::Http {
-        status: answer.status,
-        message: error_message(&answer.content_type, &answer.body),
-    };
-    (failed(id, "POST /v1/traces", &f, "honeycomb", &url), clock)
+    (
+        failed(id, "POST /v1/traces", &answer.failure(), "honeycomb", &url),
+        clock,
+    )
 }
 
 /// A TLS handshake over `stream` with the platform's trust store, timed on its own.
@@ -442,6 +452,8 @@ pub async fn run_all<P: Progress>(
     // No client timeout: each check is bounded from outside, so a hang reads the same everywhere.
     let client = reqwest::Client::builder()
         .user_agent(concat!("tracectl/", env!("CARGO_PKG_VERSION")))
+        // A redirect would carry the key to whatever server it names.
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default();
     let aws_wanted =

@@ -131,6 +131,53 @@ fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error
     s.serialize_u64(d.as_millis() as u64)
 }
 
+/// The most of an answer's body tracectl reads. Every answer it understands (an OTLP export
+/// response, Honeycomb's JSON, an error page worth quoting) is a few KiB; a server that streams
+/// without end must not fill the memory.
+pub const MAX_ANSWER: usize = 256 * 1024;
+
+/// An answer's body, at most [`MAX_ANSWER`] bytes; `true` when there was more, which is left
+/// unread. A body that breaks off is what arrived of it.
+pub async fn read_body(mut response: reqwest::Response) -> (Vec<u8>, bool) {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = MAX_ANSWER - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return (body, true);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    (body, false)
+}
+
+/// An answer that is not a success: its status, and what it says. A redirect says where to:
+/// tracectl follows none, so that no key or header ever goes to a server the user did not name.
+pub fn status_failure(
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    location: Option<&str>,
+) -> Failure {
+    let message = match location.filter(|_| (300..400).contains(&status)) {
+        Some(to) => Some(format!(
+            "redirected to {}",
+            excerpt(&crate::send::without_userinfo(to), 200)
+        )),
+        None => error_message(content_type, body),
+    };
+    Failure::Http { status, message }
+}
+
+/// The header `name` of an answer, when it is text.
+pub fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 pub fn is_retryable(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
@@ -368,9 +415,18 @@ pub async fn send(
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| retry_after(v, SystemTime::now()));
-                let body = response.bytes().await.unwrap_or_default();
+                let location = header(&response, "location");
+                let (body, cut) = read_body(response).await;
                 if (200..300).contains(&status) {
                     match partial_success(&content_type, &body) {
+                        _ if cut => {
+                            outcome.message = Some(format!(
+                                "the {status} answer went on past {} KiB, which no OTLP export \
+                                 response does; is this endpoint an OTLP receiver, or a proxy or \
+                                 web server in front of one?",
+                                MAX_ANSWER / 1024
+                            ))
+                        }
                         Ok((rejected, message)) => {
                             outcome.rejected_spans = rejected;
                             outcome.message = message;
@@ -382,10 +438,12 @@ pub async fn send(
                     outcome.failure = None;
                     break;
                 }
-                outcome.failure = Some(Failure::Http {
+                outcome.failure = Some(status_failure(
                     status,
-                    message: error_message(&content_type, &body),
-                });
+                    &content_type,
+                    &body,
+                    location.as_deref(),
+                ));
                 if !is_retryable(status) {
                     break;
                 }
@@ -436,6 +494,7 @@ pub fn hint(failure: &Failure, destination: &str, url: &str) -> Option<String> {
             "AWS denied the request: the identity needs xray:PutTraceSegments (and X-Ray's OTLP endpoint enabled via Transaction Search)".to_string()
         }
         Failure::Http { status: 403, .. } => "the endpoint refused these credentials".to_string(),
+        Failure::Http { status: 300..=399, .. } => "point the endpoint at the URL it redirects to: tracectl follows no redirect, so that keys and headers only ever go to the server you named".to_string(),
         Failure::Http { status: 404, .. } if url.matches("/v1/traces").count() > 1 => {
             "the path has /v1/traces twice: OTEL_EXPORTER_OTLP_ENDPOINT is a base URL (the path is appended); put the full URL in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT instead".to_string()
         }

@@ -163,6 +163,12 @@ impl Model {
     }
 
     /// A variable of the backend container as written: its `environment:` entry, then its env files.
+    /// The Honeycomb key; see [`honeycomb_key`].
+    pub fn honeycomb_key(&self, flag: Option<&String>) -> Option<(String, Source)> {
+        honeycomb_key(flag, |k| self.env(k), |k| self.dotenv(k))
+    }
+
+    /// A variable of the backend container as written: its `environment:` entry, then its env files.
     pub fn backend(&self, name: &str) -> Option<String> {
         self.backend_env
             .iter()
@@ -179,6 +185,63 @@ impl Model {
     pub fn has_service(&self, name: &str) -> bool {
         self.layout().is_some_and(|l| l.compose.has_service(name))
     }
+}
+
+/// The Honeycomb key, in the one order every command reads it: the flag (clap folds
+/// HONEYCOMB_API_KEY into it), the `x-honeycomb-team` header of OTEL_EXPORTER_OTLP_HEADERS in the
+/// environment, then the env file's HONEYCOMB_API_KEY. A `${VAR}` reference is no key.
+pub fn honeycomb_key(
+    flag: Option<&String>,
+    env: impl Fn(&str) -> Option<String>,
+    dotenv: impl Fn(&str) -> Option<String>,
+) -> Option<(String, Source)> {
+    const HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+    let from_flag = non_empty(flag).map(|k| {
+        let source = if non_empty(env("HONEYCOMB_API_KEY").as_ref()).as_ref() == Some(&k) {
+            Source::Environment("HONEYCOMB_API_KEY".into())
+        } else {
+            Source::Flag
+        };
+        (k, source)
+    });
+    let from_headers = || {
+        let headers = env(HEADERS)?;
+        crate::otlp::config::parse_headers(&headers, HEADERS)
+            .ok()?
+            .into_iter()
+            .find(|h| h.name == "x-honeycomb-team")
+            .map(|h| h.value.expose().trim().to_string())
+            .filter(|k| !k.is_empty() && !k.contains("${"))
+            .map(|k| (k, Source::Environment(HEADERS.into())))
+    };
+    let from_env_file = || {
+        non_empty(dotenv("HONEYCOMB_API_KEY").as_ref())
+            .map(|k| (k, Source::EnvFile("HONEYCOMB_API_KEY".into())))
+    };
+    from_flag.or_else(from_headers).or_else(from_env_file)
+}
+
+/// The Honeycomb API base, in the one order every command reads it: HONEYCOMB_API_ENDPOINT, the
+/// key's own region, the region of the first Honeycomb OTLP endpoint among `endpoints`, else US.
+pub fn honeycomb_base(
+    api_endpoint: Option<String>,
+    key: Option<&str>,
+    endpoints: &[&str],
+) -> String {
+    use crate::honeycomb;
+    non_empty(api_endpoint.as_ref())
+        .or_else(|| {
+            key.and_then(|k| honeycomb::classify(k).region)
+                .or_else(|| {
+                    endpoints
+                        .iter()
+                        .find_map(|e| honeycomb::region_of_endpoint(e))
+                })
+                .map(|r| honeycomb::api_base(r).to_string())
+        })
+        .unwrap_or_else(|| honeycomb::US_API.to_string())
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// A service's environment as written, and the variables of its env files.
@@ -325,5 +388,55 @@ mod tests {
     fn interpolation_sees_environment_and_env_file() {
         let m = model(&[("A", "")], &[("B", "1")]);
         assert!(m.defined("A") && m.defined("B") && !m.defined("C"));
+    }
+}
+
+#[cfg(test)]
+mod honeycomb_tests {
+    use super::*;
+    use crate::test_support::env;
+
+    const US: &str = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+    const EU: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+
+    #[test]
+    fn one_order_for_the_key() {
+        let headers = format!("a=b,x-honeycomb-team={US}");
+        let file = env(&[("HONEYCOMB_API_KEY", EU)]);
+        let from = |flag: Option<&str>, process: &[(&str, &str)]| {
+            honeycomb_key(flag.map(str::to_string).as_ref(), env(process), &file)
+        };
+        assert_eq!(
+            from(None, &[]),
+            Some((EU.into(), Source::EnvFile("HONEYCOMB_API_KEY".into())))
+        );
+        let with_headers = [("OTEL_EXPORTER_OTLP_HEADERS", headers.as_str())];
+        assert_eq!(from(None, &with_headers).unwrap().0, US);
+        assert_eq!(
+            from(Some(EU), &with_headers),
+            Some((EU.into(), Source::Flag))
+        );
+        let referenced = [(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-honeycomb-team=${HONEYCOMB_API_KEY}",
+        )];
+        assert_eq!(from(None, &referenced).unwrap().0, EU);
+    }
+
+    #[test]
+    fn one_order_for_the_api_base() {
+        let eu_endpoint = ["https://api.eu1.honeycomb.io"];
+        assert_eq!(
+            honeycomb_base(None, Some(US), &eu_endpoint),
+            crate::honeycomb::US_API
+        );
+        assert_eq!(
+            honeycomb_base(None, None, &eu_endpoint),
+            crate::honeycomb::EU_API
+        );
+        assert_eq!(
+            honeycomb_base(Some("http://127.0.0.1:9/".into()), Some(EU), &[]),
+            "http://127.0.0.1:9"
+        );
     }
 }

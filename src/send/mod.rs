@@ -192,6 +192,8 @@ fn left(deadline: Instant) -> std::time::Duration {
 pub fn http_client(settings: &SendTestSettings) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("tracectl/", env!("CARGO_PKG_VERSION")))
+        // A redirect would carry the key headers to whatever server it names.
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(settings.timeout);
     if let Some(path) = settings.otlp.as_ref().and_then(|o| o.certificate.as_ref()) {
         let pem = fs_err::read(path)?;

@@ -29,6 +29,7 @@ impl AwsFailure {
 
     pub fn hint(&self, action: &str) -> Option<String> {
         Some(match self.code.as_str() {
+            "SsoLoginNeeded" => "the AWS SSO session is missing or expired: run `aws sso login` (with --profile when AWS_PROFILE names one)".to_string(),
             "NoCredentials" => "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run `aws sso login`".to_string(),
             "NoRegion" => "no AWS region: pass --aws-region or set AWS_REGION".to_string(),
             "AccessDeniedException" | "AccessDenied" => format!("the identity lacks {action}: attach an IAM policy allowing it (e.g. AWSXrayWriteOnlyAccess)"),
@@ -68,7 +69,44 @@ pub async fn credentials(config: &SdkConfig) -> Result<Credentials, AwsFailure> 
     provider
         .provide_credentials()
         .await
-        .map_err(|e| AwsFailure::new("NoCredentials", e.to_string()))
+        .map_err(|e| no_credentials(&e))
+}
+
+/// Why no credentials could be loaded, from the whole chain of causes: the SDK's own message
+/// ("an error occurred while loading credentials") says nothing a user can act on; its causes
+/// name the profile, the expired SSO session or the process that failed.
+fn no_credentials(err: &(dyn std::error::Error + 'static)) -> AwsFailure {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    let text = parts.join(": ");
+    let lower = text.to_ascii_lowercase();
+    let code = if lower.contains("sso") || (lower.contains("token") && lower.contains("expired")) {
+        "SsoLoginNeeded"
+    } else {
+        "NoCredentials"
+    };
+    AwsFailure::new(code, crate::otlp::send::excerpt(&text, 300))
+}
+
+/// The credentials failure somewhere in an SDK error's causes, if that is why it failed.
+fn credentials_cause(err: &(dyn std::error::Error + 'static)) -> Option<AwsFailure> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return Some(no_credentials(e));
+        }
+        current = e.source();
+    }
+    None
 }
 
 /// Why an AWS SDK call failed, in the user's words: the AWS error code and message when AWS
@@ -76,6 +114,9 @@ pub async fn credentials(config: &SdkConfig) -> Result<Credentials, AwsFailure> 
 pub fn sdk_failure<E: ProvideErrorMetadata + std::error::Error + 'static>(
     err: &SdkError<E, HttpResponse>,
 ) -> AwsFailure {
+    if let Some(f) = credentials_cause(err) {
+        return f;
+    }
     match err {
         SdkError::ServiceError(e) => {
             let inner = e.err();

@@ -2,6 +2,7 @@
 //! real peers on loopback.
 
 mod attack;
+mod attack_checks;
 mod attack_compose;
 mod common;
 mod completions;
