@@ -69,7 +69,7 @@ pub fn decompress<'a>(
         None | Some("") | Some("identity") => Ok(std::borrow::Cow::Borrowed(body)),
         Some("gzip") => {
             let mut out = Vec::new();
-            flate2::read::GzDecoder::new(body)
+            flate2::read::MultiGzDecoder::new(body)
                 .take(max as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| OtlpError::BadRequest(format!("gzip: {e}")))?;
@@ -190,6 +190,17 @@ pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>
     Ok(out)
 }
 
+/// Decoded structs may take this many times the body's bytes. Real exports stay well below (a
+/// span with ids, times and a few attributes: about 3x in protobuf, 2x in JSON); a body of empty
+/// messages would take 100x.
+const DECODED_PER_BODY_BYTE: usize = 16;
+
+/// What the decoded structs of a body of `len` bytes may take; small bodies get a floor, so a
+/// tiny but valid export is never refused.
+fn decoded_budget(len: usize) -> usize {
+    len.saturating_mul(DECODED_PER_BODY_BYTE).max(64 << 10)
+}
+
 /// Decode one OTLP/HTTP export body.
 pub fn decode_otlp(
     content_type: &str,
@@ -203,6 +214,18 @@ pub fn decode_otlp(
         return Err(OtlpError::TooLarge);
     }
     let body = decompress(content_encoding, body, max)?;
+    let weight = match encoding {
+        Encoding::Protobuf => super::weigh::protobuf(&body),
+        Encoding::Json => super::weigh::json(&body),
+    };
+    if weight > decoded_budget(body.len()) {
+        return Err(OtlpError::BadRequest(format!(
+            "{} bytes would decode to about {} MiB of empty or tiny messages; at most {}x the body is accepted",
+            body.len(),
+            weight >> 20,
+            DECODED_PER_BODY_BYTE
+        )));
+    }
     let request = match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(&*body)
             .map_err(|e| OtlpError::BadRequest(format!("protobuf: {e}")))?,
@@ -488,6 +511,94 @@ mod tests {
             matches!(&err, OtlpError::BadRequest(m) if m.contains("at most 100000")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn real_exports_weigh_far_below_the_budget() {
+        let request = trace().to_request();
+        for (body, weight) in [
+            (
+                request.encode_to_vec(),
+                super::super::weigh::protobuf as fn(&[u8]) -> usize,
+            ),
+            (
+                serde_json::to_vec(&request).unwrap(),
+                super::super::weigh::json,
+            ),
+        ] {
+            let ratio = weight(&body) as f64 / body.len() as f64;
+            eprintln!("{} bytes weigh {ratio:.1}x", body.len());
+            assert!(ratio < DECODED_PER_BODY_BYTE as f64 / 2.0, "{ratio}");
+        }
+    }
+
+    #[test]
+    fn bodies_of_empty_messages_are_refused_before_decoding() {
+        let too_many = |r: Result<_, OtlpError>| matches!(r, Err(OtlpError::BadRequest(m)) if m.contains("empty or tiny messages"));
+        // Empty ResourceSpans, empty attributes of one span, empty JSON spans, empty JSON
+        // attributes: 130x and more once decoded.
+        let protobuf = [0x0a, 0x00].repeat(100_000);
+        assert!(too_many(decode_otlp(
+            "application/x-protobuf",
+            None,
+            &protobuf,
+            1 << 20
+        )));
+        let mut request = trace().to_request();
+        let span = &mut request.resource_spans[0].scope_spans[0].spans[0];
+        span.attributes = vec![Default::default(); 100_000];
+        let body = request.encode_to_vec();
+        assert!(too_many(decode_otlp(
+            "application/x-protobuf",
+            None,
+            &body,
+            1 << 20
+        )));
+        let gz = crate::otlp::send::gzip(&body);
+        assert!(too_many(decode_otlp(
+            "application/x-protobuf",
+            Some("gzip"),
+            &gz,
+            1 << 20
+        )));
+        let spans = "{},".repeat(100_000) + "{}";
+        let json = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{spans}]}}]}}]}}"#);
+        assert!(too_many(decode_otlp(
+            "application/json",
+            None,
+            json.as_bytes(),
+            1 << 20
+        )));
+        let json = GOOD_JSON.replace(
+            r#""name":"x""#,
+            &format!(r#""name":"x","attributes":[{spans}]"#),
+        );
+        assert!(too_many(decode_otlp(
+            "application/json",
+            None,
+            json.as_bytes(),
+            1 << 20
+        )));
+        // A small valid export is never refused for its weight.
+        assert!(decode_otlp("application/json", None, GOOD_JSON.as_bytes(), 1 << 20).is_ok());
+    }
+
+    const GOOD_JSON: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"x"}]}]}]}"#;
+
+    #[test]
+    fn gzip_members_are_all_read_and_trailing_garbage_refused() {
+        let one = crate::otlp::send::gzip(GOOD_JSON.as_bytes());
+        let two = [one.clone(), one.clone()].concat();
+        // Two members are one stream (RFC 1952): both are read, not the first alone.
+        assert!(matches!(
+            decode_otlp("application/json", Some("gzip"), &two, 1 << 20),
+            Err(OtlpError::BadRequest(m)) if m.contains("OTLP/JSON")
+        ));
+        let garbage = [one, b"trailing".to_vec()].concat();
+        assert!(matches!(
+            decode_otlp("application/json", Some("gzip"), &garbage, 1 << 20),
+            Err(OtlpError::BadRequest(m)) if m.contains("gzip")
+        ));
     }
 
     #[test]

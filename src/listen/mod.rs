@@ -3,6 +3,7 @@
 pub mod decode;
 pub mod render;
 pub mod server;
+pub mod weigh;
 
 use serde::Serialize;
 

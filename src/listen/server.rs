@@ -576,6 +576,9 @@ async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(limits.header_read)
         .keep_alive(true)
+        // A client may shut its side once the request is sent (`nc -N`, some HTTP/1.0 clients);
+        // it still gets its answer. Timeouts bound such a connection as any other.
+        .half_close(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
     tokio::select! {
