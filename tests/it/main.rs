@@ -2,6 +2,7 @@
 //! real peers on loopback.
 
 mod attack;
+mod attack_listen;
 mod common;
 mod completions;
 mod compose_edit;
