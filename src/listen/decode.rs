@@ -115,6 +115,22 @@ fn value_to_json(value: &AnyValue) -> Json {
     }
 }
 
+/// Service names are cut to this many bytes: every span of a resource carries a copy of its name,
+/// so a name of a megabyte over 100 000 spans would take 100 GB to hold and to print.
+pub const MAX_SERVICE_BYTES: usize = 256;
+
+/// `name` cut to [`MAX_SERVICE_BYTES`] on a character boundary, an ellipsis marking the cut.
+fn short_service(name: &str) -> String {
+    if name.len() <= MAX_SERVICE_BYTES {
+        return name.to_string();
+    }
+    let mut end = MAX_SERVICE_BYTES;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &name[..end])
+}
+
 fn kind_name(kind: i32) -> &'static str {
     match kind {
         1 => "internal",
@@ -147,8 +163,10 @@ pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>
             .as_ref()
             .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
             .and_then(|kv| kv.value.as_ref())
-            .map(value_to_json)
-            .and_then(|v| v.as_str().map(str::to_string))
+            .and_then(|v| match &v.value {
+                Some(any_value::Value::StringValue(name)) => Some(short_service(name)),
+                _ => None,
+            })
             .unwrap_or_else(|| "unknown_service".to_string());
         for scope in &resource_spans.scope_spans {
             for span in &scope.spans {
@@ -377,12 +395,12 @@ pub fn decode_xray(datagram: &[u8]) -> Result<Vec<ReceivedSpan>, String> {
         .and_then(xray_trace_hex)
         .ok_or("missing or bad \"trace_id\"")?;
     let service = if doc["type"].as_str() == Some("subsegment") {
-        "-"
+        "-".to_string()
     } else {
-        doc["name"].as_str().unwrap_or("-")
+        short_service(doc["name"].as_str().unwrap_or("-"))
     };
     let mut spans = Vec::new();
-    xray_span(&doc, &trace_id, None, service, &mut spans, 0)?;
+    xray_span(&doc, &trace_id, None, &service, &mut spans, 0)?;
     Ok(spans)
 }
 
@@ -599,6 +617,40 @@ mod tests {
             decode_otlp("application/json", Some("gzip"), &garbage, 1 << 20),
             Err(OtlpError::BadRequest(m)) if m.contains("gzip")
         ));
+    }
+
+    #[test]
+    fn a_huge_service_name_is_not_copied_to_every_span() {
+        // 100 000 spans under a 4 MB service name would hold 400 GB of copies.
+        let mut request = trace().to_request();
+        let long = format!("é{}", "s".repeat(1 << 20));
+        request.resource_spans[0]
+            .resource
+            .as_mut()
+            .unwrap()
+            .attributes[0]
+            .value = Some(AnyValue {
+            value: Some(any_value::Value::StringValue(long.clone())),
+        });
+        let (spans, _) = decode_otlp(
+            "application/x-protobuf",
+            None,
+            &request.encode_to_vec(),
+            4 << 20,
+        )
+        .unwrap();
+        for span in &spans {
+            assert!(span.service.len() <= MAX_SERVICE_BYTES + '…'.len_utf8());
+            assert!(span.service.ends_with('…'));
+            assert!(long.starts_with(span.service.trim_end_matches('…')));
+        }
+        let name = "日".repeat(200);
+        let datagram = format!(
+            "{{\"format\":\"json\",\"version\":1}}\n{{\"trace_id\":\"1-5759e988-bd862e3fe1be46a994272793\",\"id\":\"0123456789abcdef\",\"name\":\"{name}\",\"start_time\":1}}"
+        );
+        let spans = decode_xray(datagram.as_bytes()).unwrap();
+        assert_eq!(spans[0].service, format!("{}…", "日".repeat(85)));
+        assert_eq!(spans[0].name, name);
     }
 
     #[test]

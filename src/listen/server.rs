@@ -41,7 +41,8 @@ const MAX_PENDING_BYTES: usize = 64 << 20;
 const MAX_WAIT_FLUSHES: u32 = 10;
 /// Trace ids remembered for the summary's count; past this the count restarts its memory.
 const MAX_SEEN_TRACES: usize = 100_000;
-/// Spans kept for `send-test --to local`; a client that floods the port cannot grow it further.
+/// Spans kept for `send-test --to local` (and at most [`MAX_PENDING_BYTES`] of them); a client that
+/// floods the port cannot grow it further.
 const MAX_KEPT_SPANS: usize = 100_000;
 
 /// The limits that keep one client from starving the others. Fixed for `listen`; tests shorten them.
@@ -135,6 +136,8 @@ struct Pending {
     /// What every pending trace weighs together.
     bytes: usize,
     kept: Vec<ReceivedSpan>,
+    /// What `kept` weighs.
+    kept_bytes: usize,
 }
 
 fn weight_of(spans: &[ReceivedSpan]) -> usize {
@@ -334,8 +337,16 @@ impl Collector {
             }
             Mode::Keep => {
                 let mut pending = self.lock();
-                let room = MAX_KEPT_SPANS.saturating_sub(pending.kept.len());
-                pending.kept.extend(spans.into_iter().take(room));
+                for span in spans {
+                    let weight = span.weight();
+                    if pending.kept.len() >= MAX_KEPT_SPANS
+                        || pending.kept_bytes + weight > MAX_PENDING_BYTES
+                    {
+                        break;
+                    }
+                    pending.kept_bytes += weight;
+                    pending.kept.push(span);
+                }
             }
             Mode::Count => {}
             Mode::Trees { .. } => {
@@ -917,6 +928,12 @@ mod tests {
         let collector = Collector::new(Mode::Keep, None);
         collector.accept((0..MAX_KEPT_SPANS + 10).map(|i| span(1, i)).collect());
         assert_eq!(collector.lock().kept.len(), MAX_KEPT_SPANS);
+        let collector = Collector::new(Mode::Keep, None);
+        let mut big = span(1, 0);
+        big.name = "x".repeat(1 << 20);
+        collector.accept(vec![big; 100]);
+        assert!(collector.lock().kept_bytes <= MAX_PENDING_BYTES);
+        assert!(collector.lock().kept.len() < 64);
     }
 
     /// A receiver on a free port with short limits, on a runtime of its own thread.
