@@ -69,7 +69,7 @@ pub fn decompress<'a>(
         None | Some("") | Some("identity") => Ok(std::borrow::Cow::Borrowed(body)),
         Some("gzip") => {
             let mut out = Vec::new();
-            flate2::read::GzDecoder::new(body)
+            flate2::read::MultiGzDecoder::new(body)
                 .take(max as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| OtlpError::BadRequest(format!("gzip: {e}")))?;
@@ -115,6 +115,22 @@ fn value_to_json(value: &AnyValue) -> Json {
     }
 }
 
+/// Service names are cut to this many bytes: every span of a resource carries a copy of its name,
+/// so a name of a megabyte over 100 000 spans would take 100 GB to hold and to print.
+pub const MAX_SERVICE_BYTES: usize = 256;
+
+/// `name` cut to [`MAX_SERVICE_BYTES`] on a character boundary, an ellipsis marking the cut.
+fn short_service(name: &str) -> String {
+    if name.len() <= MAX_SERVICE_BYTES {
+        return name.to_string();
+    }
+    let mut end = MAX_SERVICE_BYTES;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &name[..end])
+}
+
 fn kind_name(kind: i32) -> &'static str {
     match kind {
         1 => "internal",
@@ -147,8 +163,10 @@ pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>
             .as_ref()
             .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
             .and_then(|kv| kv.value.as_ref())
-            .map(value_to_json)
-            .and_then(|v| v.as_str().map(str::to_string))
+            .and_then(|v| match &v.value {
+                Some(any_value::Value::StringValue(name)) => Some(short_service(name)),
+                _ => None,
+            })
             .unwrap_or_else(|| "unknown_service".to_string());
         for scope in &resource_spans.scope_spans {
             for span in &scope.spans {
@@ -190,6 +208,17 @@ pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>
     Ok(out)
 }
 
+/// Decoded structs may take this many times the body's bytes. Real exports stay well below (a
+/// span with ids, times and a few attributes: about 3x in protobuf, 2x in JSON); a body of empty
+/// messages would take 100x.
+const DECODED_PER_BODY_BYTE: usize = 16;
+
+/// What the decoded structs of a body of `len` bytes may take; small bodies get a floor, so a
+/// tiny but valid export is never refused.
+fn decoded_budget(len: usize) -> usize {
+    len.saturating_mul(DECODED_PER_BODY_BYTE).max(64 << 10)
+}
+
 /// Decode one OTLP/HTTP export body.
 pub fn decode_otlp(
     content_type: &str,
@@ -203,6 +232,18 @@ pub fn decode_otlp(
         return Err(OtlpError::TooLarge);
     }
     let body = decompress(content_encoding, body, max)?;
+    let weight = match encoding {
+        Encoding::Protobuf => super::weigh::protobuf(&body),
+        Encoding::Json => super::weigh::json(&body),
+    };
+    if weight > decoded_budget(body.len()) {
+        return Err(OtlpError::BadRequest(format!(
+            "{} bytes would decode to about {} MiB of empty or tiny messages; at most {}x the body is accepted",
+            body.len(),
+            weight >> 20,
+            DECODED_PER_BODY_BYTE
+        )));
+    }
     let request = match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(&*body)
             .map_err(|e| OtlpError::BadRequest(format!("protobuf: {e}")))?,
@@ -354,12 +395,12 @@ pub fn decode_xray(datagram: &[u8]) -> Result<Vec<ReceivedSpan>, String> {
         .and_then(xray_trace_hex)
         .ok_or("missing or bad \"trace_id\"")?;
     let service = if doc["type"].as_str() == Some("subsegment") {
-        "-"
+        "-".to_string()
     } else {
-        doc["name"].as_str().unwrap_or("-")
+        short_service(doc["name"].as_str().unwrap_or("-"))
     };
     let mut spans = Vec::new();
-    xray_span(&doc, &trace_id, None, service, &mut spans, 0)?;
+    xray_span(&doc, &trace_id, None, &service, &mut spans, 0)?;
     Ok(spans)
 }
 
@@ -488,6 +529,128 @@ mod tests {
             matches!(&err, OtlpError::BadRequest(m) if m.contains("at most 100000")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn real_exports_weigh_far_below_the_budget() {
+        let request = trace().to_request();
+        for (body, weight) in [
+            (
+                request.encode_to_vec(),
+                super::super::weigh::protobuf as fn(&[u8]) -> usize,
+            ),
+            (
+                serde_json::to_vec(&request).unwrap(),
+                super::super::weigh::json,
+            ),
+        ] {
+            let ratio = weight(&body) as f64 / body.len() as f64;
+            eprintln!("{} bytes weigh {ratio:.1}x", body.len());
+            assert!(ratio < DECODED_PER_BODY_BYTE as f64 / 2.0, "{ratio}");
+        }
+    }
+
+    #[test]
+    fn bodies_of_empty_messages_are_refused_before_decoding() {
+        let too_many = |r: Result<_, OtlpError>| matches!(r, Err(OtlpError::BadRequest(m)) if m.contains("empty or tiny messages"));
+        // Empty ResourceSpans, empty attributes of one span, empty JSON spans, empty JSON
+        // attributes: 130x and more once decoded.
+        let protobuf = [0x0a, 0x00].repeat(100_000);
+        assert!(too_many(decode_otlp(
+            "application/x-protobuf",
+            None,
+            &protobuf,
+            1 << 20
+        )));
+        let mut request = trace().to_request();
+        let span = &mut request.resource_spans[0].scope_spans[0].spans[0];
+        span.attributes = vec![Default::default(); 100_000];
+        let body = request.encode_to_vec();
+        assert!(too_many(decode_otlp(
+            "application/x-protobuf",
+            None,
+            &body,
+            1 << 20
+        )));
+        let gz = crate::otlp::send::gzip(&body);
+        assert!(too_many(decode_otlp(
+            "application/x-protobuf",
+            Some("gzip"),
+            &gz,
+            1 << 20
+        )));
+        let spans = "{},".repeat(100_000) + "{}";
+        let json = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{spans}]}}]}}]}}"#);
+        assert!(too_many(decode_otlp(
+            "application/json",
+            None,
+            json.as_bytes(),
+            1 << 20
+        )));
+        let json = GOOD_JSON.replace(
+            r#""name":"x""#,
+            &format!(r#""name":"x","attributes":[{spans}]"#),
+        );
+        assert!(too_many(decode_otlp(
+            "application/json",
+            None,
+            json.as_bytes(),
+            1 << 20
+        )));
+        // A small valid export is never refused for its weight.
+        assert!(decode_otlp("application/json", None, GOOD_JSON.as_bytes(), 1 << 20).is_ok());
+    }
+
+    const GOOD_JSON: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"x"}]}]}]}"#;
+
+    #[test]
+    fn gzip_members_are_all_read_and_trailing_garbage_refused() {
+        let one = crate::otlp::send::gzip(GOOD_JSON.as_bytes());
+        let two = [one.clone(), one.clone()].concat();
+        // Two members are one stream (RFC 1952): both are read, not the first alone.
+        assert!(matches!(
+            decode_otlp("application/json", Some("gzip"), &two, 1 << 20),
+            Err(OtlpError::BadRequest(m)) if m.contains("OTLP/JSON")
+        ));
+        let garbage = [one, b"trailing".to_vec()].concat();
+        assert!(matches!(
+            decode_otlp("application/json", Some("gzip"), &garbage, 1 << 20),
+            Err(OtlpError::BadRequest(m)) if m.contains("gzip")
+        ));
+    }
+
+    #[test]
+    fn a_huge_service_name_is_not_copied_to_every_span() {
+        // 100 000 spans under a 4 MB service name would hold 400 GB of copies.
+        let mut request = trace().to_request();
+        let long = format!("é{}", "s".repeat(1 << 20));
+        request.resource_spans[0]
+            .resource
+            .as_mut()
+            .unwrap()
+            .attributes[0]
+            .value = Some(AnyValue {
+            value: Some(any_value::Value::StringValue(long.clone())),
+        });
+        let (spans, _) = decode_otlp(
+            "application/x-protobuf",
+            None,
+            &request.encode_to_vec(),
+            4 << 20,
+        )
+        .unwrap();
+        for span in &spans {
+            assert!(span.service.len() <= MAX_SERVICE_BYTES + '…'.len_utf8());
+            assert!(span.service.ends_with('…'));
+            assert!(long.starts_with(span.service.trim_end_matches('…')));
+        }
+        let name = "日".repeat(200);
+        let datagram = format!(
+            "{{\"format\":\"json\",\"version\":1}}\n{{\"trace_id\":\"1-5759e988-bd862e3fe1be46a994272793\",\"id\":\"0123456789abcdef\",\"name\":\"{name}\",\"start_time\":1}}"
+        );
+        let spans = decode_xray(datagram.as_bytes()).unwrap();
+        assert_eq!(spans[0].service, format!("{}…", "日".repeat(85)));
+        assert_eq!(spans[0].name, name);
     }
 
     #[test]

@@ -350,8 +350,35 @@ pub fn json_line_into(span: &ReceivedSpan, out: &mut Vec<u8>) {
         attributes: &span.attributes,
         source: span.source,
     };
-    if serde_json::to_writer(&mut *out, &line).is_ok() {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafe);
+    if serde::Serialize::serialize(&line, &mut serializer).is_ok() {
         out.push(b'\n');
+    }
+}
+
+/// serde_json's compact output, except that the characters [`escape`] shows visibly are written
+/// as `\uXXXX` escapes too: serde_json escapes only C0 controls, so DEL, C1 controls (a CSI that
+/// some terminals obey) and bidi overrides would reach a terminal raw. The JSON value is the same.
+struct TerminalSafe;
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut from = 0;
+        for (at, c) in fragment.char_indices() {
+            if is_unsafe(c) {
+                writer.write_all(&fragment.as_bytes()[from..at])?;
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+                from = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[from..])
     }
 }
 
@@ -514,6 +541,37 @@ mod tests {
         assert!(text.contains("svc\\x1b]0;title\\x07"), "{text}");
         assert!(text.contains("ERROR bad\\x1b[31m"), "{text}");
         assert!(text.contains("http.route=/\\u{202e}x"), "{text}");
+    }
+
+    #[test]
+    fn json_lines_escape_what_a_terminal_would_obey() {
+        let mut s = span(
+            "a",
+            None,
+            "csi\u{9b}2J del\u{7f} rlo\u{202e} ls\u{2028} esc\u{1b}",
+            0,
+            true,
+        );
+        s.attributes
+            .insert("k\u{9b}\u{202e}".into(), "v\u{9b}\u{feff}".into());
+        s.service = "é ✓ 日本 \u{1F600}".into();
+        let mut line = Vec::new();
+        json_line_into(&s, &mut line);
+        let text = std::str::from_utf8(&line).unwrap();
+        assert!(
+            !text.trim_end_matches('\n').chars().any(is_unsafe),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(r"csi\u009b2J del\u007f rlo\u202e ls\u2028 esc\u001b"),
+            "{text}"
+        );
+        // The value read back is the one received, and plain text stays plain.
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(v["name"], s.name);
+        assert_eq!(v["service"], "é ✓ 日本 \u{1F600}");
+        assert!(text.contains("é ✓ 日本 \u{1F600}"), "{text}");
+        assert_eq!(v["attributes"]["k\u{9b}\u{202e}"], "v\u{9b}\u{feff}");
     }
 
     proptest::proptest! {

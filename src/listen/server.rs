@@ -33,9 +33,16 @@ pub enum Mode {
 const MAX_PENDING_TRACES: usize = 10_000;
 /// A trace with this many spans waiting is shown at once.
 const MAX_PENDING_SPANS_PER_TRACE: usize = 10_000;
+/// Bytes of spans waiting to be shown, all traces together; past this the least recently seen
+/// trace is shown at once. Without it 10 000 traces of 10 000 spans could wait: gigabytes.
+const MAX_PENDING_BYTES: usize = 64 << 20;
+/// A trace that keeps receiving spans is shown once it has waited this many `--flush-after`s, so
+/// a client that reuses one trace id for ever cannot keep it off the screen.
+const MAX_WAIT_FLUSHES: u32 = 10;
 /// Trace ids remembered for the summary's count; past this the count restarts its memory.
 const MAX_SEEN_TRACES: usize = 100_000;
-/// Spans kept for `send-test --to local`; a client that floods the port cannot grow it further.
+/// Spans kept for `send-test --to local` (and at most [`MAX_PENDING_BYTES`] of them); a client that
+/// floods the port cannot grow it further.
 const MAX_KEPT_SPANS: usize = 100_000;
 
 /// The limits that keep one client from starving the others. Fixed for `listen`; tests shorten them.
@@ -105,21 +112,36 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 struct PendingTrace {
     spans: Vec<ReceivedSpan>,
+    /// What `spans` weigh ([`ReceivedSpan::weight`]).
+    bytes: usize,
+    first_seen: Instant,
     last_seen: Instant,
     /// Its key in `Pending::by_last_seen`.
     seq: u64,
+    /// Its key in `Pending::by_first_seen`.
+    born: u64,
 }
 
-/// Traces waiting to be shown, with an index by last arrival so that eviction and flushing touch
-/// only the traces they take (each step O(log n), never a scan of every trace).
+/// Traces waiting to be shown, with indexes by last and first arrival so that eviction and
+/// flushing touch only the traces they take (each step O(log n), never a scan of every trace).
 #[derive(Default)]
 struct Pending {
     traces: HashMap<String, PendingTrace>,
     /// Arrival sequence number -> trace id; oldest first. Sequence numbers grow with time, so
     /// this is also the order of `last_seen`.
     by_last_seen: BTreeMap<u64, String>,
+    /// The sequence number of a trace's first arrival -> trace id: the order of `first_seen`.
+    by_first_seen: BTreeMap<u64, String>,
     next_seq: u64,
+    /// What every pending trace weighs together.
+    bytes: usize,
     kept: Vec<ReceivedSpan>,
+    /// What `kept` weighs.
+    kept_bytes: usize,
+}
+
+fn weight_of(spans: &[ReceivedSpan]) -> usize {
+    spans.iter().map(ReceivedSpan::weight).sum()
 }
 
 impl Pending {
@@ -133,38 +155,67 @@ impl Pending {
     ) -> Vec<Vec<ReceivedSpan>> {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let added = weight_of(&spans);
         let entry = self
             .traces
             .entry(trace_id.clone())
             .or_insert_with(|| PendingTrace {
                 spans: Vec::new(),
+                bytes: 0,
+                first_seen: now,
                 last_seen: now,
                 seq,
+                born: seq,
             });
+        if entry.born == seq {
+            self.by_first_seen.insert(seq, trace_id.clone());
+        }
         self.by_last_seen.remove(&entry.seq);
         entry.spans.extend(spans);
+        entry.bytes += added;
+        self.bytes += added;
         entry.last_seen = now;
         entry.seq = seq;
         let mut full = Vec::new();
         while entry.spans.len() >= MAX_PENDING_SPANS_PER_TRACE {
             let rest = entry.spans.split_off(MAX_PENDING_SPANS_PER_TRACE);
-            full.push(std::mem::replace(&mut entry.spans, rest));
+            let piece = std::mem::replace(&mut entry.spans, rest);
+            let shown = weight_of(&piece);
+            entry.bytes -= shown;
+            self.bytes -= shown;
+            full.push(piece);
         }
         if entry.spans.is_empty() {
+            let born = entry.born;
             self.traces.remove(&trace_id);
+            self.by_first_seen.remove(&born);
         } else {
             self.by_last_seen.insert(seq, trace_id);
         }
         full
     }
 
-    fn pop_oldest(&mut self) -> Option<Vec<ReceivedSpan>> {
-        let (_, id) = self.by_last_seen.pop_first()?;
-        self.traces.remove(&id).map(|t| t.spans)
+    /// Take one trace out of the store and both indexes.
+    fn take(&mut self, id: &str) -> Option<Vec<ReceivedSpan>> {
+        let trace = self.traces.remove(id)?;
+        self.by_last_seen.remove(&trace.seq);
+        self.by_first_seen.remove(&trace.born);
+        self.bytes -= trace.bytes;
+        Some(trace.spans)
     }
 
-    /// The traces quiet since `before` (every trace with `None`), oldest arrival first.
-    fn take_quiet(&mut self, before: Option<Instant>) -> Vec<Vec<ReceivedSpan>> {
+    fn pop_oldest(&mut self) -> Option<Vec<ReceivedSpan>> {
+        let (_, id) = self.by_last_seen.pop_first()?;
+        self.take(&id)
+    }
+
+    /// The traces quiet since `before` or waiting since `born_before` (every trace with `None`),
+    /// oldest arrival first.
+    fn take_quiet(
+        &mut self,
+        before: Option<Instant>,
+        born_before: Option<Instant>,
+    ) -> Vec<Vec<ReceivedSpan>> {
         let mut ready = Vec::new();
         while let Some((_, id)) = self.by_last_seen.first_key_value() {
             let trace = &self.traces[id];
@@ -172,6 +223,14 @@ impl Pending {
                 break;
             }
             ready.extend(self.pop_oldest());
+        }
+        while let Some((_, id)) = self.by_first_seen.first_key_value() {
+            let trace = &self.traces[id];
+            if born_before.is_none_or(|b| trace.first_seen > b) {
+                break;
+            }
+            let id = id.clone();
+            ready.extend(self.take(&id));
         }
         ready
     }
@@ -278,8 +337,16 @@ impl Collector {
             }
             Mode::Keep => {
                 let mut pending = self.lock();
-                let room = MAX_KEPT_SPANS.saturating_sub(pending.kept.len());
-                pending.kept.extend(spans.into_iter().take(room));
+                for span in spans {
+                    let weight = span.weight();
+                    if pending.kept.len() >= MAX_KEPT_SPANS
+                        || pending.kept_bytes + weight > MAX_PENDING_BYTES
+                    {
+                        break;
+                    }
+                    pending.kept_bytes += weight;
+                    pending.kept.push(span);
+                }
             }
             Mode::Count => {}
             Mode::Trees { .. } => {
@@ -294,8 +361,13 @@ impl Collector {
                         let id = trace[0].trace_id.clone();
                         overflow.extend(pending.add(id, trace, now));
                     }
-                    while pending.traces.len() > MAX_PENDING_TRACES {
-                        overflow.extend(pending.pop_oldest());
+                    while pending.traces.len() > MAX_PENDING_TRACES
+                        || pending.bytes > MAX_PENDING_BYTES
+                    {
+                        let Some(oldest) = pending.pop_oldest() else {
+                            break;
+                        };
+                        overflow.push(oldest);
                     }
                 }
                 for trace in overflow {
@@ -325,9 +397,12 @@ impl Collector {
             }
         };
         let now = Instant::now();
+        let waited_for = quiet_for.saturating_mul(MAX_WAIT_FLUSHES);
         let mut ready = match (all, now.checked_sub(quiet_for)) {
-            (true, _) => self.lock().take_quiet(None),
-            (false, Some(before)) => self.lock().take_quiet(Some(before)),
+            (true, _) => self.lock().take_quiet(None, None),
+            (false, Some(before)) => self
+                .lock()
+                .take_quiet(Some(before), now.checked_sub(waited_for)),
             (false, None) => Vec::new(),
         };
         ready.sort_by_cached_key(|t| t.iter().map(|s| s.start_unix_nano).min().unwrap_or(0));
@@ -576,6 +651,9 @@ async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(limits.header_read)
         .keep_alive(true)
+        // A client may shut its side once the request is sent (`nc -N`, some HTTP/1.0 clients);
+        // it still gets its answer. Timeouts bound such a connection as any other.
+        .half_close(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
     tokio::select! {
@@ -738,6 +816,8 @@ mod tests {
         collector.flush(true);
         assert!(collector.lock().traces.is_empty());
         assert!(collector.lock().by_last_seen.is_empty());
+        assert!(collector.lock().by_first_seen.is_empty());
+        assert_eq!(collector.lock().bytes, 0);
     }
 
     #[test]
@@ -799,10 +879,61 @@ mod tests {
     }
 
     #[test]
+    fn a_trace_that_never_goes_quiet_is_shown_after_its_longest_wait() {
+        colored::control::set_override(false);
+        let collector = Collector::capturing(Mode::Trees {
+            flush_after: Duration::from_millis(50),
+        });
+        // One span of the same trace every 10 ms: never quiet for 50 ms, for over 1.5 s.
+        let started = Instant::now();
+        let mut shown = String::new();
+        let mut i = 0;
+        while started.elapsed() < Duration::from_millis(1500) {
+            collector.accept(vec![span(7, i)]);
+            i += 1;
+            collector.flush(false);
+            shown.push_str(&String::from_utf8(collector.take_output()).unwrap());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Shown in pieces of about 10 x 50 ms = 500 ms each.
+        let pieces = shown.matches(&format!("trace {:032x}", 7)).count();
+        assert!((2..=4).contains(&pieces), "{pieces} pieces: {shown}");
+        let pending = collector.lock();
+        assert_eq!(pending.traces.len(), pending.by_first_seen.len());
+    }
+
+    #[test]
+    fn pending_spans_are_bounded_in_bytes() {
+        let collector = Collector::new(trees(), None);
+        let mut big = span(1, 0);
+        big.name = "x".repeat(1 << 20);
+        let big_weight = big.weight();
+        assert!(big_weight > 1 << 20);
+        // 200 traces of one 1 MiB span each: 200 MiB if all waited.
+        for t in 0..200 {
+            let mut s = big.clone();
+            s.trace_id = format!("{t:032x}");
+            collector.accept(vec![s]);
+        }
+        let pending = collector.lock();
+        assert!(pending.bytes <= MAX_PENDING_BYTES, "{}", pending.bytes);
+        assert_eq!(pending.bytes, pending.traces.len() * big_weight);
+        assert!(pending.traces.len() >= MAX_PENDING_BYTES / big_weight - 1);
+        assert_eq!(pending.traces.len(), pending.by_first_seen.len());
+        assert_eq!(pending.traces.len(), pending.by_last_seen.len());
+    }
+
+    #[test]
     fn kept_spans_are_bounded() {
         let collector = Collector::new(Mode::Keep, None);
         collector.accept((0..MAX_KEPT_SPANS + 10).map(|i| span(1, i)).collect());
         assert_eq!(collector.lock().kept.len(), MAX_KEPT_SPANS);
+        let collector = Collector::new(Mode::Keep, None);
+        let mut big = span(1, 0);
+        big.name = "x".repeat(1 << 20);
+        collector.accept(vec![big; 100]);
+        assert!(collector.lock().kept_bytes <= MAX_PENDING_BYTES);
+        assert!(collector.lock().kept.len() < 64);
     }
 
     /// A receiver on a free port with short limits, on a runtime of its own thread.

@@ -1,21 +1,22 @@
 //! The one integration-test binary: every test runs the built `tracectl` against real files and
 //! real peers on loopback.
 
-mod attack;
-mod attack_checks;
-mod attack_compose;
 mod common;
 mod completions;
 mod compose_edit;
+mod compose_shared_nodes;
 mod doctor;
 mod fake_http;
 #[path = "../support/hermetic.rs"]
 mod hermetic;
+mod hostile_servers;
 mod init;
 mod init_apply;
 mod init_e2e;
 mod listen;
+mod listen_hostile;
 mod model;
+mod odd_secrets_and_files;
 mod peers;
 mod secrets;
 mod send_test;
