@@ -99,7 +99,17 @@ impl FileChange {
 ///
 /// Returns warnings about what could not be cleaned up after a successful write.
 pub fn apply(changes: &[FileChange]) -> Result<Vec<String>> {
-    apply_with(&mut RealFs, changes, &mount_points())
+    // Ctrl-C while files are swapped in must not leave half of them replaced: the signal is held
+    // for the few milliseconds the apply takes, and then everything is undone.
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handler = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone());
+    let result = apply_with(&mut RealFs, changes, &mount_points(), &|| {
+        interrupted.load(std::sync::atomic::Ordering::SeqCst)
+    });
+    if let Ok(id) = handler {
+        signal_hook::low_level::unregister(id);
+    }
+    result
 }
 
 /// The file-system calls that change something, so that tests can make any one of them fail.
@@ -466,6 +476,7 @@ pub fn apply_with(
     fs: &mut dyn Fs,
     changes: &[FileChange],
     mounts: &HashSet<PathBuf>,
+    interrupted: &dyn Fn() -> bool,
 ) -> Result<Vec<String>> {
     let mut targets = Vec::new();
     for change in changes {
@@ -477,6 +488,22 @@ pub fn apply_with(
     let outcome = stage(fs, &mut targets, &mut done)
         .map_err(|(i, e)| (i, e, "prepare"))
         .and_then(|()| commit(fs, &mut targets, &mut done).map_err(|(i, e)| (i, e, "write")));
+    if outcome.is_ok() && interrupted() {
+        let left = undo(fs, &mut targets, done);
+        return Err(if left.is_empty() {
+            Error::Interrupted
+        } else {
+            Error::Io {
+                source: io::Error::other(format!(
+                    "interrupted while writing; undoing the changes failed: {}",
+                    left.join("; ")
+                )),
+                hint: Some(
+                    "put those files back by hand (the paths are above), then run again".into(),
+                ),
+            }
+        });
+    }
     match outcome {
         Ok(()) => {
             let mut warnings = Vec::new();
@@ -634,8 +661,43 @@ fn roll_back(
     err: &io::Error,
     verb: &str,
 ) -> Error {
-    let mut left: Vec<String> = Vec::new();
     let touched = done.iter().any(|d| !matches!(d, Done::Dir(_)));
+    let left = undo(fs, targets, done);
+    let what = &targets[failed].change.display;
+    let first = format!("cannot {verb} {what}: {err}");
+    if left.is_empty() {
+        let outcome = if touched {
+            "every file already written was put back as it was: nothing was changed"
+        } else {
+            "nothing was changed"
+        };
+        let hint = match err.kind() {
+            io::ErrorKind::PermissionDenied => {
+                "check the permissions of the file and its folder (and `lsattr` for an immutable file)"
+            }
+            _ => "fix the cause and run the command again",
+        };
+        Error::Io {
+            source: io::Error::new(kind_of(err), format!("{first}; {outcome}")),
+            hint: Some(hint.to_string()),
+        }
+    } else {
+        Error::Io {
+            source: io::Error::new(
+                kind_of(err),
+                format!(
+                    "{first}; undoing the other changes failed too: {}",
+                    left.join("; ")
+                ),
+            ),
+            hint: Some("put those files back by hand (the paths are above), then run again".into()),
+        }
+    }
+}
+
+/// Undo every step taken, newest first; what could not be undone, in the user's words.
+fn undo(fs: &mut dyn Fs, targets: &mut [Target], done: Vec<Done>) -> Vec<String> {
+    let mut left: Vec<String> = Vec::new();
     let mut dirs = Vec::new();
     for step in done.into_iter().rev() {
         match step {
@@ -708,36 +770,7 @@ fn roll_back(
             left.push(format!("the new folder {} is still there", dir.display()));
         }
     }
-    let what = &targets[failed].change.display;
-    let first = format!("cannot {verb} {what}: {err}");
-    if left.is_empty() {
-        let outcome = if touched {
-            "every file already written was put back as it was: nothing was changed"
-        } else {
-            "nothing was changed"
-        };
-        let hint = match err.kind() {
-            io::ErrorKind::PermissionDenied => {
-                "check the permissions of the file and its folder (and `lsattr` for an immutable file)"
-            }
-            _ => "fix the cause and run the command again",
-        };
-        Error::Io {
-            source: io::Error::new(kind_of(err), format!("{first}; {outcome}")),
-            hint: Some(hint.to_string()),
-        }
-    } else {
-        Error::Io {
-            source: io::Error::new(
-                kind_of(err),
-                format!(
-                    "{first}; undoing the other changes failed too: {}",
-                    left.join("; ")
-                ),
-            ),
-            hint: Some("put those files back by hand (the paths are above), then run again".into()),
-        }
-    }
+    left
 }
 
 fn kind_of(err: &io::Error) -> io::ErrorKind {
@@ -970,7 +1003,7 @@ mod tests {
                 // The first existing file behaves like a bind-mounted one.
                 fs.busy = changes.iter().find(|c| c.old.is_some()).map(|c| c.path.clone());
             }
-            match apply_with(&mut fs, &changes, &HashSet::new()) {
+            match apply_with(&mut fs, &changes, &HashSet::new(), &|| false) {
                 Err(err) => {
                     let text = err.to_string();
                     prop_assert!(text.contains("nothing was changed"), "{}", text);
@@ -1004,7 +1037,7 @@ mod tests {
             let changes = project(&root, &specs);
             let before = tree(&root);
             let mut fs = Faulty::failing(&[fail_at, fail_at + also]);
-            let Err(err) = apply_with(&mut fs, &changes, &HashSet::new()) else {
+            let Err(err) = apply_with(&mut fs, &changes, &HashSet::new(), &|| false) else {
                 return Ok(());
             };
             let text = err.to_string();
@@ -1028,6 +1061,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn ctrl_c_during_the_apply_puts_every_file_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let compose = root.join("compose.yaml");
+        std::fs::write(&compose, "services: {}\n").unwrap();
+        let changes = [
+            FileChange::new(
+                compose.clone(),
+                "compose.yaml".into(),
+                Some("services: {}\n".into()),
+                "services:\n  a: {}\n".into(),
+                Some(0o644),
+            ),
+            FileChange::new(
+                root.join("aws/json/xray.json"),
+                "aws/json/xray.json".into(),
+                None,
+                "{}\n".into(),
+                None,
+            ),
+        ];
+        let err = apply_with(&mut RealFs, &changes, &HashSet::new(), &|| true).unwrap_err();
+        assert!(matches!(err, Error::Interrupted), "{err}");
+        let left: Vec<_> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            left,
+            ["compose.yaml"],
+            "temp files, backups or new folders left"
+        );
+        assert_eq!(std::fs::read_to_string(&compose).unwrap(), "services: {}\n");
     }
 
     #[test]
@@ -1055,6 +1124,7 @@ mod tests {
             &mut fs,
             &[env_change.clone(), other.clone()],
             &HashSet::new(),
+            &|| false,
         )
         .unwrap();
         let meta = std::fs::metadata(&env).unwrap();
@@ -1068,7 +1138,7 @@ mod tests {
         std::fs::write(&env, "A=1\n").unwrap();
         std::fs::remove_file(root.join("x")).unwrap();
         let mounts = HashSet::from([env.clone()]);
-        apply_with(&mut RealFs, &[env_change, other], &mounts).unwrap();
+        apply_with(&mut RealFs, &[env_change, other], &mounts, &|| false).unwrap();
         assert_eq!(std::fs::metadata(&env).unwrap().ino(), inode);
     }
 
@@ -1091,7 +1161,13 @@ mod tests {
             .collect();
         // Steps: link, temp, owner for a then b (1-6); rename a (7); rename b (8) fails;
         // putting a's original back (9) fails.
-        let err = apply_with(&mut Faulty::failing(&[8, 9]), &changes, &HashSet::new()).unwrap_err();
+        let err = apply_with(
+            &mut Faulty::failing(&[8, 9]),
+            &changes,
+            &HashSet::new(),
+            &|| false,
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(
             text.starts_with("cannot write b: injected fault; "),
