@@ -228,9 +228,37 @@ pub fn json_run(
         cmd.env(k, v);
     }
     let out = run(&mut cmd);
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    let v = json_of(&out);
     (out, v)
+}
+
+/// A run's stdout as JSON; a run that printed anything else fails the test showing both streams.
+#[track_caller]
+pub fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+}
+
+/// `doctor`'s check with this `id` in its JSON report.
+#[track_caller]
+pub fn check<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {v:#}"))
+}
+
+/// `send-test`'s result for this `destination` in its JSON report.
+#[track_caller]
+pub fn result<'a>(v: &'a serde_json::Value, destination: &str) -> &'a serde_json::Value {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["destination"] == destination)
+        .unwrap_or_else(|| panic!("no {destination} in {v:#}"))
 }
 
 pub fn send_test_json(

@@ -101,15 +101,6 @@ fn doctor_json(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Out
     json_run(ctx, "doctor", args, &env)
 }
 
-fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {v:#}"))
-}
-
 /// Validate with the Python `jsonschema` package against docs/doctor.schema.json.
 fn assert_schema(v: &Value) {
     let schema = manifest_dir().join("docs/doctor.schema.json");

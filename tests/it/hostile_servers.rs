@@ -7,8 +7,6 @@ use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::common::*;
 use crate::fake_http::{FakeServer, Reply};
 
@@ -61,29 +59,6 @@ fn measured(cmd: &mut Command, deadline: Duration) -> (Output, Duration, u64) {
         stderr: err.join().unwrap(),
     };
     (out, took, peak)
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
-}
-
-fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {v:#}"))
-}
-
-fn result<'a>(v: &'a Value, destination: &str) -> &'a Value {
-    v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["destination"] == destination)
-        .unwrap_or_else(|| panic!("no {destination} in {v:#}"))
 }
 
 fn with_env<'a>(cmd: &'a mut Command, env: &[(&str, String)]) -> &'a mut Command {
