@@ -113,6 +113,18 @@ pub const CHILD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6
 /// outlives `deadline`: a hung child must fail one test, not wedge the suite.
 #[track_caller]
 pub fn output_within(cmd: &mut Command, deadline: std::time::Duration) -> Output {
+    output_watched(cmd, deadline, std::time::Duration::from_millis(5), |_| {})
+}
+
+/// [`output_within`], calling `watch(pid)` every `every` while the program runs, to sample what
+/// only a running process shows (its memory in /proc, say).
+#[track_caller]
+pub fn output_watched(
+    cmd: &mut Command,
+    deadline: std::time::Duration,
+    every: std::time::Duration,
+    mut watch: impl FnMut(u32),
+) -> Output {
     use std::io::Read;
     use std::process::Stdio;
     let mut child = cmd
@@ -132,6 +144,7 @@ pub fn output_within(cmd: &mut Command, deadline: std::time::Duration) -> Output
     let err = drain(Box::new(child.stderr.take().unwrap()));
     let started = std::time::Instant::now();
     let status = loop {
+        watch(child.id());
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
@@ -144,7 +157,7 @@ pub fn output_within(cmd: &mut Command, deadline: std::time::Duration) -> Output
                 String::from_utf8_lossy(&stderr)
             );
         }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(every);
     };
     Output {
         status,

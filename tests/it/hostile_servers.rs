@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -14,27 +14,11 @@ const KEY: &str = INGEST_US;
 
 /// A command's output, its wall time and its peak resident memory in KiB (from /proc).
 fn measured(cmd: &mut Command, deadline: Duration) -> (Output, Duration, u64) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let status_file = format!("/proc/{}/status", child.id());
     let started = Instant::now();
     let mut peak = 0;
-    let status = loop {
+    let out = output_watched(cmd, deadline, Duration::from_millis(2), |pid| {
         // VmHWM is the peak so far: the last reading before exit is the run's peak.
-        if let Ok(text) = std::fs::read_to_string(&status_file)
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/status"))
             && let Some(kb) = text
                 .lines()
                 .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -42,23 +26,8 @@ fn measured(cmd: &mut Command, deadline: Duration) -> (Output, Duration, u64) {
         {
             peak = kb;
         }
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} still ran after {deadline:?}");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let took = started.elapsed();
-    let out = Output {
-        status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    };
-    (out, took, peak)
+    });
+    (out, started.elapsed(), peak)
 }
 
 fn with_env<'a>(cmd: &'a mut Command, env: &[(&str, String)]) -> &'a mut Command {
