@@ -225,6 +225,25 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
+/// Doctor's idea of today in every test that runs it: the X-Ray support verdict depends on the
+/// date, the tests must not.
+pub const TODAY: &str = "2026-06-01";
+
+/// `tracectl --format json COMMAND ARGS` with extra environment, ready to run.
+pub fn json_command(
+    ctx: &TestContext,
+    command: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> Command {
+    let mut cmd = ctx.tracectl();
+    cmd.args(["--format", "json", command]).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
 /// `tracectl --format json COMMAND ARGS` with extra environment (and no EC2 metadata lookups);
 /// its output and parsed JSON.
 pub fn json_run(
@@ -233,14 +252,9 @@ pub fn json_run(
     args: &[&str],
     env: &[(&str, String)],
 ) -> (Output, serde_json::Value) {
-    let mut cmd = ctx.tracectl();
-    cmd.args(["--format", "json", command])
-        .args(args)
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = run(&mut cmd);
+    let mut all = vec![("AWS_EC2_METADATA_DISABLED", "true".to_string())];
+    all.extend_from_slice(env);
+    let out = run(&mut json_command(ctx, command, args, &all));
     let v = json_of(&out);
     (out, v)
 }

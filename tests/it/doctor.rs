@@ -79,10 +79,6 @@ impl Peers {
     }
 }
 
-/// Doctor's idea of today in every test here: the X-Ray support verdict depends on the date,
-/// the tests must not.
-const TODAY: &str = "2026-06-01";
-
 fn doctor(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> Output {
     let mut cmd = ctx.tracectl();
     cmd.arg("doctor")
