@@ -304,3 +304,35 @@ pub const INIT_FLAGS: [&str; 5] = [
     "--honeycomb-api-key",
     INGEST_US,
 ];
+
+/// None of `secrets`, nor any eight consecutive characters of one (as written, JSON-escaped or
+/// percent-encoded), in stdout or stderr.
+#[track_caller]
+pub fn assert_no_leak<S: AsRef<str>>(label: &str, out: &Output, secrets: &[S]) {
+    let all = format!("{}\n{}", stdout(out), stderr(out));
+    for secret in secrets {
+        let secret = secret.as_ref();
+        let json = serde_json::to_string(secret).unwrap();
+        let json = json.trim_matches('"').to_string();
+        let percent: String = secret
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        for form in [secret.to_string(), json.replace('/', "\\/"), json, percent] {
+            let chars: Vec<char> = form.chars().collect();
+            for window in chars.windows(8) {
+                let piece: String = window.iter().collect();
+                assert!(
+                    !all.contains(&piece),
+                    "{label}: '{piece}' of {secret:?} is shown:\n{all}"
+                );
+            }
+        }
+    }
+}
