@@ -8,19 +8,22 @@ use crate::fake_http::closed_port;
 
 const NEW_KEY: &str = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
 
+/// `init` adding Honeycomb with a new key, no questions asked.
+const INIT_HONEYCOMB: [&str; 6] = [
+    "init",
+    "-y",
+    "--honeycomb",
+    "--no-xray",
+    "--honeycomb-api-key",
+    NEW_KEY,
+];
+
 fn init_dry_run(ctx: &TestContext, format: &str) -> Output {
-    run(ctx.tracectl().args([
-        "--format",
-        format,
-        "init",
-        "--dry-run",
-        "--force",
-        "-y",
-        "--honeycomb",
-        "--no-xray",
-        "--honeycomb-api-key",
-        NEW_KEY,
-    ]))
+    run(ctx
+        .tracectl()
+        .args(["--format", format])
+        .args(INIT_HONEYCOMB)
+        .args(["--dry-run", "--force"]))
 }
 
 #[test]
@@ -83,43 +86,30 @@ fn percent_encoded_headers_and_url_query_credentials_stay_hidden() {
     let ctx = TestContext::empty();
     let endpoint = format!("http://127.0.0.1:{}", closed_port());
     for format in ["human", "json", "github"] {
-        let out = run(ctx.tracectl().args([
-            "--format",
-            format,
-            "-vv",
-            "send-test",
-            "--to",
-            "otlp",
+        let send_otlp = |args: &[&str]| {
+            run(ctx
+                .tracectl()
+                .args(["--format", format, "-vv", "send-test", "--to", "otlp"])
+                .args(args))
+        };
+        let out = send_otlp(&[
             "--endpoint",
             &endpoint,
             "--header",
             &format!("x-honeycomb-team%3D{NEW_KEY}"),
-        ]));
+        ]);
         assert_exit(&out, 2);
         assert_no_leak(format, &out, &[NEW_KEY]);
-        let out = run(ctx.tracectl().args([
-            "--format",
-            format,
-            "-vv",
-            "send-test",
-            "--to",
-            "otlp",
-            &format!("--endpoint={endpoint}/?api_key=Pl4ntedQueryKey&x=1"),
-        ]));
+        let out = send_otlp(&[&format!(
+            "--endpoint={endpoint}/?api_key=Pl4ntedQueryKey&x=1"
+        )]);
         assert_exit(&out, 1);
         assert_no_leak(format, &out, &["Pl4ntedQueryKey"]);
     }
 }
 
 fn init_write(ctx: &TestContext) -> Output {
-    run(ctx.tracectl().args([
-        "init",
-        "-y",
-        "--honeycomb",
-        "--no-xray",
-        "--honeycomb-api-key",
-        NEW_KEY,
-    ]))
+    run(ctx.tracectl().args(INIT_HONEYCOMB))
 }
 
 #[test]
