@@ -53,6 +53,13 @@ fn run_in(ctx: &TestContext, format: &str, args: &[&str], env: &[(&str, String)]
     run(&mut cmd)
 }
 
+/// `send-test --to otlp --endpoint ENDPOINT ARGS` in `format`.
+fn send_otlp(ctx: &TestContext, format: &str, endpoint: &str, args: &[&str]) -> Output {
+    let mut all = vec!["send-test", "--to", "otlp", "--endpoint", endpoint];
+    all.extend_from_slice(args);
+    run_in(ctx, format, &all, &[])
+}
+
 #[test]
 fn a_key_inside_a_malformed_header_is_not_echoed() {
     let ctx = TestContext::empty();
@@ -62,20 +69,7 @@ fn a_key_inside_a_malformed_header_is_not_echoed() {
             format!("x-honeycomb-team: {}", ingest()),
             format!("x-honeycomb-team {HEADER_VALUE}"),
         ] {
-            let out = run_in(
-                &ctx,
-                format,
-                &[
-                    "send-test",
-                    "--to",
-                    "otlp",
-                    "--endpoint",
-                    &endpoint,
-                    "--header",
-                    &header,
-                ],
-                &[],
-            );
+            let out = send_otlp(&ctx, format, &endpoint, &["--header", &header]);
             assert_exit(&out, 2);
             assert_no_leak(&format!("--header {format}"), &out, &planted());
         }
@@ -130,20 +124,7 @@ fn url_passwords_are_masked_wherever_the_url_is_shown() {
     let ctx = TestContext::empty();
     let endpoint = format!("http://tracer:{URL_PASSWORD}@127.0.0.1:{}", closed_port());
     for format in FORMATS {
-        let out = run_in(
-            &ctx,
-            format,
-            &[
-                "send-test",
-                "--to",
-                "otlp",
-                "--endpoint",
-                &endpoint,
-                "--timeout",
-                "2s",
-            ],
-            &[],
-        );
+        let out = send_otlp(&ctx, format, &endpoint, &["--timeout", "2s"]);
         assert_exit(&out, 1);
         assert_no_leak(&format!("--endpoint {format}"), &out, &planted());
         let shown = format!("{}{}", stdout(&out), stderr(&out));
@@ -280,13 +261,8 @@ fn doctor_flags_every_literal_credential_masked() {
         assert_no_leak(&format!("doctor {format}"), &out, &planted());
     }
     let out = run_in(&ctx, "json", &["doctor", "--offline"], &env);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let compose = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "compose")
-        .unwrap_or_else(|| panic!("{v}"));
+    let v = json_of(&out);
+    let compose = check(&v, "compose");
     let text = ctx.read("docker-compose.yml");
     let line_of = |needle: &str| {
         text.lines()
@@ -444,34 +420,28 @@ fn an_aws_call_answered_by_something_else_says_what_came_back() {
             ("AWS_ENDPOINT_URL", server.url()),
             ("AWS_MAX_ATTEMPTS", "1".to_string()),
         ];
+        // The check or result a command reports, in its JSON `v`.
+        let says_what_came_back = |reported: &Value, v: &Value| {
+            let detail = reported["detail"].as_str().unwrap_or_else(|| panic!("{v}"));
+            assert!(detail.contains(&format!("HTTP {status}")), "{v}");
+            assert!(detail.contains("Blocked by corporate proxy"), "{v}");
+            assert!(
+                reported["hint"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("AWS_ENDPOINT_URL"),
+                "{v}"
+            );
+            detail.to_string()
+        };
         let (out, v) = json_run(&ctx, "doctor", &["--check", "aws-credentials"], &aws_env);
         assert_exit(&out, 1);
-        let check = &v["checks"][0];
-        let detail = check["detail"].as_str().unwrap_or_else(|| panic!("{v}"));
-        assert!(detail.contains(&format!("HTTP {status}")), "{v}");
+        let detail = says_what_came_back(check(&v, "aws-credentials"), &v);
         assert!(detail.contains("text/html"), "{v}");
-        assert!(detail.contains("Blocked by corporate proxy"), "{v}");
-        assert!(
-            check["hint"]
-                .as_str()
-                .unwrap_or("")
-                .contains("AWS_ENDPOINT_URL"),
-            "{v}"
-        );
 
         let (out, v) = send_test_json(&ctx, &["--to", "xray", "--timeout", "5s"], &aws_env);
         assert_exit(&out, 1);
-        let result = &v["results"][0];
-        let detail = result["detail"].as_str().unwrap_or_else(|| panic!("{v}"));
-        assert!(detail.contains(&format!("HTTP {status}")), "{v}");
-        assert!(detail.contains("Blocked by corporate proxy"), "{v}");
-        assert!(
-            result["hint"]
-                .as_str()
-                .unwrap_or("")
-                .contains("AWS_ENDPOINT_URL"),
-            "{v}"
-        );
+        says_what_came_back(result(&v, "xray"), &v);
         assert_no_leak("aws", &out, &planted());
     }
 }
