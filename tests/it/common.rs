@@ -266,26 +266,32 @@ pub fn json_of(out: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
 }
 
+/// The entry of `v[list]` whose `field` is `value`; none fails the test showing `v`.
+#[track_caller]
+fn entry<'a>(
+    v: &'a serde_json::Value,
+    list: &str,
+    field: &str,
+    value: &str,
+) -> &'a serde_json::Value {
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list} in {v:#}"))
+        .iter()
+        .find(|e| e[field] == value)
+        .unwrap_or_else(|| panic!("no {value} in {v:#}"))
+}
+
 /// `doctor`'s check with this `id` in its JSON report.
 #[track_caller]
 pub fn check<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {v:#}"))
+    entry(v, "checks", "id", id)
 }
 
 /// `send-test`'s result for this `destination` in its JSON report.
 #[track_caller]
 pub fn result<'a>(v: &'a serde_json::Value, destination: &str) -> &'a serde_json::Value {
-    v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["destination"] == destination)
-        .unwrap_or_else(|| panic!("no {destination} in {v:#}"))
+    entry(v, "results", "destination", destination)
 }
 
 pub fn send_test_json(

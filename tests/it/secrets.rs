@@ -361,7 +361,7 @@ fn https_to_a_plain_http_port_says_so_and_how_to_fix_it() {
         &[],
     );
     assert_exit(&out, 1);
-    let result = &v["results"][0];
+    let result = result(&v, "otlp");
     let detail = result["detail"].as_str().unwrap();
     assert!(detail.contains("plain HTTP"), "{v}");
     assert!(!detail.contains("InvalidContentType"), "{v}");
@@ -383,7 +383,7 @@ fn a_success_status_with_an_undecodable_body_warns() {
     let ctx = TestContext::empty();
     let (out, v) = send_test_json(&ctx, &["--to", "otlp", "--endpoint", &server.url()], &[]);
     assert_exit(&out, 0);
-    let result = &v["results"][0];
+    let result = result(&v, "otlp");
     assert_eq!(result["state"], "accepted", "{v}");
     let warning = result["warning"].as_str().unwrap_or_else(|| panic!("{v}"));
     assert!(warning.starts_with("undecodable response"), "{warning}");
