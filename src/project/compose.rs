@@ -1459,6 +1459,16 @@ mod tests {
         Compose::parse(Path::new("c.yml"), text.to_string()).unwrap()
     }
 
+    /// Adds `vars` to the `api` service's environment; the document then renders as `expected`,
+    /// and adding them again changes nothing.
+    #[track_caller]
+    fn set_env_renders(c: &Compose, vars: &[EnvVar], expected: &str) {
+        c.set_env("api", vars, false).unwrap();
+        assert_eq!(c.render(), expected);
+        c.set_env("api", vars, false).unwrap();
+        assert_eq!(c.render(), expected, "a second run is a no-op");
+    }
+
     fn var(key: &str, value: &str) -> EnvVar {
         EnvVar {
             key: key.into(),
@@ -1558,10 +1568,10 @@ mod tests {
         let (style, vars) = c.environment("api").unwrap();
         assert_eq!(style, Some(EnvStyle::Map));
         assert_eq!(vars, vec![("A".to_string(), Some("1".to_string()))]);
-        c.set_env("api", &[var("B", "2")], false).unwrap();
-        assert_eq!(
-            c.render(),
-            "x-env: &env\n  A: 1\nservices:\n  api:\n    environment:\n      <<: *env\n      B: \"2\"\n"
+        set_env_renders(
+            &c,
+            &[var("B", "2")],
+            "x-env: &env\n  A: 1\nservices:\n  api:\n    environment:\n      <<: *env\n      B: \"2\"\n",
         );
     }
 
@@ -1570,10 +1580,10 @@ mod tests {
         let c = parse(
             "x-env: &env\n  A: 1\nservices:\n  api:\n    environment: *env  # shared\n# end\n",
         );
-        c.set_env("api", &[var("B", "2")], false).unwrap();
-        assert_eq!(
-            c.render(),
-            "x-env: &env\n  A: 1\nservices:\n  api:\n    environment:  # shared\n      <<: *env\n      B: \"2\"\n# end\n"
+        set_env_renders(
+            &c,
+            &[var("B", "2")],
+            "x-env: &env\n  A: 1\nservices:\n  api:\n    environment:  # shared\n      <<: *env\n      B: \"2\"\n# end\n",
         );
     }
 
@@ -1686,10 +1696,10 @@ mod tests {
         let c = parse(
             "services:\n    api:\n        image: a\n        deploy:\n            replicas: 1\n",
         );
-        c.set_env("api", &[var("A", "x")], false).unwrap();
-        assert_eq!(
-            c.render(),
-            "services:\n    api:\n        image: a\n        deploy:\n            replicas: 1\n        environment:\n            A: \"x\"\n"
+        set_env_renders(
+            &c,
+            &[var("A", "x")],
+            "services:\n    api:\n        image: a\n        deploy:\n            replicas: 1\n        environment:\n            A: \"x\"\n",
         );
     }
 
@@ -1907,10 +1917,10 @@ mod tests {
             c.environment("w").unwrap().1,
             [("B".to_string(), Some("2".to_string()))]
         );
-        c.set_env("api", &[var("C", "3")], false).unwrap();
-        assert_eq!(
-            c.render(),
-            "services:\n  api:\n    environment: !!map\n      A: \"1\"\n      C: \"3\"\n  w:\n    environment: !!seq\n      - B=2\n"
+        set_env_renders(
+            &c,
+            &[var("C", "3")],
+            "services:\n  api:\n    environment: !!map\n      A: \"1\"\n      C: \"3\"\n  w:\n    environment: !!seq\n      - B=2\n",
         );
     }
 

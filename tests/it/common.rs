@@ -113,6 +113,18 @@ pub const CHILD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6
 /// outlives `deadline`: a hung child must fail one test, not wedge the suite.
 #[track_caller]
 pub fn output_within(cmd: &mut Command, deadline: std::time::Duration) -> Output {
+    output_watched(cmd, deadline, std::time::Duration::from_millis(5), |_| {})
+}
+
+/// [`output_within`], calling `watch(pid)` every `every` while the program runs, to sample what
+/// only a running process shows (its memory in /proc, say).
+#[track_caller]
+pub fn output_watched(
+    cmd: &mut Command,
+    deadline: std::time::Duration,
+    every: std::time::Duration,
+    mut watch: impl FnMut(u32),
+) -> Output {
     use std::io::Read;
     use std::process::Stdio;
     let mut child = cmd
@@ -132,6 +144,7 @@ pub fn output_within(cmd: &mut Command, deadline: std::time::Duration) -> Output
     let err = drain(Box::new(child.stderr.take().unwrap()));
     let started = std::time::Instant::now();
     let status = loop {
+        watch(child.id());
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
@@ -144,7 +157,7 @@ pub fn output_within(cmd: &mut Command, deadline: std::time::Duration) -> Output
                 String::from_utf8_lossy(&stderr)
             );
         }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(every);
     };
     Output {
         status,
@@ -212,6 +225,25 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
+/// Doctor's idea of today in every test that runs it: the X-Ray support verdict depends on the
+/// date, the tests must not.
+pub const TODAY: &str = "2026-06-01";
+
+/// `tracectl --format json COMMAND ARGS` with extra environment, ready to run.
+pub fn json_command(
+    ctx: &TestContext,
+    command: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> Command {
+    let mut cmd = ctx.tracectl();
+    cmd.args(["--format", "json", command]).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
 /// `tracectl --format json COMMAND ARGS` with extra environment (and no EC2 metadata lookups);
 /// its output and parsed JSON.
 pub fn json_run(
@@ -220,17 +252,46 @@ pub fn json_run(
     args: &[&str],
     env: &[(&str, String)],
 ) -> (Output, serde_json::Value) {
-    let mut cmd = ctx.tracectl();
-    cmd.args(["--format", "json", command])
-        .args(args)
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = run(&mut cmd);
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    let mut all = vec![("AWS_EC2_METADATA_DISABLED", "true".to_string())];
+    all.extend_from_slice(env);
+    let out = run(&mut json_command(ctx, command, args, &all));
+    let v = json_of(&out);
     (out, v)
+}
+
+/// A run's stdout as JSON; a run that printed anything else fails the test showing both streams.
+#[track_caller]
+pub fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+}
+
+/// The entry of `v[list]` whose `field` is `value`; none fails the test showing `v`.
+#[track_caller]
+fn entry<'a>(
+    v: &'a serde_json::Value,
+    list: &str,
+    field: &str,
+    value: &str,
+) -> &'a serde_json::Value {
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list} in {v:#}"))
+        .iter()
+        .find(|e| e[field] == value)
+        .unwrap_or_else(|| panic!("no {value} in {v:#}"))
+}
+
+/// `doctor`'s check with this `id` in its JSON report.
+#[track_caller]
+pub fn check<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    entry(v, "checks", "id", id)
+}
+
+/// `send-test`'s result for this `destination` in its JSON report.
+#[track_caller]
+pub fn result<'a>(v: &'a serde_json::Value, destination: &str) -> &'a serde_json::Value {
+    entry(v, "results", "destination", destination)
 }
 
 pub fn send_test_json(
@@ -249,3 +310,35 @@ pub const INIT_FLAGS: [&str; 5] = [
     "--honeycomb-api-key",
     INGEST_US,
 ];
+
+/// None of `secrets`, nor any eight consecutive characters of one (as written, JSON-escaped or
+/// percent-encoded), in stdout or stderr.
+#[track_caller]
+pub fn assert_no_leak<S: AsRef<str>>(label: &str, out: &Output, secrets: &[S]) {
+    let all = format!("{}\n{}", stdout(out), stderr(out));
+    for secret in secrets {
+        let secret = secret.as_ref();
+        let json = serde_json::to_string(secret).unwrap();
+        let json = json.trim_matches('"').to_string();
+        let percent: String = secret
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        for form in [secret.to_string(), json.replace('/', "\\/"), json, percent] {
+            let chars: Vec<char> = form.chars().collect();
+            for window in chars.windows(8) {
+                let piece: String = window.iter().collect();
+                assert!(
+                    !all.contains(&piece),
+                    "{label}: '{piece}' of {secret:?} is shown:\n{all}"
+                );
+            }
+        }
+    }
+}

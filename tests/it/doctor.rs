@@ -79,10 +79,6 @@ impl Peers {
     }
 }
 
-/// Doctor's idea of today in every test here: the X-Ray support verdict depends on the date,
-/// the tests must not.
-const TODAY: &str = "2026-06-01";
-
 fn doctor(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> Output {
     let mut cmd = ctx.tracectl();
     cmd.arg("doctor")
@@ -99,15 +95,6 @@ fn doctor_json(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Out
     let mut env = env.to_vec();
     env.push(("TRACECTL_NOW", TODAY.to_string()));
     json_run(ctx, "doctor", args, &env)
-}
-
-fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {v:#}"))
 }
 
 /// Validate with the Python `jsonschema` package against docs/doctor.schema.json.

@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -16,27 +16,11 @@ const KEY: &str = INGEST_US;
 
 /// A command's output, its wall time and its peak resident memory in KiB (from /proc).
 fn measured(cmd: &mut Command, deadline: Duration) -> (Output, Duration, u64) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let status_file = format!("/proc/{}/status", child.id());
     let started = Instant::now();
     let mut peak = 0;
-    let status = loop {
+    let out = output_watched(cmd, deadline, Duration::from_millis(2), |pid| {
         // VmHWM is the peak so far: the last reading before exit is the run's peak.
-        if let Ok(text) = std::fs::read_to_string(&status_file)
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/status"))
             && let Some(kb) = text
                 .lines()
                 .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -44,55 +28,32 @@ fn measured(cmd: &mut Command, deadline: Duration) -> (Output, Duration, u64) {
         {
             peak = kb;
         }
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} still ran after {deadline:?}");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let took = started.elapsed();
-    let out = Output {
-        status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    };
-    (out, took, peak)
+    });
+    (out, started.elapsed(), peak)
 }
 
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+/// Every run here: doctor's fixed today, no EC2 metadata lookups, then `env`.
+fn dated<'a>(env: &[(&'a str, String)]) -> Vec<(&'a str, String)> {
+    let mut all = vec![
+        ("TRACECTL_NOW", TODAY.to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ];
+    all.extend(env.iter().map(|(k, v)| (*k, v.clone())));
+    all
 }
 
-fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {v:#}"))
-}
-
-fn result<'a>(v: &'a Value, destination: &str) -> &'a Value {
-    v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["destination"] == destination)
-        .unwrap_or_else(|| panic!("no {destination} in {v:#}"))
-}
-
-fn with_env<'a>(cmd: &'a mut Command, env: &[(&str, String)]) -> &'a mut Command {
-    cmd.env("TRACECTL_NOW", "2026-06-01")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
+/// `doctor`'s two Honeycomb checks, with the key on the command line.
+fn honeycomb_checks(timeout: &str) -> [&str; 8] {
+    [
+        "--honeycomb-api-key",
+        KEY,
+        "--check",
+        "honeycomb-auth",
+        "--check",
+        "honeycomb-otlp",
+        "--timeout",
+        timeout,
+    ]
 }
 
 /// Answers every request with `307` to the same path on `to`.
@@ -111,21 +72,11 @@ fn a_redirect_never_carries_a_key_or_header_to_another_server() {
     let redirect = redirecting_to(&elsewhere);
     let env = [("HONEYCOMB_API_ENDPOINT", redirect.url())];
 
-    let out = run(with_env(
-        ctx.tracectl().args([
-            "--format",
-            "json",
-            "doctor",
-            "--honeycomb-api-key",
-            KEY,
-            "--check",
-            "honeycomb-auth",
-            "--check",
-            "honeycomb-otlp",
-            "--timeout",
-            "3s",
-        ]),
-        &env,
+    let out = run(&mut json_command(
+        &ctx,
+        "doctor",
+        &honeycomb_checks("3s"),
+        &dated(&env),
     ));
     assert_exit(&out, 1);
     let v = json_of(&out);
@@ -140,28 +91,21 @@ fn a_redirect_never_carries_a_key_or_header_to_another_server() {
         assert!(c["hint"].as_str().unwrap().contains("redirect"), "{c}");
     }
 
-    let out = run(with_env(
-        ctx.tracectl().args([
-            "--format",
-            "json",
-            "send-test",
-            "--honeycomb-api-key",
-            KEY,
-            "--timeout",
-            "3s",
-        ]),
-        &env,
+    let out = run(&mut json_command(
+        &ctx,
+        "send-test",
+        &["--honeycomb-api-key", KEY, "--timeout", "3s"],
+        &dated(&env),
     ));
     assert_exit(&out, 1);
     let r = result(&json_of(&out), "honeycomb").clone();
     assert_eq!(r["status"], "307", "{r}");
     assert!(r["hint"].as_str().unwrap().contains("redirect"), "{r}");
 
-    let out = run(with_env(
-        ctx.tracectl().args([
-            "--format",
-            "json",
-            "send-test",
+    let out = run(&mut json_command(
+        &ctx,
+        "send-test",
+        &[
             "--to",
             "otlp",
             "--endpoint",
@@ -170,8 +114,8 @@ fn a_redirect_never_carries_a_key_or_header_to_another_server() {
             "x-api-key=hunter2-secret",
             "--timeout",
             "3s",
-        ]),
-        &[],
+        ],
+        &dated(&[]),
     ));
     assert_exit(&out, 1);
     assert_eq!(result(&json_of(&out), "otlp")["status"], "307");
@@ -213,21 +157,11 @@ fn an_answer_without_end_is_cut_and_memory_stays_bounded() {
     let limit_kb = 100 * 1024;
 
     let (out, took, peak) = measured(
-        with_env(
-            ctx.tracectl().args([
-                "--format",
-                "json",
-                "doctor",
-                "--honeycomb-api-key",
-                KEY,
-                "--check",
-                "honeycomb-auth",
-                "--check",
-                "honeycomb-otlp",
-                "--timeout",
-                "4s",
-            ]),
-            &[("HONEYCOMB_API_ENDPOINT", format!("http://{addr}"))],
+        &mut json_command(
+            &ctx,
+            "doctor",
+            &honeycomb_checks("4s"),
+            &dated(&[("HONEYCOMB_API_ENDPOINT", format!("http://{addr}"))]),
         ),
         budget * 5,
     );
@@ -245,19 +179,18 @@ fn an_answer_without_end_is_cut_and_memory_stays_bounded() {
     assert_eq!(check(&v, "honeycomb-otlp")["status"], "pass");
 
     let (out, took, peak) = measured(
-        with_env(
-            ctx.tracectl().args([
-                "--format",
-                "json",
-                "send-test",
+        &mut json_command(
+            &ctx,
+            "send-test",
+            &[
                 "--to",
                 "otlp",
                 "--endpoint",
                 &format!("http://{addr}"),
                 "--timeout",
                 "4s",
-            ]),
-            &[],
+            ],
+            &dated(&[]),
         ),
         budget * 5,
     );
@@ -275,8 +208,17 @@ fn an_answer_without_end_is_cut_and_memory_stays_bounded() {
 }
 
 /// What a user with no working AWS credentials is told, by both commands: the cause the SDK
-/// found, and what to run, never "Connection: other" or a hint about the network.
-fn assert_credentials_failure(label: &str, code: &str, detail: &str, hint: &str, wanted: &str) {
+/// found (`code`), and what to run, never "Connection: other" or a hint about the network.
+/// `reported` is the command's JSON result or check, with its `detail` and `hint`.
+fn assert_credentials_failure(
+    label: &str,
+    reported: &Value,
+    code: &str,
+    wanted: &str,
+    hint_has: &str,
+) {
+    let detail = reported["detail"].as_str().unwrap();
+    let hint = reported["hint"].as_str().unwrap();
     assert_eq!(code, wanted, "{label}: {detail}");
     for internal in [
         "other",
@@ -287,6 +229,7 @@ fn assert_credentials_failure(label: &str, code: &str, detail: &str, hint: &str,
         assert!(!detail.starts_with(internal), "{label}: {detail}");
     }
     assert!(!hint.contains("network"), "{label}: {hint}");
+    assert!(hint.contains(hint_has), "{label}: {reported}");
 }
 
 #[test]
@@ -321,55 +264,46 @@ fn missing_aws_credentials_are_named_with_what_to_run() {
         ),
     ];
     for (label, env, wanted, hint_has) in cases {
-        let mut cmd = ctx.tracectl();
-        cmd.args([
-            "--format",
-            "json",
-            "send-test",
-            "--to",
-            "xray",
-            "--aws-region",
-            "eu-west-3",
-            "--timeout",
-            "5s",
-        ])
-        .env("TRACECTL_NOW", "2026-06-01");
-        for (k, v) in &env {
-            cmd.env(k, v);
-        }
-        let out = run(&mut cmd);
-        assert_exit(&out, 1);
-        let r = result(&json_of(&out), "xray").clone();
-        let (detail, hint) = (r["detail"].as_str().unwrap(), r["hint"].as_str().unwrap());
-        assert_credentials_failure(label, r["status"].as_str().unwrap(), detail, hint, wanted);
-        assert!(hint.contains(hint_has), "{label}: {hint}");
+        // No AWS_EC2_METADATA_DISABLED here: the metadata service is where the SDK looks last.
+        let env: Vec<_> = [("TRACECTL_NOW", TODAY.to_string())]
+            .into_iter()
+            .chain(env)
+            .collect();
+        let failed = |command: &str, args: &[&str]| {
+            let out = run(&mut json_command(&ctx, command, args, &env));
+            assert_exit(&out, 1);
+            json_of(&out)
+        };
 
-        let mut cmd = ctx.tracectl();
-        cmd.args([
-            "--format",
-            "json",
-            "doctor",
-            "--aws-region",
-            "eu-west-3",
-            "--check",
-            "aws-credentials",
-            "--timeout",
-            "5s",
-        ])
-        .env("TRACECTL_NOW", "2026-06-01");
-        for (k, v) in &env {
-            cmd.env(k, v);
-        }
-        let out = run(&mut cmd);
-        assert_exit(&out, 1);
-        let c = check(&json_of(&out), "aws-credentials").clone();
-        let detail = c["detail"].as_str().unwrap();
-        let code = detail.split(':').next().unwrap();
-        assert_credentials_failure(label, code, detail, c["hint"].as_str().unwrap(), wanted);
-        assert!(
-            c["hint"].as_str().unwrap().contains(hint_has),
-            "{label}: {c}"
+        let v = failed(
+            "send-test",
+            &[
+                "--to",
+                "xray",
+                "--aws-region",
+                "eu-west-3",
+                "--timeout",
+                "5s",
+            ],
         );
+        let r = result(&v, "xray");
+        let code = r["status"].as_str().unwrap();
+        assert_credentials_failure(label, r, code, wanted, hint_has);
+
+        let v = failed(
+            "doctor",
+            &[
+                "--aws-region",
+                "eu-west-3",
+                "--check",
+                "aws-credentials",
+                "--timeout",
+                "5s",
+            ],
+        );
+        let c = check(&v, "aws-credentials");
+        let code = c["detail"].as_str().unwrap().split(':').next().unwrap();
+        assert_credentials_failure(label, c, code, wanted, hint_has);
     }
 }
 
@@ -429,31 +363,19 @@ fn doctor_and_send_test_find_the_same_honeycomb_key_wherever_it_is_set() {
         let fake = honeycomb_recorder();
         let mut env = env.clone();
         env.push(("HONEYCOMB_API_ENDPOINT", fake.url()));
-        let doctor = run(with_env(
-            ctx.tracectl().args([
-                "--format",
-                "json",
-                "doctor",
-                "--check",
-                "honeycomb-auth",
-                "--timeout",
-                "5s",
-            ]),
-            &env,
+        let doctor = run(&mut json_command(
+            &ctx,
+            "doctor",
+            &["--check", "honeycomb-auth", "--timeout", "5s"],
+            &dated(&env),
         ));
         let auth = check(&json_of(&doctor), "honeycomb-auth").clone();
         assert_eq!(auth["status"], "pass", "{label}: doctor {auth}");
-        let send = run(with_env(
-            ctx.tracectl().args([
-                "--format",
-                "json",
-                "send-test",
-                "--to",
-                "honeycomb",
-                "--timeout",
-                "5s",
-            ]),
-            &env,
+        let send = run(&mut json_command(
+            &ctx,
+            "send-test",
+            &["--to", "honeycomb", "--timeout", "5s"],
+            &dated(&env),
         ));
         assert_exit(&send, 0);
         let keys: Vec<String> = fake

@@ -275,8 +275,13 @@ fn lines_in_order(needle: &str, hay: &str) -> bool {
 
 use proptest::prelude::*;
 
+/// One of `lines`, as an owned string.
+fn one_of(lines: &[&'static str]) -> impl Strategy<Value = String> + use<> {
+    prop::sample::select(lines.to_vec()).prop_map(str::to_string)
+}
+
 fn requirement_line() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
+    one_of(&[
         "# the app",
         "   # indented comment",
         "flask==3.0.0",
@@ -289,11 +294,10 @@ fn requirement_line() -> impl Strategy<Value = String> {
         "opentelemetry-api>=1.20",
         "",
     ])
-    .prop_map(str::to_string)
 }
 
 fn env_line() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
+    one_of(&[
         "# local settings",
         "",
         "export DB_URL='postgres://u@db/app'",
@@ -303,11 +307,10 @@ fn env_line() -> impl Strategy<Value = String> {
         "EMPTY=",
         "DOLLAR='$NOT_EXPANDED'",
     ])
-    .prop_map(str::to_string)
 }
 
 fn gitignore_line() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
+    one_of(&[
         "node_modules",
         "# secrets",
         ".env",
@@ -324,12 +327,11 @@ fn gitignore_line() -> impl Strategy<Value = String> {
         ".env  ",
         "",
     ])
-    .prop_map(str::to_string)
 }
 
 /// Service names init accepts.
 fn service_name() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["backend-flask", "api.v2", "Svc_1"]).prop_map(str::to_string)
+    one_of(&["backend-flask", "api.v2", "Svc_1"])
 }
 
 proptest! {

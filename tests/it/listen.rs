@@ -555,7 +555,7 @@ fn send_test_local_proves_the_pipe_with_no_setup() {
         &[],
     );
     assert_exit(&out, 0);
-    let local = &v["results"][0];
+    let local = result(&v, "local");
     assert_eq!(local["state"], "arrived");
     let received = local["received"].as_array().unwrap();
     assert_eq!(received.len(), 3);

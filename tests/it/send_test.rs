@@ -13,15 +13,6 @@ use crate::common::*;
 use crate::fake_http::{FakeServer, Reply, Silent, closed_port};
 use crate::peers::{Moto, Rotel};
 
-fn result<'a>(v: &'a Value, destination: &str) -> &'a Value {
-    v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["destination"] == destination)
-        .unwrap_or_else(|| panic!("{v}"))
-}
-
 #[test]
 fn rotel_receives_the_trace_over_protobuf_json_and_gzip() {
     let rotel = Rotel::start();

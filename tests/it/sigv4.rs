@@ -23,11 +23,10 @@ fn send(endpoint: &XrayOtlpEndpoint, secret: &str) -> (std::process::Output, ser
 }
 
 fn state(v: &serde_json::Value) -> String {
-    v["results"]
-        .as_array()
-        .and_then(|r| r.iter().find(|r| r["destination"] == "xray-otlp"))
-        .map(|r| r["state"].as_str().unwrap_or_default().to_string())
-        .unwrap_or_else(|| panic!("no xray-otlp result in {v}"))
+    result(v, "xray-otlp")["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
