@@ -1,11 +1,31 @@
 //! The user's project resolved once — compose file, backend service, its environment, the env
 //! file, the process environment — and the one precedence every command reads values with.
 //!
-//! Precedence, the same as Docker Compose's own, for every command:
-//! - a tracectl setting: its command-line flag, then the process environment, then the project's
-//!   env file (`.env`, or `--env-file`); see [`Model::setting`];
-//! - a variable the backend container sees: its `environment:` entry in the compose file, then the
-//!   variables of its `env_file:` files; see [`Model::backend`].
+//! # Precedence
+//! Every project fact that doctor and send-test both need ([`Model::resolve`]) is read from the
+//! first of these layers that gives it a non-blank value:
+//!
+//! | # | layer | example |
+//! |---|-------|---------|
+//! | 1 | the command-line flag (clap folds the flag's own variable into it) | `--aws-region` |
+//! | 2 | the environment tracectl runs in | `export AWS_REGION=…` |
+//! | 3 | the project's env file (`.env`, or `--env-file`) | `AWS_REGION=…` in `.env` |
+//! | 4 | the backend service's environment in the compose file (`environment:`, then its `env_file:` files), `${VAR}` interpolated from layers 2 and 3 as Compose does | `AWS_REGION: eu-west-1` |
+//! | 5 | a default (the AWS profile's region, the daemon at 127.0.0.1:2000) | |
+//!
+//! Within one layer the variables are asked in a fixed order:
+//! - Honeycomb key: `HONEYCOMB_API_KEY`, then `x-honeycomb-team` in `OTEL_EXPORTER_OTLP_TRACES_HEADERS`
+//!   / `OTEL_EXPORTER_OTLP_HEADERS`;
+//! - dataset: `HONEYCOMB_DATASET`, then `x-honeycomb-dataset` in those headers;
+//! - OTLP exporter: the first layer with `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or
+//!   `OTEL_EXPORTER_OTLP_ENDPOINT` supplies every `OTEL_EXPORTER_OTLP_*` variable, so that one
+//!   layer's headers (often a key) never travel to another layer's endpoint;
+//! - AWS region: `AWS_REGION`, then `AWS_DEFAULT_REGION`; then the AWS profile's;
+//! - X-Ray daemon: `AWS_XRAY_DAEMON_ADDRESS`; a host naming a compose service (`xray-daemon:2000`)
+//!   is reached from this machine at 127.0.0.1 on the same port, as the recipe publishes it.
+//!
+//! A tracectl setting that only init reads ([`Model::setting`]) stops at layer 3. A variable the
+//! backend container sees ([`Model::backend`]): its `environment:` entry, then its env files.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +35,8 @@ use serde::Serialize;
 use crate::cli::ProjectArgs;
 use crate::error::{Error, Result};
 use crate::project::{self, Layout, dotenv};
+use crate::secret::Secret;
+use crate::xray::daemon;
 
 /// Where a resolved value came from, for `-v` and for messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,6 +48,8 @@ pub enum Source {
     Environment(String),
     /// The project's env file; the variable's name.
     EnvFile(String),
+    /// The backend service's environment in the compose file; the variable's name.
+    Backend(String),
     /// Found another way (a profile, a default); says which.
     Other(&'static str),
 }
@@ -36,6 +60,7 @@ impl std::fmt::Display for Source {
             Source::Flag => f.write_str("flag"),
             Source::Environment(name) => write!(f, "environment {name}"),
             Source::EnvFile(name) => write!(f, "env file {name}"),
+            Source::Backend(name) => write!(f, "the backend's {name} in the compose file"),
             Source::Other(what) => f.write_str(what),
         }
     }
@@ -163,12 +188,6 @@ impl Model {
     }
 
     /// A variable of the backend container as written: its `environment:` entry, then its env files.
-    /// The Honeycomb key; see [`honeycomb_key`].
-    pub fn honeycomb_key(&self, flag: Option<&String>) -> Option<(String, Source)> {
-        honeycomb_key(flag, |k| self.env(k), |k| self.dotenv(k))
-    }
-
-    /// A variable of the backend container as written: its `environment:` entry, then its env files.
     pub fn backend(&self, name: &str) -> Option<String> {
         self.backend_env
             .iter()
@@ -187,38 +206,293 @@ impl Model {
     }
 }
 
-/// The Honeycomb key, in the one order every command reads it: the flag (clap folds
-/// HONEYCOMB_API_KEY into it), the `x-honeycomb-team` header of OTEL_EXPORTER_OTLP_HEADERS in the
-/// environment, then the env file's HONEYCOMB_API_KEY. A `${VAR}` reference is no key.
-pub fn honeycomb_key(
-    flag: Option<&String>,
-    env: impl Fn(&str) -> Option<String>,
-    dotenv: impl Fn(&str) -> Option<String>,
-) -> Option<(String, Source)> {
-    const HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
-    let from_flag = non_empty(flag).map(|k| {
-        let source = if non_empty(env("HONEYCOMB_API_KEY").as_ref()).as_ref() == Some(&k) {
-            Source::Environment("HONEYCOMB_API_KEY".into())
-        } else {
-            Source::Flag
+/// The layers after the flag, highest first; see the module's precedence table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Process,
+    EnvFile,
+    Backend,
+}
+
+const LAYERS: [Layer; 3] = [Layer::Process, Layer::EnvFile, Layer::Backend];
+
+/// The flags that name project facts; `None` where a command has no such flag.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Flags<'a> {
+    pub honeycomb_api_key: Option<&'a String>,
+    pub dataset: Option<&'a String>,
+    pub aws_region: Option<&'a String>,
+    pub endpoint: Option<&'a String>,
+}
+
+/// The project facts doctor and send-test share, each with where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub honeycomb_key: Option<(Secret, Source)>,
+    pub dataset: Option<(String, Source)>,
+    /// The layer the OTLP exporter variables come from, when one names an endpoint.
+    pub otlp_layer: Option<Layer>,
+    /// The OTLP endpoint as written (a flag's, or the base or traces URL of `otlp_layer`).
+    pub otlp_endpoint: Option<(String, Source)>,
+    /// AWS_XRAY_DAEMON_ADDRESS as this machine reaches it; `None`: not configured.
+    pub daemon_address: Option<(String, Source)>,
+    /// The project runs the X-Ray daemon: a daemon service, or the backend names its address.
+    pub uses_daemon: bool,
+    /// The region from flags and variables; the AWS profile's is asked by the caller, on need.
+    pub aws_region: Option<(String, Source)>,
+}
+
+const HEADER_VARS: [&str; 2] = ["OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"];
+const ENDPOINT_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+];
+
+impl Model {
+    /// A non-blank variable of one layer. In the backend's environment, `${VAR}` is interpolated
+    /// from the process environment and the env file; a value that cannot be is no value.
+    pub fn layer_var(&self, layer: Layer, name: &str) -> Option<(String, Source)> {
+        match layer {
+            Layer::Process => Some((self.env(name)?, Source::Environment(name.into()))),
+            Layer::EnvFile => Some((self.dotenv(name)?, Source::EnvFile(name.into()))),
+            Layer::Backend => {
+                let raw = self.backend(name)?;
+                let value = interpolate(&raw, |v| {
+                    self.process
+                        .get(v)
+                        .or_else(|| self.env_file.values.get(v))
+                        .cloned()
+                })?;
+                non_empty(Some(&value)).map(|v| (v, Source::Backend(name.into())))
+            }
+        }
+    }
+
+    /// The first of `names` in the first layer that has one.
+    fn layered(&self, names: &[&str]) -> Option<(String, Source)> {
+        LAYERS
+            .iter()
+            .find_map(|&l| names.iter().find_map(|n| self.layer_var(l, n)))
+    }
+
+    /// The flag, telling apart a real flag from the variable clap folded into it.
+    fn flag(&self, flag: Option<&String>, folded_from: &str) -> Option<(String, Source)> {
+        non_empty(flag).map(|v| {
+            if self.env(folded_from).as_ref() == Some(&v) {
+                (v, Source::Environment(folded_from.into()))
+            } else {
+                (v, Source::Flag)
+            }
+        })
+    }
+
+    /// A header of one layer's OTLP headers, written literally (a `${VAR}` is no value).
+    fn header(&self, layer: Layer, header: &str) -> Option<(String, Source)> {
+        HEADER_VARS.iter().find_map(|var| {
+            let (text, source) = self.layer_var(layer, var)?;
+            crate::otlp::config::parse_headers(&text, var)
+                .ok()?
+                .into_iter()
+                .find(|h| h.name == header)
+                .map(|h| h.value.expose().trim().to_string())
+                .filter(|v| !v.is_empty() && !v.contains("${"))
+                .map(|v| (v, source))
+        })
+    }
+
+    /// A variable, or else a header of the OTLP headers, of the first layer with either.
+    fn variable_or_header(&self, var: &str, header: &str) -> Option<(String, Source)> {
+        LAYERS.iter().find_map(|&l| {
+            self.layer_var(l, var)
+                .filter(|(v, _)| !v.contains("${"))
+                .or_else(|| self.header(l, header))
+        })
+    }
+
+    /// The first layer that names an OTLP endpoint, and that endpoint.
+    fn otlp(&self) -> Option<(Layer, (String, Source))> {
+        LAYERS
+            .iter()
+            .find_map(|&l| Some((l, ENDPOINT_VARS.iter().find_map(|n| self.layer_var(l, n))?)))
+    }
+
+    /// A variable of the layer the OTLP exporter configuration comes from; the process
+    /// environment when no layer names an endpoint (a flag's endpoint takes its headers there).
+    pub fn exporter_var(&self, layer: Option<Layer>, name: &str) -> Option<String> {
+        self.layer_var(layer.unwrap_or(Layer::Process), name)
+            .map(|(v, _)| v)
+    }
+
+    /// Every shared project fact, in the one precedence of the module's table.
+    pub fn resolve(&self, flags: &Flags) -> Resolved {
+        let honeycomb_key = self
+            .flag(flags.honeycomb_api_key, "HONEYCOMB_API_KEY")
+            .or_else(|| self.variable_or_header("HONEYCOMB_API_KEY", "x-honeycomb-team"))
+            .map(|(k, s)| (Secret::new(k), s));
+        let dataset = self
+            .flag(flags.dataset, "HONEYCOMB_DATASET")
+            .or_else(|| self.variable_or_header("HONEYCOMB_DATASET", "x-honeycomb-dataset"));
+        let otlp = self.otlp();
+        let otlp_endpoint = non_empty(flags.endpoint)
+            .map(|e| (e, Source::Flag))
+            .or_else(|| otlp.as_ref().map(|(_, e)| e.clone()));
+        let daemon_address = LAYERS.iter().find_map(|&l| {
+            let (value, source) = self.layer_var(l, "AWS_XRAY_DAEMON_ADDRESS")?;
+            let value = if l == Layer::Backend {
+                reachable_daemon(&value, |host| self.has_service(host))
+            } else {
+                value
+            };
+            Some((value, source))
+        });
+        let aws_region = self
+            .flag(flags.aws_region, "AWS_REGION")
+            .or_else(|| self.layered(&["AWS_REGION", "AWS_DEFAULT_REGION"]));
+        Resolved {
+            honeycomb_key,
+            dataset,
+            otlp_layer: otlp.map(|(l, _)| l),
+            otlp_endpoint,
+            daemon_address,
+            uses_daemon: self.has_service(crate::recipe::DAEMON_SERVICE)
+                || self.backend("AWS_XRAY_DAEMON_ADDRESS").is_some(),
+            aws_region,
+        }
+    }
+
+    /// What `-v` says about the project and the shared facts, the same for every command.
+    /// Pure: the caller prints the lines (the key is masked by its type).
+    pub fn describe(&self, r: &Resolved) -> Vec<String> {
+        let mut lines = vec![
+            match self.layout() {
+                Some(l) => format!(
+                    "compose file {}, backend service {}",
+                    l.compose.path().display(),
+                    l.service
+                ),
+                None => "no compose project".to_string(),
+            },
+            format!(
+                "env file {} ({})",
+                self.env_file.path.display(),
+                if self.env_file.text.is_some() {
+                    "found"
+                } else {
+                    "absent"
+                }
+            ),
+        ];
+        let from = |what: &str, value: Option<(String, &Source)>, otherwise: &str| match value {
+            Some((v, s)) => format!("{what} {v} (from {s})"),
+            None => format!("{what} {otherwise}"),
         };
-        (k, source)
-    });
-    let from_headers = || {
-        let headers = env(HEADERS)?;
-        crate::otlp::config::parse_headers(&headers, HEADERS)
-            .ok()?
-            .into_iter()
-            .find(|h| h.name == "x-honeycomb-team")
-            .map(|h| h.value.expose().trim().to_string())
-            .filter(|k| !k.is_empty() && !k.contains("${"))
-            .map(|k| (k, Source::Environment(HEADERS.into())))
-    };
-    let from_env_file = || {
-        non_empty(dotenv("HONEYCOMB_API_KEY").as_ref())
-            .map(|k| (k, Source::EnvFile("HONEYCOMB_API_KEY".into())))
-    };
-    from_flag.or_else(from_headers).or_else(from_env_file)
+        lines.push(from(
+            "Honeycomb key",
+            r.honeycomb_key.as_ref().map(|(k, s)| (k.to_string(), s)),
+            "not set",
+        ));
+        lines.push(from(
+            "Honeycomb dataset",
+            r.dataset.as_ref().map(|(d, s)| (d.clone(), s)),
+            "not set",
+        ));
+        lines.push(from(
+            "OTLP endpoint",
+            r.otlp_endpoint
+                .as_ref()
+                .map(|(e, s)| (crate::send::without_userinfo(e), s)),
+            "not set",
+        ));
+        lines.push(from(
+            "X-Ray daemon",
+            r.daemon_address.as_ref().map(|(a, s)| (a.clone(), s)),
+            &format!("not configured ({} by default)", daemon::DEFAULT_ADDRESS),
+        ));
+        lines.push(from(
+            "AWS region",
+            r.aws_region.as_ref().map(|(a, s)| (a.clone(), s)),
+            "not set (the AWS profile's, if any)",
+        ));
+        lines
+    }
+}
+
+/// AWS_XRAY_DAEMON_ADDRESS as written for the backend container, as this machine reaches it: a
+/// host that names a compose service is that service's published port on 127.0.0.1.
+fn reachable_daemon(value: &str, is_service: impl Fn(&str) -> bool) -> String {
+    value
+        .split_whitespace()
+        .map(|part| {
+            let (prefix, address) = match part.split_once(':') {
+                Some((p @ ("tcp" | "udp"), rest)) => (format!("{p}:"), rest),
+                _ => (String::new(), part),
+            };
+            match address.rsplit_once(':') {
+                Some((host, port)) if is_service(host) => format!("{prefix}127.0.0.1:{port}"),
+                _ => part.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Compose's interpolation of one value: `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`,
+/// `${VAR-default}`, `${VAR:?message}`, `${VAR?message}`, `${VAR:+other}`, `${VAR+other}`.
+/// `None` when a variable without a default is unset (Compose would warn and use ""), or the
+/// syntax is broken: such a value is not what the container will see.
+pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix('$') {
+            out.push('$');
+            rest = after;
+        } else if let Some(body) = rest.strip_prefix('{') {
+            let end = body.find('}')?;
+            let (expr, after) = (&body[..end], &body[end + 1..]);
+            let name_end = expr
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(expr.len());
+            let (name, op) = expr.split_at(name_end);
+            if name.is_empty() {
+                return None;
+            }
+            let value = lookup(name);
+            let set_non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
+            out.push_str(&match op {
+                "" => value?,
+                _ if op.starts_with(":-") => {
+                    if set_non_empty { value? } else { op[2..].to_string() }
+                }
+                _ if op.starts_with('-') => value.unwrap_or_else(|| op[1..].to_string()),
+                // Compose refuses to start; the container sees nothing.
+                _ if op.starts_with(":?") => value.filter(|_| set_non_empty)?,
+                _ if op.starts_with('?') => value?,
+                _ if op.starts_with(":+") => {
+                    if set_non_empty { op[2..].to_string() } else { String::new() }
+                }
+                _ if op.starts_with('+') => {
+                    if value.is_some() { op[1..].to_string() } else { String::new() }
+                }
+                _ => return None,
+            });
+            rest = after;
+        } else {
+            let name_end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if name_end == 0 {
+                out.push('$');
+                continue;
+            }
+            out.push_str(&lookup(&rest[..name_end])?);
+            rest = &rest[name_end..];
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// The Honeycomb API base, in the one order every command reads it: HONEYCOMB_API_ENDPOINT, the
@@ -300,6 +574,38 @@ fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
     }
     file.path = path;
     file
+}
+
+#[cfg(test)]
+impl Model {
+    /// A model with no compose file: the process environment, the env file and the backend's
+    /// `environment:` as given.
+    pub(crate) fn fake(
+        process: &[(&str, &str)],
+        dotenv: &[(&str, &str)],
+        backend: &[(&str, &str)],
+    ) -> Model {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        Model {
+            dir: PathBuf::from("."),
+            layout: Err(Error::usage("no compose file", None)),
+            backend_env: backend
+                .iter()
+                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                .collect(),
+            backend_env_files: BTreeMap::new(),
+            env_file: EnvFile {
+                values: map(dotenv),
+                ..EnvFile::default()
+            },
+            process: map(process),
+        }
+    }
 }
 
 #[cfg(test)]
