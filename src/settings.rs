@@ -707,11 +707,8 @@ mod send_test_tests {
                 .service_name,
             "from-resource"
         );
-        let s = resolve_send_test(
-            &args(&["--service-name", "flag", "--attribute", "a=1"]),
-            &m,
-        )
-        .unwrap();
+        let s = resolve_send_test(&args(&["--service-name", "flag", "--attribute", "a=1"]), &m)
+            .unwrap();
         assert_eq!(s.trace.service_name, "flag");
         assert_eq!(s.trace.attributes, [("a".to_string(), "1".to_string())]);
         assert!(resolve_send_test(&args(&["--attribute", "novalue"]), &m).is_err());
@@ -724,11 +721,8 @@ mod send_test_tests {
         assert_eq!(err.hint().unwrap(), "did you mean us-east-1?");
         let s = resolve_send_test(&args(&["--wait"]), &m).unwrap();
         assert_eq!(s.wait, Some(std::time::Duration::from_secs(60)));
-        let s = resolve_send_test(
-            &args(&["--wait", "5", "--to", "otlp", "--to", "otlp"]),
-            &m,
-        )
-        .unwrap();
+        let s =
+            resolve_send_test(&args(&["--wait", "5", "--to", "otlp", "--to", "otlp"]), &m).unwrap();
         assert_eq!(s.wait, Some(std::time::Duration::from_secs(5)));
         assert_eq!(s.destinations, [Destination::Otlp]);
     }

@@ -242,7 +242,10 @@ pub struct Resolved {
     pub aws_region: Option<(String, Source)>,
 }
 
-const HEADER_VARS: [&str; 2] = ["OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"];
+const HEADER_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+];
 const ENDPOINT_VARS: [&str; 2] = [
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -464,17 +467,29 @@ pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Optio
             out.push_str(&match op {
                 "" => value?,
                 _ if op.starts_with(":-") => {
-                    if set_non_empty { value? } else { op[2..].to_string() }
+                    if set_non_empty {
+                        value?
+                    } else {
+                        op[2..].to_string()
+                    }
                 }
                 _ if op.starts_with('-') => value.unwrap_or_else(|| op[1..].to_string()),
                 // Compose refuses to start; the container sees nothing.
                 _ if op.starts_with(":?") => value.filter(|_| set_non_empty)?,
                 _ if op.starts_with('?') => value?,
                 _ if op.starts_with(":+") => {
-                    if set_non_empty { op[2..].to_string() } else { String::new() }
+                    if set_non_empty {
+                        op[2..].to_string()
+                    } else {
+                        String::new()
+                    }
                 }
                 _ if op.starts_with('+') => {
-                    if value.is_some() { op[1..].to_string() } else { String::new() }
+                    if value.is_some() {
+                        op[1..].to_string()
+                    } else {
+                        String::new()
+                    }
                 }
                 _ => return None,
             });
@@ -690,6 +705,210 @@ mod tests {
         assert_eq!(m.backend("PASSED"), None);
     }
 
+    /// The module's table, row by row, for every shared fact: each layer beats the ones below it.
+    #[test]
+    fn precedence_table() {
+        let l = |v: &str| v.to_string();
+        // (fact, variable, read the fact)
+        type Read = fn(&Resolved) -> Option<(String, Source)>;
+        let facts: [(&str, &str, Read); 4] = [
+            ("dataset", "HONEYCOMB_DATASET", |r| r.dataset.clone()),
+            ("region", "AWS_REGION", |r| r.aws_region.clone()),
+            ("endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", |r| {
+                r.otlp_endpoint.clone()
+            }),
+            ("daemon", "AWS_XRAY_DAEMON_ADDRESS", |r| {
+                r.daemon_address.clone()
+            }),
+        ];
+        for (fact, var, read) in facts {
+            let flag = l("from-flag");
+            let flags = Flags {
+                dataset: Some(&flag),
+                aws_region: Some(&flag),
+                endpoint: Some(&flag),
+                ..Flags::default()
+            };
+            let p = [(var, "from-process")];
+            let d = [(var, "from-env-file")];
+            let b = [(var, "from-backend")];
+            let cases: [(&Model, Option<(&str, Source)>); 5] = [
+                (
+                    &Model::fake(&p, &d, &b),
+                    Some(("from-process", Source::Environment(l(var)))),
+                ),
+                (
+                    &Model::fake(&[], &d, &b),
+                    Some(("from-env-file", Source::EnvFile(l(var)))),
+                ),
+                (
+                    &Model::fake(&[], &[], &b),
+                    Some(("from-backend", Source::Backend(l(var)))),
+                ),
+                (&Model::fake(&[], &[], &[]), None),
+                // Blank is unset, in every layer.
+                (
+                    &Model::fake(&[(var, " ")], &[(var, "")], &b),
+                    Some(("from-backend", Source::Backend(l(var)))),
+                ),
+            ];
+            for (i, (m, want)) in cases.into_iter().enumerate() {
+                let got = read(&m.resolve(&Flags::default()));
+                let want = want.map(|(v, s)| (v.to_string(), s));
+                assert_eq!(got, want, "{fact}, case {i}");
+                if fact != "daemon" {
+                    assert_eq!(
+                        read(&m.resolve(&flags)),
+                        Some((flag.clone(), Source::Flag)),
+                        "{fact} flag, case {i}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn region_names_in_order_within_a_layer_and_layers_first() {
+        let r = |p: &[(&str, &str)], d: &[(&str, &str)], b: &[(&str, &str)]| {
+            Model::fake(p, d, b).resolve(&Flags::default()).aws_region
+        };
+        assert_eq!(
+            r(&[("AWS_DEFAULT_REGION", "a")], &[("AWS_REGION", "b")], &[]),
+            Some(("a".into(), Source::Environment("AWS_DEFAULT_REGION".into())))
+        );
+        assert_eq!(
+            r(
+                &[],
+                &[("AWS_DEFAULT_REGION", "a"), ("AWS_REGION", "b")],
+                &[]
+            ),
+            Some(("b".into(), Source::EnvFile("AWS_REGION".into())))
+        );
+        // A flag clap read from AWS_REGION says so.
+        let m = Model::fake(&[("AWS_REGION", "eu-west-1")], &[], &[]);
+        let flag = "eu-west-1".to_string();
+        let flags = Flags {
+            aws_region: Some(&flag),
+            ..Flags::default()
+        };
+        assert_eq!(
+            m.resolve(&flags).aws_region,
+            Some((flag.clone(), Source::Environment("AWS_REGION".into())))
+        );
+    }
+
+    #[test]
+    fn dataset_from_headers_of_any_layer() {
+        let h = |v: &str| [("OTEL_EXPORTER_OTLP_HEADERS", v.to_string())];
+        let ds = |p: &[(&str, String)], d: &[(&str, &str)], b: &[(&str, String)]| {
+            let pv: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let bv: Vec<(&str, &str)> = b.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            Model::fake(&pv, d, &bv).resolve(&Flags::default()).dataset
+        };
+        let env_headers = Source::Environment("OTEL_EXPORTER_OTLP_HEADERS".into());
+        assert_eq!(
+            ds(
+                &h("x-honeycomb-dataset=p"),
+                &[("HONEYCOMB_DATASET", "d")],
+                &[]
+            ),
+            Some(("p".into(), env_headers))
+        );
+        assert_eq!(
+            ds(&[], &[], &h("a=1,x-honeycomb-dataset=b")),
+            Some((
+                "b".into(),
+                Source::Backend("OTEL_EXPORTER_OTLP_HEADERS".into())
+            ))
+        );
+        // An unresolvable reference is no dataset.
+        assert_eq!(ds(&[], &[], &h("x-honeycomb-dataset=${NOPE}")), None);
+    }
+
+    #[test]
+    fn one_layer_supplies_the_whole_exporter() {
+        let m = Model::fake(
+            &[("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-team=shell")],
+            &[],
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")],
+        );
+        let r = m.resolve(&Flags::default());
+        assert_eq!(r.otlp_layer, Some(Layer::Backend));
+        assert_eq!(
+            m.exporter_var(r.otlp_layer, "OTEL_EXPORTER_OTLP_HEADERS"),
+            None
+        );
+        assert_eq!(
+            m.exporter_var(None, "OTEL_EXPORTER_OTLP_HEADERS")
+                .as_deref(),
+            Some("x-honeycomb-team=shell")
+        );
+    }
+
+    #[test]
+    fn daemon_service_hosts_are_reached_on_loopback() {
+        let service = |h: &str| h == "xray-daemon";
+        assert_eq!(
+            reachable_daemon("xray-daemon:2000", service),
+            "127.0.0.1:2000"
+        );
+        assert_eq!(
+            reachable_daemon("tcp:xray-daemon:2001 udp:xray-daemon:2002", service),
+            "tcp:127.0.0.1:2001 udp:127.0.0.1:2002"
+        );
+        assert_eq!(reachable_daemon("10.1.2.3:2000", service), "10.1.2.3:2000");
+        assert_eq!(reachable_daemon("garbage", service), "garbage");
+    }
+
+    #[test]
+    fn compose_interpolation() {
+        let vars = |k: &str| match k {
+            "SET" => Some("v".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        let i = |t: &str| interpolate(t, vars);
+        assert_eq!(i("a=${SET},b=$SET.x").as_deref(), Some("a=v,b=v.x"));
+        assert_eq!(i("$$SET and $").as_deref(), Some("$SET and $"));
+        assert_eq!(
+            i("${UNSET:-d}/${EMPTY:-d}/${EMPTY-d}").as_deref(),
+            Some("d/d/")
+        );
+        assert_eq!(i("${SET:+alt}${UNSET:+alt}").as_deref(), Some("alt"));
+        assert_eq!(i("${UNSET}"), None);
+        assert_eq!(i("${EMPTY:?must}"), None);
+        assert_eq!(i("${EMPTY?must}").as_deref(), Some(""));
+        assert_eq!(i("${SET"), None);
+        assert_eq!(i("${}"), None);
+    }
+
+    #[test]
+    fn describe_masks_the_key_and_names_every_source() {
+        let m = Model::fake(
+            &[("HONEYCOMB_API_KEY", EU_KEY)],
+            &[("AWS_REGION", "eu-west-1")],
+            &[(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://u:p@api.honeycomb.io",
+            )],
+        );
+        let lines = m.describe(&m.resolve(&Flags::default())).join("\n");
+        assert!(!lines.contains(EU_KEY), "{lines}");
+        assert!(!lines.contains("u:p@"), "{lines}");
+        for want in [
+            "no compose project",
+            "(from environment HONEYCOMB_API_KEY)",
+            "AWS region eu-west-1 (from env file AWS_REGION)",
+            "OTLP endpoint https://api.honeycomb.io (from the backend's OTEL_EXPORTER_OTLP_ENDPOINT",
+            "X-Ray daemon not configured (127.0.0.1:2000 by default)",
+            "Honeycomb dataset not set",
+        ] {
+            assert!(lines.contains(want), "{want} in {lines}");
+        }
+    }
+
+    const EU_KEY: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+
     #[test]
     fn interpolation_sees_environment_and_env_file() {
         let m = model(&[("A", "")], &[("B", "1")]);
@@ -700,33 +919,62 @@ mod tests {
 #[cfg(test)]
 mod honeycomb_tests {
     use super::*;
-    use crate::test_support::env;
 
     const US: &str = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
     const EU: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
 
+    fn key(m: &Model, flag: Option<&str>) -> Option<(String, Source)> {
+        let flag = flag.map(str::to_string);
+        m.resolve(&Flags {
+            honeycomb_api_key: flag.as_ref(),
+            ..Flags::default()
+        })
+        .honeycomb_key
+        .map(|(k, s)| (k.expose().to_string(), s))
+    }
+
     #[test]
     fn one_order_for_the_key() {
         let headers = format!("a=b,x-honeycomb-team={US}");
-        let file = env(&[("HONEYCOMB_API_KEY", EU)]);
-        let from = |flag: Option<&str>, process: &[(&str, &str)]| {
-            honeycomb_key(flag.map(str::to_string).as_ref(), env(process), &file)
-        };
+        let file = [("HONEYCOMB_API_KEY", EU)];
         assert_eq!(
-            from(None, &[]),
+            key(&Model::fake(&[], &file, &[]), None),
             Some((EU.into(), Source::EnvFile("HONEYCOMB_API_KEY".into())))
         );
         let with_headers = [("OTEL_EXPORTER_OTLP_HEADERS", headers.as_str())];
-        assert_eq!(from(None, &with_headers).unwrap().0, US);
         assert_eq!(
-            from(Some(EU), &with_headers),
+            key(&Model::fake(&with_headers, &file, &[]), None),
+            Some((
+                US.into(),
+                Source::Environment("OTEL_EXPORTER_OTLP_HEADERS".into())
+            ))
+        );
+        assert_eq!(
+            key(&Model::fake(&with_headers, &file, &[]), Some(EU)),
             Some((EU.into(), Source::Flag))
         );
         let referenced = [(
             "OTEL_EXPORTER_OTLP_HEADERS",
             "x-honeycomb-team=${HONEYCOMB_API_KEY}",
         )];
-        assert_eq!(from(None, &referenced).unwrap().0, EU);
+        assert_eq!(
+            key(&Model::fake(&referenced, &file, &[]), None).unwrap().0,
+            EU
+        );
+        // Only in the backend's headers, written through a variable of the env file.
+        let m = Model::fake(&[], &file, &referenced);
+        assert_eq!(
+            key(&m, None),
+            Some((EU.into(), Source::EnvFile("HONEYCOMB_API_KEY".into())))
+        );
+        let m = Model::fake(&[], &[], &with_headers);
+        assert_eq!(
+            key(&m, None),
+            Some((
+                US.into(),
+                Source::Backend("OTEL_EXPORTER_OTLP_HEADERS".into())
+            ))
+        );
     }
 
     #[test]
