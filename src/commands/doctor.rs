@@ -72,6 +72,9 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
     if let Some(key) = &facts.honeycomb_key {
         printer.register_secret(key);
     }
+    for value in model.exporter_header_values(&facts.resolved) {
+        printer.register_secret(&value);
+    }
     debug_facts(printer, &facts);
 
     let (mut results, samples, destination) = if args.offline {

@@ -326,6 +326,20 @@ impl Model {
             .map(|(v, _)| v)
     }
 
+    /// The values of the OTLP headers every command may send or show, for the printer to mask:
+    /// any of them may be a credential.
+    pub fn exporter_header_values(&self, r: &Resolved) -> Vec<Secret> {
+        let layers = [r.otlp_layer.unwrap_or(Layer::Process)];
+        LAYERS
+            .iter()
+            .chain(&layers)
+            .flat_map(|&l| HEADER_VARS.iter().filter_map(move |v| self.layer_var(l, v)))
+            .filter_map(|(text, _)| crate::otlp::config::parse_headers(&text, "").ok())
+            .flatten()
+            .map(|h| h.value)
+            .collect()
+    }
+
     /// Every shared project fact, in the one precedence of the module's table.
     pub fn resolve(&self, flags: &Flags) -> Resolved {
         let honeycomb_key = self
