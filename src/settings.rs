@@ -389,14 +389,6 @@ mod tests {
     }
 }
 
-/// What `send-test` learns from the project folder, when there is one.
-#[derive(Debug, Clone, Default)]
-pub struct ProjectConfig {
-    pub dotenv: std::collections::BTreeMap<String, String>,
-    /// The compose file runs an X-Ray daemon service.
-    pub has_daemon_service: bool,
-}
-
 #[derive(Debug, Clone)]
 pub struct HoneycombTarget {
     pub base: String,
@@ -420,6 +412,8 @@ pub struct SendTestSettings {
     /// Load mode: how many traces, how many requests in flight.
     pub count: u64,
     pub concurrency: u64,
+    /// The shared project facts with their sources, for `-v`.
+    pub project: crate::project::model::Resolved,
 }
 
 fn key_value(text: &str, flag: &str) -> Result<(String, String)> {
@@ -432,16 +426,23 @@ fn key_value(text: &str, flag: &str) -> Result<(String, String)> {
     }
 }
 
+/// send-test's settings: the project facts in the model's one precedence (the same doctor reads),
+/// then send-test's own flags.
 pub fn resolve_send_test(
     args: &crate::cli::SendTestArgs,
-    env: impl Fn(&str) -> Option<String>,
-    project: &ProjectConfig,
+    model: &crate::project::model::Model,
 ) -> Result<SendTestSettings> {
     use crate::cli::Destination;
     use crate::otlp::config::{self, Overrides};
 
-    let var = |name: &str| non_empty(env(name));
-    let dotenv = |name: &str| non_empty(project.dotenv.get(name).cloned());
+    let facts = model.resolve(&crate::project::model::Flags {
+        honeycomb_api_key: args.key.honeycomb_api_key.as_ref(),
+        dataset: args.key.dataset.as_ref(),
+        aws_region: args.aws_region.as_ref(),
+        endpoint: args.endpoint.as_ref(),
+    });
+    let var = |name: &str| model.env(name);
+    let dotenv = |name: &str| model.dotenv(name);
 
     let headers = args
         .headers
@@ -455,35 +456,30 @@ pub fn resolve_send_test(
         compression: args.compression,
         timeout: args.timeout,
     };
-    let otlp = config::from_env(&env, &overrides)?;
+    let otlp = config::from_env(|n| model.exporter_var(facts.otlp_layer, n), &overrides)?;
     let timeout = args
         .timeout
         .or(otlp.as_ref().map(|o| o.timeout))
         .unwrap_or(config::DEFAULT_TIMEOUT);
 
-    let key =
-        crate::project::model::honeycomb_key(args.key.honeycomb_api_key.as_ref(), &env, dotenv)
-            .map(|(k, _)| k);
     let otlp_is_honeycomb = otlp
         .as_ref()
         .is_some_and(|o| honeycomb::region_of_endpoint(&o.url).is_some());
 
-    let honeycomb = match key {
-        Some(key) => {
-            let info = honeycomb::classify(&key);
+    let honeycomb = match &facts.honeycomb_key {
+        Some((key, _)) => {
+            let info = honeycomb::classify(key.expose());
             let endpoints: Vec<&str> = otlp.iter().map(|o| o.url.as_str()).collect();
             let base = crate::project::model::honeycomb_base(
                 var("HONEYCOMB_API_ENDPOINT"),
-                Some(&key),
+                Some(key.expose()),
                 &endpoints,
             );
-            let dataset =
-                non_empty(args.key.dataset.clone()).or_else(|| dotenv("HONEYCOMB_DATASET"));
             Some(HoneycombTarget {
                 base,
-                key: Secret::new(key),
+                key: key.clone(),
                 info,
-                dataset,
+                dataset: facts.dataset.as_ref().map(|(d, _)| d.clone()),
             })
         }
         None => None,
@@ -497,7 +493,7 @@ pub fn resolve_send_test(
         if otlp.is_some() && !(otlp_is_honeycomb && honeycomb.is_some()) {
             found.push(Destination::Otlp);
         }
-        if var("AWS_XRAY_DAEMON_ADDRESS").is_some() || project.has_daemon_service {
+        if facts.daemon_address.is_some() || facts.uses_daemon {
             found.push(Destination::XrayDaemon);
         }
         if found.is_empty() {
@@ -546,13 +542,11 @@ pub fn resolve_send_test(
             "add --to otlp (with --endpoint) or --to local".to_string(),
         ));
     }
-    let daemon_address = match var("AWS_XRAY_DAEMON_ADDRESS") {
-        Some(address) => crate::xray::daemon::udp_address(&address)?,
+    let daemon_address = match &facts.daemon_address {
+        Some((address, _)) => crate::xray::daemon::udp_address(address)?,
         None => crate::xray::daemon::DEFAULT_ADDRESS.to_string(),
     };
-    let aws_region = non_empty(args.aws_region.clone())
-        .or_else(|| var("AWS_DEFAULT_REGION"))
-        .or_else(|| dotenv("AWS_REGION"));
+    let aws_region = facts.aws_region.as_ref().map(|(r, _)| r.clone());
     if let Some(aws::RegionCheck::Invalid { message, hint }) =
         aws_region.as_deref().map(aws::check_region)
     {
@@ -605,6 +599,7 @@ pub fn resolve_send_test(
         wait: args.wait.map(std::time::Duration::from_secs),
         count: args.count,
         concurrency: args.concurrency,
+        project: facts,
     })
 }
 
@@ -614,7 +609,7 @@ mod send_test_tests {
 
     use super::*;
     use crate::cli::{Cli, Command, Destination};
-    use crate::test_support::env;
+    use crate::project::model::Model;
 
     const KEY: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
 
@@ -626,110 +621,108 @@ mod send_test_tests {
         }
     }
 
+    fn process(pairs: &[(&str, &str)]) -> Model {
+        Model::fake(pairs, &[], &[])
+    }
+
     #[test]
     fn defaults_come_from_the_configuration() {
-        let mut project = ProjectConfig::default();
-        project
-            .dotenv
-            .insert("HONEYCOMB_API_KEY".into(), KEY.into());
-        project
-            .dotenv
-            .insert("HONEYCOMB_SERVICE_NAME".into(), "backend-flask".into());
-        project.has_daemon_service = true;
-        let s = resolve_send_test(&args(&[]), env(&[]), &project).unwrap();
+        let model = Model::fake(
+            &[],
+            &[
+                ("HONEYCOMB_API_KEY", KEY),
+                ("HONEYCOMB_SERVICE_NAME", "backend-flask"),
+            ],
+            &[("AWS_XRAY_DAEMON_ADDRESS", "10.0.0.9:2000")],
+        );
+        let s = resolve_send_test(&args(&[]), &model).unwrap();
         assert_eq!(
             s.destinations,
             [Destination::Honeycomb, Destination::XrayDaemon]
         );
         assert_eq!(s.honeycomb.as_ref().unwrap().base, honeycomb::EU_API);
         assert_eq!(s.trace.service_name, "backend-flask");
-        assert_eq!(s.daemon_address, "127.0.0.1:2000");
+        assert_eq!(s.daemon_address, "10.0.0.9:2000");
+    }
+
+    #[test]
+    fn the_backends_exporter_is_used_as_a_whole() {
+        // Endpoint, dataset header and protocol only in the compose file's backend.
+        let model = Model::fake(
+            &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")],
+            &[("HONEYCOMB_API_KEY", KEY)],
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+                (
+                    "OTEL_EXPORTER_OTLP_HEADERS",
+                    "x-honeycomb-team=${HONEYCOMB_API_KEY},x-honeycomb-dataset=flask",
+                ),
+            ],
+        );
+        let s = resolve_send_test(&args(&[]), &model).unwrap();
+        let otlp = s.otlp.unwrap();
+        assert_eq!(otlp.url, "http://127.0.0.1:4318/v1/traces");
+        // The process environment's protocol belongs to no endpoint: not mixed in.
+        assert_eq!(otlp.protocol, crate::otlp::config::Protocol::HttpProtobuf);
+        assert_eq!(otlp.headers[0].value.expose(), KEY);
+        assert_eq!(s.honeycomb.unwrap().dataset.as_deref(), Some("flask"));
     }
 
     #[test]
     fn honeycomb_endpoint_in_otel_env_is_not_sent_twice() {
-        let e = env(&[
+        let m = process(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://api.honeycomb.io"),
             (
                 "OTEL_EXPORTER_OTLP_HEADERS",
                 "x-honeycomb-team=abcdefghijklmnopqrstuv",
             ),
         ]);
-        let s = resolve_send_test(&args(&[]), e, &ProjectConfig::default()).unwrap();
+        let s = resolve_send_test(&args(&[]), &m).unwrap();
         assert_eq!(s.destinations, [Destination::Honeycomb]);
         assert_eq!(s.honeycomb.unwrap().key.expose(), "abcdefghijklmnopqrstuv");
     }
 
     #[test]
     fn nothing_configured_sends_locally_and_named_destinations_need_settings() {
-        let s = resolve_send_test(&args(&[]), env(&[]), &ProjectConfig::default()).unwrap();
+        let none = process(&[]);
+        let s = resolve_send_test(&args(&[]), &none).unwrap();
         assert_eq!(s.destinations, [Destination::Local]);
-        let err = resolve_send_test(
-            &args(&["--to", "otlp"]),
-            env(&[]),
-            &ProjectConfig::default(),
-        )
-        .unwrap_err();
+        let err = resolve_send_test(&args(&["--to", "otlp"]), &none).unwrap_err();
         assert!(err.hint().unwrap().contains("OTEL_EXPORTER_OTLP_ENDPOINT"));
-        let err = resolve_send_test(
-            &args(&["--to", "honeycomb"]),
-            env(&[]),
-            &ProjectConfig::default(),
-        )
-        .unwrap_err();
+        let err = resolve_send_test(&args(&["--to", "honeycomb"]), &none).unwrap_err();
         assert!(err.hint().unwrap().contains("HONEYCOMB_API_KEY"));
     }
 
     #[test]
     fn service_name_precedence() {
-        let e = env(&[
+        let m = process(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h"),
             ("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-resource"),
             ("HONEYCOMB_SERVICE_NAME", "hc"),
         ]);
         assert_eq!(
-            resolve_send_test(&args(&[]), &e, &ProjectConfig::default())
+            resolve_send_test(&args(&[]), &m)
                 .unwrap()
                 .trace
                 .service_name,
             "from-resource"
         );
-        let s = resolve_send_test(
-            &args(&["--service-name", "flag", "--attribute", "a=1"]),
-            &e,
-            &ProjectConfig::default(),
-        )
-        .unwrap();
+        let s = resolve_send_test(&args(&["--service-name", "flag", "--attribute", "a=1"]), &m)
+            .unwrap();
         assert_eq!(s.trace.service_name, "flag");
         assert_eq!(s.trace.attributes, [("a".to_string(), "1".to_string())]);
-        assert!(
-            resolve_send_test(
-                &args(&["--attribute", "novalue"]),
-                &e,
-                &ProjectConfig::default()
-            )
-            .is_err()
-        );
+        assert!(resolve_send_test(&args(&["--attribute", "novalue"]), &m).is_err());
     }
 
     #[test]
     fn region_is_checked_and_wait_defaults_to_a_minute() {
-        let e = env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h")]);
-        let err = resolve_send_test(
-            &args(&["--aws-region", "us-est-1"]),
-            &e,
-            &ProjectConfig::default(),
-        )
-        .unwrap_err();
+        let m = process(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h")]);
+        let err = resolve_send_test(&args(&["--aws-region", "us-est-1"]), &m).unwrap_err();
         assert_eq!(err.hint().unwrap(), "did you mean us-east-1?");
-        let s = resolve_send_test(&args(&["--wait"]), &e, &ProjectConfig::default()).unwrap();
+        let s = resolve_send_test(&args(&["--wait"]), &m).unwrap();
         assert_eq!(s.wait, Some(std::time::Duration::from_secs(60)));
-        let s = resolve_send_test(
-            &args(&["--wait", "5", "--to", "otlp", "--to", "otlp"]),
-            &e,
-            &ProjectConfig::default(),
-        )
-        .unwrap();
+        let s =
+            resolve_send_test(&args(&["--wait", "5", "--to", "otlp", "--to", "otlp"]), &m).unwrap();
         assert_eq!(s.wait, Some(std::time::Duration::from_secs(5)));
         assert_eq!(s.destinations, [Destination::Otlp]);
     }

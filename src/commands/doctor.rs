@@ -72,6 +72,9 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
     if let Some(key) = &facts.honeycomb_key {
         printer.register_secret(key);
     }
+    for value in model.exporter_header_values(&facts.resolved) {
+        printer.register_secret(&value);
+    }
     debug_facts(printer, &facts);
 
     let (mut results, samples, destination) = if args.offline {
@@ -128,39 +131,18 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
     })
 }
 
-/// `-v`: what doctor resolved and where each value came from (secrets masked by the printer).
+/// `-v`: the project and the facts shared with send-test (the model's lines), then what doctor
+/// makes of them (secrets masked by their type and by the printer).
 fn debug_facts(printer: &Printer, facts: &gather::Facts) {
-    let model = facts.model;
-    match model.layout() {
-        Some(l) => printer.debug(&format!(
-            "compose file {}, backend service {}",
-            l.compose.path().display(),
-            l.service
-        )),
-        None => printer.debug("no compose project"),
+    for line in facts.model.describe(&facts.resolved) {
+        printer.debug(&line);
     }
+    let configured = |yes: bool| if yes { "configured" } else { "not configured" };
     printer.debug(&format!(
-        "env file {} ({})",
-        model.env_file.path.display(),
-        if model.env_file.text.is_some() {
-            "found"
-        } else {
-            "absent"
-        }
-    ));
-    printer.debug(&format!(
-        "Honeycomb: {}; API {}; X-Ray: {}; daemon {} ({})",
-        if facts.honeycomb {
-            "configured"
-        } else {
-            "not configured"
-        },
+        "Honeycomb: {}; API {}; X-Ray: {}; daemon checked at {} ({})",
+        configured(facts.honeycomb),
         facts.honeycomb_base,
-        if facts.xray {
-            "configured"
-        } else {
-            "not configured"
-        },
+        configured(facts.xray),
         facts.daemon_tcp,
         if facts.uses_daemon {
             "used"
@@ -168,12 +150,6 @@ fn debug_facts(printer: &Printer, facts: &gather::Facts) {
             "not used"
         },
     ));
-    if let Some(key) = &facts.honeycomb_key {
-        printer.debug(&format!("Honeycomb key {key}"));
-    }
-    if let Some((region, source)) = &facts.aws_region {
-        printer.debug(&format!("AWS region {region} (from {source})"));
-    }
 }
 
 fn list(printer: &Printer) -> Result<ExitStatus> {

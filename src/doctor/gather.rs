@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use super::project::EnvFileFacts;
 use super::{CheckResult, Finding, Status};
 use crate::error::Error;
-use crate::project::model::{Model, Source};
+use crate::project::model::{self, Model, Resolved, Source};
 use crate::project::{self, gitignore};
-use crate::recipe;
 use crate::secret::Secret;
 use crate::xray::daemon;
 
@@ -24,16 +23,18 @@ pub struct Facts<'a> {
     pub env_error: Option<CheckResult>,
     pub honeycomb_key: Option<Secret>,
     pub dataset: Option<String>,
-    /// The OTLP endpoint the backend uses, when it is written literally.
+    /// The OTLP endpoint, in the model's precedence.
     pub endpoint: Option<String>,
     pub honeycomb_base: String,
     pub honeycomb: bool,
     pub xray: bool,
     pub uses_daemon: bool,
     pub aws_region: Option<(String, Source)>,
-    /// AWS_XRAY_DAEMON_ADDRESS is set where tracectl runs.
+    /// AWS_XRAY_DAEMON_ADDRESS is set in any layer of the model.
     pub daemon_address_set: bool,
     pub daemon_tcp: String,
+    /// The shared facts with their sources, for `-v`.
+    pub resolved: Resolved,
 }
 
 /// The flags doctor's facts depend on.
@@ -99,72 +100,54 @@ fn daemon_tcp(value: Option<String>) -> String {
         .unwrap_or_else(|| daemon::DEFAULT_ADDRESS.to_string())
 }
 
-/// Derive the facts; `profile_region` is asked only when X-Ray is configured and nothing else
-/// names a region.
+/// Derive the facts from the model's one precedence; `profile_region` is asked only when X-Ray is
+/// configured and nothing else names a region.
 pub fn facts<'a>(
     model: &'a Model,
     flags: &Flags,
     profile_region: impl FnOnce() -> Option<String>,
 ) -> Facts<'a> {
-    let honeycomb_key = model
-        .honeycomb_key(flags.honeycomb_api_key)
-        .map(|(k, _)| Secret::new(k));
+    let mut resolved = model.resolve(&model::Flags {
+        honeycomb_api_key: flags.honeycomb_api_key,
+        dataset: flags.dataset,
+        aws_region: flags.aws_region,
+        endpoint: None,
+    });
+    let honeycomb_key = resolved.honeycomb_key.as_ref().map(|(k, _)| k.clone());
+    let endpoint = resolved.otlp_endpoint.as_ref().map(|(e, _)| e.clone());
+    let honeycomb_base = model::honeycomb_base(
+        model.env("HONEYCOMB_API_ENDPOINT"),
+        honeycomb_key.as_ref().map(|k| k.expose()),
+        &endpoint.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let headers = model
         .backend("OTEL_EXPORTER_OTLP_HEADERS")
         .unwrap_or_default();
-    let dataset = model
-        .setting(flags.dataset, &["HONEYCOMB_DATASET"])
-        .map(|(d, _)| d)
-        .or_else(|| {
-            headers
-                .split(',')
-                .find_map(|h| h.strip_prefix("x-honeycomb-dataset="))
-                .filter(|d| !d.starts_with('$'))
-                .map(str::to_string)
-        });
-    let endpoint = model
-        .backend("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .filter(|e| !e.contains("${"));
-    let honeycomb_base = crate::project::model::honeycomb_base(
-        model.env("HONEYCOMB_API_ENDPOINT"),
-        honeycomb_key.as_ref().map(|k| k.expose()),
-        &[model.env("OTEL_EXPORTER_OTLP_ENDPOINT"), endpoint.clone()]
-            .iter()
-            .flatten()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
     let honeycomb = honeycomb_key.is_some() || headers.contains("x-honeycomb-team");
 
-    let uses_daemon = model.has_service(recipe::DAEMON_SERVICE)
-        || model.backend("AWS_XRAY_DAEMON_ADDRESS").is_some();
+    let uses_daemon = resolved.uses_daemon;
     // A region given on the command line (not read from AWS_REGION) asks for the X-Ray checks.
     let region_flag = flags.aws_region.is_some() && !model.process.contains_key("AWS_REGION");
     let xray = uses_daemon || region_flag || model.env_file.values.contains_key("AWS_REGION");
-    let aws_region = model
-        .setting(flags.aws_region, &["AWS_REGION", "AWS_DEFAULT_REGION"])
-        .or_else(|| {
-            if xray {
-                profile_region().map(|r| (r, Source::Other("the AWS profile")))
-            } else {
-                None
-            }
-        });
-    let daemon_address = model.env("AWS_XRAY_DAEMON_ADDRESS");
+    if resolved.aws_region.is_none() && xray {
+        resolved.aws_region = profile_region().map(|r| (r, Source::Other("the AWS profile")));
+    }
+    let daemon_tcp = daemon_tcp(resolved.daemon_address.as_ref().map(|(a, _)| a.clone()));
     Facts {
         model,
         layout_error: layout_check(model, flags.compose_file_given),
         env_error: env_check(model),
         honeycomb_key,
-        dataset,
+        dataset: resolved.dataset.as_ref().map(|(d, _)| d.clone()),
         endpoint,
         honeycomb_base,
         honeycomb,
         xray,
         uses_daemon,
-        aws_region,
-        daemon_address_set: model.process.contains_key("AWS_XRAY_DAEMON_ADDRESS"),
-        daemon_tcp: daemon_tcp(daemon_address),
+        aws_region: resolved.aws_region.clone(),
+        daemon_address_set: resolved.daemon_address.is_some(),
+        daemon_tcp,
+        resolved,
     }
 }
 

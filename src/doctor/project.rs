@@ -473,13 +473,47 @@ pub fn aws_region(region: Option<&str>, source: &str, configured: bool) -> Check
     }
 }
 
-/// The X-Ray SDKs and daemon entered maintenance on 2026-02-25; support ends 2027-02-25.
+/// The X-Ray SDKs and daemon enter maintenance on 2026-02-25; support ends 2027-02-25.
+pub const XRAY_MAINTENANCE: &str = "2026-02-25";
+const XRAY_MAINTENANCE_SECS: u64 = 1_771_977_600; // 2026-02-25T00:00:00Z
 pub const XRAY_END_OF_SUPPORT: &str = "2027-02-25";
 const XRAY_END_OF_SUPPORT_SECS: u64 = 1_803_513_600; // 2027-02-25T00:00:00Z
 
+/// Where the X-Ray SDKs and daemon stand on a given day; each counts whole days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupportPhase {
+    /// Fully supported; maintenance starts in so many days.
+    Supported { to_maintenance: u64 },
+    /// Security fixes only; support ends in so many days.
+    Maintenance { to_end: u64 },
+    /// No more fixes, since so many days.
+    Ended { days_ago: u64 },
+}
+
+pub fn support_phase(today: SystemTime) -> SupportPhase {
+    let at = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+    let days_until = |secs| {
+        at(secs)
+            .duration_since(today)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .map(|d| d.as_secs().div_ceil(86_400))
+    };
+    if let Some(to_maintenance) = days_until(XRAY_MAINTENANCE_SECS) {
+        SupportPhase::Supported { to_maintenance }
+    } else if let Some(to_end) = days_until(XRAY_END_OF_SUPPORT_SECS) {
+        SupportPhase::Maintenance { to_end }
+    } else {
+        let since = today.duration_since(at(XRAY_END_OF_SUPPORT_SECS));
+        SupportPhase::Ended {
+            days_ago: since.map(|d| d.as_secs() / 86_400).unwrap_or(0),
+        }
+    }
+}
+
 /// How the X-Ray SDK and daemon's end of support stands at `today`. Never a failure by itself: a
 /// date passing with no change in the project must not turn CI red (`--strict` makes warnings
-/// fail). After the end, the warning says how long ago it was and what to do.
+/// fail). Each phase says what is true on that day; after the end, how long ago and what to do.
 pub fn xray_support(
     uses_daemon: bool,
     configured: bool,
@@ -490,24 +524,19 @@ pub fn xray_support(
     if !configured {
         return CheckResult::skip(id, "X-Ray is not configured");
     }
-    let end = SystemTime::UNIX_EPOCH + Duration::from_secs(XRAY_END_OF_SUPPORT_SECS);
     let destination = destination
         .map(|d| format!("; segments go to {d}"))
         .unwrap_or_default();
-    let (when, ended) = match end.duration_since(today) {
-        Ok(left) => (
-            format!(
-                "support ends {XRAY_END_OF_SUPPORT} (in {} days)",
-                left.as_secs().div_ceil(86_400)
-            ),
-            false,
+    let phase = support_phase(today);
+    let when = match phase {
+        SupportPhase::Supported { to_maintenance } => format!(
+            "maintenance starts {XRAY_MAINTENANCE} (in {to_maintenance} days), support ends {XRAY_END_OF_SUPPORT}"
         ),
-        Err(e) => (
-            format!(
-                "support ENDED {XRAY_END_OF_SUPPORT}, {} days ago: no more fixes, security ones included",
-                e.duration().as_secs() / 86_400
-            ),
-            true,
+        SupportPhase::Maintenance { to_end } => {
+            format!("support ends {XRAY_END_OF_SUPPORT} (in {to_end} days)")
+        }
+        SupportPhase::Ended { days_ago } => format!(
+            "support ENDED {XRAY_END_OF_SUPPORT}, {days_ago} days ago: no more fixes, security ones included"
         ),
     };
     let otlp = "send OTLP instead: the OTel SDK to https://xray.<region>.amazonaws.com/v1/traces with SigV4 (`tracectl send-test --to xray-otlp` tries it)";
@@ -517,20 +546,23 @@ pub fn xray_support(
             format!("not using the X-Ray daemon; {when} for the SDKs{destination}"),
         );
     }
-    let (detail, hint) = if ended {
-        (
+    let (detail, hint) = match phase {
+        SupportPhase::Ended { .. } => (
             format!("this project still runs the X-Ray SDK and daemon: {when}{destination}"),
             format!(
                 "move to OTLP now — {otlp}; `tracectl init --migrate` will do it for you in a coming release"
             ),
-        )
-    } else {
-        (
+        ),
+        SupportPhase::Maintenance { .. } => (
             format!(
-                "the X-Ray SDK and daemon are in maintenance since 2026-02-25; {when}{destination}"
+                "the X-Ray SDK and daemon are in maintenance since {XRAY_MAINTENANCE}; {when}{destination}"
             ),
             otlp.to_string(),
-        )
+        ),
+        SupportPhase::Supported { .. } => (
+            format!("the X-Ray SDK and daemon are still supported: {when}{destination}"),
+            format!("plan the move — {otlp}"),
+        ),
     };
     CheckResult::warn(id, detail).hint(hint)
 }
@@ -762,6 +794,43 @@ mod tests {
         assert_eq!(r.status, Status::Fail);
         assert!(r.detail.contains("600.0 s behind api"));
         assert_eq!(clock(&[]).status, Status::Skip);
+    }
+
+    #[test]
+    fn three_phases_each_say_what_is_true_that_day() {
+        // Independent figures: `date -u -d 2026-02-25 +%s` = 1771977600.
+        let day = |secs: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        let maintenance = 1_771_977_600;
+        assert_eq!(
+            support_phase(day(maintenance - 86_400)),
+            SupportPhase::Supported { to_maintenance: 1 }
+        );
+        assert_eq!(
+            support_phase(day(maintenance)),
+            SupportPhase::Maintenance { to_end: 365 }
+        );
+        assert_eq!(
+            support_phase(day(1_803_513_600)),
+            SupportPhase::Ended { days_ago: 0 }
+        );
+        // 2026-01-01: before maintenance, nothing is said to have started.
+        let r = xray_support(true, true, None, day(1_767_225_600));
+        assert_eq!(r.status, Status::Warn);
+        assert!(!r.detail.contains("in maintenance since"), "{r:?}");
+        assert!(
+            r.detail
+                .contains("maintenance starts 2026-02-25 (in 55 days), support ends 2027-02-25"),
+            "{r:?}"
+        );
+        let r = xray_support(false, true, None, day(1_767_225_600));
+        assert_eq!(r.status, Status::Pass);
+        assert!(r.detail.contains("maintenance starts 2026-02-25"), "{r:?}");
+        let r = xray_support(true, true, None, day(maintenance));
+        assert!(
+            r.detail
+                .contains("in maintenance since 2026-02-25; support ends 2027-02-25 (in 365 days)"),
+            "{r:?}"
+        );
     }
 
     #[test]

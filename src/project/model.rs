@@ -1,11 +1,31 @@
 //! The user's project resolved once — compose file, backend service, its environment, the env
 //! file, the process environment — and the one precedence every command reads values with.
 //!
-//! Precedence, the same as Docker Compose's own, for every command:
-//! - a tracectl setting: its command-line flag, then the process environment, then the project's
-//!   env file (`.env`, or `--env-file`); see [`Model::setting`];
-//! - a variable the backend container sees: its `environment:` entry in the compose file, then the
-//!   variables of its `env_file:` files; see [`Model::backend`].
+//! # Precedence
+//! Every project fact that doctor and send-test both need ([`Model::resolve`]) is read from the
+//! first of these layers that gives it a non-blank value:
+//!
+//! | # | layer | example |
+//! |---|-------|---------|
+//! | 1 | the command-line flag (clap folds the flag's own variable into it) | `--aws-region` |
+//! | 2 | the environment tracectl runs in | `export AWS_REGION=…` |
+//! | 3 | the project's env file (`.env`, or `--env-file`) | `AWS_REGION=…` in `.env` |
+//! | 4 | the backend service's environment in the compose file (`environment:`, then its `env_file:` files), `${VAR}` interpolated from layers 2 and 3 as Compose does | `AWS_REGION: eu-west-1` |
+//! | 5 | a default (the AWS profile's region, the daemon at 127.0.0.1:2000) | |
+//!
+//! Within one layer the variables are asked in a fixed order:
+//! - Honeycomb key: `HONEYCOMB_API_KEY`, then `x-honeycomb-team` in `OTEL_EXPORTER_OTLP_TRACES_HEADERS`
+//!   / `OTEL_EXPORTER_OTLP_HEADERS`;
+//! - dataset: `HONEYCOMB_DATASET`, then `x-honeycomb-dataset` in those headers;
+//! - OTLP exporter: the first layer with `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or
+//!   `OTEL_EXPORTER_OTLP_ENDPOINT` supplies every `OTEL_EXPORTER_OTLP_*` variable, so that one
+//!   layer's headers (often a key) never travel to another layer's endpoint;
+//! - AWS region: `AWS_REGION`, then `AWS_DEFAULT_REGION`; then the AWS profile's;
+//! - X-Ray daemon: `AWS_XRAY_DAEMON_ADDRESS`; a host naming a compose service (`xray-daemon:2000`)
+//!   is reached from this machine at 127.0.0.1 on the same port, as the recipe publishes it.
+//!
+//! A tracectl setting that only init reads ([`Model::setting`]) stops at layer 3. A variable the
+//! backend container sees ([`Model::backend`]): its `environment:` entry, then its env files.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +35,8 @@ use serde::Serialize;
 use crate::cli::ProjectArgs;
 use crate::error::{Error, Result};
 use crate::project::{self, Layout, dotenv};
+use crate::secret::Secret;
+use crate::xray::daemon;
 
 /// Where a resolved value came from, for `-v` and for messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,6 +48,8 @@ pub enum Source {
     Environment(String),
     /// The project's env file; the variable's name.
     EnvFile(String),
+    /// The backend service's environment in the compose file; the variable's name.
+    Backend(String),
     /// Found another way (a profile, a default); says which.
     Other(&'static str),
 }
@@ -36,6 +60,7 @@ impl std::fmt::Display for Source {
             Source::Flag => f.write_str("flag"),
             Source::Environment(name) => write!(f, "environment {name}"),
             Source::EnvFile(name) => write!(f, "env file {name}"),
+            Source::Backend(name) => write!(f, "the backend's {name} in the compose file"),
             Source::Other(what) => f.write_str(what),
         }
     }
@@ -163,12 +188,6 @@ impl Model {
     }
 
     /// A variable of the backend container as written: its `environment:` entry, then its env files.
-    /// The Honeycomb key; see [`honeycomb_key`].
-    pub fn honeycomb_key(&self, flag: Option<&String>) -> Option<(String, Source)> {
-        honeycomb_key(flag, |k| self.env(k), |k| self.dotenv(k))
-    }
-
-    /// A variable of the backend container as written: its `environment:` entry, then its env files.
     pub fn backend(&self, name: &str) -> Option<String> {
         self.backend_env
             .iter()
@@ -187,38 +206,322 @@ impl Model {
     }
 }
 
-/// The Honeycomb key, in the one order every command reads it: the flag (clap folds
-/// HONEYCOMB_API_KEY into it), the `x-honeycomb-team` header of OTEL_EXPORTER_OTLP_HEADERS in the
-/// environment, then the env file's HONEYCOMB_API_KEY. A `${VAR}` reference is no key.
-pub fn honeycomb_key(
-    flag: Option<&String>,
-    env: impl Fn(&str) -> Option<String>,
-    dotenv: impl Fn(&str) -> Option<String>,
-) -> Option<(String, Source)> {
-    const HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
-    let from_flag = non_empty(flag).map(|k| {
-        let source = if non_empty(env("HONEYCOMB_API_KEY").as_ref()).as_ref() == Some(&k) {
-            Source::Environment("HONEYCOMB_API_KEY".into())
-        } else {
-            Source::Flag
+/// The layers after the flag, highest first; see the module's precedence table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Process,
+    EnvFile,
+    Backend,
+}
+
+const LAYERS: [Layer; 3] = [Layer::Process, Layer::EnvFile, Layer::Backend];
+
+/// The flags that name project facts; `None` where a command has no such flag.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Flags<'a> {
+    pub honeycomb_api_key: Option<&'a String>,
+    pub dataset: Option<&'a String>,
+    pub aws_region: Option<&'a String>,
+    pub endpoint: Option<&'a String>,
+}
+
+/// The project facts doctor and send-test share, each with where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub honeycomb_key: Option<(Secret, Source)>,
+    pub dataset: Option<(String, Source)>,
+    /// The layer the OTLP exporter variables come from, when one names an endpoint.
+    pub otlp_layer: Option<Layer>,
+    /// The OTLP endpoint as written (a flag's, or the base or traces URL of `otlp_layer`).
+    pub otlp_endpoint: Option<(String, Source)>,
+    /// AWS_XRAY_DAEMON_ADDRESS as this machine reaches it; `None`: not configured.
+    pub daemon_address: Option<(String, Source)>,
+    /// The project runs the X-Ray daemon: a daemon service, or the backend names its address.
+    pub uses_daemon: bool,
+    /// The region from flags and variables; the AWS profile's is asked by the caller, on need.
+    pub aws_region: Option<(String, Source)>,
+}
+
+const HEADER_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+];
+const ENDPOINT_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+];
+
+impl Model {
+    /// A non-blank variable of one layer. In the backend's environment, `${VAR}` is interpolated
+    /// from the process environment and the env file; a value that cannot be is no value.
+    pub fn layer_var(&self, layer: Layer, name: &str) -> Option<(String, Source)> {
+        match layer {
+            Layer::Process => Some((self.env(name)?, Source::Environment(name.into()))),
+            Layer::EnvFile => Some((self.dotenv(name)?, Source::EnvFile(name.into()))),
+            Layer::Backend => {
+                let raw = self.backend(name)?;
+                let value = interpolate(&raw, |v| {
+                    self.process
+                        .get(v)
+                        .or_else(|| self.env_file.values.get(v))
+                        .cloned()
+                })?;
+                non_empty(Some(&value)).map(|v| (v, Source::Backend(name.into())))
+            }
+        }
+    }
+
+    /// The first of `names` in the first layer that has one.
+    fn layered(&self, names: &[&str]) -> Option<(String, Source)> {
+        LAYERS
+            .iter()
+            .find_map(|&l| names.iter().find_map(|n| self.layer_var(l, n)))
+    }
+
+    /// The flag, telling apart a real flag from the variable clap folded into it.
+    fn flag(&self, flag: Option<&String>, folded_from: &str) -> Option<(String, Source)> {
+        non_empty(flag).map(|v| {
+            if self.env(folded_from).as_ref() == Some(&v) {
+                (v, Source::Environment(folded_from.into()))
+            } else {
+                (v, Source::Flag)
+            }
+        })
+    }
+
+    /// A header of one layer's OTLP headers, written literally (a `${VAR}` is no value).
+    fn header(&self, layer: Layer, header: &str) -> Option<(String, Source)> {
+        HEADER_VARS.iter().find_map(|var| {
+            let (text, source) = self.layer_var(layer, var)?;
+            crate::otlp::config::parse_headers(&text, var)
+                .ok()?
+                .into_iter()
+                .find(|h| h.name == header)
+                .map(|h| h.value.expose().trim().to_string())
+                .filter(|v| !v.is_empty() && !v.contains("${"))
+                .map(|v| (v, source))
+        })
+    }
+
+    /// A variable, or else a header of the OTLP headers, of the first layer with either.
+    fn variable_or_header(&self, var: &str, header: &str) -> Option<(String, Source)> {
+        LAYERS.iter().find_map(|&l| {
+            self.layer_var(l, var)
+                .filter(|(v, _)| !v.contains("${"))
+                .or_else(|| self.header(l, header))
+        })
+    }
+
+    /// The first layer that names an OTLP endpoint, and that endpoint.
+    fn otlp(&self) -> Option<(Layer, (String, Source))> {
+        LAYERS
+            .iter()
+            .find_map(|&l| Some((l, ENDPOINT_VARS.iter().find_map(|n| self.layer_var(l, n))?)))
+    }
+
+    /// A variable of the layer the OTLP exporter configuration comes from; the process
+    /// environment when no layer names an endpoint (a flag's endpoint takes its headers there).
+    pub fn exporter_var(&self, layer: Option<Layer>, name: &str) -> Option<String> {
+        self.layer_var(layer.unwrap_or(Layer::Process), name)
+            .map(|(v, _)| v)
+    }
+
+    /// The values of the OTLP headers every command may send or show, for the printer to mask:
+    /// any of them may be a credential.
+    pub fn exporter_header_values(&self, r: &Resolved) -> Vec<Secret> {
+        let layers = [r.otlp_layer.unwrap_or(Layer::Process)];
+        LAYERS
+            .iter()
+            .chain(&layers)
+            .flat_map(|&l| HEADER_VARS.iter().filter_map(move |v| self.layer_var(l, v)))
+            .filter_map(|(text, _)| crate::otlp::config::parse_headers(&text, "").ok())
+            .flatten()
+            .map(|h| h.value)
+            .collect()
+    }
+
+    /// Every shared project fact, in the one precedence of the module's table.
+    pub fn resolve(&self, flags: &Flags) -> Resolved {
+        let honeycomb_key = self
+            .flag(flags.honeycomb_api_key, "HONEYCOMB_API_KEY")
+            .or_else(|| self.variable_or_header("HONEYCOMB_API_KEY", "x-honeycomb-team"))
+            .map(|(k, s)| (Secret::new(k), s));
+        let dataset = self
+            .flag(flags.dataset, "HONEYCOMB_DATASET")
+            .or_else(|| self.variable_or_header("HONEYCOMB_DATASET", "x-honeycomb-dataset"));
+        let otlp = self.otlp();
+        let otlp_endpoint = non_empty(flags.endpoint)
+            .map(|e| (e, Source::Flag))
+            .or_else(|| otlp.as_ref().map(|(_, e)| e.clone()));
+        let daemon_address = LAYERS.iter().find_map(|&l| {
+            let (value, source) = self.layer_var(l, "AWS_XRAY_DAEMON_ADDRESS")?;
+            let value = if l == Layer::Backend {
+                reachable_daemon(&value, |host| self.has_service(host))
+            } else {
+                value
+            };
+            Some((value, source))
+        });
+        let aws_region = self
+            .flag(flags.aws_region, "AWS_REGION")
+            .or_else(|| self.layered(&["AWS_REGION", "AWS_DEFAULT_REGION"]));
+        Resolved {
+            honeycomb_key,
+            dataset,
+            otlp_layer: otlp.map(|(l, _)| l),
+            otlp_endpoint,
+            daemon_address,
+            uses_daemon: self.has_service(crate::recipe::DAEMON_SERVICE)
+                || self.backend("AWS_XRAY_DAEMON_ADDRESS").is_some(),
+            aws_region,
+        }
+    }
+
+    /// What `-v` says about the project and the shared facts, the same for every command.
+    /// Pure: the caller prints the lines (the key is masked by its type).
+    pub fn describe(&self, r: &Resolved) -> Vec<String> {
+        let mut lines = vec![
+            match self.layout() {
+                Some(l) => format!(
+                    "compose file {}, backend service {}",
+                    l.compose.path().display(),
+                    l.service
+                ),
+                None => "no compose project".to_string(),
+            },
+            format!(
+                "env file {} ({})",
+                self.env_file.path.display(),
+                if self.env_file.text.is_some() {
+                    "found"
+                } else {
+                    "absent"
+                }
+            ),
+        ];
+        let from = |what: &str, value: Option<(String, &Source)>, otherwise: &str| match value {
+            Some((v, s)) => format!("{what} {v} (from {s})"),
+            None => format!("{what} {otherwise}"),
         };
-        (k, source)
-    });
-    let from_headers = || {
-        let headers = env(HEADERS)?;
-        crate::otlp::config::parse_headers(&headers, HEADERS)
-            .ok()?
-            .into_iter()
-            .find(|h| h.name == "x-honeycomb-team")
-            .map(|h| h.value.expose().trim().to_string())
-            .filter(|k| !k.is_empty() && !k.contains("${"))
-            .map(|k| (k, Source::Environment(HEADERS.into())))
-    };
-    let from_env_file = || {
-        non_empty(dotenv("HONEYCOMB_API_KEY").as_ref())
-            .map(|k| (k, Source::EnvFile("HONEYCOMB_API_KEY".into())))
-    };
-    from_flag.or_else(from_headers).or_else(from_env_file)
+        lines.push(from(
+            "Honeycomb key",
+            r.honeycomb_key.as_ref().map(|(k, s)| (k.to_string(), s)),
+            "not set",
+        ));
+        lines.push(from(
+            "Honeycomb dataset",
+            r.dataset.as_ref().map(|(d, s)| (d.clone(), s)),
+            "not set",
+        ));
+        lines.push(from(
+            "OTLP endpoint",
+            r.otlp_endpoint
+                .as_ref()
+                .map(|(e, s)| (crate::send::without_userinfo(e), s)),
+            "not set",
+        ));
+        lines.push(from(
+            "X-Ray daemon",
+            r.daemon_address.as_ref().map(|(a, s)| (a.clone(), s)),
+            &format!("not configured ({} by default)", daemon::DEFAULT_ADDRESS),
+        ));
+        lines.push(from(
+            "AWS region",
+            r.aws_region.as_ref().map(|(a, s)| (a.clone(), s)),
+            "not set (the AWS profile's, if any)",
+        ));
+        lines
+    }
+}
+
+/// AWS_XRAY_DAEMON_ADDRESS as written for the backend container, as this machine reaches it: a
+/// host that names a compose service is that service's published port on 127.0.0.1.
+fn reachable_daemon(value: &str, is_service: impl Fn(&str) -> bool) -> String {
+    value
+        .split_whitespace()
+        .map(|part| {
+            let (prefix, address) = match part.split_once(':') {
+                Some((p @ ("tcp" | "udp"), rest)) => (format!("{p}:"), rest),
+                _ => (String::new(), part),
+            };
+            match address.rsplit_once(':') {
+                Some((host, port)) if is_service(host) => format!("{prefix}127.0.0.1:{port}"),
+                _ => part.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Compose's interpolation of one value: `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`,
+/// `${VAR-default}`, `${VAR:?message}`, `${VAR?message}`, `${VAR:+other}`, `${VAR+other}`.
+/// `None` when a variable without a default is unset (Compose would warn and use ""), or the
+/// syntax is broken: such a value is not what the container will see.
+pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix('$') {
+            out.push('$');
+            rest = after;
+        } else if let Some(body) = rest.strip_prefix('{') {
+            let end = body.find('}')?;
+            let (expr, after) = (&body[..end], &body[end + 1..]);
+            let name_end = expr
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(expr.len());
+            let (name, op) = expr.split_at(name_end);
+            if name.is_empty() {
+                return None;
+            }
+            let value = lookup(name);
+            let set_non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
+            out.push_str(&match op {
+                "" => value?,
+                _ if op.starts_with(":-") => {
+                    if set_non_empty {
+                        value?
+                    } else {
+                        op[2..].to_string()
+                    }
+                }
+                _ if op.starts_with('-') => value.unwrap_or_else(|| op[1..].to_string()),
+                // Compose refuses to start; the container sees nothing.
+                _ if op.starts_with(":?") => value.filter(|_| set_non_empty)?,
+                _ if op.starts_with('?') => value?,
+                _ if op.starts_with(":+") => {
+                    if set_non_empty {
+                        op[2..].to_string()
+                    } else {
+                        String::new()
+                    }
+                }
+                _ if op.starts_with('+') => {
+                    if value.is_some() {
+                        op[1..].to_string()
+                    } else {
+                        String::new()
+                    }
+                }
+                _ => return None,
+            });
+            rest = after;
+        } else {
+            let name_end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if name_end == 0 {
+                out.push('$');
+                continue;
+            }
+            out.push_str(&lookup(&rest[..name_end])?);
+            rest = &rest[name_end..];
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// The Honeycomb API base, in the one order every command reads it: HONEYCOMB_API_ENDPOINT, the
@@ -303,6 +606,38 @@ fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
 }
 
 #[cfg(test)]
+impl Model {
+    /// A model with no compose file: the process environment, the env file and the backend's
+    /// `environment:` as given.
+    pub(crate) fn fake(
+        process: &[(&str, &str)],
+        dotenv: &[(&str, &str)],
+        backend: &[(&str, &str)],
+    ) -> Model {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        Model {
+            dir: PathBuf::from("."),
+            layout: Err(Error::usage("no compose file", None)),
+            backend_env: backend
+                .iter()
+                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                .collect(),
+            backend_env_files: BTreeMap::new(),
+            env_file: EnvFile {
+                values: map(dotenv),
+                ..EnvFile::default()
+            },
+            process: map(process),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -384,6 +719,210 @@ mod tests {
         assert_eq!(m.backend("PASSED"), None);
     }
 
+    /// The module's table, row by row, for every shared fact: each layer beats the ones below it.
+    #[test]
+    fn precedence_table() {
+        let l = |v: &str| v.to_string();
+        // (fact, variable, read the fact)
+        type Read = fn(&Resolved) -> Option<(String, Source)>;
+        let facts: [(&str, &str, Read); 4] = [
+            ("dataset", "HONEYCOMB_DATASET", |r| r.dataset.clone()),
+            ("region", "AWS_REGION", |r| r.aws_region.clone()),
+            ("endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", |r| {
+                r.otlp_endpoint.clone()
+            }),
+            ("daemon", "AWS_XRAY_DAEMON_ADDRESS", |r| {
+                r.daemon_address.clone()
+            }),
+        ];
+        for (fact, var, read) in facts {
+            let flag = l("from-flag");
+            let flags = Flags {
+                dataset: Some(&flag),
+                aws_region: Some(&flag),
+                endpoint: Some(&flag),
+                ..Flags::default()
+            };
+            let p = [(var, "from-process")];
+            let d = [(var, "from-env-file")];
+            let b = [(var, "from-backend")];
+            let cases: [(&Model, Option<(&str, Source)>); 5] = [
+                (
+                    &Model::fake(&p, &d, &b),
+                    Some(("from-process", Source::Environment(l(var)))),
+                ),
+                (
+                    &Model::fake(&[], &d, &b),
+                    Some(("from-env-file", Source::EnvFile(l(var)))),
+                ),
+                (
+                    &Model::fake(&[], &[], &b),
+                    Some(("from-backend", Source::Backend(l(var)))),
+                ),
+                (&Model::fake(&[], &[], &[]), None),
+                // Blank is unset, in every layer.
+                (
+                    &Model::fake(&[(var, " ")], &[(var, "")], &b),
+                    Some(("from-backend", Source::Backend(l(var)))),
+                ),
+            ];
+            for (i, (m, want)) in cases.into_iter().enumerate() {
+                let got = read(&m.resolve(&Flags::default()));
+                let want = want.map(|(v, s)| (v.to_string(), s));
+                assert_eq!(got, want, "{fact}, case {i}");
+                if fact != "daemon" {
+                    assert_eq!(
+                        read(&m.resolve(&flags)),
+                        Some((flag.clone(), Source::Flag)),
+                        "{fact} flag, case {i}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn region_names_in_order_within_a_layer_and_layers_first() {
+        let r = |p: &[(&str, &str)], d: &[(&str, &str)], b: &[(&str, &str)]| {
+            Model::fake(p, d, b).resolve(&Flags::default()).aws_region
+        };
+        assert_eq!(
+            r(&[("AWS_DEFAULT_REGION", "a")], &[("AWS_REGION", "b")], &[]),
+            Some(("a".into(), Source::Environment("AWS_DEFAULT_REGION".into())))
+        );
+        assert_eq!(
+            r(
+                &[],
+                &[("AWS_DEFAULT_REGION", "a"), ("AWS_REGION", "b")],
+                &[]
+            ),
+            Some(("b".into(), Source::EnvFile("AWS_REGION".into())))
+        );
+        // A flag clap read from AWS_REGION says so.
+        let m = Model::fake(&[("AWS_REGION", "eu-west-1")], &[], &[]);
+        let flag = "eu-west-1".to_string();
+        let flags = Flags {
+            aws_region: Some(&flag),
+            ..Flags::default()
+        };
+        assert_eq!(
+            m.resolve(&flags).aws_region,
+            Some((flag.clone(), Source::Environment("AWS_REGION".into())))
+        );
+    }
+
+    #[test]
+    fn dataset_from_headers_of_any_layer() {
+        let h = |v: &str| [("OTEL_EXPORTER_OTLP_HEADERS", v.to_string())];
+        let ds = |p: &[(&str, String)], d: &[(&str, &str)], b: &[(&str, String)]| {
+            let pv: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let bv: Vec<(&str, &str)> = b.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            Model::fake(&pv, d, &bv).resolve(&Flags::default()).dataset
+        };
+        let env_headers = Source::Environment("OTEL_EXPORTER_OTLP_HEADERS".into());
+        assert_eq!(
+            ds(
+                &h("x-honeycomb-dataset=p"),
+                &[("HONEYCOMB_DATASET", "d")],
+                &[]
+            ),
+            Some(("p".into(), env_headers))
+        );
+        assert_eq!(
+            ds(&[], &[], &h("a=1,x-honeycomb-dataset=b")),
+            Some((
+                "b".into(),
+                Source::Backend("OTEL_EXPORTER_OTLP_HEADERS".into())
+            ))
+        );
+        // An unresolvable reference is no dataset.
+        assert_eq!(ds(&[], &[], &h("x-honeycomb-dataset=${NOPE}")), None);
+    }
+
+    #[test]
+    fn one_layer_supplies_the_whole_exporter() {
+        let m = Model::fake(
+            &[("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-team=shell")],
+            &[],
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")],
+        );
+        let r = m.resolve(&Flags::default());
+        assert_eq!(r.otlp_layer, Some(Layer::Backend));
+        assert_eq!(
+            m.exporter_var(r.otlp_layer, "OTEL_EXPORTER_OTLP_HEADERS"),
+            None
+        );
+        assert_eq!(
+            m.exporter_var(None, "OTEL_EXPORTER_OTLP_HEADERS")
+                .as_deref(),
+            Some("x-honeycomb-team=shell")
+        );
+    }
+
+    #[test]
+    fn daemon_service_hosts_are_reached_on_loopback() {
+        let service = |h: &str| h == "xray-daemon";
+        assert_eq!(
+            reachable_daemon("xray-daemon:2000", service),
+            "127.0.0.1:2000"
+        );
+        assert_eq!(
+            reachable_daemon("tcp:xray-daemon:2001 udp:xray-daemon:2002", service),
+            "tcp:127.0.0.1:2001 udp:127.0.0.1:2002"
+        );
+        assert_eq!(reachable_daemon("10.1.2.3:2000", service), "10.1.2.3:2000");
+        assert_eq!(reachable_daemon("garbage", service), "garbage");
+    }
+
+    #[test]
+    fn compose_interpolation() {
+        let vars = |k: &str| match k {
+            "SET" => Some("v".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        let i = |t: &str| interpolate(t, vars);
+        assert_eq!(i("a=${SET},b=$SET.x").as_deref(), Some("a=v,b=v.x"));
+        assert_eq!(i("$$SET and $").as_deref(), Some("$SET and $"));
+        assert_eq!(
+            i("${UNSET:-d}/${EMPTY:-d}/${EMPTY-d}").as_deref(),
+            Some("d/d/")
+        );
+        assert_eq!(i("${SET:+alt}${UNSET:+alt}").as_deref(), Some("alt"));
+        assert_eq!(i("${UNSET}"), None);
+        assert_eq!(i("${EMPTY:?must}"), None);
+        assert_eq!(i("${EMPTY?must}").as_deref(), Some(""));
+        assert_eq!(i("${SET"), None);
+        assert_eq!(i("${}"), None);
+    }
+
+    #[test]
+    fn describe_masks_the_key_and_names_every_source() {
+        let m = Model::fake(
+            &[("HONEYCOMB_API_KEY", EU_KEY)],
+            &[("AWS_REGION", "eu-west-1")],
+            &[(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://u:p@api.honeycomb.io",
+            )],
+        );
+        let lines = m.describe(&m.resolve(&Flags::default())).join("\n");
+        assert!(!lines.contains(EU_KEY), "{lines}");
+        assert!(!lines.contains("u:p@"), "{lines}");
+        for want in [
+            "no compose project",
+            "(from environment HONEYCOMB_API_KEY)",
+            "AWS region eu-west-1 (from env file AWS_REGION)",
+            "OTLP endpoint https://api.honeycomb.io (from the backend's OTEL_EXPORTER_OTLP_ENDPOINT",
+            "X-Ray daemon not configured (127.0.0.1:2000 by default)",
+            "Honeycomb dataset not set",
+        ] {
+            assert!(lines.contains(want), "{want} in {lines}");
+        }
+    }
+
+    const EU_KEY: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
+
     #[test]
     fn interpolation_sees_environment_and_env_file() {
         let m = model(&[("A", "")], &[("B", "1")]);
@@ -394,33 +933,62 @@ mod tests {
 #[cfg(test)]
 mod honeycomb_tests {
     use super::*;
-    use crate::test_support::env;
 
     const US: &str = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
     const EU: &str = "hcbik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
 
+    fn key(m: &Model, flag: Option<&str>) -> Option<(String, Source)> {
+        let flag = flag.map(str::to_string);
+        m.resolve(&Flags {
+            honeycomb_api_key: flag.as_ref(),
+            ..Flags::default()
+        })
+        .honeycomb_key
+        .map(|(k, s)| (k.expose().to_string(), s))
+    }
+
     #[test]
     fn one_order_for_the_key() {
         let headers = format!("a=b,x-honeycomb-team={US}");
-        let file = env(&[("HONEYCOMB_API_KEY", EU)]);
-        let from = |flag: Option<&str>, process: &[(&str, &str)]| {
-            honeycomb_key(flag.map(str::to_string).as_ref(), env(process), &file)
-        };
+        let file = [("HONEYCOMB_API_KEY", EU)];
         assert_eq!(
-            from(None, &[]),
+            key(&Model::fake(&[], &file, &[]), None),
             Some((EU.into(), Source::EnvFile("HONEYCOMB_API_KEY".into())))
         );
         let with_headers = [("OTEL_EXPORTER_OTLP_HEADERS", headers.as_str())];
-        assert_eq!(from(None, &with_headers).unwrap().0, US);
         assert_eq!(
-            from(Some(EU), &with_headers),
+            key(&Model::fake(&with_headers, &file, &[]), None),
+            Some((
+                US.into(),
+                Source::Environment("OTEL_EXPORTER_OTLP_HEADERS".into())
+            ))
+        );
+        assert_eq!(
+            key(&Model::fake(&with_headers, &file, &[]), Some(EU)),
             Some((EU.into(), Source::Flag))
         );
         let referenced = [(
             "OTEL_EXPORTER_OTLP_HEADERS",
             "x-honeycomb-team=${HONEYCOMB_API_KEY}",
         )];
-        assert_eq!(from(None, &referenced).unwrap().0, EU);
+        assert_eq!(
+            key(&Model::fake(&referenced, &file, &[]), None).unwrap().0,
+            EU
+        );
+        // Only in the backend's headers, written through a variable of the env file.
+        let m = Model::fake(&[], &file, &referenced);
+        assert_eq!(
+            key(&m, None),
+            Some((EU.into(), Source::EnvFile("HONEYCOMB_API_KEY".into())))
+        );
+        let m = Model::fake(&[], &[], &with_headers);
+        assert_eq!(
+            key(&m, None),
+            Some((
+                US.into(),
+                Source::Backend("OTEL_EXPORTER_OTLP_HEADERS".into())
+            ))
+        );
     }
 
     #[test]

@@ -427,3 +427,181 @@ fn send_test_verbose_shows_settings_masked_and_headers_only_at_vv() {
     assert!(err.contains("x-tenant=acme"), "{err}");
     assert!(!err.contains("uOexnOwfIU3LecPs1cYpLC"), "{err}");
 }
+
+/// Run doctor (offline) and send-test (to the in-process receiver) with `-v` on the same project;
+/// return the line each prints that starts with `what`.
+fn both_say(ctx: &TestContext, what: &str, flags: &[&str], env: &[(&str, String)]) -> [String; 2] {
+    let runs = [
+        ["-v", "doctor", "--offline", "--service", "backend"].as_slice(),
+        ["-v", "send-test", "--to", "local", "--service", "backend"].as_slice(),
+    ];
+    runs.map(|command| {
+        let args: Vec<&str> = command.iter().chain(flags).copied().collect();
+        let (out, _) = run_with(ctx, &args, env);
+        let err = stderr(&out);
+        assert!(
+            out.status.code() == Some(0) || command[1] == "doctor",
+            "{args:?}: {err}"
+        );
+        err.lines()
+            .find_map(|l| l.split_once(what).map(|(_, rest)| format!("{what}{rest}")))
+            .unwrap_or_else(|| panic!("{args:?} printed no '{what}' line:\n{err}"))
+    })
+}
+
+fn backend_with(environment: &str) -> TestContext {
+    let ctx = TestContext::empty();
+    ctx.write(
+        "docker-compose.yml",
+        &format!(
+            "services:\n  backend:\n    image: backend\n    environment:\n{environment}  xray-daemon:\n    image: amazon/aws-xray-daemon\n"
+        ),
+    );
+    ctx
+}
+
+#[test]
+fn region_has_one_precedence_in_doctor_and_send_test() {
+    let only_env_file = backend_with("      X: y\n");
+    only_env_file.write(".env", "AWS_REGION=eu-north-1\n");
+    let only_backend = backend_with("      AWS_REGION: ap-southeast-2\n");
+    type Case<'a> = (
+        &'a TestContext,
+        &'a [&'a str],
+        &'a [(&'a str, String)],
+        &'a str,
+    );
+    let cases: [Case; 5] = [
+        (
+            &only_env_file,
+            &[],
+            &[],
+            "AWS region eu-north-1 (from env file AWS_REGION)",
+        ),
+        (
+            &only_backend,
+            &[],
+            &[],
+            "AWS region ap-southeast-2 (from the backend's AWS_REGION in the compose file)",
+        ),
+        (
+            &only_backend,
+            &["--aws-region", "sa-east-1"],
+            &[],
+            "AWS region sa-east-1 (from flag)",
+        ),
+        // The process environment beats the env file, AWS_DEFAULT_REGION included.
+        (
+            &only_env_file,
+            &[],
+            &[("AWS_DEFAULT_REGION", "us-west-2".to_string())],
+            "AWS region us-west-2 (from environment AWS_DEFAULT_REGION)",
+        ),
+        // The env file beats the compose file.
+        (
+            &{
+                let ctx = backend_with("      AWS_REGION: ap-southeast-2\n");
+                ctx.write(".env", "AWS_DEFAULT_REGION=eu-north-1\n");
+                ctx
+            },
+            &[],
+            &[],
+            "AWS region eu-north-1 (from env file AWS_DEFAULT_REGION)",
+        ),
+    ];
+    for (ctx, flags, env, want) in cases {
+        assert_eq!(both_say(ctx, "AWS region", flags, env), [want, want]);
+    }
+}
+
+#[test]
+fn daemon_address_only_in_compose_is_the_same_for_both() {
+    let ctx = backend_with("      AWS_XRAY_DAEMON_ADDRESS: xray-daemon:2999\n");
+    let want = "X-Ray daemon 127.0.0.1:2999 (from the backend's AWS_XRAY_DAEMON_ADDRESS in the compose file)";
+    assert_eq!(both_say(&ctx, "X-Ray daemon", &[], &[]), [want, want]);
+    // The environment tracectl runs in wins over the compose file.
+    let env = [("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:3001".to_string())];
+    let want = "X-Ray daemon 127.0.0.1:3001 (from environment AWS_XRAY_DAEMON_ADDRESS)";
+    assert_eq!(both_say(&ctx, "X-Ray daemon", &[], &env), [want, want]);
+}
+
+#[test]
+fn dataset_and_endpoint_from_headers_anywhere_are_the_same_for_both() {
+    // Only in the process environment's headers.
+    let ctx = backend_with("      X: y\n");
+    let env = [(
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "x-honeycomb-dataset=from-shell".to_string(),
+    )];
+    // Header values may be credentials, so every one prints masked: the source is the proof.
+    let want = "Honeycomb dataset fr…(redacted) (from environment OTEL_EXPORTER_OTLP_HEADERS)";
+    assert_eq!(both_say(&ctx, "Honeycomb dataset", &[], &env), [want, want]);
+    // Only in the backend's headers and endpoint, through a variable of the env file.
+    let ctx = backend_with(
+        "      OTEL_EXPORTER_OTLP_ENDPOINT: http://127.0.0.1:4318\n      OTEL_EXPORTER_OTLP_HEADERS: x-honeycomb-dataset=${DATASET}\n",
+    );
+    ctx.write(".env", "DATASET=from-compose\n");
+    let want = "Honeycomb dataset fro…(redacted) (from the backend's OTEL_EXPORTER_OTLP_HEADERS in the compose file)";
+    assert_eq!(both_say(&ctx, "Honeycomb dataset", &[], &[]), [want, want]);
+    let want = "OTLP endpoint http://127.0.0.1:4318 (from the backend's OTEL_EXPORTER_OTLP_ENDPOINT in the compose file)";
+    assert_eq!(both_say(&ctx, "OTLP endpoint", &[], &[]), [want, want]);
+}
+
+#[test]
+fn send_test_sends_to_the_backends_exporter_with_its_headers() {
+    let fake = FakeServer::start(|_, _| Reply::new(200));
+    let ctx = TestContext::empty();
+    ctx.write(
+        "docker-compose.yml",
+        &format!(
+            "services:\n  backend:\n    image: backend\n    environment:\n      OTEL_EXPORTER_OTLP_ENDPOINT: {}\n      OTEL_EXPORTER_OTLP_HEADERS: x-tenant=${{TENANT}},x-honeycomb-dataset=flask\n",
+            fake.url()
+        ),
+    );
+    ctx.write(".env", "TENANT=acme\n");
+    // Headers in the shell belong to no endpoint of this project: they must not travel.
+    let env = [(
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "x-shell-secret=nope".to_string(),
+    )];
+    let (out, _) = run_with(
+        &ctx,
+        &["--format", "json", "send-test", "--service", "backend"],
+        &env,
+    );
+    assert_exit(&out, 0);
+    let v = json_of(&out);
+    assert_eq!(v["results"][0]["destination"], "otlp", "{v}");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "{v}");
+    assert_eq!(requests[0].path, "/v1/traces");
+    assert_eq!(requests[0].header("x-tenant"), Some("acme"));
+    assert_eq!(requests[0].header("x-honeycomb-dataset"), Some("flask"));
+    assert_eq!(requests[0].header("x-shell-secret"), None);
+}
+
+#[test]
+fn x_ray_support_before_maintenance_speaks_of_the_future() {
+    let ctx = backend_with("      AWS_XRAY_DAEMON_ADDRESS: xray-daemon:2000\n");
+    let mut cmd = ctx.tracectl();
+    cmd.args([
+        "--format",
+        "json",
+        "doctor",
+        "--offline",
+        "--service",
+        "backend",
+    ])
+    .env("TRACECTL_NOW", "2026-01-01");
+    let out = run(&mut cmd);
+    let v = json_of(&out);
+    let detail = check(&v, "xray-support")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!detail.contains("since"), "{detail}");
+    assert!(
+        detail.contains("maintenance starts 2026-02-25 (in 55 days), support ends 2027-02-25"),
+        "{detail}"
+    );
+}

@@ -14,16 +14,15 @@ use crate::listen::render;
 use crate::otlp::trace::SyntheticTrace;
 use crate::output::Printer;
 use crate::project::model::Model;
-use crate::recipe;
 use crate::secret::Secret;
 use crate::send::{DestinationResult, State};
-use crate::settings::{self, ProjectConfig, SendTestSettings};
+use crate::settings::{self, SendTestSettings};
 
 pub(crate) use crate::send::{http_client, join_all, rand_u64};
 
-/// What the project says, if anything. A compose file that cannot be read only warns: it is not
-/// needed to send to an endpoint given on the command line; an env file that cannot be read stops.
-fn project_config(model: &mut Model, printer: &Printer) -> Result<ProjectConfig> {
+/// A compose file that cannot be read only warns: it is not needed to send to an endpoint given
+/// on the command line; an env file that cannot be read stops.
+fn check_project(model: &mut Model, printer: &Printer) -> Result<()> {
     if let Err(e) = &model.layout {
         let missing =
             matches!(e, Error::Usage { message, .. } if message.starts_with("no compose file"));
@@ -31,13 +30,10 @@ fn project_config(model: &mut Model, printer: &Printer) -> Result<ProjectConfig>
             printer.warn(&format!("{e}; ignoring the compose file"));
         }
     }
-    if let Some(e) = model.env_file.error.take() {
-        return Err(e);
+    match model.env_file.error.take() {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(ProjectConfig {
-        dotenv: model.env_file.values.clone(),
-        has_daemon_service: model.has_service(recipe::DAEMON_SERVICE),
-    })
 }
 
 pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> {
@@ -46,8 +42,8 @@ pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStat
     if let Some(key) = &args.key.honeycomb_api_key {
         printer.register_secret(&Secret::new(key.clone()));
     }
-    let project = project_config(&mut model, printer)?;
-    let settings = settings::resolve_send_test(&args, |k| model.process.get(k).cloned(), &project)?;
+    check_project(&mut model, printer)?;
+    let settings = settings::resolve_send_test(&args, &model)?;
     if let Some(hc) = &settings.honeycomb {
         printer.register_secret(&hc.key);
     }
@@ -94,25 +90,12 @@ pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStat
     })
 }
 
-/// `-v`: the project found and the settings resolved (secrets masked by the printer).
+/// `-v`: the project and the facts shared with doctor (the model's lines), then send-test's own
+/// settings (secrets masked by their type and by the printer).
 fn debug_settings(printer: &Printer, model: &Model, settings: &SendTestSettings) {
-    match model.layout() {
-        Some(l) => printer.debug(&format!(
-            "compose file {}, backend service {}",
-            l.compose.path().display(),
-            l.service
-        )),
-        None => printer.debug("no compose project"),
+    for line in model.describe(&settings.project) {
+        printer.debug(&line);
     }
-    printer.debug(&format!(
-        "env file {} ({})",
-        model.env_file.path.display(),
-        if model.env_file.text.is_some() {
-            "read"
-        } else {
-            "absent"
-        }
-    ));
     let destinations: Vec<&str> = settings.destinations.iter().map(|d| d.name()).collect();
     printer.debug(&format!(
         "destinations {}; timeout {} ms; wait {}",
@@ -155,9 +138,7 @@ fn debug_settings(printer: &Printer, model: &Model, settings: &SendTestSettings)
             }
         ));
     }
-    if let Some(region) = &settings.aws_region {
-        printer.debug(&format!("AWS region {region}"));
-    }
+    printer.debug(&format!("X-Ray daemon sent to {}", settings.daemon_address));
     printer.debug(&format!("service name {}", settings.trace.service_name));
 }
 
