@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::*;
 use crate::fake_http::{FakeServer, Reply, Silent};
@@ -58,20 +58,6 @@ fn run_with(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Output
     let started = Instant::now();
     let out = run(&mut cmd);
     (out, started.elapsed())
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
-}
-
-fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {v:#}"))
 }
 
 fn configured() -> TestContext {
