@@ -176,6 +176,16 @@ pub enum HoneycombRegion {
     Eu,
 }
 
+/// How X-Ray traces leave the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XrayVia {
+    /// An OpenTelemetry collector (rotel) that sends OTLP to X-Ray, signed with SigV4
+    Collector,
+    /// The X-Ray SDK and daemon (AWS support ends 2027-02-25)
+    Daemon,
+}
+
 /// Where the project's files are, when not where tracectl looks by default.
 #[derive(Debug, Args)]
 pub struct ProjectArgs {
@@ -248,6 +258,14 @@ pub struct InitArgs {
     /// X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe's Gitpod pattern on Gitpod, else *]
     #[arg(long, value_name = "PATTERN")]
     pub xray_url: Option<String>,
+
+    /// How traces reach X-Ray [default: the daemon when the project already runs one, else collector]
+    #[arg(long, value_name = "VIA")]
+    pub xray_via: Option<XrayVia>,
+
+    /// Move an X-Ray daemon setup to an OpenTelemetry collector (edits compose only)
+    #[arg(long, conflicts_with_all = ["xray_via", "no_xray", "sampling_rule"])]
+    pub migrate: bool,
 
     /// Also write the X-Ray sampling rule to aws/json/xray.json
     #[arg(long)]

@@ -1,5 +1,7 @@
-//! What the tracing recipe adds to a Flask backend: variables, packages, the daemon, the snippets.
+//! What the tracing recipe adds to a Flask backend: variables, packages, the daemon or the
+//! collector, the snippets.
 
+use crate::cli::XrayVia;
 use crate::settings::InitSettings;
 
 /// The Python packages the recipe's instrumentation imports.
@@ -16,6 +18,16 @@ pub const DAEMON_SERVICE: &str = "xray-daemon";
 pub const DAEMON_IMAGE: &str = "amazon/aws-xray-daemon";
 pub const DAEMON_ADDRESS: &str = "xray-daemon:2000";
 
+/// The collector: rotel, configured entirely by `ROTEL_*` variables, so compose holds all of it.
+pub const COLLECTOR_SERVICE: &str = "otel-collector";
+pub const COLLECTOR_IMAGE: &str = "streamfold/rotel";
+/// Where the backend sends OTLP/HTTP in collector mode.
+pub const COLLECTOR_ENDPOINT: &str = "http://otel-collector:4318";
+/// The daemon's variables for the X-Ray SDK; collector mode has no use for them.
+pub const XRAY_SDK_VARS: &[&str] = &["AWS_XRAY_URL", "AWS_XRAY_DAEMON_ADDRESS"];
+/// The backend's Honeycomb variables that move to the collector in collector mode.
+pub const MOVED_TO_COLLECTOR: &[&str] = &["OTEL_EXPORTER_OTLP_HEADERS"];
+
 /// One variable for the backend's environment. Values reference `${VARS}`; never a literal secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvVar {
@@ -30,13 +42,42 @@ fn var(key: &str, value: impl Into<String>) -> EnvVar {
     }
 }
 
+/// Whether X-Ray goes through the collector.
+pub fn via_collector(settings: &InitSettings) -> bool {
+    settings
+        .xray
+        .as_ref()
+        .is_some_and(|x| x.via == XrayVia::Collector)
+}
+
+/// The Honeycomb headers the OTLP exporter sends, as `${VARS}`.
+fn honeycomb_headers(settings: &InitSettings) -> Option<String> {
+    let hc = settings.honeycomb.as_ref()?;
+    let mut headers = "x-honeycomb-team=${HONEYCOMB_API_KEY}".to_string();
+    if hc.dataset.is_some() {
+        headers.push_str(",x-honeycomb-dataset=${HONEYCOMB_DATASET}");
+    }
+    Some(headers)
+}
+
+/// The backend's service name: the `.env` variable when Honeycomb writes one, else the name.
+fn service_name_value(settings: &InitSettings) -> String {
+    match settings.honeycomb {
+        Some(_) => "${HONEYCOMB_SERVICE_NAME}".to_string(),
+        None => settings.service_name.clone(),
+    }
+}
+
 pub fn backend_env(settings: &InitSettings) -> Vec<EnvVar> {
+    if via_collector(settings) {
+        // One exporter, to the collector; Honeycomb's key and AWS credentials stay with it.
+        return vec![
+            var("OTEL_EXPORTER_OTLP_ENDPOINT", COLLECTOR_ENDPOINT),
+            var("OTEL_SERVICE_NAME", service_name_value(settings)),
+        ];
+    }
     let mut vars = Vec::new();
-    if let Some(hc) = &settings.honeycomb {
-        let mut headers = "x-honeycomb-team=${HONEYCOMB_API_KEY}".to_string();
-        if hc.dataset.is_some() {
-            headers.push_str(",x-honeycomb-dataset=${HONEYCOMB_DATASET}");
-        }
+    if let (Some(hc), Some(headers)) = (&settings.honeycomb, honeycomb_headers(settings)) {
         vars.push(var("OTEL_EXPORTER_OTLP_ENDPOINT", hc.endpoint));
         vars.push(var("OTEL_EXPORTER_OTLP_HEADERS", headers));
         vars.push(var("OTEL_SERVICE_NAME", "${HONEYCOMB_SERVICE_NAME}"));
@@ -57,6 +98,68 @@ pub fn daemon_env() -> Vec<EnvVar> {
         var("AWS_SESSION_TOKEN", "${AWS_SESSION_TOKEN:-}"),
         var("AWS_REGION", "${AWS_REGION}"),
     ]
+}
+
+/// Where the collector's Honeycomb exporter sends, when Honeycomb is chosen (`None`: X-Ray only).
+pub struct CollectorHoneycomb {
+    /// The base URL, written as `${HONEYCOMB_OTLP_ENDPOINT:-<url>}` so that one variable can
+    /// point it elsewhere (a test's loopback server).
+    pub endpoint: String,
+    /// The `name=value,...` headers, as `${VARS}`.
+    pub headers: String,
+}
+
+impl CollectorHoneycomb {
+    pub fn from_settings(settings: &InitSettings) -> Option<Self> {
+        let hc = settings.honeycomb.as_ref()?;
+        Some(CollectorHoneycomb {
+            endpoint: hc.endpoint.to_string(),
+            headers: honeycomb_headers(settings)?,
+        })
+    }
+}
+
+/// The collector's environment. Every upstream and listening address is `${OVERRIDE:-default}`:
+/// unset, it is the real one; a test (or a user behind a proxy) points it elsewhere without
+/// editing the file. Credentials and region come from the user's shell as for the daemon.
+pub fn collector_env(honeycomb: Option<&CollectorHoneycomb>) -> Vec<EnvVar> {
+    let mut vars = vec![
+        var(
+            "ROTEL_OTLP_HTTP_ENDPOINT",
+            "${COLLECTOR_OTLP_HTTP_ENDPOINT:-0.0.0.0:4318}",
+        ),
+        var(
+            "ROTEL_OTLP_GRPC_ENDPOINT",
+            "${COLLECTOR_OTLP_GRPC_ENDPOINT:-0.0.0.0:4317}",
+        ),
+    ];
+    let (exporters, traces) = match honeycomb {
+        Some(_) => ("xray:otlp,honeycomb:otlp", "xray,honeycomb"),
+        None => ("xray:otlp", "xray"),
+    };
+    vars.push(var("ROTEL_EXPORTERS", exporters));
+    vars.push(var("ROTEL_EXPORTERS_TRACES", traces));
+    // rotel signs for the service and region it reads off the host name
+    // (xray.<region>.amazonaws.com), so the override must keep that name.
+    vars.push(var(
+        "ROTEL_EXPORTER_XRAY_ENDPOINT",
+        "${XRAY_OTLP_ENDPOINT:-https://xray.${AWS_REGION}.amazonaws.com}",
+    ));
+    vars.push(var("ROTEL_EXPORTER_XRAY_PROTOCOL", "http"));
+    vars.push(var("ROTEL_EXPORTER_XRAY_AUTHENTICATOR", "sigv4auth"));
+    if let Some(hc) = honeycomb {
+        vars.push(var(
+            "ROTEL_EXPORTER_HONEYCOMB_ENDPOINT",
+            format!("${{HONEYCOMB_OTLP_ENDPOINT:-{}}}", hc.endpoint),
+        ));
+        vars.push(var("ROTEL_EXPORTER_HONEYCOMB_PROTOCOL", "http"));
+        vars.push(var(
+            "ROTEL_EXPORTER_HONEYCOMB_CUSTOM_HEADERS",
+            hc.headers.clone(),
+        ));
+    }
+    vars.extend(daemon_env());
+    vars
 }
 
 /// The image's entrypoint already binds 0.0.0.0:2000; these are extra arguments, one per item:
@@ -90,10 +193,10 @@ pub fn dotenv_entries(settings: &InitSettings) -> Vec<(String, String, bool)> {
 
 pub fn packages(settings: &InitSettings) -> Vec<&'static str> {
     let mut packages = Vec::new();
-    if settings.honeycomb.is_some() {
+    if settings.honeycomb.is_some() || via_collector(settings) {
         packages.extend(OTEL_PACKAGES);
     }
-    if settings.xray.is_some() {
+    if settings.xray.is_some() && !via_collector(settings) {
         packages.extend(XRAY_PACKAGES);
     }
     packages
@@ -149,7 +252,7 @@ pub fn python_snippet(settings: &InitSettings) -> String {
     let mut imports = String::new();
     let mut setup = String::new();
     let mut after_app = String::new();
-    if settings.honeycomb.is_some() {
+    if settings.honeycomb.is_some() || via_collector(settings) {
         imports.push_str(
             "from opentelemetry import trace\n\
              from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter\n\
@@ -167,7 +270,7 @@ pub fn python_snippet(settings: &InitSettings) -> String {
             "FlaskInstrumentor().instrument_app(app)\nRequestsInstrumentor().instrument()\n",
         );
     }
-    if let Some(_xray) = &settings.xray {
+    if settings.xray.is_some() && !via_collector(settings) {
         imports.push_str(
             "import os\n\
              from aws_xray_sdk.core import xray_recorder\n\
@@ -205,6 +308,7 @@ mod tests {
             xray: xray.then(|| XraySettings {
                 region: "eu-west-3".into(),
                 url: "*".into(),
+                via: XrayVia::Daemon,
             }),
             warnings: vec![],
         }

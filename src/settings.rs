@@ -23,6 +23,7 @@ pub struct InitAnswers {
     pub service_name: Option<String>,
     pub aws_region: Option<String>,
     pub xray_url: Option<String>,
+    pub xray_via: Option<crate::cli::XrayVia>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,6 +39,7 @@ pub struct HoneycombSettings {
 pub struct XraySettings {
     pub region: String,
     pub url: String,
+    pub via: crate::cli::XrayVia,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +84,7 @@ pub fn gather(
         ),
         aws_region: from(&args.aws_region, &["AWS_REGION", "AWS_DEFAULT_REGION"]),
         xray_url,
+        xray_via: args.xray_via,
     }
 }
 
@@ -178,6 +181,7 @@ pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<Init
         Some(XraySettings {
             region,
             url: answers.xray_url.unwrap_or_else(|| "*".to_string()),
+            via: answers.xray_via.unwrap_or(crate::cli::XrayVia::Collector),
         })
     } else {
         None

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::aws;
-use crate::cli::{HoneycombRegion, InitArgs};
+use crate::cli::{HoneycombRegion, InitArgs, XrayVia};
 use crate::error::{ExitStatus, Result};
 use crate::honeycomb;
 use crate::init::plan::{self, Current, Plan};
@@ -62,6 +62,10 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
     ));
     // Secrets already in the env file stay out of anything shown, diffs included.
     printer.register_env_secrets(&model.env_file.values);
+    if args.migrate {
+        return migrate(&args, &model, &layout, &project, printer, interactive);
+    }
+    let daemon = plan::daemon_service(&layout.compose, &layout.service)?;
     let mut answers = settings::gather(&args, |k| model.env(k), |k| model.dotenv(k));
     if answers.xray && answers.aws_region.is_none() {
         answers.aws_region = aws::profile_region();
@@ -74,8 +78,29 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
             answers.honeycomb_region = existing_honeycomb_region(&model);
         }
     }
+    // A project that runs the daemon keeps it unless told otherwise: moving is `--migrate`.
+    let asked_via = answers.xray_via;
+    if answers.xray_via.is_none() {
+        answers.xray_via = Some(match daemon {
+            Some(_) => XrayVia::Daemon,
+            None => XrayVia::Collector,
+        });
+    }
     if interactive {
         wizard(&mut answers, project.service, printer)?;
+    }
+    if let (Some(name), Some(XrayVia::Collector), true) = (&daemon, answers.xray_via, answers.xray)
+    {
+        return Err(crate::error::Error::usage(
+            format!(
+                "{} already runs the X-Ray daemon (service {name}); a second path would send every trace twice",
+                project::display(project.dir, project.compose_path)
+            ),
+            match asked_via {
+                Some(_) => "run `tracectl init --migrate` to replace the daemon with the collector".to_string(),
+                None => "answer daemon, or run `tracectl init --migrate` to replace it with the collector".to_string(),
+            },
+        ));
     }
     let settings = settings::finalize(answers, project.service)?;
     if let Some(hc) = &settings.honeycomb {
@@ -118,6 +143,132 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
     }
     report(printer, &project, &settings, &plan, false, changed);
     Ok(ExitStatus::Success)
+}
+
+/// `init --migrate`: plan from the compose file alone (no answers needed: credentials, region
+/// and keys stay `${VARS}`), then write or show it like `init`.
+fn migrate(
+    args: &InitArgs,
+    model: &Model,
+    layout: &Layout,
+    project: &Project,
+    printer: &Printer,
+    interactive: bool,
+) -> Result<ExitStatus> {
+    let current = read_current(model, layout, false)?;
+    let mut plan = plan::plan_migrate(model, layout, &current)?;
+    plan.app_lines = app_lines(project)?;
+    for warning in &plan.warnings {
+        printer.warn(warning);
+    }
+    let changed = plan
+        .files
+        .iter()
+        .any(|f| f.action() != FileAction::Unchanged);
+    if !args.dry_run && changed {
+        if interactive {
+            printer.out(&summary(project, &plan));
+            if !prompt::confirm("Write these changes?", true)? {
+                printer.out("Nothing written.\n");
+                return Ok(ExitStatus::Success);
+            }
+        }
+        for warning in write::apply(&plan.files)? {
+            printer.warn(&warning);
+        }
+    }
+    migrate_report(printer, project, &plan, args.dry_run, changed);
+    Ok(ExitStatus::Success)
+}
+
+/// The app file next to the backend's requirements, and its X-Ray SDK lines.
+fn app_lines(project: &Project) -> Result<Vec<plan::AppLine>> {
+    let Some(path) = project
+        .requirements
+        .as_ref()
+        .and_then(|r| r.parent())
+        .map(|d| d.join("app.py"))
+    else {
+        return Ok(Vec::new());
+    };
+    let shown = project::display(project.dir, &path);
+    Ok(read_optional(&path)?
+        .map(|text| plan::xray_sdk_lines(&shown, &text))
+        .unwrap_or_default())
+}
+
+fn migrate_report(printer: &Printer, project: &Project, plan: &Plan, dry_run: bool, changed: bool) {
+    let app_steps: Vec<String> = plan
+        .app_lines
+        .iter()
+        .map(|l| format!("{}:{}: {}", l.file, l.line, l.text))
+        .collect();
+    if !printer.is_human() {
+        let files: Vec<_> = plan
+            .files
+            .iter()
+            .map(|f| {
+                let mut v = json!({ "path": f.display, "action": f.action() });
+                if dry_run && f.action() != FileAction::Unchanged {
+                    v["diff"] = json!(f.diff());
+                }
+                v
+            })
+            .collect();
+        printer.json(&json!({
+            "version": 1,
+            "command": "init",
+            "migrate": true,
+            "dry_run": dry_run,
+            "changed": changed,
+            "project": {
+                "compose_file": project::display(project.dir, project.compose_path),
+                "service": project.service,
+            },
+            "files": files,
+            "plan": plan,
+        }));
+        return;
+    }
+    if !changed {
+        printer.out(&format!(
+            "Nothing to change: {} already sends X-Ray traces through {}.\n",
+            project::display(project.dir, project.compose_path),
+            recipe::COLLECTOR_SERVICE
+        ));
+    } else if dry_run {
+        for file in plan
+            .files
+            .iter()
+            .filter(|f| f.action() != FileAction::Unchanged)
+        {
+            printer.out(&file.diff());
+        }
+        printer.out(&format!("\n{}", summary(project, plan)));
+        printer.out("Dry run: nothing was written.\n");
+    } else if printer.is_quiet() {
+        printer.out(&quiet_summary(plan, dry_run));
+        return;
+    } else {
+        printer.out(&summary_with(project, plan, false));
+    }
+    if printer.is_quiet() || app_steps.is_empty() && !changed {
+        return;
+    }
+    let mut out = String::new();
+    if !app_steps.is_empty() {
+        out.push_str("\nRemove the X-Ray SDK from the app (tracectl does not edit it):\n\n");
+        for step in &app_steps {
+            out.push_str(&format!("  {step}\n"));
+        }
+        out.push_str(
+            "\nThe OpenTelemetry setup stays: its one OTLP exporter now reaches X-Ray through the collector.\n",
+        );
+    }
+    out.push_str(
+        "\nNext: docker compose up --build, then `tracectl doctor` and `tracectl send-test --to collector --wait`.\n",
+    );
+    printer.out(&out);
 }
 
 /// `-v`: every answer and where it came from (secrets masked by the printer).
@@ -236,6 +387,26 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
                     project.service,
                     added.join(", ")
                 ));
+            }
+            if !plan.removed.is_empty() {
+                parts.push(format!(
+                    "{} environment: removed {}",
+                    project.service,
+                    plan.removed.join(", ")
+                ));
+            }
+            match (&plan.collector_service, &plan.replaced_daemon) {
+                (Some(ServiceOutcome::Replaced), Some(daemon)) => parts.push(format!(
+                    "service {daemon} replaced by {}",
+                    recipe::COLLECTOR_SERVICE
+                )),
+                (Some(ServiceOutcome::Added), _) => {
+                    parts.push(format!("service {} added", recipe::COLLECTOR_SERVICE))
+                }
+                (Some(ServiceOutcome::Replaced), None) => {
+                    parts.push(format!("service {} replaced", recipe::COLLECTOR_SERVICE))
+                }
+                _ => {}
             }
             match plan.daemon_service {
                 Some(ServiceOutcome::Added) => {

@@ -46,6 +46,16 @@ pub struct Plan {
     pub files: Vec<FileChange>,
     pub environment: Vec<EnvReport>,
     pub daemon_service: Option<ServiceOutcome>,
+    pub collector_service: Option<ServiceOutcome>,
+    /// `--migrate`: the daemon service the collector replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_daemon: Option<String>,
+    /// Variables removed from the backend's environment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+    /// Lines of the app to delete by hand (tracectl never edits the app).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub app_lines: Vec<AppLine>,
     pub dotenv: Vec<DotenvReport>,
     pub packages_added: Vec<&'static str>,
     pub gitignore_added: bool,
@@ -58,6 +68,38 @@ pub struct EnvReport {
     pub key: String,
     #[serde(flatten)]
     pub outcome: EnvOutcome,
+}
+
+/// One line of the app that belongs to the X-Ray SDK.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppLine {
+    pub file: String,
+    pub line: usize,
+    pub text: String,
+}
+
+/// The X-Ray SDK's lines in an app's source: its imports, the recorder and the middleware.
+pub fn xray_sdk_lines(file: &str, source: &str) -> Vec<AppLine> {
+    source
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let code = l.split('#').next().unwrap_or("");
+            [
+                "aws_xray_sdk",
+                "xray_recorder",
+                "XRayMiddleware",
+                "patch_all(",
+            ]
+            .iter()
+            .any(|n| code.contains(n))
+        })
+        .map(|(i, l)| AppLine {
+            file: file.to_string(),
+            line: i + 1,
+            text: l.trim().to_string(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -146,7 +188,18 @@ pub fn plan(
         });
     }
     let mut after = compose.render();
-    if settings.xray.is_some() {
+    if recipe::via_collector(settings) {
+        let (style, _) = compose.environment(&layout.service)?;
+        let honeycomb = recipe::CollectorHoneycomb::from_settings(settings);
+        let (text, outcome) = compose.with_collector(
+            &layout.service,
+            style.unwrap_or(EnvStyle::Map),
+            honeycomb.as_ref(),
+            force,
+        )?;
+        plan.collector_service = Some(outcome);
+        after = text;
+    } else if settings.xray.is_some() {
         let (style, _) = compose.environment(&layout.service)?;
         let (text, outcome) =
             compose.with_daemon(&layout.service, style.unwrap_or(EnvStyle::Map), force)?;
@@ -165,8 +218,13 @@ pub fn plan(
     }
     // The edited file must still parse and hold the same services plus ours.
     let reparsed = Compose::parse(&compose_path, after.clone())?;
+    let ours = if recipe::via_collector(settings) {
+        recipe::COLLECTOR_SERVICE
+    } else {
+        recipe::DAEMON_SERVICE
+    };
     if !reparsed.has_service(&layout.service)
-        || (settings.xray.is_some() && !reparsed.has_service(recipe::DAEMON_SERVICE))
+        || (settings.xray.is_some() && !reparsed.has_service(ours))
     {
         return Err(Error::project(
             &compose_path,
@@ -267,6 +325,182 @@ pub fn plan(
     Ok(plan)
 }
 
+/// The daemon service a project runs: the recipe's name, else the host that the backend's
+/// `AWS_XRAY_DAEMON_ADDRESS` names, when that is a service.
+pub fn daemon_service(compose: &Compose, backend: &str) -> Result<Option<String>> {
+    if compose.has_service(recipe::DAEMON_SERVICE) {
+        return Ok(Some(recipe::DAEMON_SERVICE.to_string()));
+    }
+    let (_, env) = compose.environment(backend)?;
+    Ok(env
+        .iter()
+        .find(|(k, _)| k == "AWS_XRAY_DAEMON_ADDRESS")
+        .and_then(|(_, v)| v.as_deref())
+        .and_then(|v| v.rsplit_once(':').map(|(host, _)| host.to_string()))
+        .filter(|host| host != backend && compose.has_service(host)))
+}
+
+/// `init --migrate`: the daemon service replaced by the collector in its place, the backend's
+/// one OTLP exporter pointed at it, Honeycomb's endpoint and headers moved into it, the X-Ray
+/// SDK's variables removed, the OpenTelemetry packages added. Nothing else changes; a project
+/// already migrated gets no edit.
+pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result<Plan> {
+    let mut plan = Plan::default();
+    let compose = &layout.compose;
+    let compose_path = compose.path().to_path_buf();
+    let display = |p: &Path| project::display(&layout.dir, p);
+    let mode_of = |p: &Path| current.modes.get(p).copied();
+    let backend = layout.service.as_str();
+    let before = compose.render();
+    let daemon = daemon_service(compose, backend)?;
+    if daemon.is_none() && !compose.has_service(recipe::COLLECTOR_SERVICE) {
+        return Err(Error::usage(
+            format!(
+                "{} runs no X-Ray daemon: there is nothing to migrate",
+                display(&compose_path)
+            ),
+            "run `tracectl init --xray-via collector` to set up the collector".to_string(),
+        ));
+    }
+    if daemon.is_some() && compose.has_service(recipe::COLLECTOR_SERVICE) {
+        return Err(Error::project(
+            &compose_path,
+            format!(
+                "both an X-Ray daemon ({}) and a service named {} are there",
+                daemon.as_deref().unwrap_or_default(),
+                recipe::COLLECTOR_SERVICE
+            ),
+            format!(
+                "remove one of them by hand, or rename service {} so tracectl can add its collector",
+                recipe::COLLECTOR_SERVICE
+            ),
+        ));
+    }
+    let (style, env) = compose.environment(backend)?;
+    let value = |key: &str| {
+        env.iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.clone())
+    };
+    let endpoint = value("OTEL_EXPORTER_OTLP_ENDPOINT");
+    let headers = value("OTEL_EXPORTER_OTLP_HEADERS");
+    // The backend's Honeycomb exporter moves into the collector as written: same endpoint,
+    // same header references.
+    let honeycomb = match (&headers, &endpoint) {
+        (Some(h), _) if h.contains("x-honeycomb-team") => {
+            if has_literal_secret("OTEL_EXPORTER_OTLP_HEADERS", h) {
+                return Err(Error::project(
+                    &compose_path,
+                    format!(
+                        "OTEL_EXPORTER_OTLP_HEADERS of service {backend} (line {}) holds a literal Honeycomb key;                          tracectl moves references, not keys",
+                        compose
+                            .line_in_service(backend, "OTEL_EXPORTER_OTLP_HEADERS")
+                            .unwrap_or(0)
+                    ),
+                    "run `tracectl init --xray-via daemon --force` first to reference ${HONEYCOMB_API_KEY}, then --migrate".to_string(),
+                ));
+            }
+            Some(recipe::CollectorHoneycomb {
+                endpoint: endpoint
+                    .clone()
+                    .filter(|e| e != recipe::COLLECTOR_ENDPOINT)
+                    .unwrap_or_else(|| crate::honeycomb::US_API.to_string()),
+                headers: h.clone(),
+            })
+        }
+        _ => None,
+    };
+    let mut vars = vec![recipe::EnvVar {
+        key: "OTEL_EXPORTER_OTLP_ENDPOINT".to_string(),
+        value: recipe::COLLECTOR_ENDPOINT.to_string(),
+    }];
+    let service_name = if env.iter().any(|(k, _)| k == "HONEYCOMB_SERVICE_NAME")
+        || model.dotenv("HONEYCOMB_SERVICE_NAME").is_some()
+    {
+        "${HONEYCOMB_SERVICE_NAME}".to_string()
+    } else {
+        backend.to_string()
+    };
+    vars.push(recipe::EnvVar {
+        key: "OTEL_SERVICE_NAME".to_string(),
+        value: service_name,
+    });
+    // The endpoint is rewired whatever it was; an existing service name is the user's.
+    let first = compose.set_env(backend, &vars[..1], true)?;
+    let second = compose.set_env(backend, &vars[1..], false)?;
+    for (var, outcome) in vars.iter().zip(first.into_iter().chain(second)) {
+        let outcome = match outcome {
+            EnvOutcome::Replaced { previous } => EnvOutcome::Replaced {
+                previous: shown_value(&var.key, &previous),
+            },
+            EnvOutcome::Kept { existing, proposed } => EnvOutcome::Kept {
+                existing: shown_value(&var.key, &existing),
+                proposed,
+            },
+            other => other,
+        };
+        plan.environment.push(EnvReport {
+            key: var.key.clone(),
+            outcome,
+        });
+    }
+    let mut doomed: Vec<&str> = recipe::XRAY_SDK_VARS.to_vec();
+    if honeycomb.is_some() {
+        doomed.extend(recipe::MOVED_TO_COLLECTOR);
+    }
+    plan.removed = compose.remove_env(backend, &doomed)?;
+    let after = match &daemon {
+        Some(name) => {
+            plan.collector_service = Some(ServiceOutcome::Replaced);
+            plan.replaced_daemon = Some(name.clone());
+            compose.replace_with_collector(
+                name,
+                style.unwrap_or(EnvStyle::Map),
+                honeycomb.as_ref(),
+            )?
+        }
+        None => {
+            plan.collector_service = Some(ServiceOutcome::Kept);
+            compose.render()
+        }
+    };
+    let reparsed = Compose::parse(&compose_path, after.clone())?;
+    if !reparsed.has_service(backend) || !reparsed.has_service(recipe::COLLECTOR_SERVICE) {
+        return Err(Error::project(
+            &compose_path,
+            "internal: the edit lost a service",
+            None,
+        ));
+    }
+    plan.files.push(FileChange::new(
+        compose_path.clone(),
+        display(&compose_path),
+        Some(before),
+        after,
+        mode_of(&compose_path),
+    ));
+    if let Some(path) = layout.requirements() {
+        let old = current.requirements.clone();
+        let text = old.as_deref().unwrap_or("");
+        plan.packages_added = requirements::missing(text, recipe::OTEL_PACKAGES);
+        let new = requirements::add(text, recipe::OTEL_PACKAGES);
+        if requirements::missing(text, recipe::XRAY_PACKAGES).is_empty() {
+            plan.warnings.push(format!(
+                "{}: aws-xray-sdk is no longer needed once the app stops importing it; remove it then",
+                display(&path)
+            ));
+        }
+        plan.files.push(FileChange::new(
+            path.clone(),
+            display(&path),
+            old,
+            new,
+            mode_of(&path),
+        ));
+    }
+    Ok(plan)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +518,20 @@ mod tests {
             "x-honeycomb-team=${HONEYCOMB_API_KEY}"
         ));
         assert_eq!(shown_value("OTEL_SERVICE_NAME", "api"), "api");
+    }
+
+    #[test]
+    fn xray_sdk_lines_are_found_with_their_numbers_and_comments_ignored() {
+        let app = "import os\nfrom aws_xray_sdk.core import xray_recorder\n# XRayMiddleware was here\n\
+                   app = Flask(__name__)\nXRayMiddleware(app, xray_recorder)\n";
+        let lines = xray_sdk_lines("api/app.py", app);
+        let found: Vec<(usize, &str)> = lines.iter().map(|l| (l.line, l.text.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (2, "from aws_xray_sdk.core import xray_recorder"),
+                (5, "XRayMiddleware(app, xray_recorder)")
+            ]
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The questions `init` asks on a terminal; each has a flag or variable that answers it instead.
 
 use crate::aws;
-use crate::cli::HoneycombRegion;
+use crate::cli::{HoneycombRegion, XrayVia};
 use crate::error::Result;
 use crate::honeycomb::{self, KeyKind};
 use crate::output::Printer;
@@ -95,6 +95,18 @@ pub fn wizard(answers: &mut InitAnswers, service: &str, printer: &Printer) -> Re
             printer.warn(&format!("{message}: {hint}"));
             answers.aws_region = aws::suggest_region(&region).map(str::to_string);
         }
+        let choices = [
+            "OpenTelemetry collector: OTLP to X-Ray, signed with SigV4 (supported path)",
+            "X-Ray daemon and SDK (in maintenance; AWS support ends 2027-02-25)",
+        ]
+        .map(String::from);
+        let default = usize::from(answers.xray_via == Some(XrayVia::Daemon));
+        let picked = prompt::select("Send X-Ray traces through", &choices, default)?;
+        answers.xray_via = Some(if picked == 1 {
+            XrayVia::Daemon
+        } else {
+            XrayVia::Collector
+        });
     }
     Ok(())
 }

@@ -439,6 +439,15 @@ impl Index {
         index
     }
 
+    fn remove(&mut self, name: &str) {
+        if let Some(i) = self.by_name.remove(name) {
+            self.entries.remove(i);
+            for (j, (n, _)) in self.entries.iter().enumerate().skip(i) {
+                self.by_name.insert(n.clone(), j);
+            }
+        }
+    }
+
     fn put(&mut self, name: String, entry: SyntaxNode) {
         match self.by_name.get(&name) {
             Some(&i) => self.entries[i].1 = entry,
@@ -1316,6 +1325,155 @@ impl Compose {
         Ok((self.render(), outcome))
     }
 
+    /// Add the collector service after service `after` (or, with `force`, put it in place of
+    /// an existing one); returns the render. `honeycomb`: its Honeycomb exporter, if any.
+    pub fn with_collector(
+        &self,
+        after: &str,
+        style: EnvStyle,
+        honeycomb: Option<&recipe::CollectorHoneycomb>,
+        force: bool,
+    ) -> Result<(String, ServiceOutcome)> {
+        let existing = self.entry(recipe::COLLECTOR_SERVICE);
+        if existing.is_some() && !force {
+            return Ok((self.render(), ServiceOutcome::Kept));
+        }
+        self.check_services_block(recipe::COLLECTOR_SERVICE)?;
+        if !self.has_service(after) {
+            return Err(self.no_such_service(after));
+        }
+        let lines = self.collector_lines(style, honeycomb);
+        let (place, outcome) = match existing {
+            Some(entry) => {
+                self.refuse_shared(
+                    recipe::COLLECTOR_SERVICE,
+                    None,
+                    std::slice::from_ref(&entry),
+                )?;
+                (Place::Replace(entry), ServiceOutcome::Replaced)
+            }
+            None => {
+                let entry = self
+                    .entry(after)
+                    .ok_or_else(|| self.no_such_service(after))?;
+                (Place::After(entry), ServiceOutcome::Added)
+            }
+        };
+        let entry = self.put_entry(&self.services, recipe::COLLECTOR_SERVICE, &lines, place)?;
+        self.index
+            .borrow_mut()
+            .put(recipe::COLLECTOR_SERVICE.to_string(), entry);
+        Ok((self.render(), outcome))
+    }
+
+    /// Put the collector in the place of service `old` (the daemon), keeping the comment on
+    /// its key line; every other byte of the file stays.
+    pub fn replace_with_collector(
+        &self,
+        old: &str,
+        style: EnvStyle,
+        honeycomb: Option<&recipe::CollectorHoneycomb>,
+    ) -> Result<String> {
+        let entry = self.entry(old).ok_or_else(|| self.no_such_service(old))?;
+        self.check_services_block(recipe::COLLECTOR_SERVICE)?;
+        self.refuse_shared(old, None, std::slice::from_ref(&entry))?;
+        let lines = self.collector_lines(style, honeycomb);
+        let entry = self.put_entry(
+            &self.services,
+            recipe::COLLECTOR_SERVICE,
+            &lines,
+            Place::Replace(entry),
+        )?;
+        let mut index = self.index.borrow_mut();
+        index.remove(old);
+        index.put(recipe::COLLECTOR_SERVICE.to_string(), entry);
+        Ok(self.render())
+    }
+
+    fn check_services_block(&self, name: &str) -> Result<()> {
+        if self.services.is_flow_style() {
+            return Err(Error::project(
+                &self.path,
+                format!("cannot place service {name} here: `services` is written in flow style"),
+                "add the service by hand, or rewrite `services:` as a block mapping".to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn collector_lines(
+        &self,
+        style: EnvStyle,
+        honeycomb: Option<&recipe::CollectorHoneycomb>,
+    ) -> Vec<String> {
+        let unit = self.unit_below(self.services.syntax());
+        let i1 = " ".repeat(unit);
+        let i2 = " ".repeat(unit * 2);
+        let dash = " ".repeat(unit + self.dash_indent(unit));
+        let q = double_quoted;
+        let mut lines = vec![format!("{}:", recipe::COLLECTOR_SERVICE)];
+        lines.push(format!("{i1}image: {}", q(recipe::COLLECTOR_IMAGE)));
+        lines.push(format!("{i1}environment:"));
+        for var in recipe::collector_env(honeycomb) {
+            lines.push(match style {
+                EnvStyle::Map => format!("{i2}{}: {}", var.key, q(&var.value)),
+                EnvStyle::List => format!("{dash}- {}", q(&format!("{}={}", var.key, var.value))),
+            });
+        }
+        lines
+    }
+
+    /// Remove variables from the service's own `environment:` (map or list) through the tree,
+    /// with their lines; returns the keys removed. A variable the service inherits through a
+    /// merge key is not its own to remove: that is refused, naming the line.
+    pub fn remove_env(&self, name: &str, keys: &[&str]) -> Result<Vec<String>> {
+        let (_, existing) = self.environment(name)?;
+        let present: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| existing.iter().any(|(e, _)| e == k))
+            .collect();
+        if present.is_empty() {
+            return Ok(Vec::new());
+        }
+        let body = self.body(name)?;
+        let local = map_entries(&body).find(|e| entry_key(e).as_deref() == Some("environment"));
+        let doomed: Vec<(String, SyntaxNode)> = match local.as_ref().and_then(entry_value) {
+            Some(YamlNode::Mapping(env)) => map_entries(env.syntax())
+                .filter_map(|e| entry_key(&e).map(|k| (k, e)))
+                .filter(|(k, _)| present.contains(&k.as_str()))
+                .collect(),
+            Some(YamlNode::Sequence(env)) => env
+                .values()
+                .filter_map(|v| {
+                    let key = scalar_text(&v)?.split('=').next()?.to_string();
+                    Some((key, syntax(&v).parent()?))
+                })
+                .filter(|(k, _)| present.contains(&k.as_str()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let Some(missing) = present
+            .iter()
+            .find(|k| !doomed.iter().any(|(d, _)| d == *k))
+        {
+            return Err(Error::project(
+                &self.path,
+                format!(
+                    "service '{name}' inherits {missing} through a merge key (line {}); tracectl only removes variables written in the service itself",
+                    self.line_in_service(name, missing).unwrap_or(0)
+                ),
+                format!("remove {missing} from the shared block by hand, then run tracectl again"),
+            ));
+        }
+        let nodes: Vec<SyntaxNode> = doomed.iter().map(|(_, n)| n.clone()).collect();
+        self.refuse_shared(name, None, &nodes)?;
+        for node in nodes.iter().rev() {
+            remove_line(node);
+        }
+        Ok(doomed.into_iter().map(|(k, _)| k).collect())
+    }
+
     /// The extra indent of a block sequence's dashes under its key, read off the file (0 or
     /// the nesting unit are both common).
     fn dash_indent(&self, unit: usize) -> usize {
@@ -1435,6 +1593,33 @@ impl Compose {
         // From the green tree: walking the editable nodes costs far more.
         self.file.syntax().green().to_string()
     }
+}
+
+/// Detach an entry with the indentation before it on its line, so that no blank line is left.
+fn remove_line(node: &SyntaxNode) {
+    let Some(parent) = node.parent() else {
+        return;
+    };
+    let end = node.index() + 1;
+    let mut start = node.index();
+    if let Some(prev) = node.prev_sibling_or_token()
+        && let Some(token) = prev.as_token()
+        && token.text().chars().all(|c| c == ' ')
+    {
+        start = prev.index();
+    }
+    let ends_line = node.green().to_string().ends_with('\n');
+    if !ends_line {
+        // The newline that ends the entry's line follows it as a token: it goes too.
+        if let Some(next) = node.next_sibling_or_token()
+            && let Some(token) = next.as_token()
+            && token.text().trim_matches(' ') == "\n"
+        {
+            parent.splice_children(start..next.index() + 1, Vec::new());
+            return;
+        }
+    }
+    parent.splice_children(start..end, Vec::new());
 }
 
 fn decide(current: Option<Option<String>>, wanted: &str, force: bool) -> EnvOutcome {

@@ -303,12 +303,16 @@ pub fn send_test_json(
 }
 
 /// The arguments that configure the Cruddur fixture for both backends without a terminal.
-pub const INIT_FLAGS: [&str; 5] = [
+/// The recipe's daemon setup, which most tests start from (`--xray-via collector` is
+/// tests/it/collector.rs's).
+pub const INIT_FLAGS: [&str; 7] = [
     "init",
     "--aws-region",
     "eu-west-3",
     "--honeycomb-api-key",
     INGEST_US,
+    "--xray-via",
+    "daemon",
 ];
 
 /// None of `secrets`, nor any eight consecutive characters of one (as written, JSON-escaped or

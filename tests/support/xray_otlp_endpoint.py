@@ -10,6 +10,7 @@ The first line printed is the port.
 """
 
 import datetime
+import gzip
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,7 +53,11 @@ def verify(method, url, headers, body):
         headers={h: headers[h] for h in signed if h not in ("x-amz-date", "x-amz-security-token")},
     )
     when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ")
-    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when):
+    # botocore never signs User-Agent, but AWS checks exactly the SignedHeaders a client names:
+    # collectors (rotel) sign it, so the list of headers left out is emptied here.
+    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when), mock.patch.object(
+        botocore.auth, "SIGNED_HEADERS_BLACKLIST", []
+    ):
         botocore.auth.SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY, TOKEN), "xray", REGION).add_auth(
             request
         )
@@ -71,6 +76,10 @@ class Handler(BaseHTTPRequestHandler):
         record = {"valid": reason is None, "reason": reason, "path": self.path, "spans": [], "resource": {}}
         if reason is None and self.path == "/v1/traces":
             request = ExportTraceServiceRequest()
+            # OTLP/HTTP senders may gzip the body (collectors do by default); the signature covers
+            # the bytes as sent.
+            if headers.get("content-encoding") == "gzip":
+                body = gzip.decompress(body)
             request.ParseFromString(body)
             for rs in request.resource_spans:
                 for attr in rs.resource.attributes:
