@@ -1596,30 +1596,24 @@ impl Compose {
 }
 
 /// Detach an entry with the indentation before it on its line, so that no blank line is left.
+/// Element by element: a ranged splice that only deletes detaches while it counts, and skips.
 fn remove_line(node: &SyntaxNode) {
-    let Some(parent) = node.parent() else {
-        return;
-    };
-    let end = node.index() + 1;
-    let mut start = node.index();
-    if let Some(prev) = node.prev_sibling_or_token()
-        && let Some(token) = prev.as_token()
-        && token.text().chars().all(|c| c == ' ')
-    {
-        start = prev.index();
+    let indent = node
+        .prev_sibling_or_token()
+        .and_then(|p| p.into_token())
+        .filter(|t| t.text().chars().all(|c| c == ' '));
+    let newline = node
+        .next_sibling_or_token()
+        .and_then(|n| n.into_token())
+        .filter(|t| t.text().trim_matches(' ') == "\n")
+        .filter(|_| !node.green().to_string().ends_with('\n'));
+    node.detach();
+    if let Some(token) = indent {
+        token.detach();
     }
-    let ends_line = node.green().to_string().ends_with('\n');
-    if !ends_line {
-        // The newline that ends the entry's line follows it as a token: it goes too.
-        if let Some(next) = node.next_sibling_or_token()
-            && let Some(token) = next.as_token()
-            && token.text().trim_matches(' ') == "\n"
-        {
-            parent.splice_children(start..next.index() + 1, Vec::new());
-            return;
-        }
+    if let Some(token) = newline {
+        token.detach();
     }
-    parent.splice_children(start..end, Vec::new());
 }
 
 fn decide(current: Option<Option<String>>, wanted: &str, force: bool) -> EnvOutcome {
@@ -1642,6 +1636,29 @@ mod tests {
 
     fn parse(text: &str) -> Compose {
         Compose::parse(Path::new("c.yml"), text.to_string()).unwrap()
+    }
+
+    #[test]
+    fn removed_variables_take_their_lines_and_nothing_else() {
+        let map = "services:\n  api:\n    environment:\n      A: \"1\"\n      AWS_XRAY_URL: \"*\"  # naming\n      B: 2\n      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"\n    build: ./api\n  db:\n    image: x\n";
+        let c = parse(map);
+        let removed = c
+            .remove_env("api", &["AWS_XRAY_URL", "AWS_XRAY_DAEMON_ADDRESS", "NOPE"])
+            .unwrap();
+        assert_eq!(removed, ["AWS_XRAY_URL", "AWS_XRAY_DAEMON_ADDRESS"]);
+        assert_eq!(
+            c.render(),
+            "services:\n  api:\n    environment:\n      A: \"1\"\n      B: 2\n    build: ./api\n  db:\n    image: x\n"
+        );
+        let list = "services:\n  api:\n    environment:\n      - A=1\n      - AWS_XRAY_URL=*   # naming\n      - AWS_XRAY_DAEMON_ADDRESS=xray-daemon:2000\n    ports:\n      - 80:80\n";
+        let c = parse(list);
+        c.remove_env("api", &["AWS_XRAY_URL", "AWS_XRAY_DAEMON_ADDRESS"])
+            .unwrap();
+        assert_eq!(
+            c.render(),
+            "services:\n  api:\n    environment:\n      - A=1\n    ports:\n      - 80:80\n"
+        );
+        parse(&c.render());
     }
 
     /// Adds `vars` to the `api` service's environment; the document then renders as `expected`,
