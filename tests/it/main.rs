@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test runs the built `tracectl` against real files and
 //! real peers on loopback.
 
+mod collector;
 mod common;
 mod completions;
 mod compose_edit;

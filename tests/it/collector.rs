@@ -1,0 +1,198 @@
+//! `init --xray-via collector` and `init --migrate`, proven by the real programs: Docker Compose v2
+//! resolves what init wrote, rotel runs with exactly the collector's resolved environment, and the
+//! recipe's Flask app runs with the backend's.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::peers::{self, Guard, XrayOtlpEndpoint};
+
+const REGION: &str = "eu-west-3";
+const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// A service's environment as `docker-compose config --format json` resolves it from the
+/// project's .env and `shell` (the only process environment it gets).
+fn resolved(
+    ctx: &TestContext,
+    service: &str,
+    shell: &[(&str, String)],
+) -> BTreeMap<String, String> {
+    let out = output_within(
+        Command::new(peers::docker_compose())
+            .args(["config", "--format", "json"])
+            .current_dir(&ctx.root)
+            .env_clear()
+            .envs(shell.iter().map(|(k, v)| (*k, v.as_str()))),
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let env = doc["services"][service]["environment"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no resolved environment for {service}: {doc}"));
+    env.iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+fn compose_valid(ctx: &TestContext) {
+    let out = output_within(
+        Command::new(peers::docker_compose())
+            .args(["config", "-q"])
+            .current_dir(&ctx.root)
+            .env_clear()
+            .envs([("AWS_REGION", REGION)]),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "Compose v2 rejects it: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn collector_written_by_init_delivers_the_apps_server_span_to_xray() {
+    // X-Ray only: rotel 0.0.1a15 (the newest on PyPI) refuses two trace exporters
+    // ("Only one exporter supported for ROTEL_EXPORTERS_TRACES"), so the Honeycomb fan-out that
+    // init writes is not proven here.
+    let ctx = TestContext::fixture("cruddur");
+    let out = run(ctx.tracectl().args([
+        "init",
+        "--xray-via",
+        "collector",
+        "--aws-region",
+        REGION,
+        "--service-name",
+        "cruddur-e2e",
+        "--no-honeycomb",
+    ]));
+    assert_exit(&out, 0);
+    compose_valid(&ctx);
+
+    let xray = XrayOtlpEndpoint::start(ACCESS_KEY, SECRET_KEY, REGION, None);
+    let http: SocketAddr = format!("127.0.0.1:{}", peers::free_port()).parse().unwrap();
+    let grpc = format!("127.0.0.1:{}", peers::free_port());
+    // rotel signs for the service and region it reads off the host name, so X-Ray keeps its
+    // real name and only the port moves; the name resolves to loopback inside the collector's
+    // own mount namespace (below).
+    let shell = [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_string()),
+        (
+            "XRAY_OTLP_ENDPOINT",
+            format!("http://xray.{REGION}.amazonaws.com:{}", xray.port),
+        ),
+        ("COLLECTOR_OTLP_HTTP_ENDPOINT", http.to_string()),
+        ("COLLECTOR_OTLP_GRPC_ENDPOINT", grpc.clone()),
+    ];
+    let collector = resolved(&ctx, "otel-collector", &shell);
+    assert_eq!(
+        collector["ROTEL_EXPORTER_XRAY_ENDPOINT"],
+        format!("http://xray.{REGION}.amazonaws.com:{}", xray.port)
+    );
+    assert_eq!(collector["AWS_REGION"], REGION);
+    // Without the overrides the defaults are the real endpoints.
+    let real = resolved(&ctx, "otel-collector", &[]);
+    assert_eq!(
+        real["ROTEL_EXPORTER_XRAY_ENDPOINT"],
+        format!("https://xray.{REGION}.amazonaws.com")
+    );
+    assert_eq!(real["ROTEL_OTLP_HTTP_ENDPOINT"], "0.0.0.0:4318");
+
+    let hosts = ctx.path("hosts");
+    std::fs::write(
+        &hosts,
+        format!("127.0.0.1 localhost\n127.0.0.1 xray.{REGION}.amazonaws.com\n"),
+    )
+    .unwrap();
+    let script = format!(
+        "/bin/mount --bind '{}' /etc/hosts && exec '{}' start",
+        hosts.display(),
+        peers::rotel_agent().display()
+    );
+    let mut child = Command::new("/usr/bin/unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "/bin/sh",
+            "-c",
+            &script,
+        ])
+        .env_clear()
+        .envs(&collector)
+        .stdout(std::fs::File::create(ctx.path("collector.out")).unwrap())
+        .stderr(std::fs::File::create(ctx.path("collector.log")).unwrap())
+        .spawn()
+        .expect("unshare (util-linux) runs the collector with its own /etc/hosts");
+    let log = ctx.path("collector.log");
+    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        peers::wait_for_port(
+            http,
+            &mut child,
+            "rotel-agent (in unshare; needs user namespaces)",
+        )
+    }));
+    if started.is_err() {
+        panic!(
+            "the collector did not start; its log:\n{}{}",
+            std::fs::read_to_string(&log).unwrap_or_default(),
+            std::fs::read_to_string(ctx.path("collector.out")).unwrap_or_default()
+        );
+    }
+    let _collector = Guard(child);
+
+    let backend = resolved(&ctx, "backend-flask", &shell);
+    assert_eq!(
+        backend["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "http://otel-collector:4318"
+    );
+    assert!(
+        !backend
+            .keys()
+            .any(|k| k.starts_with("AWS_") || k == "OTEL_EXPORTER_OTLP_HEADERS"),
+        "the backend needs no AWS variables nor Honeycomb headers: {backend:?}"
+    );
+    let port = peers::free_port();
+    let mut app = Command::new(peers::python());
+    app.arg(manifest_dir().join("tests/support/flask_recipe_app.py"))
+        .arg(port.to_string())
+        .env_clear()
+        .envs(&backend)
+        // Compose's network name for the collector, as loopback: the one change.
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{http}"))
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _app = Guard(app.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the Flask app did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let response = http_get(port, "/api/activities/home");
+    assert!(response.contains(" 200 "), "{response}");
+
+    let records = xray.wait_for_requests(1);
+    let record = &records[0];
+    assert_eq!(record["valid"], true, "{record}");
+    assert_eq!(
+        record["resource"]["service.name"], "cruddur-e2e",
+        "{record}"
+    );
+    assert!(
+        record["spans"].as_array().unwrap().iter().any(|s| s[1] == 2
+            && s[0]
+                .as_str()
+                .is_some_and(|n| n.contains("/api/activities/home"))),
+        "no SERVER span at X-Ray: {record}"
+    );
+}
