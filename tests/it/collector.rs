@@ -196,3 +196,177 @@ fn collector_written_by_init_delivers_the_apps_server_span_to_xray() {
         "no SERVER span at X-Ray: {record}"
     );
 }
+
+/// The daemon setup `init --xray-via daemon` writes on `fixture`, then `init --migrate`.
+fn migrated(fixture: &str, extra: &[&str]) -> (TestContext, String) {
+    let ctx = TestContext::fixture(fixture);
+    let mut args = INIT_FLAGS.to_vec();
+    args.extend(extra);
+    assert_exit(&run(ctx.tracectl().args(&args)), 0);
+    let daemon = ctx.read(compose_name(&ctx));
+    let dry = run(ctx.tracectl().args(["init", "--migrate", "--dry-run"]));
+    assert_exit(&dry, 0);
+    assert_eq!(ctx.read(compose_name(&ctx)), daemon, "--dry-run wrote");
+    assert!(
+        stdout(&dry).contains("+  otel-collector:")
+            || stdout(&dry).contains("+    otel-collector:")
+    );
+    let out = run(ctx.tracectl().args(["init", "--migrate"]));
+    assert_exit(&out, 0);
+    compose_valid(&ctx);
+    let before = ctx.snapshot();
+    let again = run(ctx.tracectl().args(["init", "--migrate"]));
+    assert_exit(&again, 0);
+    assert!(
+        stdout(&again).contains("Nothing to change"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(
+        ctx.snapshot(),
+        before,
+        "the second --migrate changed a file"
+    );
+    let text = ctx.read(compose_name(&ctx));
+    (ctx, text)
+}
+
+fn compose_name(ctx: &TestContext) -> &'static str {
+    if ctx.path("compose.yaml").exists() {
+        "compose.yaml"
+    } else {
+        "docker-compose.yml"
+    }
+}
+
+/// Every line of `before` that is not one tracectl removes stays, in order, in `after`.
+fn kept_in_order(before: &str, after: &str, removed: &[&str]) {
+    let mut rest = after.lines();
+    for line in before
+        .lines()
+        .filter(|l| !removed.iter().any(|r| l.contains(r)))
+    {
+        assert!(
+            rest.any(|a| a == line),
+            "line {line:?} was lost or moved:\n{after}"
+        );
+    }
+}
+
+const DAEMON_ONLY: &[&str] = &[
+    "AWS_XRAY_URL",
+    "AWS_XRAY_DAEMON_ADDRESS",
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "xray-daemon",
+    "amazon/aws-xray-daemon",
+    "command:",
+    "\"-o\"",
+    "\"-n\"",
+    "- \"${AWS_REGION}\"",
+    "2000:2000/udp",
+    "    ports:",
+];
+
+#[test]
+fn migrate_turns_the_recipes_daemon_setup_into_the_collector_byte_for_byte() {
+    let (ctx, text) = migrated("cruddur", &[]);
+    let expected = std::fs::read_to_string(fixtures().join("cruddur.migrated.yml")).unwrap();
+    if std::env::var_os("TRACECTL_BLESS").is_some() {
+        std::fs::write(fixtures().join("cruddur.migrated.yml"), &text).unwrap();
+    } else {
+        assert_eq!(text, expected);
+    }
+    let original = std::fs::read_to_string(fixtures().join("cruddur/docker-compose.yml")).unwrap();
+    kept_in_order(&original, &text, &["ports:"]);
+    let env = resolved(&ctx, "backend-flask", &[("AWS_REGION", REGION.to_string())]);
+    assert_eq!(
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"],
+        "http://otel-collector:4318"
+    );
+    assert!(
+        !env.contains_key("AWS_XRAY_DAEMON_ADDRESS")
+            && !env.contains_key("OTEL_EXPORTER_OTLP_HEADERS")
+    );
+    let collector = resolved(
+        &ctx,
+        "otel-collector",
+        &[("AWS_REGION", REGION.to_string())],
+    );
+    assert_eq!(
+        collector["ROTEL_EXPORTER_HONEYCOMB_CUSTOM_HEADERS"],
+        format!("x-honeycomb-team={INGEST_US}")
+    );
+    assert_eq!(
+        collector["ROTEL_EXPORTER_XRAY_ENDPOINT"],
+        format!("https://xray.{REGION}.amazonaws.com")
+    );
+}
+
+#[test]
+fn migrate_keeps_list_style_anchors_and_user_edits_around_the_daemon() {
+    let (_ctx, text) = migrated("listy", &["--service", "api"]);
+    let expected = std::fs::read_to_string(fixtures().join("listy.migrated.yaml")).unwrap();
+    if std::env::var_os("TRACECTL_BLESS").is_some() {
+        std::fs::write(fixtures().join("listy.migrated.yaml"), &text).unwrap();
+    } else {
+        assert_eq!(text, expected);
+    }
+    let original = std::fs::read_to_string(fixtures().join("listy/compose.yaml")).unwrap();
+    kept_in_order(&original, &text, &[]);
+    assert!(text.contains("- FLASK_APP=app.py   # entry point"));
+    assert!(!text.contains("xray-daemon"));
+}
+
+#[test]
+fn migrate_with_hand_edits_keeps_them_and_names_the_apps_xray_lines() {
+    let ctx = TestContext::fixture("cruddur");
+    assert_exit(&run(ctx.tracectl().args(INIT_FLAGS)), 0);
+    // The user's own touches: a comment on the daemon, a variable after ours, an app with the SDK.
+    let edited = ctx
+        .read("docker-compose.yml")
+        .replace("  xray-daemon:\n", "  xray-daemon:  # traces to AWS\n")
+        .replace(
+            "      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"\n",
+            "      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"\n      LOG_LEVEL: debug # mine\n",
+        );
+    ctx.write("docker-compose.yml", &edited);
+    ctx.write(
+        "backend-flask/app.py",
+        "from flask import Flask\nfrom aws_xray_sdk.core import xray_recorder\nfrom aws_xray_sdk.ext.flask.middleware import XRayMiddleware\n\napp = Flask(__name__)\nXRayMiddleware(app, xray_recorder)\n",
+    );
+    let app = ctx.read("backend-flask/app.py");
+    let out = run(ctx.tracectl().args(["init", "--migrate"]));
+    assert_exit(&out, 0);
+    let said = stdout(&out);
+    for line in [
+        "backend-flask/app.py:2: from aws_xray_sdk.core import xray_recorder",
+        "backend-flask/app.py:3: from aws_xray_sdk.ext.flask.middleware import XRayMiddleware",
+        "backend-flask/app.py:6: XRayMiddleware(app, xray_recorder)",
+    ] {
+        assert!(said.contains(line), "{line} missing from:\n{said}");
+    }
+    assert_eq!(ctx.read("backend-flask/app.py"), app, "the app was edited");
+    let text = ctx.read("docker-compose.yml");
+    assert!(
+        text.contains("  otel-collector:  # traces to AWS\n"),
+        "{text}"
+    );
+    assert!(text.contains("      LOG_LEVEL: debug # mine\n"), "{text}");
+    kept_in_order(&edited, &text, DAEMON_ONLY);
+    compose_valid(&ctx);
+}
+
+#[test]
+fn migrate_without_a_daemon_says_what_to_run_and_writes_nothing() {
+    let ctx = TestContext::fixture("cruddur");
+    let before = ctx.snapshot();
+    let out = run(ctx.tracectl().args(["init", "--migrate"]));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("init --xray-via collector"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(ctx.snapshot(), before);
+}
