@@ -283,7 +283,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__init)
-            opts="-y -q -v -C -h -V --compose-file --service --env-file --honeycomb --no-honeycomb --xray --no-xray --honeycomb-api-key --dataset --honeycomb-region --service-name --aws-region --xray-url --sampling-rule --force --dry-run --yes --color --format --quiet --verbose --dir --help --version"
+            opts="-y -q -v -C -h -V --compose-file --service --env-file --honeycomb --no-honeycomb --xray --no-xray --honeycomb-api-key --dataset --honeycomb-region --service-name --aws-region --xray-url --xray-via --migrate --sampling-rule --force --dry-run --yes --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +323,10 @@ _tracectl() {
                     ;;
                 --xray-url)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xray-via)
+                    COMPREPLY=($(compgen -W "collector daemon" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -51,6 +51,8 @@ eu\t'api.eu1.honeycomb.io'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l service-name -d 'Service name shown in Honeycomb [default: the compose service\'s name]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l aws-region -d 'AWS region for X-Ray [default: AWS_DEFAULT_REGION or the AWS profile\'s region]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l xray-url -d 'X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe\'s Gitpod pattern on Gitpod, else *]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l xray-via -d 'How traces reach X-Ray [default: the daemon when the project already runs one, else collector]' -r -f -a "collector\t'An OpenTelemetry collector (rotel) that sends OTLP to X-Ray, signed with SigV4'
+daemon\t'The X-Ray SDK and daemon (AWS support ends 2027-02-25)'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
@@ -62,6 +64,7 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb -d 
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l no-honeycomb -d 'Do not configure Honeycomb'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l xray -d 'Add the AWS X-Ray SDK settings and an X-Ray daemon service'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l no-xray -d 'Do not configure X-Ray'
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l migrate -d 'Move an X-Ray daemon setup to an OpenTelemetry collector (edits compose only)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l sampling-rule -d 'Also write the X-Ray sampling rule to aws/json/xray.json'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l force -d 'Replace existing values that differ instead of keeping them'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l dry-run -d 'Print the changes as a diff and write nothing'

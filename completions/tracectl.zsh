@@ -52,6 +52,8 @@ eu\:"api.eu1.honeycomb.io"))' \
 '--service-name=[Service name shown in Honeycomb \[default\: the compose service'\''s name\]]:NAME:_default' \
 '--aws-region=[AWS region for X-Ray \[default\: AWS_DEFAULT_REGION or the AWS profile'\''s region\]]:REGION:_default' \
 '--xray-url=[X-Ray dynamic naming pattern (AWS_XRAY_URL) \[default\: the recipe'\''s Gitpod pattern on Gitpod, else *\]]:PATTERN:_default' \
+'--xray-via=[How traces reach X-Ray \[default\: the daemon when the project already runs one, else collector\]]:VIA:((collector\:"An OpenTelemetry collector (rotel) that sends OTLP to X-Ray, signed with SigV4"
+daemon\:"The X-Ray SDK and daemon (AWS support ends 2027-02-25)"))' \
 '--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
 always\:""
 never\:""))' \
@@ -64,6 +66,7 @@ github\:"GitHub Actions annotations (doctor); other commands print human output"
 '--no-honeycomb[Do not configure Honeycomb]' \
 '--xray[Add the AWS X-Ray SDK settings and an X-Ray daemon service]' \
 '--no-xray[Do not configure X-Ray]' \
+'(--xray-via --no-xray --sampling-rule)--migrate[Move an X-Ray daemon setup to an OpenTelemetry collector (edits compose only)]' \
 '--sampling-rule[Also write the X-Ray sampling rule to aws/json/xray.json]' \
 '--force[Replace existing values that differ instead of keeping them]' \
 '--dry-run[Print the changes as a diff and write nothing]' \

@@ -72,7 +72,7 @@ fn the_golden_tree_comparison_fails_on_an_extra_or_missing_file() {
 fn init_cruddur(ctx: &TestContext) -> std::process::Output {
     run(ctx
         .tracectl()
-        .args(["init", "--aws-region", "eu-west-3", "--sampling-rule"])
+        .args(["init", "--aws-region", "eu-west-3", "--sampling-rule", "--xray-via", "daemon"])
         .env("HONEYCOMB_API_KEY", INGEST_US))
 }
 
