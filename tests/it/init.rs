@@ -72,7 +72,14 @@ fn the_golden_tree_comparison_fails_on_an_extra_or_missing_file() {
 fn init_cruddur(ctx: &TestContext) -> std::process::Output {
     run(ctx
         .tracectl()
-        .args(["init", "--aws-region", "eu-west-3", "--sampling-rule", "--xray-via", "daemon"])
+        .args([
+            "init",
+            "--aws-region",
+            "eu-west-3",
+            "--sampling-rule",
+            "--xray-via",
+            "daemon",
+        ])
         .env("HONEYCOMB_API_KEY", INGEST_US))
 }
 
@@ -102,6 +109,8 @@ fn list_style_anchors_and_existing_env_file_are_kept() {
     let ctx = TestContext::fixture("listy");
     let out = run(ctx.tracectl().args([
         "init",
+        "--xray-via",
+        "daemon",
         "--honeycomb-api-key",
         INGEST_EU,
         "--aws-region",
@@ -152,6 +161,8 @@ fn dry_run_prints_diffs_and_writes_nothing() {
     let before = ctx.snapshot();
     let out = run(ctx.tracectl().args([
         "init",
+        "--xray-via",
+        "daemon",
         "--dry-run",
         "--aws-region",
         "eu-west-3",
@@ -180,6 +191,8 @@ fn json_output_is_a_stable_object() {
         "--format",
         "json",
         "init",
+        "--xray-via",
+        "daemon",
         "--aws-region",
         "eu-west-3",
         "--honeycomb-api-key",
