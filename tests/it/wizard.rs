@@ -47,6 +47,7 @@ fn wizard_asks_everything_masks_the_key_and_writes_after_confirmation() {
             ("AWS region", "eu-wset-3\r"),
             ("did you mean eu-west-3?", ""),
             ("AWS region", "\r"),
+            ("2027-02-25", "\r"),
             ("Write these changes?", "y"),
         ],
         &[],
@@ -64,7 +65,7 @@ fn wizard_asks_everything_masks_the_key_and_writes_after_confirmation() {
     );
     assert!(env.contains("HONEYCOMB_SERVICE_NAME=cruddur\n"), "{env}");
     assert!(env.contains("AWS_REGION=eu-west-3\n"), "{env}");
-    assert!(ctx.read("docker-compose.yml").contains("xray-daemon:"));
+    assert!(ctx.read("docker-compose.yml").contains("otel-collector:"));
 }
 
 #[test]
@@ -93,6 +94,7 @@ fn declining_the_confirmation_writes_nothing() {
         &[
             ("Send traces to", "\u{1b}[B\u{1b}[B\r"),
             ("AWS region", "us-east-1\r"),
+            ("2027-02-25", "\r"),
             ("Write these changes?", "n"),
         ],
         &[],
@@ -114,6 +116,6 @@ fn yes_flag_never_prompts_even_on_a_terminal() {
     assert!(!screen.contains("Send traces to"), "{screen}");
     assert!(
         ctx.read("docker-compose.yml")
-            .contains("AWS_XRAY_DAEMON_ADDRESS")
+            .contains("otel-collector:4318")
     );
 }
