@@ -25,8 +25,6 @@ pub const COLLECTOR_IMAGE: &str = "streamfold/rotel";
 pub const COLLECTOR_ENDPOINT: &str = "http://otel-collector:4318";
 /// The daemon's variables for the X-Ray SDK; collector mode has no use for them.
 pub const XRAY_SDK_VARS: &[&str] = &["AWS_XRAY_URL", "AWS_XRAY_DAEMON_ADDRESS"];
-/// The backend's Honeycomb variables that move to the collector in collector mode.
-pub const MOVED_TO_COLLECTOR: &[&str] = &["OTEL_EXPORTER_OTLP_HEADERS"];
 
 /// One variable for the backend's environment. Values reference `${VARS}`; never a literal secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -178,10 +178,17 @@ pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<Init
             aws::RegionCheck::New { warning } => warnings.push(warning),
             aws::RegionCheck::Known => {}
         }
+        let via = answers.xray_via.unwrap_or(crate::cli::XrayVia::Collector);
+        if via == crate::cli::XrayVia::Collector && honeycomb.is_some() {
+            return Err(Error::usage(
+                "the collector tracectl writes sends traces to one destination, and both Honeycomb and X-Ray were chosen",
+                "keep both with --xray-via daemon (supported until 2027-02-25), or send X-Ray alone through the collector with --no-honeycomb".to_string(),
+            ));
+        }
         Some(XraySettings {
             region,
             url: answers.xray_url.unwrap_or_else(|| "*".to_string()),
-            via: answers.xray_via.unwrap_or(crate::cli::XrayVia::Collector),
+            via,
         })
     } else {
         None

@@ -78,11 +78,13 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
             answers.honeycomb_region = existing_honeycomb_region(&model);
         }
     }
-    // A project that runs the daemon keeps it unless told otherwise: moving is `--migrate`.
+    // A project that runs the daemon keeps it unless told otherwise: moving is `--migrate`. The
+    // collector sends to one destination, so with Honeycomb too X-Ray stays on the daemon.
     let asked_via = answers.xray_via;
     if answers.xray_via.is_none() {
         answers.xray_via = Some(match daemon {
             Some(_) => XrayVia::Daemon,
+            None if answers.honeycomb => XrayVia::Daemon,
             None => XrayVia::Collector,
         });
     }

@@ -382,34 +382,27 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
             .find(|(k, _)| k == key)
             .and_then(|(_, v)| v.clone())
     };
-    let endpoint = value("OTEL_EXPORTER_OTLP_ENDPOINT");
     let headers = value("OTEL_EXPORTER_OTLP_HEADERS");
-    // The backend's Honeycomb exporter moves into the collector as written: same endpoint,
-    // same header references.
-    let honeycomb = match (&headers, &endpoint) {
-        (Some(h), _) if h.contains("x-honeycomb-team") => {
-            if has_literal_secret("OTEL_EXPORTER_OTLP_HEADERS", h) {
-                return Err(Error::project(
-                    &compose_path,
-                    format!(
-                        "OTEL_EXPORTER_OTLP_HEADERS of service {backend} (line {}) holds a literal Honeycomb key;                          tracectl moves references, not keys",
-                        compose
-                            .line_in_service(backend, "OTEL_EXPORTER_OTLP_HEADERS")
-                            .unwrap_or(0)
-                    ),
-                    "run `tracectl init --xray-via daemon --force` first to reference ${HONEYCOMB_API_KEY}, then --migrate".to_string(),
-                ));
-            }
-            Some(recipe::CollectorHoneycomb {
-                endpoint: endpoint
-                    .clone()
-                    .filter(|e| e != recipe::COLLECTOR_ENDPOINT)
-                    .unwrap_or_else(|| crate::honeycomb::US_API.to_string()),
-                headers: h.clone(),
-            })
-        }
-        _ => None,
-    };
+    // The collector tracectl writes sends traces to one destination: a backend that also exports
+    // to Honeycomb keeps the daemon rather than lose one of the two.
+    if headers
+        .as_ref()
+        .is_some_and(|h| h.contains("x-honeycomb-team"))
+    {
+        return Err(Error::project(
+            &compose_path,
+            format!(
+                "service {backend} also sends traces to Honeycomb (OTEL_EXPORTER_OTLP_HEADERS, line {}), \
+                 and the collector tracectl writes sends traces to one destination",
+                compose
+                    .line_in_service(backend, "OTEL_EXPORTER_OTLP_HEADERS")
+                    .unwrap_or(0)
+            ),
+            "keep the daemon for now (AWS support ends 2027-02-25), or drop the backend's Honeycomb \
+             exporter (its OTEL_EXPORTER_OTLP_* variables) and run `tracectl init --migrate` again"
+                .to_string(),
+        ));
+    }
     let mut vars = vec![recipe::EnvVar {
         key: "OTEL_EXPORTER_OTLP_ENDPOINT".to_string(),
         value: recipe::COLLECTOR_ENDPOINT.to_string(),
@@ -444,20 +437,12 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
             outcome,
         });
     }
-    let mut doomed: Vec<&str> = recipe::XRAY_SDK_VARS.to_vec();
-    if honeycomb.is_some() {
-        doomed.extend(recipe::MOVED_TO_COLLECTOR);
-    }
-    plan.removed = compose.remove_env(backend, &doomed)?;
+    plan.removed = compose.remove_env(backend, recipe::XRAY_SDK_VARS)?;
     let after = match &daemon {
         Some(name) => {
             plan.collector_service = Some(ServiceOutcome::Replaced);
             plan.replaced_daemon = Some(name.clone());
-            compose.replace_with_collector(
-                name,
-                style.unwrap_or(EnvStyle::Map),
-                honeycomb.as_ref(),
-            )?
+            compose.replace_with_collector(name, style.unwrap_or(EnvStyle::Map), None)?
         }
         None => {
             plan.collector_service = Some(ServiceOutcome::Kept);

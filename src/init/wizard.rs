@@ -95,18 +95,28 @@ pub fn wizard(answers: &mut InitAnswers, service: &str, printer: &Printer) -> Re
             printer.warn(&format!("{message}: {hint}"));
             answers.aws_region = aws::suggest_region(&region).map(str::to_string);
         }
-        let choices = [
-            "OpenTelemetry collector: OTLP to X-Ray, signed with SigV4 (supported path)",
-            "X-Ray daemon and SDK (in maintenance; AWS support ends 2027-02-25)",
-        ]
-        .map(String::from);
-        let default = usize::from(answers.xray_via == Some(XrayVia::Daemon));
-        let picked = prompt::select("Send X-Ray traces through", &choices, default)?;
-        answers.xray_via = Some(if picked == 1 {
-            XrayVia::Daemon
+        if answers.honeycomb {
+            // The collector tracectl writes sends to one destination: with Honeycomb too, X-Ray
+            // goes through the daemon.
+            answers.xray_via = Some(XrayVia::Daemon);
+            printer.warn(
+                "with Honeycomb as well, X-Ray goes through the daemon (AWS support ends 2027-02-25); \
+                 the collector sends to one destination",
+            );
         } else {
-            XrayVia::Collector
-        });
+            let choices = [
+                "OpenTelemetry collector: OTLP to X-Ray, signed with SigV4 (supported path)",
+                "X-Ray daemon and SDK (in maintenance; AWS support ends 2027-02-25)",
+            ]
+            .map(String::from);
+            let default = usize::from(answers.xray_via == Some(XrayVia::Daemon));
+            let picked = prompt::select("Send X-Ray traces through", &choices, default)?;
+            answers.xray_via = Some(if picked == 1 {
+                XrayVia::Daemon
+            } else {
+                XrayVia::Collector
+            });
+        }
     }
     Ok(())
 }

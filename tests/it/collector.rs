@@ -270,7 +270,7 @@ const DAEMON_ONLY: &[&str] = &[
 
 #[test]
 fn migrate_turns_the_recipes_daemon_setup_into_the_collector_byte_for_byte() {
-    let (ctx, text) = migrated("cruddur", &[]);
+    let (ctx, text) = migrated("cruddur", &["--no-honeycomb"]);
     let expected = std::fs::read_to_string(fixtures().join("cruddur.migrated.yml")).unwrap();
     if std::env::var_os("TRACECTL_BLESS").is_some() {
         std::fs::write(fixtures().join("cruddur.migrated.yml"), &text).unwrap();
@@ -293,9 +293,9 @@ fn migrate_turns_the_recipes_daemon_setup_into_the_collector_byte_for_byte() {
         "otel-collector",
         &[("AWS_REGION", REGION.to_string())],
     );
-    assert_eq!(
-        collector["ROTEL_EXPORTER_HONEYCOMB_CUSTOM_HEADERS"],
-        format!("x-honeycomb-team={INGEST_US}")
+    assert!(
+        !collector.keys().any(|k| k.contains("HONEYCOMB")),
+        "{collector:?}"
     );
     assert_eq!(
         collector["ROTEL_EXPORTER_XRAY_ENDPOINT"],
@@ -305,7 +305,7 @@ fn migrate_turns_the_recipes_daemon_setup_into_the_collector_byte_for_byte() {
 
 #[test]
 fn migrate_keeps_list_style_anchors_and_user_edits_around_the_daemon() {
-    let (_ctx, text) = migrated("listy", &["--service", "api"]);
+    let (_ctx, text) = migrated("listy", &["--service", "api", "--no-honeycomb"]);
     let expected = std::fs::read_to_string(fixtures().join("listy.migrated.yaml")).unwrap();
     if std::env::var_os("TRACECTL_BLESS").is_some() {
         std::fs::write(fixtures().join("listy.migrated.yaml"), &text).unwrap();
@@ -321,7 +321,10 @@ fn migrate_keeps_list_style_anchors_and_user_edits_around_the_daemon() {
 #[test]
 fn migrate_with_hand_edits_keeps_them_and_names_the_apps_xray_lines() {
     let ctx = TestContext::fixture("cruddur");
-    assert_exit(&run(ctx.tracectl().args(INIT_FLAGS)), 0);
+    assert_exit(
+        &run(ctx.tracectl().args(INIT_FLAGS).arg("--no-honeycomb")),
+        0,
+    );
     // The user's own touches: a comment on the daemon, a variable after ours, an app with the SDK.
     let edited = ctx
         .read("docker-compose.yml")
@@ -369,4 +372,49 @@ fn migrate_without_a_daemon_says_what_to_run_and_writes_nothing() {
         stderr(&out)
     );
     assert_eq!(ctx.snapshot(), before);
+}
+
+#[test]
+fn a_backend_that_also_sends_to_honeycomb_keeps_the_daemon_and_nothing_is_written() {
+    let ctx = TestContext::fixture("cruddur");
+    assert_exit(&run(ctx.tracectl().args(INIT_FLAGS)), 0);
+    let before = ctx.snapshot();
+    let out = run(ctx.tracectl().args(["init", "--migrate"]));
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("docker-compose.yml")
+            && err.contains("also sends traces to Honeycomb")
+            && err.contains("one destination"),
+        "{err}"
+    );
+    assert_eq!(ctx.snapshot(), before, "a refused --migrate wrote");
+}
+
+#[test]
+fn collector_mode_with_honeycomb_too_is_refused_and_the_default_stays_the_daemon() {
+    let ctx = TestContext::fixture("cruddur");
+    let before = ctx.snapshot();
+    let out = run(ctx
+        .tracectl()
+        .args(["init", "--xray-via", "collector", "--aws-region", REGION])
+        .args(["--honeycomb-api-key", INGEST_US]));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("--xray-via daemon"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(ctx.snapshot(), before);
+    // Without --xray-via, both backends get the daemon path.
+    let out = run(ctx
+        .tracectl()
+        .args(["init", "--aws-region", REGION])
+        .args(["--honeycomb-api-key", INGEST_US]));
+    assert_exit(&out, 0);
+    let text = ctx.read("docker-compose.yml");
+    assert!(
+        text.contains("xray-daemon:") && !text.contains("otel-collector"),
+        "{text}"
+    );
 }

@@ -47,7 +47,6 @@ fn wizard_asks_everything_masks_the_key_and_writes_after_confirmation() {
             ("AWS region", "eu-wset-3\r"),
             ("did you mean eu-west-3?", ""),
             ("AWS region", "\r"),
-            ("2027-02-25", "\r"),
             ("Write these changes?", "y"),
         ],
         &[],
@@ -65,7 +64,12 @@ fn wizard_asks_everything_masks_the_key_and_writes_after_confirmation() {
     );
     assert!(env.contains("HONEYCOMB_SERVICE_NAME=cruddur\n"), "{env}");
     assert!(env.contains("AWS_REGION=eu-west-3\n"), "{env}");
-    assert!(ctx.read("docker-compose.yml").contains("otel-collector:"));
+    // With Honeycomb as well, X-Ray goes through the daemon: the collector sends to one place.
+    assert!(
+        screen.contains("the collector sends to one destination"),
+        "{screen}"
+    );
+    assert!(ctx.read("docker-compose.yml").contains("xray-daemon:"));
 }
 
 #[test]
