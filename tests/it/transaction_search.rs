@@ -1,0 +1,213 @@
+//! Arrival under Transaction Search and the account checks doctor makes, against a loopback fake
+//! of X-Ray's Transaction Search APIs (tests/support/xray_api_fake.py; moto has none) that checks
+//! every SigV4 signature with botocore and records the OTLP it is sent.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::peers::{Guard, python};
+
+const KEY_ID: &str = "AKIDTRANSACTIONSEARCH";
+const SECRET: &str = "tRaNsAcTiOnSeArChSeCrEtKeYeXaMpLe0123456";
+const REGION: &str = "eu-west-3";
+
+struct Fake {
+    port: u16,
+    records: Arc<Mutex<Vec<serde_json::Value>>>,
+    _guard: Guard,
+}
+
+impl Fake {
+    fn start(options: &[&str]) -> Self {
+        let script = manifest_dir().join("tests/support/xray_api_fake.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .args([KEY_ID, SECRET, REGION])
+            .args(options)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start the X-Ray API fake: {e}: provision TRACECTL_TESTBED (see tests/it/peers.rs)")
+            });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let port = first.trim().parse().unwrap_or_else(|_| {
+            panic!("the X-Ray API fake did not start: {first:?}: provision TRACECTL_TESTBED")
+        });
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&records);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Ok(record) = serde_json::from_str(&line) {
+                    sink.lock().unwrap().push(record);
+                }
+            }
+        });
+        Fake {
+            port,
+            records,
+            _guard: Guard(child),
+        }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", KEY_ID.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET.to_string()),
+            ("AWS_REGION", REGION.to_string()),
+            (
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            ),
+        ]
+    }
+
+    /// Every request seen, after a moment for the last lines to be read.
+    fn records(&self) -> Vec<serde_json::Value> {
+        std::thread::sleep(Duration::from_millis(200));
+        self.records.lock().unwrap().clone()
+    }
+
+    fn ops(&self, op: &str) -> Vec<serde_json::Value> {
+        self.records()
+            .into_iter()
+            .filter(|r| r["op"] == op)
+            .collect()
+    }
+}
+
+fn send(fake: &Fake, args: &[&str]) -> (std::process::Output, serde_json::Value, Duration) {
+    let ctx = TestContext::empty();
+    let started = Instant::now();
+    let (out, v) = send_test_json(&ctx, args, &fake.env());
+    (out, v, started.elapsed())
+}
+
+/// The span ids of the trace send-test reported, as the fake recorded them.
+fn sent_span_ids(fake: &Fake, xray_trace_id: &str) -> Vec<String> {
+    fake.ops("OTLP")
+        .iter()
+        .flat_map(|r| r["spans"].as_array().cloned().unwrap_or_default())
+        .filter(|s| s["trace_id"] == xray_trace_id)
+        .map(|s| s["span_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn wait_proves_arrival_through_a_retrieval_of_the_spans_sent() {
+    let fake = Fake::start(&["--complete-after", "2"]);
+    let (out, v, _) = send(&fake, &["--to", "xray-otlp", "--wait", "20"]);
+    assert_exit(&out, 0);
+    let r = result(&v, "xray-otlp");
+    assert_eq!(r["state"], "arrived", "{v:#}");
+    assert!(
+        r["detail"].as_str().unwrap().contains("Transaction Search"),
+        "{r}"
+    );
+    // Every request was signed as botocore signs.
+    assert!(fake.records().iter().all(|r| r["valid"] == true));
+    let id = v["xray_trace_id"].as_str().unwrap();
+    assert_eq!(sent_span_ids(&fake, id).len(), 3);
+    let starts = fake.ops("StartTraceRetrieval");
+    assert_eq!(starts.len(), 1, "{starts:?}");
+    assert_eq!(starts[0]["request"]["TraceIds"], serde_json::json!([id]));
+    // Polled while SCHEDULED and RUNNING, then read COMPLETE.
+    assert_eq!(fake.ops("ListRetrievedTraces").len(), 3);
+    assert_eq!(fake.ops("GetTraceSegmentDestination").len(), 1);
+}
+
+#[test]
+fn every_page_of_a_retrieval_is_read() {
+    // One span per page: the proof needs the NextToken of each.
+    let fake = Fake::start(&["--complete-after", "0", "--page-size", "1"]);
+    let (out, v, _) = send(&fake, &["--to", "xray-otlp", "--wait", "20"]);
+    assert_exit(&out, 0);
+    assert_eq!(result(&v, "xray-otlp")["state"], "arrived", "{v:#}");
+    let lists = fake.ops("ListRetrievedTraces");
+    assert_eq!(lists.len(), 3, "{lists:?}");
+    assert!(lists[0]["request"].get("NextToken").is_none());
+    assert!(lists[1]["request"]["NextToken"].is_string());
+    assert!(lists[2]["request"]["NextToken"].is_string());
+}
+
+#[test]
+fn a_retrieval_that_never_completes_is_bounded_by_wait() {
+    let fake = Fake::start(&["--complete-after", "-1"]);
+    let (out, v, took) = send(&fake, &["--to", "xray-otlp", "--wait", "3"]);
+    assert_exit(&out, 1);
+    let r = result(&v, "xray-otlp");
+    assert_eq!(r["state"], "failed", "{v:#}");
+    let detail = r["detail"].as_str().unwrap();
+    assert!(detail.contains("not found after 3 s"), "{detail}");
+    assert!(detail.contains("RUNNING"), "{detail}");
+    assert!(r["hint"].as_str().unwrap().contains("--wait"), "{r}");
+    assert!(took < Duration::from_secs(3 + 5), "{took:?}");
+    assert!(took >= Duration::from_secs(3), "{took:?}");
+    // About one poll a second, not a busy loop.
+    let polls = fake.ops("ListRetrievedTraces").len();
+    assert!((2..=5).contains(&polls), "{polls} polls");
+}
+
+#[test]
+fn without_transaction_search_the_endpoint_refusal_says_how_to_enable_it() {
+    let fake = Fake::start(&["--destination", "XRay"]);
+    let (out, v, _) = send(&fake, &["--to", "xray-otlp", "--wait", "5"]);
+    assert_exit(&out, 1);
+    let r = result(&v, "xray-otlp");
+    assert_eq!(r["status"], "400", "{r}");
+    let hint = r["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("aws logs put-resource-policy --region eu-west-3"),
+        "{hint}"
+    );
+    assert!(
+        hint.contains(
+            "aws xray update-trace-segment-destination --region eu-west-3 --destination CloudWatchLogs"
+        ),
+        "{hint}"
+    );
+    assert_no_leak("refusal", &out, &[SECRET]);
+}
+
+#[test]
+fn a_denied_retrieval_fails_the_wait_naming_the_permissions() {
+    let fake = Fake::start(&["--deny", "StartTraceRetrieval"]);
+    let (out, v, _) = send(&fake, &["--to", "xray-otlp", "--wait", "10"]);
+    assert_exit(&out, 1);
+    let r = result(&v, "xray-otlp");
+    assert_eq!(r["state"], "failed", "{v:#}");
+    assert!(
+        r["detail"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDeniedException"),
+        "{r}"
+    );
+    assert!(
+        r["hint"]
+            .as_str()
+            .unwrap()
+            .contains("xray:StartTraceRetrieval"),
+        "{r}"
+    );
+}
+
+#[test]
+fn denied_sending_names_the_write_policy() {
+    let fake = Fake::start(&["--deny", "OTLP"]);
+    let (out, v, _) = send(&fake, &["--to", "xray-otlp"]);
+    assert_exit(&out, 1);
+    let r = result(&v, "xray-otlp");
+    assert_eq!(r["status"], "403", "{r}");
+    assert!(
+        r["hint"]
+            .as_str()
+            .unwrap()
+            .contains("AWSXrayWriteOnlyPolicy"),
+        "{r}"
+    );
+}
