@@ -211,3 +211,166 @@ fn denied_sending_names_the_write_policy() {
         "{r}"
     );
 }
+
+/// `doctor --format json` for the two account checks, the region given as a flag (so X-Ray counts
+/// as configured even in an empty folder).
+fn doctor(
+    fake: &Fake,
+    ctx: &TestContext,
+    extra: &[&str],
+) -> (std::process::Output, serde_json::Value) {
+    let mut env = fake.env();
+    env.retain(|(k, _)| *k != "AWS_REGION");
+    env.push(("TRACECTL_NOW", TODAY.to_string()));
+    let mut args = vec![
+        "--aws-region",
+        REGION,
+        "--check",
+        "transaction-search",
+        "--check",
+        "xray-otlp-permission",
+    ];
+    args.extend_from_slice(extra);
+    let (out, v) = json_run(ctx, "doctor", &args, &env);
+    assert_no_leak("doctor", &out, &[SECRET]);
+    (out, v)
+}
+
+#[test]
+fn doctor_passes_an_account_with_transaction_search_on() {
+    let fake = Fake::start(&[]);
+    let (out, v) = doctor(&fake, &TestContext::empty(), &[]);
+    assert_exit(&out, 0);
+    assert_eq!(check(&v, "transaction-search")["status"], "pass", "{v:#}");
+    let permission = check(&v, "xray-otlp-permission");
+    assert_eq!(permission["status"], "pass", "{v:#}");
+    // The permission probe stored nothing: a signed export with no spans.
+    let otlp = fake.ops("OTLP");
+    assert_eq!(otlp.len(), 1);
+    assert_eq!(otlp[0]["valid"], true, "{otlp:?}");
+    assert_eq!(otlp[0]["spans"], serde_json::json!([]));
+}
+
+#[test]
+fn doctor_warns_while_the_switch_is_pending() {
+    let fake = Fake::start(&["--status", "PENDING"]);
+    let (out, v) = doctor(
+        &fake,
+        &TestContext::empty(),
+        &["--check", "transaction-search"],
+    );
+    let c = check(&v, "transaction-search");
+    assert_eq!(c["status"], "warn", "{v:#}");
+    assert!(c["detail"].as_str().unwrap().contains("PENDING"), "{c}");
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn doctor_fails_transaction_search_off_with_the_exact_commands() {
+    let fake = Fake::start(&["--destination", "XRay"]);
+    let (out, v) = doctor(&fake, &TestContext::empty(), &[]);
+    assert_exit(&out, 1);
+    let c = check(&v, "transaction-search");
+    assert_eq!(c["status"], "fail", "{v:#}");
+    let hint = c["hint"].as_str().unwrap();
+    let policy = hint
+        .lines()
+        .find(|l| l.trim_start().starts_with("aws logs put-resource-policy"))
+        .unwrap_or_else(|| panic!("{hint}"));
+    // The policy document is valid JSON naming this account, region and X-Ray.
+    let json = policy
+        .split_once("--policy-document '")
+        .and_then(|(_, rest)| rest.trim_end().strip_suffix('\''))
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        doc["Statement"][0]["Principal"]["Service"],
+        "xray.amazonaws.com"
+    );
+    assert!(
+        json.contains("arn:aws:logs:eu-west-3:123456789012:log-group:aws/spans:*"),
+        "{json}"
+    );
+    assert!(hint.lines().any(|l| l.trim()
+        == "aws xray update-trace-segment-destination --region eu-west-3 --destination CloudWatchLogs"), "{hint}");
+    // The probe tells the 400 from a refusal: signed right, Transaction Search missing.
+    let p = check(&v, "xray-otlp-permission");
+    assert_eq!(p["status"], "fail", "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Transaction Search is off"),
+        "{p}"
+    );
+}
+
+#[test]
+fn doctor_names_the_policy_when_sending_is_denied() {
+    let fake = Fake::start(&["--deny", "OTLP"]);
+    let (out, v) = doctor(&fake, &TestContext::empty(), &[]);
+    assert_exit(&out, 1);
+    let p = check(&v, "xray-otlp-permission");
+    assert_eq!(p["status"], "fail", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("HTTP 403"), "{p}");
+    assert!(
+        p["hint"]
+            .as_str()
+            .unwrap()
+            .contains("AWSXrayWriteOnlyPolicy"),
+        "{p}"
+    );
+    assert_eq!(check(&v, "transaction-search")["status"], "pass");
+}
+
+#[test]
+fn doctor_names_the_permission_when_the_destination_cannot_be_read() {
+    let fake = Fake::start(&["--deny", "GetTraceSegmentDestination"]);
+    let (out, v) = doctor(
+        &fake,
+        &TestContext::empty(),
+        &["--check", "transaction-search"],
+    );
+    assert_exit(&out, 1);
+    let c = check(&v, "transaction-search");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDeniedException"),
+        "{c}"
+    );
+    assert!(
+        c["hint"]
+            .as_str()
+            .unwrap()
+            .contains("xray:GetTraceSegmentDestination"),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_project_still_on_the_daemon_is_warned_not_failed() {
+    let fake = Fake::start(&["--destination", "XRay"]);
+    let ctx = TestContext::fixture("cruddur");
+    assert_exit(&run(ctx.tracectl().args(INIT_FLAGS)), 0);
+    let (out, v) = doctor(&fake, &ctx, &[]);
+    let c = check(&v, "transaction-search");
+    assert_eq!(c["status"], "warn", "{v:#}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap()
+            .contains("tracectl init --migrate"),
+        "{c}"
+    );
+    assert!(
+        c["hint"]
+            .as_str()
+            .unwrap()
+            .contains("update-trace-segment-destination"),
+        "{c}"
+    );
+    assert_eq!(check(&v, "xray-otlp-permission")["status"], "warn", "{v:#}");
+    assert_exit(&out, 0);
+}

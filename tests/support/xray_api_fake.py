@@ -14,6 +14,7 @@ Errors have AWS's REST-JSON shape: status, `x-amzn-ErrorType` header, {"message"
 request's SigV4 signature is checked with botocore's signer (xray_otlp_endpoint.verify).
 
 usage: xray_api_fake.py ACCESS_KEY_ID SECRET_ACCESS_KEY REGION [options], see --help.
+STS GetCallerIdentity answers account 123456789012, unsigned-checked (it only names the account).
 The first line printed is the port; then one JSON line per request:
 {"op", "valid", "reason", "status", "request", "spans": [{"trace_id", "span_id", "name"}]}.
 """
@@ -65,6 +66,12 @@ ACTIONS = {
     "ListRetrievedTraces": "xray:ListRetrievedTraces",
 }
 
+STS_ANSWER = (
+    '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+    "<GetCallerIdentityResult><Arn>arn:aws:iam::%s:user/tester</Arn>"
+    "<UserId>AIDAEXAMPLEUSERID</UserId><Account>%s</Account></GetCallerIdentityResult>"
+    "<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+)
 LOCK = threading.Lock()
 STATE = {"destination": ARGS.destination, "status": ARGS.status}
 SPANS = []  # {"trace_id": "1-...", "span_id": hex, "name", "service", "start", "end"}
@@ -236,6 +243,12 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         op = "OTLP" if path == "/v1/traces" else path.lstrip("/")
         record = {"op": op, "valid": False, "reason": None, "request": None, "spans": []}
+        if path == "/" and b"Action=GetCallerIdentity" in body:
+            # STS, so that the account id in doctor's enabling commands can be checked.
+            record["op"] = "GetCallerIdentity"
+            xml = STS_ANSWER % (ACCOUNT, ACCOUNT)
+            self.answer(200, "text/xml", xml.encode(), record)
+            return
         try:
             reason = verify("POST", url, headers, body, CREDENTIALS)
             record["reason"] = reason
