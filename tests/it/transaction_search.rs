@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use crate::peers::{Guard, python};
+use crate::peers::{Guard, free_port, python, rotel_agent, wait_for_port};
 
 const KEY_ID: &str = "AKIDTRANSACTIONSEARCH";
 const SECRET: &str = "tRaNsAcTiOnSeArChSeCrEtKeYeXaMpLe0123456";
@@ -16,16 +16,21 @@ const REGION: &str = "eu-west-3";
 
 struct Fake {
     port: u16,
+    region: String,
     records: Arc<Mutex<Vec<serde_json::Value>>>,
     _guard: Guard,
 }
 
 impl Fake {
     fn start(options: &[&str]) -> Self {
+        Self::start_in(REGION, options)
+    }
+
+    fn start_in(region: &str, options: &[&str]) -> Self {
         let script = manifest_dir().join("tests/support/xray_api_fake.py");
         let mut child = Command::new(python())
             .arg(script)
-            .args([KEY_ID, SECRET, REGION])
+            .args([KEY_ID, SECRET, region])
             .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -49,6 +54,7 @@ impl Fake {
         });
         Fake {
             port,
+            region: region.to_string(),
             records,
             _guard: Guard(child),
         }
@@ -58,7 +64,7 @@ impl Fake {
         vec![
             ("AWS_ACCESS_KEY_ID", KEY_ID.to_string()),
             ("AWS_SECRET_ACCESS_KEY", SECRET.to_string()),
-            ("AWS_REGION", REGION.to_string()),
+            ("AWS_REGION", self.region.clone()),
             (
                 "AWS_ENDPOINT_URL",
                 format!("http://127.0.0.1:{}", self.port),
@@ -70,6 +76,18 @@ impl Fake {
     fn records(&self) -> Vec<serde_json::Value> {
         std::thread::sleep(Duration::from_millis(200));
         self.records.lock().unwrap().clone()
+    }
+
+    /// The requests of one operation, once at least `n` were seen (at most 10 s).
+    fn wait_ops(&self, op: &str, n: usize) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let seen = self.ops(op);
+            if seen.len() >= n || Instant::now() > deadline {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn ops(&self, op: &str) -> Vec<serde_json::Value> {
@@ -245,7 +263,7 @@ fn doctor_passes_an_account_with_transaction_search_on() {
     let permission = check(&v, "xray-otlp-permission");
     assert_eq!(permission["status"], "pass", "{v:#}");
     // The permission probe stored nothing: a signed export with no spans.
-    let otlp = fake.ops("OTLP");
+    let otlp = fake.wait_ops("OTLP", 1);
     assert_eq!(otlp.len(), 1);
     assert_eq!(otlp[0]["valid"], true, "{otlp:?}");
     assert_eq!(otlp[0]["spans"], serde_json::json!([]));
@@ -373,4 +391,120 @@ fn a_project_still_on_the_daemon_is_warned_not_failed() {
     );
     assert_eq!(check(&v, "xray-otlp-permission")["status"], "warn", "{v:#}");
     assert_exit(&out, 0);
+}
+
+/// A project in collector mode: the backend exports to the `otel-collector` service, which
+/// publishes its OTLP/HTTP port as ${COLLECTOR_PORT}.
+fn collector_project(ports: &str) -> TestContext {
+    let ctx = TestContext::empty();
+    ctx.write(
+        "backend-flask/app.py",
+        "from flask import Flask\napp = Flask(__name__)\n",
+    );
+    ctx.write(
+        "docker-compose.yml",
+        &format!(
+            "services:\n  backend-flask:\n    build: ./backend-flask\n    environment:\n      OTEL_EXPORTER_OTLP_ENDPOINT: \"http://otel-collector:4318\"\n  otel-collector:\n    image: streamfold/rotel\n{ports}"
+        ),
+    );
+    ctx
+}
+
+#[test]
+fn collector_mode_is_proven_end_to_end_through_a_real_collector() {
+    // rotel, a real collector, converts OTLP to segments and signs PutTraceSegments (for
+    // us-east-1 whatever its region flag says); under Transaction Search they become spans.
+    let fake = Fake::start_in("us-east-1", &["--complete-after", "1"]);
+    let http = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(rotel_agent())
+        .args(["start", "--exporter", "aws-xray"])
+        .args(["--xray-exporter-region", "us-east-1"])
+        .args([
+            "--xray-exporter-custom-endpoint",
+            &format!("http://127.0.0.1:{}", fake.port),
+        ])
+        .args(["--otlp-http-endpoint", &http])
+        .args([
+            "--otlp-grpc-endpoint",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .env_clear()
+        .envs(fake.env())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start rotel-agent: {e}: provision TRACECTL_TESTBED"));
+    wait_for_port(http.parse().unwrap(), &mut child, "rotel-agent");
+    let _rotel = Guard(child);
+    let port = http.rsplit_once(':').unwrap().1.to_string();
+    let ctx = collector_project("    ports:\n      - \"${COLLECTOR_PORT:-4318}:4318\"\n");
+    let mut env = fake.env();
+    env.push(("COLLECTOR_PORT", port.clone()));
+    let (out, v) = send_test_json(&ctx, &["--to", "collector", "--wait", "30"], &env);
+    assert_exit(&out, 0);
+    let r = result(&v, "collector");
+    assert_eq!(
+        r["target"],
+        format!("http://127.0.0.1:{port}/v1/traces"),
+        "{r}"
+    );
+    assert_eq!(r["state"], "arrived", "{v:#}");
+    assert!(
+        r["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("X-Ray: found by Transaction Search"),
+        "{r}"
+    );
+    // What the retrieval found is what the collector delivered, signed as botocore signs.
+    let id = v["xray_trace_id"].as_str().unwrap();
+    let puts = fake.ops("PutTraceSegments");
+    assert!(puts.iter().all(|p| p["valid"] == true), "{puts:?}");
+    let delivered: Vec<_> = puts
+        .iter()
+        .flat_map(|p| p["spans"].as_array().cloned().unwrap_or_default())
+        .filter(|s| s["trace_id"] == id)
+        .collect();
+    assert_eq!(delivered.len(), 3, "{puts:?}");
+}
+
+#[test]
+fn a_collector_that_publishes_no_port_is_a_clear_usage_error() {
+    let fake = Fake::start(&[]);
+    let ctx = collector_project("");
+    let before = ctx.snapshot();
+    let (out, v) = {
+        let out = run(&mut json_command(
+            &ctx,
+            "send-test",
+            &["--to", "collector"],
+            &fake.env(),
+        ));
+        (out.clone(), stderr(&out))
+    };
+    assert_exit(&out, 2);
+    assert!(
+        v.contains("'otel-collector' does not publish port 4318"),
+        "{v}"
+    );
+    assert!(v.contains("--endpoint"), "{v}");
+    assert_eq!(ctx.snapshot(), before);
+    assert!(fake.records().is_empty());
+}
+
+#[test]
+fn a_project_without_a_collector_says_how_to_get_one() {
+    let ctx = TestContext::empty();
+    let out = run(&mut json_command(
+        &ctx,
+        "send-test",
+        &["--to", "collector"],
+        &[],
+    ));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("tracectl init --migrate"),
+        "{}",
+        stderr(&out)
+    );
 }

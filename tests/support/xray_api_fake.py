@@ -4,6 +4,7 @@ Written from the AWS X-Ray API reference (REST-JSON, every operation a POST to /
   GetTraceSegmentDestination     {}                         -> {Destination, Status}
   UpdateTraceSegmentDestination  {Destination}              -> {Destination, Status: PENDING}
   StartTraceRetrieval            {TraceIds, StartTime, EndTime} -> {RetrievalToken}
+  PutTraceSegments (/TraceSegments) {TraceSegmentDocuments}   -> {UnprocessedTraceSegments}
   ListRetrievedTraces            {RetrievalToken, TraceFormat, NextToken}
                                  -> {RetrievalStatus, TraceFormat, Traces: [{Id, Duration, Spans:
                                     [{Id, Document}]}], NextToken}; empty until COMPLETE
@@ -191,7 +192,47 @@ def list_retrieved(body):
     return answer
 
 
+def put_segments(body):
+    """PutTraceSegments: under Transaction Search, segments and their subsegments become spans in
+    CloudWatch Logs too, so retrievals find them by the same ids."""
+    documents = body.get("TraceSegmentDocuments")
+    if not isinstance(documents, list):
+        raise invalid("TraceSegmentDocuments is required")
+    unprocessed = []
+
+    def walk(doc, trace_id, service, received):
+        received.append(
+            {
+                "trace_id": trace_id,
+                "span_id": str(doc.get("id", "")).lower(),
+                "name": doc.get("name", ""),
+                "service": service,
+                "start": float(doc.get("start_time", 0)),
+                "end": float(doc.get("end_time", 0) or 0),
+            }
+        )
+        for sub in doc.get("subsegments", []) or []:
+            walk(sub, trace_id, service, received)
+
+    for text in documents:
+        try:
+            doc = json.loads(text)
+            trace_id = doc["trace_id"]
+            received = []
+            walk(doc, trace_id, doc.get("name", ""), received)
+        except (ValueError, KeyError, TypeError):
+            unprocessed.append({"ErrorCode": "InvalidSegment", "Message": "not a segment document"})
+            continue
+        if STATE["destination"] == "CloudWatchLogs":
+            SPANS.extend(received)
+        RECEIVED_SEGMENTS.extend({k: r[k] for k in ("trace_id", "span_id", "name")} for r in received)
+    return {"UnprocessedTraceSegments": unprocessed}
+
+
+RECEIVED_SEGMENTS = []
+
 OPERATIONS = {
+    "/TraceSegments": put_segments,
     "/GetTraceSegmentDestination": get_destination,
     "/UpdateTraceSegmentDestination": update_destination,
     "/StartTraceRetrieval": start_retrieval,
@@ -241,7 +282,7 @@ class Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         url = "http://%s%s" % (headers.get("host", ""), self.path)
         path = self.path.split("?", 1)[0]
-        op = "OTLP" if path == "/v1/traces" else path.lstrip("/")
+        op = {"/v1/traces": "OTLP", "/TraceSegments": "PutTraceSegments"}.get(path, path.lstrip("/"))
         record = {"op": op, "valid": False, "reason": None, "request": None, "spans": []}
         if path == "/" and b"Action=GetCallerIdentity" in body:
             # STS, so that the account id in doctor's enabling commands can be checked.
@@ -277,7 +318,9 @@ class Handler(BaseHTTPRequestHandler):
                 if not isinstance(request, dict):
                     raise AwsError(400, "SerializationException", "the body is not a JSON object")
                 record["request"] = request
+                before = len(RECEIVED_SEGMENTS)
                 answer = handler(request)
+                record["spans"] = RECEIVED_SEGMENTS[before:]
             self.answer(200, "application/json", json.dumps(answer).encode(), record)
         except AwsError as e:
             payload = json.dumps({"message": e.message}).encode()
