@@ -74,6 +74,7 @@ STS_ANSWER = (
     "<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
 )
 LOCK = threading.Lock()
+PRINT_LOCK = threading.Lock()
 STATE = {"destination": ARGS.destination, "status": ARGS.status}
 SPANS = []  # {"trace_id": "1-...", "span_id": hex, "name", "service", "start", "end"}
 RETRIEVALS = {}  # token -> {"trace_ids": set, "polls": int}
@@ -328,7 +329,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self, status, content_type, payload, record, error=None):
         record["status"] = status
-        print(json.dumps(record), flush=True)
+        # One write per line under a lock: concurrent requests must not interleave their lines.
+        with PRINT_LOCK:
+            sys.stdout.write(json.dumps(record) + "\n")
+            sys.stdout.flush()
         self.send_response(status)
         self.send_header("content-type", content_type)
         self.send_header("x-amzn-RequestId", os.urandom(16).hex())
