@@ -102,7 +102,9 @@ fn send(fake: &Fake, args: &[&str]) -> (std::process::Output, serde_json::Value,
     let ctx = TestContext::empty();
     let started = Instant::now();
     let (out, v) = send_test_json(&ctx, args, &fake.env());
-    (out, v, started.elapsed())
+    let took = started.elapsed();
+    assert_no_leak("send-test", &out, &[SECRET]);
+    (out, v, took)
 }
 
 /// The span ids of the trace send-test reported, as the fake recorded them.
