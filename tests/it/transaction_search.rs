@@ -510,3 +510,48 @@ fn a_project_without_a_collector_says_how_to_get_one() {
         stderr(&out)
     );
 }
+
+#[test]
+fn hostile_retrievals_are_bounded_by_wait() {
+    // A server that never stops paging, then one that never answers a poll.
+    for options in [
+        &["--endless-pages"][..],
+        &["--hang", "ListRetrievedTraces"][..],
+    ] {
+        let fake = Fake::start(options);
+        let (out, v, took) = send(&fake, &["--to", "xray-otlp", "--wait", "3"]);
+        assert_exit(&out, 1);
+        let r = result(&v, "xray-otlp");
+        assert_eq!(r["state"], "failed", "{options:?}: {v:#}");
+        assert!(
+            r["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not found after 3 s"),
+            "{options:?}: {r}"
+        );
+        assert!(
+            took >= Duration::from_secs(3) && took < Duration::from_secs(3 + 5),
+            "{options:?}: {took:?}"
+        );
+    }
+}
+
+#[test]
+fn doctor_bounds_a_silent_destination_lookup_by_timeout() {
+    let fake = Fake::start(&["--hang", "GetTraceSegmentDestination"]);
+    let started = Instant::now();
+    let (out, v) = doctor(
+        &fake,
+        &TestContext::empty(),
+        &["--check", "transaction-search", "--timeout", "2s"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2 + 5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_exit(&out, 1);
+    let c = check(&v, "transaction-search");
+    assert!(c["detail"].as_str().unwrap().contains("timed out"), "{c}");
+}

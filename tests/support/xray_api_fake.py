@@ -56,6 +56,14 @@ parser.add_argument(
     default=[],
     help="operation answered 403 AccessDeniedException (repeatable; OTLP for /v1/traces)",
 )
+parser.add_argument(
+    "--hang", action="append", default=[], help="operation that never answers (repeatable)"
+)
+parser.add_argument(
+    "--endless-pages",
+    action="store_true",
+    help="a COMPLETE retrieval always has another (empty) page",
+)
 ARGS = parser.parse_args()
 CREDENTIALS = (ARGS.access_key, ARGS.secret_key, ARGS.region, ARGS.token)
 ACCOUNT = "123456789012"
@@ -173,6 +181,8 @@ def list_retrieved(body):
         if s["trace_id"] in retrieval["trace_ids"]
         and retrieval["start"] <= s["start"] <= retrieval["end"]
     ]
+    if ARGS.endless_pages:
+        return {"RetrievalStatus": "COMPLETE", "Traces": [], "NextToken": "%s:%s" % (token, os.urandom(4).hex())}
     offset = 0
     if body.get("NextToken") is not None:
         try:
@@ -297,6 +307,8 @@ class Handler(BaseHTTPRequestHandler):
             if reason is not None:
                 raise AwsError(403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
             record["valid"] = True
+            if op in ARGS.hang:
+                threading.Event().wait(120)
             if op in ARGS.deny:
                 raise AwsError(
                     403,
