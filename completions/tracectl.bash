@@ -414,7 +414,7 @@ _tracectl() {
             fi
             case "${prev}" in
                 --to)
-                    COMPREPLY=($(compgen -W "honeycomb otlp xray xray-daemon xray-otlp local" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "honeycomb otlp xray xray-daemon xray-otlp local collector" -- "${cur}"))
                     return 0
                     ;;
                 --honeycomb-api-key)

@@ -78,7 +78,8 @@ otlp\t'Any OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_* or --endpoint)'
 xray\t'The X-Ray API (PutTraceSegments)'
 xray-daemon\t'An X-Ray daemon over UDP (AWS_XRAY_DAEMON_ADDRESS)'
 xray-otlp\t'X-Ray\'s OTLP endpoint, signed with SigV4'
-local\t'A receiver started in-process on a free loopback port: proves the whole pipe, no account'"
+local\t'A receiver started in-process on a free loopback port: proves the whole pipe, no account'
+collector\t'The project\'s collector over OTLP/HTTP (the port its service publishes, or --endpoint); --wait looks in X-Ray and Honeycomb, where it forwards'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l honeycomb-api-key -d 'Honeycomb API key (ingest or configuration key)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l dataset -d 'Honeycomb dataset, required by classic keys' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l endpoint -d 'OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL' -r

@@ -89,7 +89,8 @@ otlp\:"Any OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_* or --endpoint)"
 xray\:"The X-Ray API (PutTraceSegments)"
 xray-daemon\:"An X-Ray daemon over UDP (AWS_XRAY_DAEMON_ADDRESS)"
 xray-otlp\:"X-Ray'\''s OTLP endpoint, signed with SigV4"
-local\:"A receiver started in-process on a free loopback port\: proves the whole pipe, no account"))' \
+local\:"A receiver started in-process on a free loopback port\: proves the whole pipe, no account"
+collector\:"The project'\''s collector over OTLP/HTTP (the port its service publishes, or --endpoint); --wait looks in X-Ray and Honeycomb, where it forwards"))' \
 '--honeycomb-api-key=[Honeycomb API key (ingest or configuration key)]:KEY:_default' \
 '--dataset=[Honeycomb dataset, required by classic keys]:NAME:_default' \
 '--endpoint=[OTLP endpoint\: a base URL (/v1/traces is appended) or the full traces URL]:URL:_default' \

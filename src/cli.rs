@@ -91,6 +91,9 @@ pub enum Destination {
     XrayOtlp,
     /// A receiver started in-process on a free loopback port: proves the whole pipe, no account
     Local,
+    /// The project's collector over OTLP/HTTP (the port its service publishes, or --endpoint);
+    /// --wait looks in X-Ray and Honeycomb, where it forwards
+    Collector,
 }
 
 impl Destination {
@@ -102,6 +105,7 @@ impl Destination {
             Destination::XrayDaemon => "xray-daemon",
             Destination::XrayOtlp => "xray-otlp",
             Destination::Local => "local",
+            Destination::Collector => "collector",
         }
     }
 }

@@ -425,6 +425,8 @@ pub struct SendTestSettings {
     pub concurrency: u64,
     /// The shared project facts with their sources, for `-v`.
     pub project: crate::project::model::Resolved,
+    /// `--to collector`: where this machine reaches the project's collector.
+    pub collector_url: Option<String>,
 }
 
 fn key_value(text: &str, flag: &str) -> Result<(String, String)> {
@@ -584,7 +586,12 @@ pub fn resolve_send_test(
         .map(|a| key_value(a, "--attribute"))
         .collect::<Result<Vec<_>>>()?;
 
+    let collector_url = match destinations.contains(&Destination::Collector) {
+        true => Some(crate::send::collector_url(model, args.endpoint.as_deref())?),
+        false => None,
+    };
     Ok(SendTestSettings {
+        collector_url,
         destinations,
         trace: crate::otlp::trace::TraceSpec {
             service_name,

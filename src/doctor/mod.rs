@@ -116,6 +116,16 @@ pub const CHECKS: &[(&str, &str, bool)] = &[
     ("aws-region", "AWS region is real", false),
     ("xray-endpoint", "X-Ray endpoint is reachable", true),
     ("xray-daemon", "X-Ray daemon is up", true),
+    (
+        "transaction-search",
+        "Transaction Search is on (X-Ray's OTLP endpoint needs it)",
+        true,
+    ),
+    (
+        "xray-otlp-permission",
+        "This identity may send OTLP to X-Ray",
+        true,
+    ),
     ("xray-support", "X-Ray SDK and daemon support", false),
     ("clock", "Clock agrees with the servers", false),
 ];

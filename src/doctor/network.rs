@@ -398,14 +398,158 @@ pub async fn xray_daemon(client: &reqwest::Client, tcp_address: &str, strict: bo
 
 /// Where X-Ray stores segments (X-Ray or CloudWatch Logs), when the API says.
 pub async fn segment_destination(config: &SdkConfig) -> Option<String> {
-    let client = aws_sdk_xray::Client::new(config);
-    let out = client.get_trace_segment_destination().send().await.ok()?;
-    let destination = out.destination()?.as_str().to_string();
-    let status = out
-        .status()
-        .map(|s| format!(" ({})", s.as_str()))
-        .unwrap_or_default();
-    Some(format!("{destination}{status}"))
+    xray_api::segment_destination(config, Duration::from_secs(3600))
+        .await
+        .ok()
+        .map(|d| d.to_string())
+}
+
+/// The account id, when STS says within `timeout`: it makes the enabling commands exact.
+async fn account_id(config: &SdkConfig, timeout: Duration) -> Option<String> {
+    let client = aws_sdk_sts::Client::new(config);
+    let who = tokio::time::timeout(timeout, client.get_caller_identity().send())
+        .await
+        .ok()?
+        .ok()?;
+    who.account()
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_string)
+}
+
+/// The enabling commands as a hint, one per line.
+fn enable_hint(region: &str, account: Option<&str>) -> String {
+    let [policy, switch] = crate::xray::enable_transaction_search(region, account);
+    format!("enable Transaction Search (once per account and region):\n  {policy}\n  {switch}")
+}
+
+/// Transaction Search: whether X-Ray stores segments in CloudWatch Logs, which its OTLP endpoint
+/// requires. `needed`: the project sends OTLP to X-Ray (not the daemon), so "off" is a failure;
+/// a project still on the daemon only gets a warning, as it needs it once it moves.
+pub async fn transaction_search(config: &SdkConfig, region: &str, needed: bool) -> CheckResult {
+    let id = "transaction-search";
+    let soft = if needed { Status::Fail } else { Status::Warn };
+    match xray_api::segment_destination(config, Duration::from_secs(3600)).await {
+        Ok(d) if d.transaction_search() && d.status == "ACTIVE" => CheckResult::pass(
+            id,
+            format!("segments go to CloudWatch Logs ({}): X-Ray's OTLP endpoint accepts spans, and send-test --wait finds them with a Transaction Search retrieval", d.status),
+        ),
+        Ok(d) if d.transaction_search() => CheckResult::warn(
+            id,
+            format!("switching to CloudWatch Logs ({}): X-Ray's OTLP endpoint refuses spans until it is ACTIVE", d.status),
+        )
+        .hint("this takes a few minutes: run `tracectl doctor --check transaction-search` again shortly"),
+        Ok(d) => {
+            let account = account_id(config, Duration::from_secs(5)).await;
+            let why = if needed {
+                "X-Ray's OTLP endpoint refuses spans (HTTP 400) until it is on"
+            } else {
+                "the daemon does not need it, X-Ray's OTLP endpoint (after `tracectl init --migrate`) does"
+            };
+            CheckResult::new(
+                id,
+                soft,
+                format!("Transaction Search is off: segments go to {d}; {why}"),
+            )
+            .hint(enable_hint(region, account.as_deref()))
+        }
+        Err(f) if xray_api::unknown_operation(&f) => CheckResult::new(
+            id,
+            soft,
+            format!("the X-Ray endpoint does not offer GetTraceSegmentDestination ({}: {})", f.code, f.message),
+        )
+        .hint("Transaction Search may not exist in this region or partition; check AWS_ENDPOINT_URL"),
+        Err(f) => aws_failed(id, &f, "xray:GetTraceSegmentDestination"),
+    }
+}
+
+/// Whether this identity may send spans to X-Ray's OTLP endpoint: a signed export with no spans,
+/// which stores nothing, tells AccessDenied from accepted and from "Transaction Search is off".
+///
+/// `needed`: the project sends OTLP to X-Ray; one still on the daemon gets warnings instead.
+pub async fn xray_otlp_permission(
+    client: &reqwest::Client,
+    config: &SdkConfig,
+    region: &str,
+    needed: bool,
+) -> (CheckResult, Option<ClockSample>) {
+    let (mut check, clock) = otlp_permission(client, config, region).await;
+    if !needed && check.status == Status::Fail {
+        check.status = Status::Warn;
+        check.detail = format!(
+            "{} (needed once the project moves off the daemon)",
+            check.detail
+        );
+    }
+    (check, clock)
+}
+
+async fn otlp_permission(
+    client: &reqwest::Client,
+    config: &SdkConfig,
+    region: &str,
+) -> (CheckResult, Option<ClockSample>) {
+    let id = "xray-otlp-permission";
+    let credentials = match xray_api::credentials(config).await {
+        Ok(c) => c,
+        Err(f) => return (aws_failed(id, &f, "xray:PutSpans"), None),
+    };
+    let url = match crate::xray::endpoint_override() {
+        Some(base) => crate::otlp::config::traces_url(&base),
+        None => crate::xray::otlp_url(region),
+    };
+    let body = ExportTraceServiceRequest::default().encode_to_vec();
+    let content_type = "application/x-protobuf";
+    let headers = match crate::xray::sigv4::sign_headers(
+        &url,
+        &[("content-type", content_type)],
+        &body,
+        region,
+        &credentials,
+        SystemTime::now(),
+    ) {
+        Ok(h) => h,
+        Err(e) => return (CheckResult::fail(id, format!("cannot sign: {e}")), None),
+    };
+    let mut builder = client
+        .post(&url)
+        .header("content-type", content_type)
+        .body(body);
+    for (name, value) in &headers {
+        builder = builder.header(name.as_str(), value.expose());
+    }
+    let host = host_of(&url);
+    let answer = match request(builder).await {
+        Ok(a) => a,
+        Err(f) => return (failed(id, &host, &f, "xray", &url), None),
+    };
+    let clock = sample(&url, &answer);
+    let message = error_message(&answer.content_type, &answer.body).unwrap_or_default();
+    let verdict = crate::xray::classify_otlp_answer(answer.status, &message);
+    let said = format!(
+        "{host} answered a signed empty export with HTTP {}",
+        answer.status
+    );
+    let check = match verdict {
+        crate::xray::OtlpAnswer::Accepted => {
+            CheckResult::pass(id, format!("{said}: this identity may send spans"))
+        }
+        crate::xray::OtlpAnswer::NeedsTransactionSearch => {
+            let account = account_id(config, Duration::from_secs(5)).await;
+            CheckResult::fail(
+                id,
+                format!("{said}: signed correctly, but Transaction Search is off"),
+            )
+            .hint(enable_hint(region, account.as_deref()))
+        }
+        other => {
+            let check = CheckResult::fail(id, format!("{said}: {message}"));
+            match crate::xray::otlp_answer_hint(other, region, None) {
+                Some(h) => check.hint(h),
+                None => check,
+            }
+        }
+    };
+    (check, clock)
 }
 
 pub fn timed_out(id: &'static str, timeout: Duration, soft: bool) -> CheckResult {
@@ -456,8 +600,16 @@ pub async fn run_all<P: Progress>(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default();
-    let aws_wanted =
-        facts.xray && (want("aws-credentials") || want("xray-endpoint") || want("xray-support"));
+    let aws_wanted = facts.xray
+        && [
+            "aws-credentials",
+            "xray-endpoint",
+            "xray-support",
+            "transaction-search",
+            "xray-otlp-permission",
+        ]
+        .iter()
+        .any(|id| want(id));
     let region = facts.aws_region.as_ref().map(|(r, _)| r.clone());
     let aws_cell: tokio::sync::OnceCell<SdkConfig> = tokio::sync::OnceCell::new();
     let aws = || async {
@@ -546,6 +698,32 @@ pub async fn run_all<P: Progress>(
             false,
             skip("xray-endpoint", "X-Ray is not configured"),
         )),
+    }
+    match (&region, facts.xray) {
+        (Some(r), true) => {
+            let (r1, r2, c) = (r.clone(), r.clone(), client.clone());
+            let needed = !facts.uses_daemon;
+            jobs.push((
+                "transaction-search",
+                !needed,
+                Box::pin(async move { (transaction_search(aws().await, &r1, needed).await, None) }),
+            ));
+            jobs.push((
+                "xray-otlp-permission",
+                !needed,
+                Box::pin(async move { xray_otlp_permission(&c, aws().await, &r2, needed).await }),
+            ));
+        }
+        (None, true) => {
+            for id in ["transaction-search", "xray-otlp-permission"] {
+                jobs.push((id, false, skip(id, "no AWS region")));
+            }
+        }
+        _ => {
+            for id in ["transaction-search", "xray-otlp-permission"] {
+                jobs.push((id, false, skip(id, "X-Ray is not configured")));
+            }
+        }
     }
     let daemon_soft = plan.daemon_soft;
     if facts.uses_daemon || facts.daemon_address_set {

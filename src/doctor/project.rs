@@ -539,7 +539,7 @@ pub fn xray_support(
             "support ENDED {XRAY_END_OF_SUPPORT}, {days_ago} days ago: no more fixes, security ones included"
         ),
     };
-    let otlp = "send OTLP instead: the OTel SDK to https://xray.<region>.amazonaws.com/v1/traces with SigV4 (`tracectl send-test --to xray-otlp` tries it)";
+    let otlp = "run `tracectl init --migrate`: it replaces the daemon with a collector that sends OTLP to https://xray.<region>.amazonaws.com/v1/traces with SigV4 (needs Transaction Search: see the transaction-search check); then `tracectl send-test --to collector --wait` proves arrival";
     if !uses_daemon {
         return CheckResult::pass(
             id,
@@ -549,9 +549,7 @@ pub fn xray_support(
     let (detail, hint) = match phase {
         SupportPhase::Ended { .. } => (
             format!("this project still runs the X-Ray SDK and daemon: {when}{destination}"),
-            format!(
-                "move to OTLP now — {otlp}; `tracectl init --migrate` will do it for you in a coming release"
-            ),
+            format!("move to OTLP now — {otlp}"),
         ),
         SupportPhase::Maintenance { .. } => (
             format!(

@@ -40,7 +40,7 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
 }
 
 /// After Honeycomb accepted the trace: a UI link from `/1/auth`, and with --wait a query for it.
-async fn follow_up(
+pub(super) async fn follow_up(
     result: &mut DestinationResult,
     hc: &HoneycombTarget,
     ctx: &Context<'_>,

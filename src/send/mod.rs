@@ -1,6 +1,7 @@
 //! Sending the synthetic trace: one sender per destination, each within the user's --timeout
 //! (AWS configuration and credentials included), and arrival proofs within --wait.
 
+mod collector;
 mod honeycomb;
 mod local;
 mod otlp;
@@ -210,6 +211,8 @@ pub fn http_client(settings: &SendTestSettings) -> Result<reqwest::Client> {
         .map_err(|e| Error::usage(format!("cannot set up HTTP: {e}"), None))
 }
 
+pub use collector::url as collector_url;
+
 /// Send to every destination at once; each gets --timeout from now to be accepted.
 pub async fn execute(
     settings: &SendTestSettings,
@@ -238,6 +241,7 @@ async fn one(destination: Destination, ctx: &Context<'_>, deadline: Instant) -> 
         Destination::Xray => xray::api(ctx, deadline).await,
         Destination::XrayOtlp => xray::otlp(ctx, deadline).await,
         Destination::Local => local::send(ctx, deadline).await,
+        Destination::Collector => collector::send(ctx, deadline).await,
     }
 }
 

@@ -1,12 +1,13 @@
 //! X-Ray three ways: the daemon over UDP, the PutTraceSegments API, and the OTLP endpoint signed
 //! with SigV4; with --wait, BatchGetTraces proves arrival.
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::{Context, DestinationResult, State, jitter, left, poll_until};
 use crate::cli::Destination;
 use crate::otlp::config::Protocol;
 use crate::otlp::send::{self as http, Request};
+use crate::otlp::trace::hex;
 use crate::xray::{self, api::AwsFailure, daemon as udp, segment};
 
 const PUT: &str = "xray:PutTraceSegments";
@@ -171,6 +172,13 @@ pub async fn otlp(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let outcome = http::send(&ctx.client, &req, left(deadline), &mut jitter()).await;
     let mut result =
         DestinationResult::new(Destination::XrayOtlp, url.clone()).with_outcome(&outcome, &url);
+    if let (false, Some(status)) = (result.ok, outcome.status) {
+        let message = result.detail.clone().unwrap_or_default();
+        let answer = xray::classify_otlp_answer(status, &message);
+        if let Some(hint) = xray::otlp_answer_hint(answer, &region, None) {
+            result.hint = Some(hint);
+        }
+    }
     if result.ok {
         result.link = Some(xray::console_link(&region, &ctx.trace.xray_trace_id()));
         if let Some(w) = ctx.settings.wait {
@@ -180,8 +188,57 @@ pub async fn otlp(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     result
 }
 
-/// With --wait, poll BatchGetTraces until the trace and all its subsegments are there, or `until`.
-async fn wait(
+/// With --wait, prove arrival the way the account stores segments: BatchGetTraces when X-Ray
+/// indexes them, a Transaction Search retrieval when they go to CloudWatch Logs (BatchGetTraces
+/// never finds those). Everything, the destination lookup included, ends at `until`.
+pub(super) async fn wait(
+    result: &mut DestinationResult,
+    ctx: &Context<'_>,
+    aws: &aws_config::SdkConfig,
+    until: Instant,
+) {
+    let settings = ctx.settings;
+    let Some(wait) = settings.wait else { return };
+    match xray::api::segment_destination(aws, left(until).min(settings.timeout)).await {
+        Ok(d) if d.transaction_search() => retrieval_wait(result, ctx, aws, until).await,
+        Ok(_) => batch_wait(result, ctx, aws, until).await,
+        // An endpoint without the operation (an emulator, a partition without Transaction
+        // Search) stores segments in X-Ray.
+        Err(f) if xray::api::unknown_operation(&f) => batch_wait(result, ctx, aws, until).await,
+        Err(f) if f.code.starts_with("AccessDenied") => {
+            result.warning = Some(format!(
+                "cannot read where X-Ray stores segments ({}: {}); looked in X-Ray's index, which holds nothing under Transaction Search: allow xray:GetTraceSegmentDestination",
+                f.code, f.message
+            ));
+            batch_wait(result, ctx, aws, until).await
+        }
+        Err(f) if f.code == "Timeout" && Instant::now() >= until => not_in_time(
+            result,
+            wait,
+            "the trace segment destination was not read in time",
+        ),
+        Err(f) => could_not_check(result, &f, "xray:GetTraceSegmentDestination"),
+    }
+}
+
+fn not_in_time(result: &mut DestinationResult, wait: Duration, why: &str) {
+    result.ok = false;
+    result.state = State::Failed;
+    result.detail = Some(format!("not found after {} s: {why}", wait.as_secs()));
+}
+
+fn could_not_check(result: &mut DestinationResult, f: &AwsFailure, action: &str) {
+    result.ok = false;
+    result.state = State::Failed;
+    result.detail = Some(format!(
+        "could not check arrival: {}: {}",
+        f.code, f.message
+    ));
+    result.hint = f.hint(action);
+}
+
+/// Poll BatchGetTraces until the trace and all its subsegments are there, or `until`.
+async fn batch_wait(
     result: &mut DestinationResult,
     ctx: &Context<'_>,
     aws: &aws_config::SdkConfig,
@@ -220,14 +277,200 @@ async fn wait(
                     .to_string(),
             );
         }
-        Err(f) => {
-            result.ok = false;
-            result.state = State::Failed;
-            result.detail = Some(format!(
-                "could not check arrival: {}: {}",
-                f.code, f.message
-            ));
-            result.hint = f.hint("xray:BatchGetTraces");
+        Err(f) => could_not_check(result, &f, "xray:BatchGetTraces"),
+    }
+}
+
+/// Where a Transaction Search retrieval stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Retrieval {
+    /// Every span sent was found.
+    Found,
+    /// Still SCHEDULED or RUNNING: ask again.
+    Running(String),
+    /// Finished (COMPLETE without every span, FAILED, CANCELLED, TIMEOUT): start another, since
+    /// spans can become searchable after a retrieval began.
+    Again { status: String, seen: usize },
+}
+
+/// What one full read of a retrieval (every page) says about the spans sent.
+fn judge(
+    status: &str,
+    spans: &[(String, String)],
+    trace_id: &str,
+    expected: &[String],
+) -> Retrieval {
+    match status {
+        "COMPLETE" => {
+            let seen = expected
+                .iter()
+                .filter(|e| spans.iter().any(|(t, s)| t == trace_id && s == *e))
+                .count();
+            if seen == expected.len() {
+                Retrieval::Found
+            } else {
+                Retrieval::Again {
+                    status: status.to_string(),
+                    seen,
+                }
+            }
         }
+        "FAILED" | "CANCELLED" | "TIMEOUT" => Retrieval::Again {
+            status: status.to_string(),
+            seen: 0,
+        },
+        other => Retrieval::Running(if other.is_empty() {
+            "no status".to_string()
+        } else {
+            other.to_string()
+        }),
+    }
+}
+
+/// More pages than any one trace fills: a server that never stops paging is not followed forever.
+const MAX_PAGES: usize = 1000;
+
+/// Transaction Search: StartTraceRetrieval for the trace, then ListRetrievedTraces (every page)
+/// about once a second until the retrieval is COMPLETE with every span sent, starting a new
+/// retrieval when one finishes without them; all within `until`.
+async fn retrieval_wait(
+    result: &mut DestinationResult,
+    ctx: &Context<'_>,
+    aws: &aws_config::SdkConfig,
+    until: Instant,
+) {
+    let settings = ctx.settings;
+    let Some(wait) = settings.wait else { return };
+    let trace_id = ctx.trace.xray_trace_id();
+    let expected: Vec<String> = ctx.trace.spans.iter().map(|s| hex(&s.span_id)).collect();
+    // A window around the trace, wide enough for a clock that is off by minutes.
+    let margin = Duration::from_secs(600);
+    let start = ctx.trace.start() - margin;
+    let end = ctx.trace.end().max(SystemTime::now()) + margin;
+    let budget = || left(until).min(settings.timeout);
+    let mut token: Option<String> = None;
+    let mut last = "not started".to_string();
+    let mut best_seen = 0;
+    let outcome: Result<bool, AwsFailure> = loop {
+        let next = Instant::now() + Duration::from_secs(1);
+        let step: Result<bool, AwsFailure> = async {
+            let Some(current) = token.clone() else {
+                let ids = [trace_id.clone()];
+                token = Some(xray::api::start_retrieval(aws, &ids, start, end, budget()).await?);
+                last = "started".to_string();
+                return Ok(false);
+            };
+            let mut spans = Vec::new();
+            let mut page_token: Option<String> = None;
+            let mut status = String::new();
+            for _ in 0..MAX_PAGES {
+                let page =
+                    xray::api::retrieved_page(aws, &current, page_token.as_deref(), budget())
+                        .await?;
+                status = page.status;
+                spans.extend(page.spans);
+                match page.next_token {
+                    Some(t) if status == "COMPLETE" => page_token = Some(t),
+                    _ => break,
+                }
+            }
+            match judge(&status, &spans, &trace_id, &expected) {
+                Retrieval::Found => return Ok(true),
+                Retrieval::Running(s) => last = s,
+                Retrieval::Again { status, seen } => {
+                    best_seen = best_seen.max(seen);
+                    last = status;
+                    token = None;
+                }
+            }
+            Ok(false)
+        }
+        .await;
+        match step {
+            Ok(true) => break Ok(true),
+            // Cut short by the end of --wait: not found in time, not a failed call.
+            Err(f) if f.code == "Timeout" && Instant::now() >= until => break Ok(false),
+            Err(f) => break Err(f),
+            Ok(false) if Instant::now() >= until => break Ok(false),
+            Ok(false) => tokio::time::sleep_until(next.min(until).into()).await,
+        }
+    };
+    match outcome {
+        Ok(true) => {
+            result.state = State::Arrived;
+            result.detail = Some(format!(
+                "found by Transaction Search: all {} spans (StartTraceRetrieval, ListRetrievedTraces)",
+                expected.len()
+            ));
+            if let Ok(region) = xray::api::region(aws) {
+                result.link = Some(xray::console_link(&region, &trace_id));
+            }
+        }
+        Ok(false) => {
+            not_in_time(
+                result,
+                wait,
+                &format!(
+                    "Transaction Search retrieval {last}, {best_seen} of {} spans seen",
+                    expected.len()
+                ),
+            );
+            result.hint = Some(
+                "Transaction Search can take a few minutes to make spans searchable: try a longer --wait (e.g. --wait 300)"
+                    .to_string(),
+            );
+        }
+        Err(f) => could_not_check(
+            result,
+            &f,
+            "xray:StartTraceRetrieval and xray:ListRetrievedTraces",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(t, s)| (t.to_string(), s.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_retrieval_proves_arrival_only_with_every_span_of_the_trace() {
+        let expected = vec!["aa".to_string(), "bb".to_string()];
+        let both = spans(&[("T", "aa"), ("T", "bb")]);
+        assert_eq!(judge("COMPLETE", &both, "T", &expected), Retrieval::Found);
+        // Before COMPLETE nothing counts, whatever the page holds.
+        assert_eq!(
+            judge("RUNNING", &both, "T", &expected),
+            Retrieval::Running("RUNNING".into())
+        );
+        // The same span ids under another trace are not ours.
+        assert_eq!(
+            judge(
+                "COMPLETE",
+                &spans(&[("U", "aa"), ("T", "bb")]),
+                "T",
+                &expected
+            ),
+            Retrieval::Again {
+                status: "COMPLETE".into(),
+                seen: 1
+            }
+        );
+        assert_eq!(
+            judge("FAILED", &both, "T", &expected),
+            Retrieval::Again {
+                status: "FAILED".into(),
+                seen: 0
+            }
+        );
+        assert_eq!(
+            judge("", &[], "T", &expected),
+            Retrieval::Running("no status".into())
+        );
     }
 }

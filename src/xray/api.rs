@@ -226,3 +226,188 @@ pub async fn trace_complete(
             })
         }))
 }
+
+/// Where X-Ray stores trace segments, as GetTraceSegmentDestination says: `XRay` (indexed by X-Ray,
+/// found with BatchGetTraces) or `CloudWatchLogs` (Transaction Search: found with
+/// StartTraceRetrieval and ListRetrievedTraces), and whether the switch is `ACTIVE` or `PENDING`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SegmentDestination {
+    pub destination: String,
+    pub status: String,
+}
+
+impl SegmentDestination {
+    pub fn transaction_search(&self) -> bool {
+        self.destination == "CloudWatchLogs"
+    }
+}
+
+impl std::fmt::Display for SegmentDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.destination, self.status)
+    }
+}
+
+/// Whether a failure means the endpoint does not know the operation at all (an emulator, or a
+/// partition without Transaction Search), as opposed to refusing or failing it.
+pub fn unknown_operation(failure: &AwsFailure) -> bool {
+    matches!(
+        failure.code.as_str(),
+        "UnexpectedResponse" | "UnknownOperationException" | "UnknownOperation"
+    )
+}
+
+async fn bounded<T, E: ProvideErrorMetadata + std::error::Error + 'static>(
+    operation: &str,
+    timeout: Duration,
+    call: impl std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<T, AwsFailure> {
+    tokio::time::timeout(timeout, call)
+        .await
+        .map_err(|_| AwsFailure::new("Timeout", format!("{operation} timed out")))?
+        .map_err(|e| sdk_failure(&e))
+}
+
+pub async fn segment_destination(
+    config: &SdkConfig,
+    timeout: Duration,
+) -> Result<SegmentDestination, AwsFailure> {
+    let client = aws_sdk_xray::Client::new(config);
+    let out = bounded(
+        "GetTraceSegmentDestination",
+        timeout,
+        client.get_trace_segment_destination().send(),
+    )
+    .await?;
+    Ok(SegmentDestination {
+        destination: out
+            .destination()
+            .map(|d| d.as_str().to_string())
+            .unwrap_or_else(|| "XRay".into()),
+        status: out
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "ACTIVE".into()),
+    })
+}
+
+/// StartTraceRetrieval for X-Ray trace ids within [start, end]: the retrieval token.
+pub async fn start_retrieval(
+    config: &SdkConfig,
+    trace_ids: &[String],
+    start: std::time::SystemTime,
+    end: std::time::SystemTime,
+    timeout: Duration,
+) -> Result<String, AwsFailure> {
+    let client = aws_sdk_xray::Client::new(config);
+    let call = client
+        .start_trace_retrieval()
+        .set_trace_ids(Some(trace_ids.to_vec()))
+        .start_time(aws_sdk_xray::primitives::DateTime::from(start))
+        .end_time(aws_sdk_xray::primitives::DateTime::from(end))
+        .send();
+    let out = bounded("StartTraceRetrieval", timeout, call).await?;
+    out.retrieval_token()
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| AwsFailure::new("UnexpectedResponse", "StartTraceRetrieval gave no token"))
+}
+
+/// One page of ListRetrievedTraces.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetrievedPage {
+    /// SCHEDULED, RUNNING, COMPLETE, FAILED, CANCELLED or TIMEOUT.
+    pub status: String,
+    /// (X-Ray trace id, span id in lower-case hex) of every span on the page.
+    pub spans: Vec<(String, String)>,
+    pub next_token: Option<String>,
+}
+
+/// A retrieved span's id: the API's `Id`, else the document's `id` (X-Ray format) or `spanId`
+/// (OTel format), in lower case.
+fn retrieved_span_id(id: Option<&str>, document: Option<&str>) -> Option<String> {
+    let id = id
+        .filter(|i| !i.is_empty())
+        .map(str::to_string)
+        .or_else(|| {
+            let doc: serde_json::Value = serde_json::from_str(document?).ok()?;
+            doc.get("id")
+                .or_else(|| doc.get("spanId"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })?;
+    Some(id.to_ascii_lowercase())
+}
+
+pub async fn retrieved_page(
+    config: &SdkConfig,
+    token: &str,
+    next_token: Option<&str>,
+    timeout: Duration,
+) -> Result<RetrievedPage, AwsFailure> {
+    let client = aws_sdk_xray::Client::new(config);
+    let call = client
+        .list_retrieved_traces()
+        .retrieval_token(token)
+        .set_next_token(next_token.map(str::to_string))
+        .send();
+    let out = bounded("ListRetrievedTraces", timeout, call).await?;
+    let spans = out
+        .traces()
+        .iter()
+        .flat_map(|t| {
+            let trace = t.id().unwrap_or("").to_string();
+            t.spans().iter().filter_map(move |s| {
+                retrieved_span_id(s.id(), s.document()).map(|id| (trace.clone(), id))
+            })
+        })
+        .collect();
+    Ok(RetrievedPage {
+        status: out
+            .retrieval_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        spans,
+        // A token equal to the one sent would loop forever.
+        next_token: out
+            .next_token()
+            .filter(|t| !t.is_empty() && Some(*t) != next_token)
+            .map(str::to_string),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_ids_come_from_the_api_or_the_document() {
+        assert_eq!(
+            retrieved_span_id(Some("ABCDEF0123456789"), None).as_deref(),
+            Some("abcdef0123456789")
+        );
+        assert_eq!(
+            retrieved_span_id(None, Some(r#"{"id":"00aa00aa00aa00aa","name":"x"}"#)).as_deref(),
+            Some("00aa00aa00aa00aa")
+        );
+        assert_eq!(
+            retrieved_span_id(Some(""), Some(r#"{"spanId":"11bb11bb11bb11bb"}"#)).as_deref(),
+            Some("11bb11bb11bb11bb")
+        );
+        assert_eq!(retrieved_span_id(None, Some("not json")), None);
+        assert_eq!(retrieved_span_id(None, None), None);
+    }
+
+    #[test]
+    fn only_unknown_operations_read_as_missing_apis() {
+        assert!(unknown_operation(&AwsFailure::new(
+            "UnexpectedResponse",
+            "HTML 404"
+        )));
+        assert!(!unknown_operation(&AwsFailure::new(
+            "AccessDeniedException",
+            "no"
+        )));
+        assert!(!unknown_operation(&AwsFailure::new("Timeout", "slow")));
+    }
+}

@@ -22,4 +22,5 @@ mod peers;
 mod secrets;
 mod send_test;
 mod sigv4;
+mod transaction_search;
 mod wizard;

@@ -24,11 +24,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-ACCESS_KEY, SECRET_KEY, REGION = sys.argv[1], sys.argv[2], sys.argv[3]
-TOKEN = sys.argv[4] if len(sys.argv) > 4 else None
 
-
-def verify(method, url, headers, body):
+def verify(method, url, headers, body, credentials):
+    """Why the request's SigV4 signature (service `xray`) is not the one botocore computes for
+    `credentials` (access key id, secret key, region, session token or None); None when it is.
+    Also imported by xray_api_fake.py."""
+    ACCESS_KEY, SECRET_KEY, REGION, TOKEN = credentials
     auth = headers.get("authorization", "")
     if not auth.startswith("AWS4-HMAC-SHA256 "):
         return "no SigV4 Authorization header"
@@ -72,7 +73,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
         url = "http://%s%s" % (headers.get("host", ""), self.path)
-        reason = verify("POST", url, headers, body)
+        reason = verify("POST", url, headers, body, CREDENTIALS)
         record = {"valid": reason is None, "reason": reason, "path": self.path, "spans": [], "resource": {}}
         if reason is None and self.path == "/v1/traces":
             request = ExportTraceServiceRequest()
@@ -104,6 +105,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+if __name__ == "__main__":
+    CREDENTIALS = (sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()

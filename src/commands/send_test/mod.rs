@@ -139,6 +139,12 @@ fn debug_settings(printer: &Printer, model: &Model, settings: &SendTestSettings)
         ));
     }
     printer.debug(&format!("X-Ray daemon sent to {}", settings.daemon_address));
+    if let Some(url) = &settings.collector_url {
+        printer.debug(&format!(
+            "collector at {}",
+            crate::send::without_userinfo(url)
+        ));
+    }
     printer.debug(&format!("service name {}", settings.trace.service_name));
 }
 

@@ -1,0 +1,318 @@
+//! The project's collector over OTLP/HTTP: the address the backend exports to, as this machine
+//! reaches it (the service's published port), then proof at what the collector exports to.
+
+use std::time::Instant;
+
+use super::{Context, DestinationResult, State, jitter, left};
+use crate::cli::Destination;
+use crate::error::{Error, Result};
+use crate::otlp::config::{Compression, Protocol};
+use crate::otlp::send::{self as http, Request};
+use crate::project::model::Model;
+
+/// The host port that publishes `container_port` in one compose `ports:` entry (short syntax:
+/// `4318`, `4318:4318`, `127.0.0.1:14318:4318/tcp`, `[::1]:4318:4318`, `4317-4318:4317-4318`),
+/// with the host address when one is bound. A bare container port publishes to a random host
+/// port, which cannot be known from the file: `None`.
+pub fn published(spec: &str, container_port: u16) -> Option<(Option<String>, u16)> {
+    let spec = spec.trim().trim_matches(['"', '\'']);
+    let (spec, protocol) = spec.split_once('/').unwrap_or((spec, "tcp"));
+    if protocol != "tcp" {
+        return None;
+    }
+    // The container side is after the last ':' outside brackets.
+    let (host_part, container) = spec.rsplit_once(':')?;
+    let (ip, host) = match host_part.rfind([']', ':']) {
+        Some(i) if host_part.as_bytes()[i] == b':' => (
+            Some(host_part[..i].trim_matches(['[', ']'])),
+            &host_part[i + 1..],
+        ),
+        Some(_) => return None,
+        None => (None, host_part),
+    };
+    let range = |text: &str| -> Option<(u16, u16)> {
+        match text.split_once('-') {
+            Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+            None => {
+                let p = text.parse().ok()?;
+                Some((p, p))
+            }
+        }
+    };
+    let (c_lo, c_hi) = range(container)?;
+    let (h_lo, h_hi) = range(host)?;
+    if !(c_lo..=c_hi).contains(&container_port) || h_hi - h_lo != c_hi - c_lo {
+        return None;
+    }
+    let ip = ip
+        .filter(|i| !i.is_empty() && *i != "0.0.0.0" && *i != "::")
+        .map(str::to_string);
+    Some((ip, h_lo + (container_port - c_lo)))
+}
+
+/// `scheme://host:port/path` split, the port defaulted by scheme.
+fn split_url(url: &str) -> Option<(&str, &str, u16, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || p.bytes().all(|b| b.is_ascii_digit()) => {
+            (h, p.parse().ok()?)
+        }
+        _ => (authority, if scheme == "https" { 443 } else { 80 }),
+    };
+    Some((scheme, host, port, path))
+}
+
+/// Where send-test reaches the collector: `--endpoint` as given, else the backend's OTLP endpoint
+/// with a compose service's host and port replaced by what that service publishes.
+pub fn url(model: &Model, endpoint: Option<&str>) -> Result<String> {
+    if let Some(e) = endpoint {
+        return Ok(traces_url(e));
+    }
+    let written = [
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    ]
+    .iter()
+    .find_map(|name| Some((*name, model.backend(name)?)));
+    let no_collector = |why: String| {
+        Error::usage(
+            why,
+            "move the project to a collector (`tracectl init --migrate` or `tracectl init --xray-via collector`), or pass --endpoint URL".to_string(),
+        )
+    };
+    let Some((name, value)) = written else {
+        return Err(no_collector(
+            "the backend sets no OTLP endpoint, so there is no collector to send to".into(),
+        ));
+    };
+    let value = crate::project::model::interpolate(&value, |n| model.env(n)).ok_or_else(|| {
+        Error::usage(
+            format!("the backend's {name} ({value}) uses a variable that is not set"),
+            "set it in .env, or pass --endpoint URL".to_string(),
+        )
+    })?;
+    let full = if name == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" {
+        value.clone()
+    } else {
+        traces_url(&value)
+    };
+    let Some((scheme, host, port, path)) = split_url(&full) else {
+        return Err(no_collector(format!(
+            "the backend's {name} ({value}) is not a URL"
+        )));
+    };
+    if !model.has_service(host) {
+        return Err(no_collector(format!(
+            "the backend exports to {host}, not to a collector service of the compose file"
+        )));
+    }
+    let ports = model
+        .layout()
+        .map(|l| l.compose.ports(host))
+        .unwrap_or_default();
+    let found = ports
+        .iter()
+        .filter_map(|p| crate::project::model::interpolate(p, |n| model.env(n)))
+        .find_map(|p| published(&p, port));
+    match found {
+        Some((ip, host_port)) => {
+            let ip = ip.unwrap_or_else(|| "127.0.0.1".into());
+            let ip = if ip.contains(':') {
+                format!("[{ip}]")
+            } else {
+                ip
+            };
+            Ok(format!("{scheme}://{ip}:{host_port}{path}"))
+        }
+        None => Err(Error::usage(
+            format!(
+                "the collector service '{host}' does not publish port {port}, so this machine cannot reach it"
+            ),
+            format!(
+                "add `ports: [\"{port}:{port}\"]` to the '{host}' service, or pass --endpoint URL"
+            ),
+        )),
+    }
+}
+
+fn traces_url(endpoint: &str) -> String {
+    if endpoint.trim_end_matches('/').ends_with("/v1/traces") {
+        endpoint.to_string()
+    } else {
+        crate::otlp::config::traces_url(endpoint)
+    }
+}
+
+/// Send to the collector; with --wait, look for the trace where the collector sends it: X-Ray
+/// when an AWS region is configured, Honeycomb when a key is. Arrived only when found in each.
+pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
+    let Some(url) = ctx.settings.collector_url.clone() else {
+        unreachable!("checked in settings")
+    };
+    let req = Request::otlp(
+        url.clone(),
+        Vec::new(),
+        &ctx.trace.to_request(),
+        Protocol::HttpProtobuf,
+        Compression::None,
+    );
+    let outcome = http::send(&ctx.client, &req, left(deadline), &mut jitter()).await;
+    let mut result =
+        DestinationResult::new(Destination::Collector, url.clone()).with_outcome(&outcome, &url);
+    if !result.ok {
+        if result.hint.is_none() {
+            result.hint = Some(
+                "start the collector (docker compose up -d) and check its published port, or pass --endpoint".to_string(),
+            );
+        }
+        return result;
+    }
+    let Some(wait) = ctx.settings.wait else {
+        return result;
+    };
+    let until = Instant::now() + wait;
+    let xray = async {
+        ctx.settings.aws_region.as_ref()?;
+        let mut r = result.clone();
+        match ctx.aws(until).await {
+            Ok(aws) => super::xray::wait(&mut r, ctx, aws, until).await,
+            Err(f) => {
+                r.ok = false;
+                r.state = State::Failed;
+                r.detail = Some(format!("arrival not checked: {}: {}", f.code, f.message));
+            }
+        }
+        Some(r)
+    };
+    let honeycomb = async {
+        let hc = ctx.settings.honeycomb.as_ref()?;
+        let mut r = result.clone();
+        super::honeycomb::follow_up(&mut r, hc, ctx, deadline).await;
+        Some(r)
+    };
+    let (xray, honeycomb) = tokio::join!(xray, honeycomb);
+    let proofs: Vec<(&str, DestinationResult)> = [("X-Ray", xray), ("Honeycomb", honeycomb)]
+        .into_iter()
+        .filter_map(|(name, r)| Some((name, r?)))
+        .collect();
+    combine(result, &proofs)
+}
+
+/// One result from the collector's acknowledgement and each backend's proof: arrived only when
+/// every backend found it; the worst state otherwise, each backend's detail and hint named.
+fn combine(mut sent: DestinationResult, proofs: &[(&str, DestinationResult)]) -> DestinationResult {
+    if proofs.is_empty() {
+        sent.state = State::Unverified;
+        sent.detail = Some(
+            "accepted by the collector; no X-Ray region or Honeycomb key is configured to look the trace up"
+                .to_string(),
+        );
+        return sent;
+    }
+    let rank = |s: State| match s {
+        State::Failed => 0,
+        State::Unverified => 1,
+        _ => 2,
+    };
+    let worst = proofs
+        .iter()
+        .map(|(_, r)| r.state)
+        .min_by_key(|s| rank(*s))
+        .unwrap_or(State::Arrived);
+    sent.state = if rank(worst) == 2 {
+        State::Arrived
+    } else {
+        worst
+    };
+    sent.ok = proofs.iter().all(|(_, r)| r.ok);
+    let join = |f: &dyn Fn(&DestinationResult) -> Option<String>| {
+        let parts: Vec<String> = proofs
+            .iter()
+            .filter_map(|(name, r)| f(r).map(|t| format!("{name}: {t}")))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    };
+    sent.detail = join(&|r| r.detail.clone());
+    sent.hint = join(&|r| r.hint.clone());
+    sent.warning = join(&|r| r.warning.clone());
+    sent.link = proofs.iter().find_map(|(_, r)| r.link.clone());
+    sent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_ports_in_every_short_form() {
+        assert_eq!(published("4318:4318", 4318), Some((None, 4318)));
+        assert_eq!(published("\"14318:4318\"", 4318), Some((None, 14318)));
+        assert_eq!(
+            published("127.0.0.1:14318:4318/tcp", 4318),
+            Some((Some("127.0.0.1".into()), 14318))
+        );
+        assert_eq!(
+            published("[::1]:4318:4318", 4318),
+            Some((Some("::1".into()), 4318))
+        );
+        assert_eq!(published("0.0.0.0:4318:4318", 4318), Some((None, 4318)));
+        assert_eq!(published("4317-4318:4317-4318", 4318), Some((None, 4318)));
+        assert_eq!(published("5317-5318:4317-4318", 4318), Some((None, 5318)));
+        // Not this port, random host port, UDP, nonsense.
+        assert_eq!(published("4317:4317", 4318), None);
+        assert_eq!(published("4318", 4318), None);
+        assert_eq!(published("4318:4318/udp", 4318), None);
+        assert_eq!(published("a:b", 4318), None);
+        assert_eq!(published("", 4318), None);
+    }
+
+    #[test]
+    fn urls_split_with_default_ports() {
+        assert_eq!(
+            split_url("http://collector:4318/v1/traces"),
+            Some(("http", "collector", 4318, "/v1/traces"))
+        );
+        assert_eq!(
+            split_url("https://collector/v1/traces"),
+            Some(("https", "collector", 443, "/v1/traces"))
+        );
+        assert_eq!(split_url("collector:4318"), None);
+    }
+
+    fn proof(state: State, ok: bool, detail: &str) -> DestinationResult {
+        let mut r = DestinationResult::new(Destination::Collector, "c".into());
+        r.state = state;
+        r.ok = ok;
+        r.detail = Some(detail.into());
+        r
+    }
+
+    #[test]
+    fn arrived_only_when_every_backend_found_it() {
+        let sent = proof(State::Accepted, true, "");
+        let both = combine(
+            sent.clone(),
+            &[
+                ("X-Ray", proof(State::Arrived, true, "found")),
+                ("Honeycomb", proof(State::Arrived, true, "found")),
+            ],
+        );
+        assert_eq!((both.state, both.ok), (State::Arrived, true));
+        let one = combine(
+            sent.clone(),
+            &[
+                ("X-Ray", proof(State::Arrived, true, "found")),
+                ("Honeycomb", proof(State::Failed, false, "not found")),
+            ],
+        );
+        assert_eq!((one.state, one.ok), (State::Failed, false));
+        assert_eq!(
+            one.detail.as_deref(),
+            Some("X-Ray: found; Honeycomb: not found")
+        );
+        let none = combine(sent, &[]);
+        assert_eq!((none.state, none.ok), (State::Unverified, true));
+    }
+}
