@@ -25,6 +25,8 @@ const MAX_ATTRIBUTES: usize = 32;
 const DURATION_COLUMNS: usize = 8;
 /// Client-chosen texts are escaped and cut to this many characters before they are fitted.
 const MAX_TEXT_CHARS: usize = 1000;
+/// The service named in the header is cut to this many characters, so the counts stay in view.
+const MAX_NAME_CHARS: usize = 40;
 
 /// How to draw: the line width in columns and whether to list attributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,10 +282,10 @@ pub fn waterfall(spans: &[ReceivedSpan], style: Style) -> String {
         .max()
         .unwrap_or(0);
     let errors = spans.iter().filter(|s| s.error).count();
+    // The counts before the trace id: on a narrow line the id is what gets cut.
     let header = format!(
-        "{}  trace {}  {} span{}  {}{}",
-        escape(&first.service, MAX_TEXT_CHARS),
-        escape(&first.trace_id, 64),
+        "{}  {} span{}  {}{}  trace {}",
+        escape(&first.service, MAX_NAME_CHARS),
         spans.len(),
         if spans.len() == 1 { "" } else { "s" },
         duration(end - start),
@@ -292,6 +294,7 @@ pub fn waterfall(spans: &[ReceivedSpan], style: Style) -> String {
         } else {
             String::new()
         },
+        escape(&first.trace_id, 64),
     );
     let (header, _) = fit(&header, layout.width - 2);
     let mut out = format!("{} {header}\n", "●".cyan());
@@ -380,7 +383,7 @@ mod tests {
         // duration. "load" runs 10..40 ms: columns 2.6..10.4 of the bar, drawn 2..11; the query
         // 20..30 ms: 5.2..7.8, drawn 5..8; "render" 50..100 ms: 13..26.
         let expected = "\
-● api  trace t  4 spans  100.0ms  1 error(s)
+● api  4 spans  100.0ms  1 error(s)  trace t
                          0                  100.0ms
 GET /users               ██████████████████████████  100.0ms
   load                     █████████                  30.0ms
@@ -406,7 +409,7 @@ GET /users               ██████████████████�
         ];
         let text = plain(&spans, 40, false);
         let expected = "\
-● api  trace t  2 spans  150.0ms
+● api  2 spans  150.0ms  trace t
                  0      150.0ms
 parent               ██████████  100.0ms
   skewed         ██████████      100.0ms

@@ -21,4 +21,5 @@ mod peers;
 mod secrets;
 mod send_test;
 mod sigv4;
+mod waterfall;
 mod wizard;
