@@ -64,7 +64,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
             lines.push(format!("OTLP/HTTP  http://{addr}/v1/traces   (OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr})"));
         }
         if let Some(addr) = bound.xray {
-            lines.push(format!("X-Ray UDP  {addr}                  (AWS_XRAY_DAEMON_ADDRESS={addr})"));
+            lines.push(format!("X-Ray UDP  {addr}                  (AWS_XRAY_DAEMON_ADDRESS={addr}; sampling rules over TCP)"));
         }
         printer.note(&format!("Listening; Ctrl-C stops.\n  {}\n", lines.join("\n  ")));
 

@@ -508,6 +508,32 @@ parent               ██████████  100.0ms
         assert!(text.contains("k\\x9b=v\\x1b"), "{text}");
     }
 
+    #[test]
+    fn errors_are_red_only_when_colour_is_on() {
+        let mut bad = span("b", Some("a"), "bad", 0, 10);
+        bad.error = true;
+        let spans = [span("a", None, "ok", 0, 10), bad];
+        colored::control::set_override(true);
+        let text = waterfall(
+            &spans,
+            Style {
+                width: 40,
+                verbose: false,
+            },
+        );
+        colored::control::set_override(false);
+        // SGR 31 is red: the name (bold too) and the bar of the failed span, nothing of the other.
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[3].contains("\u{1b}[1;31mbad\u{1b}[0m"), "{text:?}");
+        assert!(
+            lines[3].contains(&format!("\u{1b}[31m{}\u{1b}[0m", "█".repeat(14))),
+            "{text:?}"
+        );
+        assert!(!lines[2].contains("[31m"), "{text:?}");
+        let plain = plain(&spans, 40, false);
+        assert!(!plain.contains('\u{1b}'), "{plain:?}");
+    }
+
     proptest::proptest! {
         /// Whatever ids, times and width: each span on exactly one line, no line wider than the
         /// width (or the minimum), every bar inside the axis.

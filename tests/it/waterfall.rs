@@ -259,3 +259,59 @@ fn the_daemon_tcp_port_refuses_other_requests_and_oversized_bodies() {
     let answer = post(daemon, "/SamplingTargets", "application/json", b"not json");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 }
+
+#[test]
+fn aws_xray_sdk_segments_draw_as_a_waterfall() {
+    let port = free_daemon_port();
+    let daemon = format!("127.0.0.1:{port}");
+    let ctx = TestContext::empty();
+    let mut child = ctx
+        .tracectl()
+        .args([
+            "listen",
+            "--no-otlp",
+            "--xray-udp",
+            &daemon,
+            "--flush-after",
+            "100ms",
+        ])
+        .args([
+            "--exit-after-spans",
+            "2",
+            "--view",
+            "waterfall",
+            "--width",
+            "50",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_port(
+        daemon.parse().unwrap(),
+        &mut child,
+        "tracectl listen (X-Ray TCP)",
+    );
+    let client = output_within(
+        python()
+            .arg(manifest_dir().join("tests/support/xray_client.py"))
+            .env("AWS_XRAY_DAEMON_ADDRESS", &daemon),
+        DEADLINE,
+    );
+    assert!(client.status.success(), "{}", stderr(&client));
+    let out = output_within_deadline(child);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 4, "header, axis, segment, subsegment: {text}");
+    assert!(lines[0].starts_with("● backend-flask  2 spans  "), "{text}");
+    assert!(lines[2].starts_with("backend-flask "), "{text}");
+    assert!(lines[3].starts_with("  activities-query "), "{text}");
+    // 50 columns: a name column of 20, then the bar from column 21.
+    for line in &lines[2..] {
+        assert!(line.chars().count() <= 50, "{line}");
+        let bar = line.chars().position(|c| c == '█' || c == '│').unwrap();
+        assert!(bar >= 21, "{line}");
+    }
+}
