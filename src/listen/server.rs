@@ -1185,6 +1185,79 @@ mod tests {
         assert_eq!(collector.stats().spans, 1);
     }
 
+    /// The X-Ray daemon's TCP side on a free port with `limits`, on a runtime of its own thread.
+    fn sampling_receiver(limits: Limits) -> SocketAddr {
+        let collector = Collector::new(Mode::Count, None);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let config = Config {
+                    otlp: None,
+                    xray: Some(([127, 0, 0, 1], 0).into()),
+                    max_body: 1 << 20,
+                };
+                let bound = start_with(&config, limits, collector).await.unwrap();
+                tx.send(bound.xray.unwrap()).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().unwrap()
+    }
+
+    #[test]
+    fn the_sampling_port_times_out_stalled_clients_and_caps_connections() {
+        use std::io::{Read, Write};
+        let limits = Limits {
+            header_read: Duration::from_millis(300),
+            body_read: Duration::from_millis(300),
+            request: Duration::from_secs(5),
+            connections: 3,
+            bodies_in_memory: 1,
+            connection_age: Duration::from_secs(60),
+        };
+        let addr = sampling_receiver(limits);
+        let mut head = std::net::TcpStream::connect(addr).unwrap();
+        head.write_all(b"POST /SamplingTargets HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        let mut body = std::net::TcpStream::connect(addr).unwrap();
+        body.write_all(
+            b"POST /SamplingTargets HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{",
+        )
+        .unwrap();
+        let idle = std::net::TcpStream::connect(addr).unwrap();
+        // Three held: a fourth is closed at once.
+        let mut extra = std::net::TcpStream::connect(addr).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(extra.read(&mut buf).unwrap_or(0), 0, "closed at once");
+        let (took, answer) = closed_after(&mut body);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let (took, _) = closed_after(&mut head);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let (took, _) = closed_after(&mut idle.try_clone().unwrap());
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        // The slots come back: a real poll is answered.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut poll = std::net::TcpStream::connect(addr).unwrap();
+            let _ = poll.write_all(b"POST /GetSamplingRules HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+            let (_, answer) = closed_after(&mut poll);
+            if answer.starts_with("HTTP/1.1 200") {
+                assert!(answer.contains("\"RuleName\":\"Default\""), "{answer}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no slot came back: {answer:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     #[test]
     fn connections_past_the_cap_are_closed_and_the_rest_served() {
         use std::io::Read;

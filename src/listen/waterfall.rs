@@ -544,6 +544,8 @@ parent               ██████████  100.0ms
                 1..60,
             ),
             width in 0usize..300,
+            verbose: bool,
+            value in "\\PC{0,300}",
         ) {
             let spans: Vec<ReceivedSpan> = links
                 .iter()
@@ -553,14 +555,32 @@ parent               ██████████  100.0ms
                     let mut s = span(&id.to_string(), parent.as_deref(), &format!("s{n}."), 0, 0);
                     s.start_unix_nano = *start;
                     s.end_unix_nano = start.saturating_add(*length);
+                    if n % 3 == 0 {
+                        s.attributes.insert("k".into(), value.clone().into());
+                        s.error = true;
+                        s.status_message = Some(value.clone());
+                    }
                     s
                 })
                 .collect();
-            let text = plain(&spans, width, false);
+            let text = plain(&spans, width, verbose);
             let expected_width = width.clamp(MIN_WIDTH, MAX_WIDTH);
             let label = expected_width * 2 / 5;
-            let lines: Vec<&str> = text.lines().collect();
-            proptest::prop_assert_eq!(lines.len(), spans.len() + 2);
+            let all: Vec<&str> = text.lines().collect();
+            for line in &all {
+                proptest::prop_assert!(columns(line) <= expected_width, "{:?}", line);
+            }
+            // -v adds detail lines under a span: its error message and attributes.
+            let detail = |l: &str| {
+                let l = l.trim_start();
+                l.starts_with("ERROR ") || l.starts_with("k=")
+            };
+            let lines: Vec<&str> = all[..2]
+                .iter()
+                .chain(all[2..].iter().filter(|l| !detail(l)))
+                .copied()
+                .collect();
+            proptest::prop_assert_eq!(lines.len(), spans.len() + 2, "{}", text);
             for n in 0..spans.len() {
                 let name = format!("s{n}.");
                 let count = lines.iter().filter(|l| l.split_whitespace().next() == Some(name.as_str())).count();
