@@ -353,7 +353,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__listen)
-            opts="-q -v -C -h -V --otlp-http --xray-udp --no-otlp --no-xray --max-body --flush-after --exit-after-spans --exit-after --color --format --quiet --verbose --dir --help --version"
+            opts="-q -v -C -h -V --otlp-http --xray-udp --no-otlp --no-xray --max-body --flush-after --exit-after-spans --exit-after --view --width --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -380,6 +380,14 @@ _tracectl() {
                     return 0
                     ;;
                 --exit-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --view)
+                    COMPREPLY=($(compgen -W "tree waterfall" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

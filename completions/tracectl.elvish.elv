@@ -137,6 +137,8 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --flush-after 'Show a trace once no span of it arrived for this long'
             cand --exit-after-spans 'Exit once this many spans have arrived'
             cand --exit-after 'Exit after this long (e.g. 30, 30s, 2m)'
+            cand --view 'How traces are drawn [default: waterfall when stdout is a terminal, else tree]'
+            cand --width 'Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal''s width, else 80]'
             cand --color 'When to use colours'
             cand --format 'Output format'
             cand -C 'Run as if started in DIR'

@@ -140,6 +140,9 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l max-body -d
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l flush-after -d 'Show a trace once no span of it arrived for this long' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l exit-after-spans -d 'Exit once this many spans have arrived' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l exit-after -d 'Exit after this long (e.g. 30, 30s, 2m)' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l view -d 'How traces are drawn [default: waterfall when stdout is a terminal, else tree]' -r -f -a "tree\t'An indented tree with kinds and key attributes'
+waterfall\t'One line per span with a bar on the trace\'s time axis'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l width -d 'Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal\'s width, else 80]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"

@@ -144,6 +144,8 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('--flush-after', '--flush-after', [CompletionResultType]::ParameterName, 'Show a trace once no span of it arrived for this long')
             [CompletionResult]::new('--exit-after-spans', '--exit-after-spans', [CompletionResultType]::ParameterName, 'Exit once this many spans have arrived')
             [CompletionResult]::new('--exit-after', '--exit-after', [CompletionResultType]::ParameterName, 'Exit after this long (e.g. 30, 30s, 2m)')
+            [CompletionResult]::new('--view', '--view', [CompletionResultType]::ParameterName, 'How traces are drawn [default: waterfall when stdout is a terminal, else tree]')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal''s width, else 80]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')

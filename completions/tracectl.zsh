@@ -167,6 +167,9 @@ _arguments "${_arguments_options[@]}" : \
 '--flush-after=[Show a trace once no span of it arrived for this long]:DURATION:_default' \
 '--exit-after-spans=[Exit once this many spans have arrived]:N:_default' \
 '--exit-after=[Exit after this long (e.g. 30, 30s, 2m)]:SECONDS:_default' \
+'--view=[How traces are drawn \[default\: waterfall when stdout is a terminal, else tree\]]:VIEW:((tree\:"An indented tree with kinds and key attributes"
+waterfall\:"One line per span with a bar on the trace'\''s time axis"))' \
+'--width=[Waterfall width in columns, at least 40 \[default\: COLUMNS, else the terminal'\''s width, else 80\]]:COLUMNS:_default' \
 '--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
 always\:""
 never\:""))' \

@@ -362,6 +362,23 @@ pub struct ListenArgs {
     /// Exit after this long (e.g. 30, 30s, 2m)
     #[arg(long, value_name = "SECONDS", value_parser = crate::otlp::config::parse_duration)]
     pub exit_after: Option<std::time::Duration>,
+
+    /// How traces are drawn [default: waterfall when stdout is a terminal, else tree]
+    #[arg(long, value_name = "VIEW")]
+    pub view: Option<View>,
+
+    /// Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal's width, else 80]
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(1..))]
+    pub width: Option<u16>,
+}
+
+/// How `listen` draws a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum View {
+    /// An indented tree with kinds and key attributes
+    Tree,
+    /// One line per span with a bar on the trace's time axis
+    Waterfall,
 }
 
 /// `4MiB`, `512KiB`, `1MB`, or a number of bytes.

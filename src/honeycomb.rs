@@ -326,7 +326,7 @@ async fn get_json(
     key: &crate::secret::Secret,
     timeout: std::time::Duration,
 ) -> Result<serde_json::Value, crate::otlp::send::Failure> {
-    use crate::otlp::send::{Failure, classify, read_body, status_failure};
+    use crate::otlp::send::{Failure, classify, read_body_into, status_failure};
     let response = request
         .header("X-Honeycomb-Team", key.expose())
         .timeout(timeout)
@@ -345,7 +345,13 @@ async fn get_json(
         .unwrap_or("")
         .to_string();
     let location = crate::otlp::send::header(&response, "location");
-    let (body, _) = read_body(response).await;
+    let mut body = Vec::new();
+    // JSON that broke off (or whose read ran out of time) is no answer at all.
+    read_body_into(response, &mut body).await.map_err(|e| {
+        classify(&e).unwrap_or(Failure::Connect {
+            message: "the answer broke off".into(),
+        })
+    })?;
     if !(200..300).contains(&status) {
         return Err(status_failure(
             status,

@@ -1,12 +1,14 @@
 //! `tracectl listen`: receive locally and show what arrives until told to stop.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::ListenArgs;
+use crate::cli::{ListenArgs, View};
 use crate::error::{Error, ExitStatus, Result};
 use crate::listen::server::{self, Collector, Config, Mode};
+use crate::listen::waterfall::Style;
 use crate::output::Printer;
 
 pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatus> {
@@ -16,12 +18,25 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
             "drop one of them".to_string(),
         ));
     }
-    let mode = if printer.is_human() {
+    let stdout_is_terminal = std::io::stdout().is_terminal();
+    let mode = if !printer.is_human() {
+        Mode::JsonLines
+    } else if view(args.view, stdout_is_terminal) == View::Tree {
         Mode::Trees {
             flush_after: args.flush_after,
         }
     } else {
-        Mode::JsonLines
+        let terminal = stdout_is_terminal
+            .then(|| dialoguer::console::Term::stdout().size_checked())
+            .flatten()
+            .map(|(_rows, columns)| columns);
+        Mode::Waterfalls {
+            flush_after: args.flush_after,
+            style: Style {
+                width: width(args.width, std::env::var("COLUMNS").ok(), terminal),
+                verbose: printer.verbosity() > 0,
+            },
+        }
     };
     let collector = Collector::new(mode, Some(printer.line_sink()));
     let config = Config {
@@ -49,7 +64,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
             lines.push(format!("OTLP/HTTP  http://{addr}/v1/traces   (OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr})"));
         }
         if let Some(addr) = bound.xray {
-            lines.push(format!("X-Ray UDP  {addr}                  (AWS_XRAY_DAEMON_ADDRESS={addr})"));
+            lines.push(format!("X-Ray UDP  {addr}                  (AWS_XRAY_DAEMON_ADDRESS={addr}; sampling rules over TCP)"));
         }
         printer.note(&format!("Listening; Ctrl-C stops.\n  {}\n", lines.join("\n  ")));
 
@@ -104,4 +119,50 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     } else {
         ExitStatus::Success
     })
+}
+
+/// The view asked for; without one, a waterfall for a person at a terminal and the tree (stable
+/// text, no width to guess) for a pipe or a file.
+fn view(asked: Option<View>, stdout_is_terminal: bool) -> View {
+    asked.unwrap_or(if stdout_is_terminal {
+        View::Waterfall
+    } else {
+        View::Tree
+    })
+}
+
+/// The waterfall's width: `--width`, else `COLUMNS` (as shells export it), else the terminal's
+/// width, else 80.
+fn width(flag: Option<u16>, columns_env: Option<String>, terminal: Option<u16>) -> usize {
+    let from_env = columns_env
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|c| *c > 0);
+    usize::from(
+        flag.or(from_env)
+            .or(terminal.filter(|c| *c > 0))
+            .unwrap_or(80),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_waterfall_is_the_default_only_at_a_terminal() {
+        assert_eq!(view(None, true), View::Waterfall);
+        assert_eq!(view(None, false), View::Tree);
+        assert_eq!(view(Some(View::Tree), true), View::Tree);
+        assert_eq!(view(Some(View::Waterfall), false), View::Waterfall);
+    }
+
+    #[test]
+    fn width_comes_from_the_flag_then_columns_then_the_terminal() {
+        assert_eq!(width(Some(50), Some("120".into()), Some(200)), 50);
+        assert_eq!(width(None, Some(" 120 ".into()), Some(200)), 120);
+        assert_eq!(width(None, Some("wide".into()), Some(200)), 200);
+        assert_eq!(width(None, Some("0".into()), None), 80);
+        assert_eq!(width(None, None, Some(0)), 80);
+        assert_eq!(width(None, None, None), 80);
+    }
 }

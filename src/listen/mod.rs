@@ -2,7 +2,9 @@
 
 pub mod decode;
 pub mod render;
+pub mod sampling;
 pub mod server;
+pub mod waterfall;
 pub mod weigh;
 
 use serde::Serialize;

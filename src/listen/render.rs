@@ -13,7 +13,7 @@ use colored::Colorize;
 use super::ReceivedSpan;
 
 /// The attributes worth a glance, in this order.
-const KEY_ATTRIBUTES: &[&str] = &[
+pub(super) const KEY_ATTRIBUTES: &[&str] = &[
     "http.request.method",
     "http.route",
     "url.path",
@@ -35,7 +35,7 @@ const MAX_INDENT: usize = 32;
 /// Whether a character may not be written to a terminal as it is: C0 and C1 controls, DEL (escape
 /// sequences, bells, line tricks) and the invisible formatting characters that reorder or hide
 /// text (bidi overrides and isolates, zero-width characters).
-fn is_unsafe(c: char) -> bool {
+pub(super) fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -77,7 +77,7 @@ fn short(value: &serde_json::Value) -> String {
 
 /// Why a span is not drawn under its parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Note {
+pub(super) enum Note {
     None,
     /// It names a parent that did not arrive.
     ParentMissing,
@@ -139,14 +139,14 @@ fn line(span: &ReceivedSpan, trace_service: &str, note: Note) -> String {
 
 /// Who hangs under whom in one trace, computed once: the first span with an id owns it, later
 /// spans with the same id are leaves marked as duplicates.
-struct Shape {
-    children: Vec<Vec<usize>>,
-    roots: Vec<usize>,
-    notes: Vec<Note>,
+pub(super) struct Shape {
+    pub(super) children: Vec<Vec<usize>>,
+    pub(super) roots: Vec<usize>,
+    pub(super) notes: Vec<Note>,
 }
 
 impl Shape {
-    fn of(spans: &[ReceivedSpan]) -> Self {
+    pub(super) fn of(spans: &[ReceivedSpan]) -> Self {
         let mut owner: HashMap<&str, usize> = HashMap::with_capacity(spans.len());
         let mut notes = vec![Note::None; spans.len()];
         for (i, span) in spans.iter().enumerate() {

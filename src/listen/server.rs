@@ -14,13 +14,18 @@ use hyper::{Request, Response, StatusCode};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::decode::{self, Encoding, OtlpError};
-use super::{ReceivedSpan, render};
+use super::{ReceivedSpan, render, sampling};
 use crate::output::LineSink;
 
 /// How received spans are shown.
 pub enum Mode {
     /// A tree per trace once it has been quiet for `flush_after`.
     Trees { flush_after: Duration },
+    /// A waterfall per trace once it has been quiet for `flush_after`.
+    Waterfalls {
+        flush_after: Duration,
+        style: super::waterfall::Style,
+    },
     /// One JSON object per span, as it arrives.
     JsonLines,
     /// Kept for the caller to read (`send-test --to local`).
@@ -349,7 +354,7 @@ impl Collector {
                 }
             }
             Mode::Count => {}
-            Mode::Trees { .. } => {
+            Mode::Trees { .. } | Mode::Waterfalls { .. } => {
                 let mut slots: Vec<Option<ReceivedSpan>> = spans.into_iter().map(Some).collect();
                 let mut overflow = Vec::new();
                 {
@@ -381,14 +386,18 @@ impl Collector {
 
     fn show(&self, trace: &[ReceivedSpan]) {
         if let Some(out) = &self.out {
-            out.write(&format!("{}\n", render::tree(trace)));
+            let text = match self.mode {
+                Mode::Waterfalls { style, .. } => super::waterfall::waterfall(trace, style),
+                _ => render::tree(trace),
+            };
+            out.write(&format!("{text}\n"));
         }
     }
 
     /// Show the traces that have been quiet long enough (all of them with `all`).
     pub fn flush(&self, all: bool) {
         let quiet_for = match self.mode {
-            Mode::Trees { flush_after } => flush_after,
+            Mode::Trees { flush_after } | Mode::Waterfalls { flush_after, .. } => flush_after,
             _ => {
                 if let Some(out) = &self.out {
                     out.flush();
@@ -525,6 +534,118 @@ struct Shared {
     budget: Semaphore,
 }
 
+/// What one TCP receiver serves: the connection handling (caps, timeouts, ageing) is shared.
+trait Endpoint: Send + Sync + 'static {
+    fn limits(&self) -> Limits;
+    fn collector(&self) -> &Collector;
+    fn answer(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> impl std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send;
+}
+
+impl Endpoint for Shared {
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn collector(&self) -> &Collector {
+        &self.collector
+    }
+
+    fn answer(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> impl std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send {
+        handle(request, self)
+    }
+}
+
+/// The X-Ray daemon's TCP side: sampling rules and targets ([`sampling`]).
+struct SamplingShared {
+    collector: Arc<Collector>,
+    limits: Limits,
+    /// Bytes of request bodies held in memory, at most `limits.bodies_in_memory * sampling::MAX_BODY`.
+    budget: Semaphore,
+}
+
+impl Endpoint for SamplingShared {
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn collector(&self) -> &Collector {
+        &self.collector
+    }
+
+    async fn answer(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
+        let deadline = tokio::time::Instant::now() + self.limits.request;
+        let answer = tokio::time::timeout_at(deadline, serve_sampling(request, &self)).await;
+        Ok(answer.unwrap_or_else(|_| {
+            self.collector.rejected.fetch_add(1, Ordering::Relaxed);
+            closing(reply(
+                StatusCode::REQUEST_TIMEOUT,
+                "text/plain",
+                b"the request took too long\n".to_vec(),
+            ))
+        }))
+    }
+}
+
+async fn serve_sampling(
+    request: Request<Incoming>,
+    shared: &SamplingShared,
+) -> Response<Full<Bytes>> {
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
+    let json = |answer: sampling::Answer| {
+        if answer.status != 200 {
+            shared.collector.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+        reply(
+            status,
+            "application/json",
+            answer.body.to_string().into_bytes(),
+        )
+    };
+    // Refuse before reading a body nobody will use.
+    let early = sampling::answer(&method, &path, b"", 0);
+    if early.status == 404 || early.status == 405 {
+        return json(early);
+    }
+    let deadline = tokio::time::Instant::now() + shared.limits.body_read;
+    let body = match read_body(
+        request.into_body(),
+        sampling::MAX_BODY,
+        &shared.budget,
+        deadline,
+    )
+    .await
+    {
+        Ok((body, _held)) => body,
+        Err(BodyError::TooLarge) => {
+            return closing(json(sampling::Answer {
+                status: 413,
+                body: serde_json::json!({ "message": "body too large" }),
+            }));
+        }
+        Err(BodyError::TimedOut | BodyError::Read(_)) => {
+            return closing(json(sampling::Answer {
+                status: 408,
+                body: serde_json::json!({ "message": "the body did not arrive whole in time" }),
+            }));
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    json(sampling::answer(&method, &path, &body, now))
+}
+
 async fn handle(
     request: Request<Incoming>,
     shared: Arc<Shared>,
@@ -643,10 +764,10 @@ async fn serve(request: Request<Incoming>, shared: &Shared) -> Response<Full<Byt
 /// Serve one connection: hyper reads heads under `header_read` (which also closes idle
 /// keep-alive connections); after `connection_age` the connection is asked to close once its
 /// current request is answered, and dropped if that takes longer than a request may.
-async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
+async fn connection<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) {
     let _ = stream.set_nodelay(true);
-    let limits = shared.limits;
-    let service = hyper::service::service_fn(move |req| handle(req, Arc::clone(&shared)));
+    let limits = shared.limits();
+    let service = hyper::service::service_fn(move |req| Arc::clone(&shared).answer(req));
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(limits.header_read)
@@ -666,9 +787,9 @@ async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
 
 /// Accept connections for ever. Past the connection cap a connection is accepted and closed at
 /// once; an accept error (out of file descriptors, say) backs off rather than spinning.
-async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+async fn accept_loop<E: Endpoint>(listener: tokio::net::TcpListener, shared: Arc<E>) {
     const FIRST_BACKOFF: Duration = Duration::from_millis(10);
-    let slots = Arc::new(Semaphore::new(shared.limits.connections));
+    let slots = Arc::new(Semaphore::new(shared.limits().connections));
     let mut backoff = FIRST_BACKOFF;
     loop {
         let stream = match listener.accept().await {
@@ -684,7 +805,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
         };
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
             shared
-                .collector
+                .collector()
                 .refused_connections
                 .fetch_add(1, Ordering::Relaxed);
             drop(stream);
@@ -695,6 +816,31 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
             connection(stream, shared).await;
             drop(slot);
         });
+    }
+}
+
+/// The X-Ray daemon's UDP socket and, on the same port, its TCP listener for sampling. With port
+/// 0 the UDP port is chosen first; if its TCP twin is taken, another port is tried.
+async fn bind_xray(
+    addr: SocketAddr,
+) -> std::io::Result<(tokio::net::UdpSocket, tokio::net::TcpListener)> {
+    let mut tries = if addr.port() == 0 { 20 } else { 1 };
+    loop {
+        tries -= 1;
+        let socket = tokio::net::UdpSocket::bind(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("X-Ray UDP on {addr}: {e}")))?;
+        let udp = socket.local_addr()?;
+        match tokio::net::TcpListener::bind(udp).await {
+            Ok(tcp) => return Ok((socket, tcp)),
+            Err(e) if tries == 0 => {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!("X-Ray sampling (TCP) on {udp}: {e}"),
+                ));
+            }
+            Err(_) => continue,
+        }
     }
 }
 
@@ -731,10 +877,17 @@ pub async fn start_with(
         tokio::spawn(accept_loop(listener, shared));
     }
     if let Some(addr) = config.xray {
-        let socket = tokio::net::UdpSocket::bind(addr)
-            .await
-            .map_err(|e| std::io::Error::new(e.kind(), format!("X-Ray UDP on {addr}: {e}")))?;
+        let (socket, tcp) = bind_xray(addr).await?;
         bound.xray = Some(socket.local_addr()?);
+        let budget = sampling::MAX_BODY
+            .saturating_mul(limits.bodies_in_memory.max(1))
+            .min(Semaphore::MAX_PERMITS);
+        let shared = Arc::new(SamplingShared {
+            collector: Arc::clone(&collector),
+            limits,
+            budget: Semaphore::new(budget),
+        });
+        tokio::spawn(accept_loop(tcp, shared));
         tokio::spawn(async move {
             let mut buf = vec![0u8; 65_536];
             loop {
@@ -1030,6 +1183,79 @@ mod tests {
         let answer = post_good(addr);
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert_eq!(collector.stats().spans, 1);
+    }
+
+    /// The X-Ray daemon's TCP side on a free port with `limits`, on a runtime of its own thread.
+    fn sampling_receiver(limits: Limits) -> SocketAddr {
+        let collector = Collector::new(Mode::Count, None);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let config = Config {
+                    otlp: None,
+                    xray: Some(([127, 0, 0, 1], 0).into()),
+                    max_body: 1 << 20,
+                };
+                let bound = start_with(&config, limits, collector).await.unwrap();
+                tx.send(bound.xray.unwrap()).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().unwrap()
+    }
+
+    #[test]
+    fn the_sampling_port_times_out_stalled_clients_and_caps_connections() {
+        use std::io::{Read, Write};
+        let limits = Limits {
+            header_read: Duration::from_millis(300),
+            body_read: Duration::from_millis(300),
+            request: Duration::from_secs(5),
+            connections: 3,
+            bodies_in_memory: 1,
+            connection_age: Duration::from_secs(60),
+        };
+        let addr = sampling_receiver(limits);
+        let mut head = std::net::TcpStream::connect(addr).unwrap();
+        head.write_all(b"POST /SamplingTargets HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        let mut body = std::net::TcpStream::connect(addr).unwrap();
+        body.write_all(
+            b"POST /SamplingTargets HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{",
+        )
+        .unwrap();
+        let idle = std::net::TcpStream::connect(addr).unwrap();
+        // Three held: a fourth is closed at once.
+        let mut extra = std::net::TcpStream::connect(addr).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(extra.read(&mut buf).unwrap_or(0), 0, "closed at once");
+        let (took, answer) = closed_after(&mut body);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let (took, _) = closed_after(&mut head);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let (took, _) = closed_after(&mut idle.try_clone().unwrap());
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        // The slots come back: a real poll is answered.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut poll = std::net::TcpStream::connect(addr).unwrap();
+            let _ = poll.write_all(b"POST /GetSamplingRules HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+            let (_, answer) = closed_after(&mut poll);
+            if answer.starts_with("HTTP/1.1 200") {
+                assert!(answer.contains("\"RuleName\":\"Default\""), "{answer}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no slot came back: {answer:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     #[test]

@@ -138,17 +138,28 @@ pub const MAX_ANSWER: usize = 256 * 1024;
 
 /// An answer's body, at most [`MAX_ANSWER`] bytes; `true` when there was more, which is left
 /// unread. A body that breaks off is what arrived of it.
-pub async fn read_body(mut response: reqwest::Response) -> (Vec<u8>, bool) {
+pub async fn read_body(response: reqwest::Response) -> (Vec<u8>, bool) {
     let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
+    let cut = read_body_into(response, &mut body).await.unwrap_or(false);
+    (body, cut)
+}
+
+/// Read an answer's body into `body`, at most [`MAX_ANSWER`] bytes; `Ok(true)` when there was
+/// more. An error when the body broke off or the request's timeout fired while it was read: for
+/// an answer that must be whole (JSON to parse), that is the failure to report.
+pub async fn read_body_into(
+    mut response: reqwest::Response,
+    body: &mut Vec<u8>,
+) -> Result<bool, reqwest::Error> {
+    while let Some(chunk) = response.chunk().await? {
         let room = MAX_ANSWER - body.len();
         if chunk.len() > room {
             body.extend_from_slice(&chunk[..room]);
-            return (body, true);
+            return Ok(true);
         }
         body.extend_from_slice(&chunk);
     }
-    (body, false)
+    Ok(false)
 }
 
 /// An answer that is not a success: its status, and what it says. A redirect says where to:

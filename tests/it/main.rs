@@ -23,4 +23,5 @@ mod secrets;
 mod send_test;
 mod sigv4;
 mod transaction_search;
+mod waterfall;
 mod wizard;
