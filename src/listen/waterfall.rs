@@ -36,11 +36,21 @@ pub struct Style {
 }
 
 /// Terminal columns a character takes: 2 for the wide East Asian and emoji blocks, 1 otherwise.
-/// Errs on the wide side, so a line may end short of the width but never past it.
+/// Errs on the wide side, so a line may end short of the width but never past it: whole blocks
+/// count as wide where Unicode's EastAsianWidth.txt marks some of their characters "W" (the
+/// emoji-presentation symbols of 2300..27BF and 2B00..2BFF among them).
 fn columns_of(c: char) -> usize {
     match c as u32 {
         0x1100..=0x115f
+        | 0x2300..=0x23ff
+        | 0x25a0..=0x27bf
+        | 0x2b00..=0x2bff
         | 0x2e80..=0xa4cf
+        | 0xa960..=0xa97f
+        | 0xfe10..=0xfe1f
+        | 0xfe50..=0xfe6f
+        | 0x16fe0..=0x18fff
+        | 0x1aff0..=0x1b2ff
         | 0xac00..=0xd7a3
         | 0xf900..=0xfaff
         | 0xfe30..=0xfe4f
@@ -296,7 +306,8 @@ pub fn waterfall(spans: &[ReceivedSpan], style: Style) -> String {
         },
         escape(&first.trace_id, 64),
     );
-    let (header, _) = fit(&header, layout.width - 2);
+    // The bullet is East Asian "ambiguous": two columns on some terminals.
+    let (header, _) = fit(&header, layout.width - columns("●") - 1);
     let mut out = format!("{} {header}\n", "●".cyan());
     let total = duration(end - start);
     let _ = writeln!(
@@ -485,6 +496,47 @@ parent               ██████████  100.0ms
         // 16 columns of name (seven wide characters and the ellipsis: 15), padding, separator.
         assert!(text.contains("\n日本日本日本日…  █"), "{text}");
         assert_eq!(Layout::of(5000).width, MAX_WIDTH);
+    }
+
+    #[test]
+    fn wide_symbols_outside_the_cjk_blocks_keep_lines_within_the_width() {
+        // East Asian Width "W" per Unicode's EastAsianWidth.txt, outside the CJK blocks: watch,
+        // hourglass, high voltage, check mark, star, sparkles, cross mark, Hangul Jamo Extended-A,
+        // a vertical form, a small form variant, Tangut, Katakana Supplement.
+        const WIDE: &[char] = &[
+            '\u{231a}',
+            '\u{23f3}',
+            '\u{26a1}',
+            '\u{2705}',
+            '\u{2b50}',
+            '\u{2728}',
+            '\u{274c}',
+            '\u{a960}',
+            '\u{fe10}',
+            '\u{fe50}',
+            '\u{17000}',
+            '\u{1b000}',
+        ];
+        let oracle = |line: &str| -> usize {
+            line.chars()
+                .map(|c| if WIDE.contains(&c) { 2 } else { 1 })
+                .sum()
+        };
+        for c in WIDE {
+            let name: String = std::iter::repeat_n(*c, 100).collect();
+            let mut s = span("a", None, &name, 0, 10);
+            s.attributes.insert("k".into(), name.clone().into());
+            for width in [40, 61, 80] {
+                let text = plain(&[s.clone()], width, true);
+                for line in text.lines() {
+                    assert!(
+                        oracle(line) <= width,
+                        "U+{:04X} at {width}: {line}",
+                        *c as u32
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -255,6 +255,8 @@ async fn batch_wait(
                 Ok(found) => Ok(found.then_some(())),
                 // Cut short by the end of --wait: not found in time, not a failed call.
                 Err(f) if f.code == "Timeout" && budget < settings.timeout => Ok(None),
+                // Throttled past the SDK's own retries: ask again on the next poll.
+                Err(f) if xray::api::throttled(&f) => Ok(None),
                 Err(f) => Err(f),
             }
         }
@@ -293,28 +295,28 @@ enum Retrieval {
     Again { status: String, seen: usize },
 }
 
-/// What one full read of a retrieval (every page) says about the spans sent.
-fn judge(
-    status: &str,
-    spans: &[(String, String)],
-    trace_id: &str,
-    expected: &[String],
-) -> Retrieval {
-    match status {
-        "COMPLETE" => {
-            let seen = expected
-                .iter()
-                .filter(|e| spans.iter().any(|(t, s)| t == trace_id && s == *e))
-                .count();
-            if seen == expected.len() {
-                Retrieval::Found
-            } else {
-                Retrieval::Again {
-                    status: status.to_string(),
-                    seen,
-                }
-            }
+/// Marks in `seen` the spans of `expected` (by index) that `page` holds under `trace_id`. Only
+/// these marks are kept across pages, so a retrieval of millions of spans costs memory for one
+/// page at a time.
+fn mark_seen(page: &[(String, String)], trace_id: &str, expected: &[String], seen: &mut [bool]) {
+    for (t, s) in page {
+        if t == trace_id
+            && let Some(i) = expected.iter().position(|e| e == s)
+        {
+            seen[i] = true;
         }
+    }
+}
+
+/// What one full read of a retrieval (every page) says about the spans sent: `seen` of
+/// `expected` were found under the trace.
+fn judge(status: &str, seen: usize, expected: usize) -> Retrieval {
+    match status {
+        "COMPLETE" if seen == expected => Retrieval::Found,
+        "COMPLETE" => Retrieval::Again {
+            status: status.to_string(),
+            seen,
+        },
         "FAILED" | "CANCELLED" | "TIMEOUT" => Retrieval::Again {
             status: status.to_string(),
             seen: 0,
@@ -360,7 +362,7 @@ async fn retrieval_wait(
                 last = "started".to_string();
                 return Ok(false);
             };
-            let mut spans = Vec::new();
+            let mut seen = vec![false; expected.len()];
             let mut page_token: Option<String> = None;
             let mut status = String::new();
             for _ in 0..MAX_PAGES {
@@ -368,13 +370,14 @@ async fn retrieval_wait(
                     xray::api::retrieved_page(aws, &current, page_token.as_deref(), budget())
                         .await?;
                 status = page.status;
-                spans.extend(page.spans);
+                mark_seen(&page.spans, &trace_id, &expected, &mut seen);
                 match page.next_token {
                     Some(t) if status == "COMPLETE" => page_token = Some(t),
                     _ => break,
                 }
             }
-            match judge(&status, &spans, &trace_id, &expected) {
+            let seen = seen.iter().filter(|s| **s).count();
+            match judge(&status, seen, expected.len()) {
                 Retrieval::Found => return Ok(true),
                 Retrieval::Running(s) => last = s,
                 Retrieval::Again { status, seen } => {
@@ -390,6 +393,15 @@ async fn retrieval_wait(
             Ok(true) => break Ok(true),
             // Cut short by the end of --wait: not found in time, not a failed call.
             Err(f) if f.code == "Timeout" && Instant::now() >= until => break Ok(false),
+            // Throttled past the SDK's own retries: ask again after the pause, until --wait ends.
+            Err(f) if xray::api::throttled(&f) && Instant::now() < until => {
+                last = format!("throttled ({}: {})", f.code, f.message);
+                tokio::time::sleep_until(next.min(until).into()).await;
+            }
+            Err(f) if xray::api::throttled(&f) => {
+                last = format!("throttled ({}: {})", f.code, f.message);
+                break Ok(false);
+            }
             Err(f) => break Err(f),
             Ok(false) if Instant::now() >= until => break Ok(false),
             Ok(false) => tokio::time::sleep_until(next.min(until).into()).await,
@@ -441,36 +453,46 @@ mod tests {
     #[test]
     fn a_retrieval_proves_arrival_only_with_every_span_of_the_trace() {
         let expected = vec!["aa".to_string(), "bb".to_string()];
-        let both = spans(&[("T", "aa"), ("T", "bb")]);
-        assert_eq!(judge("COMPLETE", &both, "T", &expected), Retrieval::Found);
-        // Before COMPLETE nothing counts, whatever the page holds.
-        assert_eq!(
-            judge("RUNNING", &both, "T", &expected),
-            Retrieval::Running("RUNNING".into())
+        let mut seen = vec![false; 2];
+        // The same span ids under another trace are not ours; repeats count once.
+        mark_seen(
+            &spans(&[("U", "aa"), ("T", "bb"), ("T", "bb"), ("T", "cc")]),
+            "T",
+            &expected,
+            &mut seen,
         );
-        // The same span ids under another trace are not ours.
+        assert_eq!(seen, [false, true]);
+        // A later page completes the set.
+        mark_seen(&spans(&[("T", "aa")]), "T", &expected, &mut seen);
+        assert_eq!(seen, [true, true]);
+        assert_eq!(judge("COMPLETE", 2, 2), Retrieval::Found);
+        // Before COMPLETE nothing counts, whatever the pages held.
+        assert_eq!(judge("RUNNING", 2, 2), Retrieval::Running("RUNNING".into()));
         assert_eq!(
-            judge(
-                "COMPLETE",
-                &spans(&[("U", "aa"), ("T", "bb")]),
-                "T",
-                &expected
-            ),
+            judge("COMPLETE", 1, 2),
             Retrieval::Again {
                 status: "COMPLETE".into(),
                 seen: 1
             }
         );
         assert_eq!(
-            judge("FAILED", &both, "T", &expected),
+            judge("FAILED", 2, 2),
             Retrieval::Again {
                 status: "FAILED".into(),
                 seen: 0
             }
         );
-        assert_eq!(
-            judge("", &[], "T", &expected),
-            Retrieval::Running("no status".into())
-        );
+        assert_eq!(judge("", 0, 2), Retrieval::Running("no status".into()));
+    }
+
+    #[test]
+    fn a_page_of_many_spans_of_other_traces_keeps_nothing() {
+        let expected = vec!["aa".to_string()];
+        let mut seen = vec![false];
+        let page: Vec<(String, String)> = (0..200_000)
+            .map(|i| (format!("1-other-{i}"), "aa".to_string()))
+            .collect();
+        mark_seen(&page, "T", &expected, &mut seen);
+        assert_eq!(seen, [false]);
     }
 }

@@ -257,6 +257,19 @@ pub fn unknown_operation(failure: &AwsFailure) -> bool {
     )
 }
 
+/// The service asked to slow down: the call may be made again after a pause.
+pub fn throttled(failure: &AwsFailure) -> bool {
+    matches!(
+        failure.code.as_str(),
+        "ThrottlingException"
+            | "ThrottledException"
+            | "Throttling"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "SlowDown"
+    )
+}
+
 async fn bounded<T, E: ProvideErrorMetadata + std::error::Error + 'static>(
     operation: &str,
     timeout: Duration,

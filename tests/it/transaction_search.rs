@@ -173,6 +173,32 @@ fn a_retrieval_that_never_completes_is_bounded_by_wait() {
 }
 
 #[test]
+fn throttled_retrievals_are_asked_again_within_wait() {
+    // More throttles in a row than the SDK's own retries absorb: the wait keeps polling.
+    let fake = Fake::start(&["--complete-after", "0", "--throttle", "7"]);
+    let (out, v, took) = send(&fake, &["--to", "xray-otlp", "--wait", "30"]);
+    let r = result(&v, "xray-otlp");
+    assert_exit(&out, 0);
+    assert_eq!(r["state"], "arrived", "{v:#}");
+    assert!(took < Duration::from_secs(30 + 5), "{took:?}");
+    let throttled = fake.records().iter().filter(|r| r["status"] == 400).count();
+    assert_eq!(throttled, 7, "every throttle was met by another try");
+}
+
+#[test]
+fn throttling_until_the_end_of_wait_says_so_at_wait() {
+    let fake = Fake::start(&["--throttle", "1000000"]);
+    let (out, v, took) = send(&fake, &["--to", "xray-otlp", "--wait", "4"]);
+    assert_exit(&out, 1);
+    let r = result(&v, "xray-otlp");
+    let detail = r["detail"].as_str().unwrap();
+    assert!(detail.contains("not found after 4 s"), "{detail}");
+    assert!(detail.contains("throttl"), "{detail}");
+    assert!(took >= Duration::from_secs(4), "{took:?}");
+    assert!(took < Duration::from_secs(4 + 5), "{took:?}");
+}
+
+#[test]
 fn without_transaction_search_the_endpoint_refusal_says_how_to_enable_it() {
     let fake = Fake::start(&["--destination", "XRay"]);
     let (out, v, _) = send(&fake, &["--to", "xray-otlp", "--wait", "5"]);

@@ -136,7 +136,7 @@ fn listen_draws_a_waterfall_at_the_width_asked_for() {
     // Axis 0..100 ms over 26 columns (60 - 24 name - 2 spaces - 8 duration). The db child starts
     // first: columns 0..11 (10.4 rounded up); GET /home 20..100 ms: 5.2 -> 5..26.
     let expected = "\
-● web  3 spans  100.0ms  1 error(s)  trace 0af7651916cd43dd…
+● web  3 spans  100.0ms  1 error(s)  trace 0af7651916cd43d…
                          0                  100.0ms
 GET /home                     █████████████████████   80.0ms
   http.route=/home

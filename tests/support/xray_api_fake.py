@@ -64,6 +64,12 @@ parser.add_argument(
     action="store_true",
     help="a COMPLETE retrieval always has another (empty) page",
 )
+parser.add_argument(
+    "--throttle",
+    type=int,
+    default=0,
+    help="the first N StartTraceRetrieval and ListRetrievedTraces calls answer ThrottlingException",
+)
 ARGS = parser.parse_args()
 CREDENTIALS = (ARGS.access_key, ARGS.secret_key, ARGS.region, ARGS.token)
 ACCOUNT = "123456789012"
@@ -85,6 +91,7 @@ LOCK = threading.Lock()
 PRINT_LOCK = threading.Lock()
 STATE = {"destination": ARGS.destination, "status": ARGS.status}
 SPANS = []  # {"trace_id": "1-...", "span_id": hex, "name", "service", "start", "end"}
+THROTTLED = [0]  # StartTraceRetrieval and ListRetrievedTraces calls seen, for --throttle
 RETRIEVALS = {}  # token -> {"trace_ids": set, "polls": int}
 
 
@@ -309,6 +316,12 @@ class Handler(BaseHTTPRequestHandler):
             record["valid"] = True
             if op in ARGS.hang:
                 threading.Event().wait(120)
+            if op in ("StartTraceRetrieval", "ListRetrievedTraces"):
+                with LOCK:
+                    THROTTLED[0] += 1
+                    throttled = THROTTLED[0] <= ARGS.throttle
+                if throttled:
+                    raise AwsError(400, "ThrottlingException", "Rate exceeded")
             if op in ARGS.deny:
                 raise AwsError(
                     403,
