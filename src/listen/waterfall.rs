@@ -486,6 +486,53 @@ parent               ██████████  100.0ms
     }
 
     #[test]
+    fn a_hundred_thousand_spans_of_any_shape_draw_in_bounded_time_and_lines() {
+        let n: u64 = 100_000;
+        let timed = |mut s: ReceivedSpan, start: u64, end: u64| {
+            s.start_unix_nano = start;
+            s.end_unix_nano = end;
+            s
+        };
+        // A chain as deep as the trace, siblings that all share one id, and a ring of parents.
+        let chain: Vec<ReceivedSpan> = (0..n)
+            .map(|i| {
+                let parent = (i > 0).then(|| format!("{:x}", i - 1));
+                timed(
+                    span(&format!("{i:x}"), parent.as_deref(), "c", 0, 0),
+                    i,
+                    u64::MAX - i,
+                )
+            })
+            .collect();
+        let same_id: Vec<ReceivedSpan> = (0..n)
+            .map(|i| timed(span("dup", Some("dup"), "d", 0, 0), u64::MAX - i, i))
+            .collect();
+        let ring: Vec<ReceivedSpan> = (0..n)
+            .map(|i| {
+                span(
+                    &format!("{i:x}"),
+                    Some(&format!("{:x}", (i + 1) % n)),
+                    "r",
+                    i,
+                    i,
+                )
+            })
+            .collect();
+        for spans in [chain, same_id, ring] {
+            let started = std::time::Instant::now();
+            let text = plain(&spans, 120, true);
+            let took = started.elapsed();
+            assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+            let lines: Vec<&str> = text.lines().collect();
+            assert!(lines.len() <= 2 + MAX_SPANS_DRAWN + 1, "{}", lines.len());
+            assert!(text.len() < 2 * 1024 * 1024, "{}", text.len());
+            for line in &lines {
+                assert!(columns(line) <= 120, "{line}");
+            }
+        }
+    }
+
+    #[test]
     fn narrow_terminals_get_the_minimum_width_and_wide_text_is_cut() {
         let mut s = span("a", None, &"日本".repeat(40), 0, 10);
         s.attributes.insert("k".into(), "v".repeat(500).into());
