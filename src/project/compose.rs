@@ -1607,11 +1607,15 @@ fn remove_line(node: &SyntaxNode) {
         .and_then(|n| n.into_token())
         .filter(|t| t.text().trim_matches(' ') == "\n")
         .filter(|_| !node.green().to_string().ends_with('\n'));
+    // The first entry's indent sits before the block, outside this node: the next entry's
+    // indent goes instead, so the line that moves up keeps exactly one indent.
+    let next_indent = node
+        .next_sibling_or_token()
+        .filter(|_| indent.is_none() && node.prev_sibling_or_token().is_none())
+        .and_then(|t| t.into_token())
+        .filter(|t| !t.text().is_empty() && t.text().chars().all(|c| c == ' '));
     node.detach();
-    if let Some(token) = indent {
-        token.detach();
-    }
-    if let Some(token) = newline {
+    for token in [indent, newline, next_indent].into_iter().flatten() {
         token.detach();
     }
 }
@@ -2176,5 +2180,57 @@ mod tests {
         let c = parse("services: {api: {image: a}}\n");
         let err = c.with_daemon("api", EnvStyle::Map, false).unwrap_err();
         assert!(err.to_string().contains("flow style"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod removal_edges {
+    use super::*;
+
+    fn removed(text: &str, keys: &[&str]) -> String {
+        let c = Compose::parse(Path::new("c.yml"), text.to_string()).unwrap();
+        c.remove_env("api", keys).unwrap();
+        c.render()
+    }
+
+    #[test]
+    fn the_first_or_only_variable_takes_its_line_and_indent() {
+        assert_eq!(
+            removed(
+                "services:\n  api:\n    environment:\n      X: \"1\"\n      A: b\n    build: .\n",
+                &["X"]
+            ),
+            "services:\n  api:\n    environment:\n      A: b\n    build: .\n"
+        );
+        assert_eq!(
+            removed(
+                "services:\n  api:\n    environment:\n      - X=1\n      - A=b\n    build: .\n",
+                &["X"]
+            ),
+            "services:\n  api:\n    environment:\n      - A=b\n    build: .\n"
+        );
+    }
+
+    #[test]
+    fn crlf_lines_go_whole() {
+        let crlf = |s: &str| s.replace('\n', "\r\n");
+        assert_eq!(
+            removed(
+                &crlf(
+                    "services:\n  api:\n    environment:\n      A: b\n      X: \"1\"\n      C: d\n    build: .\n"
+                ),
+                &["X"]
+            ),
+            crlf("services:\n  api:\n    environment:\n      A: b\n      C: d\n    build: .\n")
+        );
+        assert_eq!(
+            removed(
+                &crlf(
+                    "services:\n  api:\n    environment:\n      X: \"1\"\n      C: d\n    build: .\n"
+                ),
+                &["X"]
+            ),
+            crlf("services:\n  api:\n    environment:\n      C: d\n    build: .\n")
+        );
     }
 }

@@ -125,8 +125,15 @@ fn a_daemon_other_services_depend_on_by_name_is_migrated_and_compose_accepts_it(
       - \"2000:2000/udp\"
 ",
     );
-    let text = succeeds(&ctx, MIGRATE, &[&DAEMON_LINES[..], &["- xray", "[xray,", "  xray:"]].concat());
-    assert!(!text.contains("xray:2000") && !text.contains("  xray:"), "{text}");
+    let text = succeeds(
+        &ctx,
+        MIGRATE,
+        &[&DAEMON_LINES[..], &["- xray", "[xray,", "  xray:"]].concat(),
+    );
+    assert!(
+        !text.contains("xray:2000") && !text.contains("  xray:"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -170,8 +177,15 @@ fn crlf_daemon_setup_is_migrated_with_crlf_kept() {
 "
         .replace('\n', "\r\n"),
     );
-    let text = succeeds(&ctx, MIGRATE, &[&DAEMON_LINES[..], &["xray-daemon"]].concat());
-    assert!(!text.replace("\r\n", "").contains('\n'), "mixed line ends: {text:?}");
+    let text = succeeds(
+        &ctx,
+        MIGRATE,
+        &[&DAEMON_LINES[..], &["xray-daemon"]].concat(),
+    );
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "mixed line ends: {text:?}"
+    );
 }
 
 #[test]
@@ -206,7 +220,11 @@ fn a_daemon_in_flow_style_is_migrated_or_refused_with_its_line() {
     let out = run(ctx.tracectl().args(MIGRATE));
     if out.status.code() == Some(2) {
         assert_eq!(ctx.snapshot(), before);
-        assert!(stderr(&out).contains("docker-compose.yml:6"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("docker-compose.yml:6"),
+            "{}",
+            stderr(&out)
+        );
     } else {
         assert_exit(&out, 0);
         compose_check(&ctx).unwrap();
@@ -302,8 +320,14 @@ fn collector_mode_with_the_users_own_otel_collector_is_refused_with_its_line() {
     if out.status.success() {
         // Kept as the user's: the backend may point at it, the user's service is untouched.
         let text = ctx.read("docker-compose.yml");
-        assert!(text.contains("otel/opentelemetry-collector-contrib"), "{text}");
-        assert!(!text.contains("streamfold/rotel"), "a second collector? {text}");
+        assert!(
+            text.contains("otel/opentelemetry-collector-contrib"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("streamfold/rotel"),
+            "a second collector? {text}"
+        );
         compose_check(&ctx).unwrap_or_else(|e| panic!("{e}"));
     } else {
         assert_exit(&out, 2);
@@ -344,6 +368,9 @@ fn collector_mode_with_list_env_on_a_crlf_file_is_valid() {
         .replace('\n', "\r\n"),
     );
     let text = succeeds(&ctx, COLLECTOR, &[]);
-    assert!(!text.replace("\r\n", "").contains('\n'), "mixed line ends: {text:?}");
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "mixed line ends: {text:?}"
+    );
     assert!(!text.contains("AKIA"), "{text}");
 }
