@@ -1423,6 +1423,48 @@ impl Compose {
         lines
     }
 
+    /// Where other services name `target` as a service (`depends_on`, `links`, `volumes_from`,
+    /// `network_mode: service:...`): each as (service, key, line). Compose rejects a file whose
+    /// services reference one that is gone, so replacing `target` must not leave these behind.
+    pub fn references_to(&self, target: &str) -> Vec<(String, &'static str, usize)> {
+        let mut found = Vec::new();
+        for name in self.service_names() {
+            if name == target {
+                continue;
+            }
+            let Ok(body) = self.body(&name) else { continue };
+            for key in ["depends_on", "links", "volumes_from", "network_mode"] {
+                let Some(hit) = self.lookup(&body, key) else {
+                    continue;
+                };
+                let names = |text: &str| match key {
+                    "links" | "volumes_from" => text.split(':').next() == Some(target),
+                    "network_mode" => text.strip_prefix("service:") == Some(target),
+                    _ => text == target,
+                };
+                let nodes: Vec<(String, SyntaxNode)> = match &hit.value {
+                    YamlNode::Sequence(seq) => seq
+                        .values()
+                        .filter_map(|v| Some((scalar_text(&v)?, syntax(&v))))
+                        .collect(),
+                    YamlNode::Mapping(m) => map_entries(m.syntax())
+                        .filter_map(|e| Some((entry_key(&e)?, e)))
+                        .collect(),
+                    value => scalar_text(value)
+                        .map(|t| (t, syntax(value)))
+                        .into_iter()
+                        .collect(),
+                };
+                for (text, node) in nodes {
+                    if names(text.trim()) {
+                        found.push((name.clone(), key, self.line_of(&node)));
+                    }
+                }
+            }
+        }
+        found
+    }
+
     /// Remove variables from the service's own `environment:` (map or list) through the tree,
     /// with their lines; returns the keys removed. A variable the service inherits through a
     /// merge key is not its own to remove: that is refused, naming the line.

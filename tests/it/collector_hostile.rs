@@ -105,7 +105,7 @@ const DAEMON_LINES: &[&str] = &[
 ];
 
 #[test]
-fn a_daemon_other_services_depend_on_by_name_is_migrated_and_compose_accepts_it() {
+fn a_daemon_other_services_depend_on_by_name_is_refused_naming_the_line() {
     let ctx = project(
         "services:
   backend-flask:
@@ -125,10 +125,23 @@ fn a_daemon_other_services_depend_on_by_name_is_migrated_and_compose_accepts_it(
       - \"2000:2000/udp\"
 ",
     );
+    compose_check(&ctx).unwrap();
+    let err = refused(&ctx, MIGRATE, 8);
+    assert!(
+        err.contains("depends_on") && err.contains("backend-flask"),
+        "{err}"
+    );
+    assert!(err.contains("remove xray from that `depends_on`"), "{err}");
+    // Once the user drops those, the migration goes through.
+    let fixed = ctx
+        .read("docker-compose.yml")
+        .replace("    depends_on:\n      - xray\n", "")
+        .replace("[xray, ", "[");
+    ctx.write("docker-compose.yml", &fixed);
     let text = succeeds(
         &ctx,
         MIGRATE,
-        &[&DAEMON_LINES[..], &["- xray", "[xray,", "  xray:"]].concat(),
+        &[DAEMON_LINES, &["  xray:", "    ports:"]].concat(),
     );
     assert!(
         !text.contains("xray:2000") && !text.contains("  xray:"),
@@ -137,7 +150,7 @@ fn a_daemon_other_services_depend_on_by_name_is_migrated_and_compose_accepts_it(
 }
 
 #[test]
-fn a_daemon_reached_through_links_and_long_depends_on_is_migrated() {
+fn a_daemon_reached_through_links_or_long_depends_on_is_refused_naming_the_line() {
     let ctx = project(
         "services:
   backend-flask:
@@ -157,11 +170,15 @@ fn a_daemon_reached_through_links_and_long_depends_on_is_migrated() {
       - \"2000:2000/udp\"
 ",
     );
-    succeeds(
-        &ctx,
-        MIGRATE,
-        &[&DAEMON_LINES[..], &["xray-daemon"]].concat(),
+    compose_check(&ctx).unwrap();
+    refused(&ctx, MIGRATE, 11);
+    let no_depends = ctx.read("docker-compose.yml").replace(
+        "    depends_on:\n      xray-daemon:\n        condition: service_started\n",
+        "",
     );
+    ctx.write("docker-compose.yml", &no_depends);
+    let err = refused(&ctx, MIGRATE, 9);
+    assert!(err.contains("links"), "{err}");
 }
 
 #[test]
@@ -177,11 +194,7 @@ fn crlf_daemon_setup_is_migrated_with_crlf_kept() {
 "
         .replace('\n', "\r\n"),
     );
-    let text = succeeds(
-        &ctx,
-        MIGRATE,
-        &[&DAEMON_LINES[..], &["xray-daemon"]].concat(),
-    );
+    let text = succeeds(&ctx, MIGRATE, &[DAEMON_LINES, &["xray-daemon"]].concat());
     assert!(
         !text.replace("\r\n", "").contains('\n'),
         "mixed line ends: {text:?}"
@@ -192,17 +205,18 @@ fn crlf_daemon_setup_is_migrated_with_crlf_kept() {
 fn a_daemon_whose_anchor_other_services_merge_is_refused_with_its_line() {
     let ctx = project(
         "services:
+  xray-daemon: &base
+    image: amazon/aws-xray-daemon
+    restart: always
   backend-flask:
     <<: *base
     build: ./backend-flask
     environment:
       AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"
-  xray-daemon: &base
-    image: amazon/aws-xray-daemon
-    restart: always
 ",
     );
-    refused(&ctx, MIGRATE, 7);
+    compose_check(&ctx).unwrap();
+    refused(&ctx, MIGRATE, 2);
 }
 
 #[test]
@@ -336,7 +350,7 @@ fn collector_mode_with_the_users_own_otel_collector_is_refused_with_its_line() {
 }
 
 #[test]
-fn collector_mode_with_port_4318_taken_and_list_env_and_merge_keys_is_valid() {
+fn collector_mode_on_a_backend_inheriting_its_environment_is_refused_naming_the_line() {
     let ctx = project(
         "x-env: &env
   environment:
@@ -351,7 +365,26 @@ services:
       - \"4318:4318\"
 ",
     );
-    succeeds(&ctx, COLLECTOR, &[]);
+    compose_check(&ctx).unwrap();
+    refused(&ctx, COLLECTOR, 2);
+}
+
+#[test]
+fn collector_mode_with_port_4318_published_by_another_service_is_valid() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      - FLASK_ENV=development  # dev
+  jaeger:
+    image: jaegertracing/all-in-one
+    ports:
+      - \"4318:4318\"
+",
+    );
+    let text = succeeds(&ctx, COLLECTOR, &[]);
+    assert!(!text.contains("\"4318:4318\"\n      - \"4318"), "{text}");
 }
 
 #[test]
