@@ -363,15 +363,37 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
         ));
     }
     if daemon.is_some() && compose.has_service(recipe::COLLECTOR_SERVICE) {
+        let line = |name: &str| compose.service_line(name).unwrap_or(0);
+        let name = daemon.as_deref().unwrap_or_default();
         return Err(Error::project(
             &compose_path,
             format!(
-                "both an X-Ray daemon ({}) and a service named {} are there",
-                daemon.as_deref().unwrap_or_default(),
-                recipe::COLLECTOR_SERVICE
+                "both an X-Ray daemon ({name}, line {}) and a service named {} (line {}) are there",
+                line(name),
+                recipe::COLLECTOR_SERVICE,
+                line(recipe::COLLECTOR_SERVICE)
             ),
             format!(
                 "remove one of them by hand, or rename service {} so tracectl can add its collector",
+                recipe::COLLECTOR_SERVICE
+            ),
+        ));
+    }
+    // The daemon's name goes with it: a service still naming it would make Compose reject the
+    // whole file, so those references are the user's to move first.
+    if let Some(name) = &daemon
+        && let Some((service, key, line)) = compose.references_to(name).into_iter().next()
+    {
+        return Err(Error::project(
+            &compose_path,
+            format!(
+                "line {line}: service {service} names the X-Ray daemon {name} in `{key}`, and \
+                 --migrate replaces {name} by {}",
+                recipe::COLLECTOR_SERVICE
+            ),
+            format!(
+                "remove {name} from that `{key}` (and any other service's), run `tracectl init --migrate` \
+                 again, then name {} there if the order matters",
                 recipe::COLLECTOR_SERVICE
             ),
         ));

@@ -1423,6 +1423,48 @@ impl Compose {
         lines
     }
 
+    /// Where other services name `target` as a service (`depends_on`, `links`, `volumes_from`,
+    /// `network_mode: service:...`): each as (service, key, line). Compose rejects a file whose
+    /// services reference one that is gone, so replacing `target` must not leave these behind.
+    pub fn references_to(&self, target: &str) -> Vec<(String, &'static str, usize)> {
+        let mut found = Vec::new();
+        for name in self.service_names() {
+            if name == target {
+                continue;
+            }
+            let Ok(body) = self.body(&name) else { continue };
+            for key in ["depends_on", "links", "volumes_from", "network_mode"] {
+                let Some(hit) = self.lookup(&body, key) else {
+                    continue;
+                };
+                let names = |text: &str| match key {
+                    "links" | "volumes_from" => text.split(':').next() == Some(target),
+                    "network_mode" => text.strip_prefix("service:") == Some(target),
+                    _ => text == target,
+                };
+                let nodes: Vec<(String, SyntaxNode)> = match &hit.value {
+                    YamlNode::Sequence(seq) => seq
+                        .values()
+                        .filter_map(|v| Some((scalar_text(&v)?, syntax(&v))))
+                        .collect(),
+                    YamlNode::Mapping(m) => map_entries(m.syntax())
+                        .filter_map(|e| Some((entry_key(&e)?, e)))
+                        .collect(),
+                    value => scalar_text(value)
+                        .map(|t| (t, syntax(value)))
+                        .into_iter()
+                        .collect(),
+                };
+                for (text, node) in nodes {
+                    if names(text.trim()) {
+                        found.push((name.clone(), key, self.line_of(&node)));
+                    }
+                }
+            }
+        }
+        found
+    }
+
     /// Remove variables from the service's own `environment:` (map or list) through the tree,
     /// with their lines; returns the keys removed. A variable the service inherits through a
     /// merge key is not its own to remove: that is refused, naming the line.
@@ -1607,11 +1649,15 @@ fn remove_line(node: &SyntaxNode) {
         .and_then(|n| n.into_token())
         .filter(|t| t.text().trim_matches(' ') == "\n")
         .filter(|_| !node.green().to_string().ends_with('\n'));
+    // The first entry's indent sits before the block, outside this node: the next entry's
+    // indent goes instead, so the line that moves up keeps exactly one indent.
+    let next_indent = node
+        .next_sibling_or_token()
+        .filter(|_| indent.is_none() && node.prev_sibling_or_token().is_none())
+        .and_then(|t| t.into_token())
+        .filter(|t| !t.text().is_empty() && t.text().chars().all(|c| c == ' '));
     node.detach();
-    if let Some(token) = indent {
-        token.detach();
-    }
-    if let Some(token) = newline {
+    for token in [indent, newline, next_indent].into_iter().flatten() {
         token.detach();
     }
 }
@@ -2176,5 +2222,57 @@ mod tests {
         let c = parse("services: {api: {image: a}}\n");
         let err = c.with_daemon("api", EnvStyle::Map, false).unwrap_err();
         assert!(err.to_string().contains("flow style"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod removal_edges {
+    use super::*;
+
+    fn removed(text: &str, keys: &[&str]) -> String {
+        let c = Compose::parse(Path::new("c.yml"), text.to_string()).unwrap();
+        c.remove_env("api", keys).unwrap();
+        c.render()
+    }
+
+    #[test]
+    fn the_first_or_only_variable_takes_its_line_and_indent() {
+        assert_eq!(
+            removed(
+                "services:\n  api:\n    environment:\n      X: \"1\"\n      A: b\n    build: .\n",
+                &["X"]
+            ),
+            "services:\n  api:\n    environment:\n      A: b\n    build: .\n"
+        );
+        assert_eq!(
+            removed(
+                "services:\n  api:\n    environment:\n      - X=1\n      - A=b\n    build: .\n",
+                &["X"]
+            ),
+            "services:\n  api:\n    environment:\n      - A=b\n    build: .\n"
+        );
+    }
+
+    #[test]
+    fn crlf_lines_go_whole() {
+        let crlf = |s: &str| s.replace('\n', "\r\n");
+        assert_eq!(
+            removed(
+                &crlf(
+                    "services:\n  api:\n    environment:\n      A: b\n      X: \"1\"\n      C: d\n    build: .\n"
+                ),
+                &["X"]
+            ),
+            crlf("services:\n  api:\n    environment:\n      A: b\n      C: d\n    build: .\n")
+        );
+        assert_eq!(
+            removed(
+                &crlf(
+                    "services:\n  api:\n    environment:\n      X: \"1\"\n      C: d\n    build: .\n"
+                ),
+                &["X"]
+            ),
+            crlf("services:\n  api:\n    environment:\n      C: d\n    build: .\n")
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! real peers on loopback.
 
 mod collector;
+mod collector_hostile;
 mod common;
 mod completions;
 mod compose_edit;

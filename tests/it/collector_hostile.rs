@@ -1,0 +1,409 @@
+//! `init --migrate` and `init --xray-via collector` on hand-written compose files: every result
+//! is accepted by Docker Compose v2, keeps the user's lines in order and is a fixed point; every
+//! refusal exits 2 naming file and line and writes nothing.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::common::*;
+use crate::peers;
+
+/// The cruddur project with `compose` as its docker-compose.yml.
+fn project(compose: &str) -> TestContext {
+    let ctx = TestContext::fixture("cruddur");
+    ctx.write("docker-compose.yml", compose);
+    ctx
+}
+
+fn compose_check(ctx: &TestContext) -> Result<(), String> {
+    let out = output_within(
+        Command::new(peers::docker_compose())
+            .args(["config", "-q"])
+            .current_dir(&ctx.root)
+            .env_clear()
+            .envs([("AWS_REGION", "eu-west-3")]),
+        Duration::from_secs(30),
+    );
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(stderr(&out))
+    }
+}
+
+/// Every line of `before` not naming one of `removed` is in `after`, in order.
+fn kept_in_order(before: &str, after: &str, removed: &[&str]) {
+    let mut rest = after.lines();
+    for line in before
+        .lines()
+        .filter(|l| !removed.iter().any(|r| l.contains(r)))
+    {
+        assert!(
+            rest.any(|a| a == line),
+            "line {line:?} was lost or moved:\n{after}"
+        );
+    }
+}
+
+/// `args` succeed: the dry run writes nothing and shows every added line, Compose accepts the
+/// result, the user's lines stay in order, and a second run changes nothing.
+fn succeeds(ctx: &TestContext, args: &[&str], removed: &[&str]) -> String {
+    compose_check(ctx).expect("the hand-written file itself is valid");
+    let before = ctx.snapshot();
+    let original = ctx.read("docker-compose.yml");
+    let dry = run(ctx.tracectl().args(args).arg("--dry-run"));
+    assert_exit(&dry, 0);
+    assert_eq!(ctx.snapshot(), before, "--dry-run wrote");
+    let out = run(ctx.tracectl().args(args));
+    assert_exit(&out, 0);
+    let text = ctx.read("docker-compose.yml");
+    if let Err(e) = compose_check(ctx) {
+        panic!("Compose v2 rejects the result: {e}\n{text}");
+    }
+    let diff = stdout(&dry);
+    let mut old = original.lines().collect::<Vec<_>>();
+    for line in text.lines() {
+        if let Some(i) = old.iter().position(|o| *o == line) {
+            old.drain(..=i);
+        } else {
+            assert!(
+                diff.contains(&format!("+{line}")),
+                "{line:?} was written but not in the dry run:\n{diff}"
+            );
+        }
+    }
+    kept_in_order(&original, &text, removed);
+    let written = ctx.snapshot();
+    let again = run(ctx.tracectl().args(args));
+    assert_exit(&again, 0);
+    assert_eq!(ctx.snapshot(), written, "the second run changed a file");
+    text
+}
+
+/// `args` are refused: exit 2, the file and a line named, nothing written.
+fn refused(ctx: &TestContext, args: &[&str], line: usize) -> String {
+    let before = ctx.snapshot();
+    let out = run(ctx.tracectl().args(args));
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("docker-compose.yml:{line}"))
+            || err.contains(&format!("line {line}")),
+        "no file:line {line} in: {err}"
+    );
+    assert_eq!(ctx.snapshot(), before, "a refused run wrote");
+    err
+}
+
+const MIGRATE: &[&str] = &["init", "--migrate"];
+const DAEMON_LINES: &[&str] = &[
+    "AWS_XRAY_URL",
+    "AWS_XRAY_DAEMON_ADDRESS",
+    "aws-xray-daemon",
+    "\"-o\"",
+    "2000:2000/udp",
+];
+
+#[test]
+fn a_daemon_other_services_depend_on_by_name_is_refused_naming_the_line() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_URL: \"*4567*\"
+      AWS_XRAY_DAEMON_ADDRESS: \"xray:2000\"
+    depends_on:
+      - xray
+  frontend-react-js:
+    build: ./frontend-react-js
+    depends_on: [xray, backend-flask]
+  xray:
+    image: amazon/aws-xray-daemon
+    command: [\"xray\", \"-o\", \"-b\", \"xray:2000\"]
+    ports:
+      - \"2000:2000/udp\"
+",
+    );
+    compose_check(&ctx).unwrap();
+    let err = refused(&ctx, MIGRATE, 8);
+    assert!(
+        err.contains("depends_on") && err.contains("backend-flask"),
+        "{err}"
+    );
+    assert!(err.contains("remove xray from that `depends_on`"), "{err}");
+    // Once the user drops those, the migration goes through.
+    let fixed = ctx
+        .read("docker-compose.yml")
+        .replace("    depends_on:\n      - xray\n", "")
+        .replace("[xray, ", "[");
+    ctx.write("docker-compose.yml", &fixed);
+    let text = succeeds(
+        &ctx,
+        MIGRATE,
+        &[DAEMON_LINES, &["  xray:", "    ports:"]].concat(),
+    );
+    assert!(
+        !text.contains("xray:2000") && !text.contains("  xray:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_daemon_reached_through_links_or_long_depends_on_is_refused_naming_the_line() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      - AWS_XRAY_DAEMON_ADDRESS=xray-daemon:2000   # the SDK's
+      # keep this comment
+      - FLASK_ENV=development
+    links:
+      - \"xray-daemon:xray\"
+    depends_on:
+      xray-daemon:
+        condition: service_started
+  xray-daemon:
+    image: amazon/aws-xray-daemon
+    ports:
+      - \"2000:2000/udp\"
+",
+    );
+    compose_check(&ctx).unwrap();
+    refused(&ctx, MIGRATE, 11);
+    let no_depends = ctx.read("docker-compose.yml").replace(
+        "    depends_on:\n      xray-daemon:\n        condition: service_started\n",
+        "",
+    );
+    ctx.write("docker-compose.yml", &no_depends);
+    let err = refused(&ctx, MIGRATE, 9);
+    assert!(err.contains("links"), "{err}");
+}
+
+#[test]
+fn crlf_daemon_setup_is_migrated_with_crlf_kept() {
+    let ctx = project(
+        &"services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"
+  xray-daemon:
+    image: amazon/aws-xray-daemon
+"
+        .replace('\n', "\r\n"),
+    );
+    let text = succeeds(&ctx, MIGRATE, &[DAEMON_LINES, &["xray-daemon"]].concat());
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "mixed line ends: {text:?}"
+    );
+}
+
+#[test]
+fn a_daemon_whose_anchor_other_services_merge_is_refused_with_its_line() {
+    let ctx = project(
+        "services:
+  xray-daemon: &base
+    image: amazon/aws-xray-daemon
+    restart: always
+  backend-flask:
+    <<: *base
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"
+",
+    );
+    compose_check(&ctx).unwrap();
+    refused(&ctx, MIGRATE, 2);
+}
+
+#[test]
+fn a_daemon_in_flow_style_is_migrated_or_refused_with_its_line() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"
+  xray-daemon: {image: amazon/aws-xray-daemon, ports: [\"2000:2000/udp\"]}
+",
+    );
+    let before = ctx.snapshot();
+    let out = run(ctx.tracectl().args(MIGRATE));
+    if out.status.code() == Some(2) {
+        assert_eq!(ctx.snapshot(), before);
+        assert!(
+            stderr(&out).contains("docker-compose.yml:6"),
+            "{}",
+            stderr(&out)
+        );
+    } else {
+        assert_exit(&out, 0);
+        compose_check(&ctx).unwrap();
+    }
+}
+
+#[test]
+fn two_daemons_are_refused_naming_both() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"
+  worker:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"xray2:2000\"
+  xray-daemon:
+    image: amazon/aws-xray-daemon
+  xray2:
+    image: public.ecr.aws/xray/aws-xray-daemon:latest
+",
+    );
+    let before = ctx.snapshot();
+    let out = run(ctx.tracectl().args(MIGRATE));
+    // The worker still sends to xray2: keeping it is fine, losing it is not.
+    if out.status.success() {
+        compose_check(&ctx).unwrap_or_else(|e| panic!("{e}"));
+        assert!(ctx.read("docker-compose.yml").contains("  xray2:"));
+    } else {
+        assert_exit(&out, 2);
+        assert_eq!(ctx.snapshot(), before);
+    }
+}
+
+#[test]
+fn a_daemon_address_on_a_host_outside_compose_says_nothing_to_migrate() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"host.docker.internal:2000\"
+",
+    );
+    let before = ctx.snapshot();
+    let out = run(ctx.tracectl().args(MIGRATE));
+    assert_exit(&out, 2);
+    assert_eq!(ctx.snapshot(), before);
+}
+
+#[test]
+fn a_daemon_next_to_the_users_own_otel_collector_is_refused_with_both_lines() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"
+  xray-daemon:
+    image: amazon/aws-xray-daemon
+  otel-collector:
+    image: otel/opentelemetry-collector-contrib
+",
+    );
+    refused(&ctx, MIGRATE, 8);
+}
+
+const COLLECTOR: &[&str] = &[
+    "init",
+    "--xray-via",
+    "collector",
+    "--aws-region",
+    "eu-west-3",
+    "--no-honeycomb",
+];
+
+#[test]
+fn collector_mode_with_the_users_own_otel_collector_is_refused_with_its_line() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+  otel-collector:
+    image: otel/opentelemetry-collector-contrib
+    ports:
+      - \"4318:4318\"
+",
+    );
+    let before = ctx.snapshot();
+    let out = run(ctx.tracectl().args(COLLECTOR));
+    if out.status.success() {
+        // Kept as the user's: the backend may point at it, the user's service is untouched.
+        let text = ctx.read("docker-compose.yml");
+        assert!(
+            text.contains("otel/opentelemetry-collector-contrib"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("streamfold/rotel"),
+            "a second collector? {text}"
+        );
+        compose_check(&ctx).unwrap_or_else(|e| panic!("{e}"));
+    } else {
+        assert_exit(&out, 2);
+        assert_eq!(ctx.snapshot(), before);
+    }
+}
+
+#[test]
+fn collector_mode_on_a_backend_inheriting_its_environment_is_refused_naming_the_line() {
+    let ctx = project(
+        "x-env: &env
+  environment:
+    - FLASK_ENV=development  # dev
+services:
+  backend-flask:
+    <<: *env
+    build: ./backend-flask
+  jaeger:
+    image: jaegertracing/all-in-one
+    ports:
+      - \"4318:4318\"
+",
+    );
+    compose_check(&ctx).unwrap();
+    refused(&ctx, COLLECTOR, 2);
+}
+
+#[test]
+fn collector_mode_with_port_4318_published_by_another_service_is_valid() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      - FLASK_ENV=development  # dev
+  jaeger:
+    image: jaegertracing/all-in-one
+    ports:
+      - \"4318:4318\"
+",
+    );
+    let text = succeeds(&ctx, COLLECTOR, &[]);
+    assert!(!text.contains("\"4318:4318\"\n      - \"4318"), "{text}");
+}
+
+#[test]
+fn collector_mode_with_list_env_on_a_crlf_file_is_valid() {
+    let ctx = project(
+        &"services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      - FLASK_ENV=development  # dev
+      # a comment
+      - A=b
+"
+        .replace('\n', "\r\n"),
+    );
+    let text = succeeds(&ctx, COLLECTOR, &[]);
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "mixed line ends: {text:?}"
+    );
+    assert!(!text.contains("AKIA"), "{text}");
+}
