@@ -1287,42 +1287,10 @@ impl Compose {
         style: EnvStyle,
         force: bool,
     ) -> Result<(String, ServiceOutcome)> {
-        let existing = self.entry(recipe::DAEMON_SERVICE);
-        if existing.is_some() && !force {
-            return Ok((self.render(), ServiceOutcome::Kept));
-        }
-        if self.services.is_flow_style() {
-            return Err(Error::project(
-                &self.path,
-                format!(
-                    "cannot place service {} here: `services` is written in flow style",
-                    recipe::DAEMON_SERVICE
-                ),
-                "add the service by hand, or rewrite `services:` as a block mapping".to_string(),
-            ));
-        }
-        if !self.has_service(after) {
-            return Err(self.no_such_service(after));
-        }
-        let unit = self.unit_below(self.services.syntax());
-        let lines = self.daemon_lines(style, unit);
-        let (place, outcome) = match existing {
-            Some(entry) => {
-                self.refuse_shared(recipe::DAEMON_SERVICE, None, std::slice::from_ref(&entry))?;
-                (Place::Replace(entry), ServiceOutcome::Replaced)
-            }
-            None => {
-                let entry = self
-                    .entry(after)
-                    .ok_or_else(|| self.no_such_service(after))?;
-                (Place::After(entry), ServiceOutcome::Added)
-            }
-        };
-        let entry = self.put_entry(&self.services, recipe::DAEMON_SERVICE, &lines, place)?;
-        self.index
-            .borrow_mut()
-            .put(recipe::DAEMON_SERVICE.to_string(), entry);
-        Ok((self.render(), outcome))
+        self.with_service(recipe::DAEMON_SERVICE, after, force, || {
+            let unit = self.unit_below(self.services.syntax());
+            self.daemon_lines(style, unit)
+        })
     }
 
     /// Add the collector service after service `after` (or, with `force`, put it in place of
@@ -1334,22 +1302,33 @@ impl Compose {
         honeycomb: Option<&recipe::CollectorHoneycomb>,
         force: bool,
     ) -> Result<(String, ServiceOutcome)> {
-        let existing = self.entry(recipe::COLLECTOR_SERVICE);
+        self.with_service(recipe::COLLECTOR_SERVICE, after, force, || {
+            self.collector_lines(style, honeycomb)
+        })
+    }
+
+    /// Add service `name` (its entry lines from `lines`) after service `after`, or with
+    /// `force` in place of an existing `name`; without `force` an existing one is kept as it is.
+    /// The daemon and the collector share this so both refuse the same files the same way.
+    fn with_service(
+        &self,
+        name: &str,
+        after: &str,
+        force: bool,
+        lines: impl FnOnce() -> Vec<String>,
+    ) -> Result<(String, ServiceOutcome)> {
+        let existing = self.entry(name);
         if existing.is_some() && !force {
             return Ok((self.render(), ServiceOutcome::Kept));
         }
-        self.check_services_block(recipe::COLLECTOR_SERVICE)?;
+        self.check_services_block(name)?;
         if !self.has_service(after) {
             return Err(self.no_such_service(after));
         }
-        let lines = self.collector_lines(style, honeycomb);
+        let lines = lines();
         let (place, outcome) = match existing {
             Some(entry) => {
-                self.refuse_shared(
-                    recipe::COLLECTOR_SERVICE,
-                    None,
-                    std::slice::from_ref(&entry),
-                )?;
+                self.refuse_shared(name, None, std::slice::from_ref(&entry))?;
                 (Place::Replace(entry), ServiceOutcome::Replaced)
             }
             None => {
@@ -1359,10 +1338,8 @@ impl Compose {
                 (Place::After(entry), ServiceOutcome::Added)
             }
         };
-        let entry = self.put_entry(&self.services, recipe::COLLECTOR_SERVICE, &lines, place)?;
-        self.index
-            .borrow_mut()
-            .put(recipe::COLLECTOR_SERVICE.to_string(), entry);
+        let entry = self.put_entry(&self.services, name, &lines, place)?;
+        self.index.borrow_mut().put(name.to_string(), entry);
         Ok((self.render(), outcome))
     }
 
