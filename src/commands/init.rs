@@ -11,6 +11,7 @@ use crate::cli::{HoneycombRegion, InitArgs, XrayVia};
 use crate::error::{ExitStatus, Result};
 use crate::honeycomb;
 use crate::init::plan::{self, Current, Plan};
+use crate::init::report::{self, quiet_summary, verb};
 use crate::init::wizard::wizard;
 use crate::output::Printer;
 use crate::project::compose::{EnvOutcome, ServiceOutcome};
@@ -206,17 +207,7 @@ fn migrate_report(printer: &Printer, project: &Project, plan: &Plan, dry_run: bo
         .map(|l| format!("{}:{}: {}", l.file, l.line, l.text))
         .collect();
     if !printer.is_human() {
-        let files: Vec<_> = plan
-            .files
-            .iter()
-            .map(|f| {
-                let mut v = json!({ "path": f.display, "action": f.action() });
-                if dry_run && f.action() != FileAction::Unchanged {
-                    v["diff"] = json!(f.diff());
-                }
-                v
-            })
-            .collect();
+        let files = report::files_json(plan, dry_run);
         printer.json(&json!({
             "version": 1,
             "command": "init",
@@ -239,15 +230,7 @@ fn migrate_report(printer: &Printer, project: &Project, plan: &Plan, dry_run: bo
             recipe::COLLECTOR_SERVICE
         ));
     } else if dry_run {
-        for file in plan
-            .files
-            .iter()
-            .filter(|f| f.action() != FileAction::Unchanged)
-        {
-            printer.out(&file.diff());
-        }
-        printer.out(&format!("\n{}", summary(project, plan)));
-        printer.out("Dry run: nothing was written.\n");
+        report::print_dry_run(printer, plan, &summary(project, plan));
     } else if printer.is_quiet() {
         printer.out(&quiet_summary(plan, dry_run));
         return;
@@ -353,16 +336,6 @@ fn read_current(model: &Model, layout: &Layout, sampling_rule: bool) -> Result<C
     Ok(current)
 }
 
-fn verb(action: FileAction, dry_run: bool) -> &'static str {
-    match (action, dry_run) {
-        (FileAction::Created, false) => "Created",
-        (FileAction::Modified | FileAction::Permissions, false) => "Updated",
-        (FileAction::Created, true) => "Would create",
-        (FileAction::Modified | FileAction::Permissions, true) => "Would update",
-        (FileAction::Unchanged, _) => "Unchanged",
-    }
-}
-
 /// One line per file and what changes in it.
 fn summary(project: &Project<'_>, plan: &Plan) -> String {
     summary_with(project, plan, true)
@@ -466,24 +439,6 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
     out
 }
 
-/// The one line `init -q` prints: which files changed (or would).
-fn quiet_summary(plan: &Plan, dry_run: bool) -> String {
-    let files: Vec<&str> = plan
-        .files
-        .iter()
-        .filter(|f| f.action() != FileAction::Unchanged)
-        .map(|f| f.display.as_str())
-        .collect();
-    if dry_run {
-        format!(
-            "Dry run: would update {}; nothing was written.\n",
-            files.join(", ")
-        )
-    } else {
-        format!("Updated {}.\n", files.join(", "))
-    }
-}
-
 fn next_steps(project: &Project, settings: &InitSettings) -> (String, Vec<String>, Vec<String>) {
     let snippet = recipe::python_snippet(settings);
     let mut gitpod = Vec::new();
@@ -527,17 +482,7 @@ fn report(
 ) {
     let (snippet, gitpod, commands) = next_steps(project, settings);
     if !printer.is_human() {
-        let files: Vec<_> = plan
-            .files
-            .iter()
-            .map(|f| {
-                let mut v = json!({ "path": f.display, "action": f.action() });
-                if dry_run && f.action() != FileAction::Unchanged {
-                    v["diff"] = json!(f.diff());
-                }
-                v
-            })
-            .collect();
+        let files = report::files_json(plan, dry_run);
         printer.json(&json!({
             "version": 1,
             "command": "init",
@@ -570,15 +515,7 @@ fn report(
         printer.out(&quiet_summary(plan, dry_run));
         return;
     } else if dry_run {
-        for file in plan
-            .files
-            .iter()
-            .filter(|f| f.action() != FileAction::Unchanged)
-        {
-            printer.out(&file.diff());
-        }
-        printer.out(&format!("\n{}", summary(project, plan)));
-        printer.out("Dry run: nothing was written.\n");
+        report::print_dry_run(printer, plan, &summary(project, plan));
         return;
     } else {
         printer.out(&summary_with(project, plan, false));

@@ -1,4 +1,6 @@
-//! `init`'s logic: the plan (pure: model and answers to edits) and the wizard.
+//! `init`'s logic: the plan (pure: model and answers to edits), the wizard and the report
+//! both `init` and `init --migrate` print.
 
 pub mod plan;
+pub mod report;
 pub mod wizard;
