@@ -1092,25 +1092,31 @@ mod tests {
     /// A receiver on a free port with short limits, on a runtime of its own thread.
     fn receiver(limits: Limits) -> (SocketAddr, Arc<Collector>) {
         let collector = Collector::new(Mode::Count, None);
+        let config = Config {
+            otlp: Some(([127, 0, 0, 1], 0).into()),
+            xray: None,
+            max_body: 1 << 20,
+        };
+        let bound = serve(config, limits, Arc::clone(&collector));
+        (bound.otlp.unwrap(), collector)
+    }
+
+    /// Start the listeners of `config` on a runtime of their own thread, serving for as long as
+    /// the test runs; returns where they are bound.
+    fn serve(config: Config, limits: Limits, collector: Arc<Collector>) -> Bound {
         let (tx, rx) = std::sync::mpsc::channel();
-        let for_server = Arc::clone(&collector);
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let config = Config {
-                    otlp: Some(([127, 0, 0, 1], 0).into()),
-                    xray: None,
-                    max_body: 1 << 20,
-                };
-                let bound = start_with(&config, limits, for_server).await.unwrap();
-                tx.send(bound.otlp.unwrap()).unwrap();
+                let bound = start_with(&config, limits, collector).await.unwrap();
+                tx.send(bound).unwrap();
                 std::future::pending::<()>().await;
             });
         });
-        (rx.recv().unwrap(), collector)
+        rx.recv().unwrap()
     }
 
     const GOOD: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"ok"}]}]}]}"#;
@@ -1187,25 +1193,14 @@ mod tests {
 
     /// The X-Ray daemon's TCP side on a free port with `limits`, on a runtime of its own thread.
     fn sampling_receiver(limits: Limits) -> SocketAddr {
-        let collector = Collector::new(Mode::Count, None);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let config = Config {
-                    otlp: None,
-                    xray: Some(([127, 0, 0, 1], 0).into()),
-                    max_body: 1 << 20,
-                };
-                let bound = start_with(&config, limits, collector).await.unwrap();
-                tx.send(bound.xray.unwrap()).unwrap();
-                std::future::pending::<()>().await;
-            });
-        });
-        rx.recv().unwrap()
+        let config = Config {
+            otlp: None,
+            xray: Some(([127, 0, 0, 1], 0).into()),
+            max_body: 1 << 20,
+        };
+        serve(config, limits, Collector::new(Mode::Count, None))
+            .xray
+            .unwrap()
     }
 
     #[test]
