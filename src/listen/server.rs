@@ -1153,17 +1153,38 @@ mod tests {
         )
     }
 
-    #[test]
-    fn stalled_heads_and_bodies_time_out_and_release_their_share() {
-        use std::io::Write;
-        let limits = Limits {
+    /// Short read limits, one body in memory, `connections` at once: stalls show within a second.
+    fn stall_limits(connections: usize) -> Limits {
+        Limits {
             header_read: Duration::from_millis(300),
             body_read: Duration::from_millis(300),
             request: Duration::from_secs(5),
-            connections: 64,
+            connections,
             bodies_in_memory: 1,
             connection_age: Duration::from_secs(60),
-        };
+        }
+    }
+
+    /// A stalled body is answered 408, and it, a stalled head and an idle connection are all
+    /// closed well within the limits' budget.
+    fn assert_stalled_closed(
+        body: &mut std::net::TcpStream,
+        head: &mut std::net::TcpStream,
+        idle: &std::net::TcpStream,
+    ) {
+        let (took, answer) = closed_after(body);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let (took, _) = closed_after(head);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let (took, _) = closed_after(&mut idle.try_clone().unwrap());
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    }
+
+    #[test]
+    fn stalled_heads_and_bodies_time_out_and_release_their_share() {
+        use std::io::Write;
+        let limits = stall_limits(64);
         let (addr, collector) = receiver(limits);
         // A body that has taken the whole memory budget, then stalls.
         let mut hog = std::net::TcpStream::connect(addr).unwrap();
@@ -1178,13 +1199,7 @@ mod tests {
         head.write_all(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n")
             .unwrap();
         let idle = std::net::TcpStream::connect(addr).unwrap();
-        let (took, answer) = closed_after(&mut hog);
-        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-        assert!(took < Duration::from_secs(3), "{took:?}");
-        let (took, _) = closed_after(&mut head);
-        assert!(took < Duration::from_secs(3), "{took:?}");
-        let (took, _) = closed_after(&mut idle.try_clone().unwrap());
-        assert!(took < Duration::from_secs(3), "{took:?}");
+        assert_stalled_closed(&mut hog, &mut head, &idle);
         // The budget came back: a good request goes through.
         let answer = post_good(addr);
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -1206,14 +1221,7 @@ mod tests {
     #[test]
     fn the_sampling_port_times_out_stalled_clients_and_caps_connections() {
         use std::io::{Read, Write};
-        let limits = Limits {
-            header_read: Duration::from_millis(300),
-            body_read: Duration::from_millis(300),
-            request: Duration::from_secs(5),
-            connections: 3,
-            bodies_in_memory: 1,
-            connection_age: Duration::from_secs(60),
-        };
+        let limits = stall_limits(3);
         let addr = sampling_receiver(limits);
         let mut head = std::net::TcpStream::connect(addr).unwrap();
         head.write_all(b"POST /SamplingTargets HTTP/1.1\r\nHost: x\r\n")
@@ -1231,13 +1239,7 @@ mod tests {
             .unwrap();
         let mut buf = [0u8; 16];
         assert_eq!(extra.read(&mut buf).unwrap_or(0), 0, "closed at once");
-        let (took, answer) = closed_after(&mut body);
-        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-        assert!(took < Duration::from_secs(3), "{took:?}");
-        let (took, _) = closed_after(&mut head);
-        assert!(took < Duration::from_secs(3), "{took:?}");
-        let (took, _) = closed_after(&mut idle.try_clone().unwrap());
-        assert!(took < Duration::from_secs(3), "{took:?}");
+        assert_stalled_closed(&mut body, &mut head, &idle);
         // The slots come back: a real poll is answered.
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
