@@ -326,30 +326,33 @@ impl TlsServer {
     }
 }
 
-/// A loopback X-Ray OTLP endpoint (tests/support/xray_otlp_endpoint.py) that accepts a request only
-/// when botocore's signer, given the same credentials, computes the same SigV4 signature.
-pub struct XrayOtlpEndpoint {
+/// A Python fake from tests/support that prints its port on its first line, then one JSON record
+/// per request it sees; the records are collected as they come.
+pub struct RecordingPeer {
     pub port: u16,
-    records: Arc<Mutex<Vec<serde_json::Value>>>,
+    pub records: Arc<Mutex<Vec<serde_json::Value>>>,
     _guard: Guard,
 }
 
-impl XrayOtlpEndpoint {
-    pub fn start(access_key: &str, secret_key: &str, region: &str, token: Option<&str>) -> Self {
-        let script = super::common::manifest_dir().join("tests/support/xray_otlp_endpoint.py");
+impl RecordingPeer {
+    /// Start tests/support/`script` with `args`; `what` names it in a failure.
+    pub fn start(script: &str, what: &str, args: &[&str]) -> Self {
+        let script = super::common::manifest_dir()
+            .join("tests/support")
+            .join(script);
         let mut child = Command::new(python())
             .arg(script)
-            .args([access_key, secret_key, region])
-            .args(token)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the X-Ray OTLP endpoint: {e}: {PROVISION}"));
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}: {PROVISION}"));
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        let port = first.trim().parse().unwrap_or_else(|_| {
-            panic!("X-Ray OTLP endpoint did not start: {first:?}: {PROVISION}")
-        });
+        let port = first
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{what} did not start: {first:?}: {PROVISION}"));
         let records = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&records);
         std::thread::spawn(move || {
@@ -359,10 +362,31 @@ impl XrayOtlpEndpoint {
                 }
             }
         });
-        XrayOtlpEndpoint {
+        RecordingPeer {
             port,
             records,
             _guard: Guard(child),
+        }
+    }
+}
+
+/// A loopback X-Ray OTLP endpoint (tests/support/xray_otlp_endpoint.py) that accepts a request only
+/// when botocore's signer, given the same credentials, computes the same SigV4 signature.
+pub struct XrayOtlpEndpoint {
+    pub port: u16,
+    records: Arc<Mutex<Vec<serde_json::Value>>>,
+    _peer: RecordingPeer,
+}
+
+impl XrayOtlpEndpoint {
+    pub fn start(access_key: &str, secret_key: &str, region: &str, token: Option<&str>) -> Self {
+        let mut args = vec![access_key, secret_key, region];
+        args.extend(token);
+        let peer = RecordingPeer::start("xray_otlp_endpoint.py", "the X-Ray OTLP endpoint", &args);
+        XrayOtlpEndpoint {
+            port: peer.port,
+            records: Arc::clone(&peer.records),
+            _peer: peer,
         }
     }
 

@@ -2,13 +2,12 @@
 //! of X-Ray's Transaction Search APIs (tests/support/xray_api_fake.py; moto has none) that checks
 //! every SigV4 signature with botocore and records the OTLP it is sent.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use crate::peers::{Guard, free_port, python, rotel_agent, wait_for_port};
+use crate::peers::{Guard, RecordingPeer, free_port, rotel_agent, wait_for_port};
 
 const KEY_ID: &str = "AKIDTRANSACTIONSEARCH";
 const SECRET: &str = "tRaNsAcTiOnSeArChSeCrEtKeYeXaMpLe0123456";
@@ -18,7 +17,7 @@ struct Fake {
     port: u16,
     region: String,
     records: Arc<Mutex<Vec<serde_json::Value>>>,
-    _guard: Guard,
+    _peer: RecordingPeer,
 }
 
 impl Fake {
@@ -27,36 +26,14 @@ impl Fake {
     }
 
     fn start_in(region: &str, options: &[&str]) -> Self {
-        let script = manifest_dir().join("tests/support/xray_api_fake.py");
-        let mut child = Command::new(python())
-            .arg(script)
-            .args([KEY_ID, SECRET, region])
-            .args(options)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start the X-Ray API fake: {e}: provision TRACECTL_TESTBED (see tests/it/peers.rs)")
-            });
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        let port = first.trim().parse().unwrap_or_else(|_| {
-            panic!("the X-Ray API fake did not start: {first:?}: provision TRACECTL_TESTBED")
-        });
-        let records = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&records);
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if let Ok(record) = serde_json::from_str(&line) {
-                    sink.lock().unwrap().push(record);
-                }
-            }
-        });
+        let mut args = vec![KEY_ID, SECRET, region];
+        args.extend(options);
+        let peer = RecordingPeer::start("xray_api_fake.py", "the X-Ray API fake", &args);
         Fake {
-            port,
+            port: peer.port,
             region: region.to_string(),
-            records,
-            _guard: Guard(child),
+            records: Arc::clone(&peer.records),
+            _peer: peer,
         }
     }
 
