@@ -89,21 +89,6 @@ fn run_ok_within(cmd: &mut Command) -> Output {
     out
 }
 
-/// The testbed's Python with no OTEL_*, AWS_* or HONEYCOMB_* from the machine running the tests.
-fn python() -> Command {
-    let mut cmd = Command::new(peers::python());
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if ["OTEL_", "AWS_", "HONEYCOMB_"]
-            .iter()
-            .any(|p| key.starts_with(p))
-        {
-            cmd.env_remove(&*key);
-        }
-    }
-    cmd
-}
-
 /// `tracectl --format json send-test ARGS` within [`DEADLINE`]; its output and parsed JSON.
 fn send_test_within(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Output, Value) {
     let mut cmd = ctx.tracectl();
@@ -210,7 +195,7 @@ fn by_name<'a>(spans: &'a [Value], name: &str) -> &'a Value {
 fn python_otel_sdk_spans_arrive_with_names_and_parents() {
     let listen = Listen::start(&[]);
     run_ok_within(
-        python()
+        peers::clean_python()
             .arg(manifest_dir().join("tests/support/otel_client.py"))
             .args([&listen.endpoint(), "shop"]),
     );
@@ -234,7 +219,7 @@ fn the_recipes_flask_app_reports_its_requests() {
     let listen = Listen::start(&[]);
     let port = free_port();
     let _app = Guard(
-        python()
+        peers::clean_python()
             .arg(manifest_dir().join("tests/support/flask_recipe_app.py"))
             .arg(port.to_string())
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", listen.endpoint())
@@ -263,7 +248,7 @@ fn the_recipes_flask_app_reports_its_requests() {
 fn aws_xray_sdk_segments_arrive_over_udp() {
     let listen = Listen::start(&[]);
     run_ok_within(
-        python()
+        peers::clean_python()
             .arg(manifest_dir().join("tests/support/xray_client.py"))
             .env("AWS_XRAY_DAEMON_ADDRESS", listen.udp.to_string()),
     );
@@ -781,7 +766,7 @@ fn control_characters_from_clients_are_escaped_on_the_terminal() {
     // The Python OTel SDK, told to name its service with a title-changing OSC sequence, a bell
     // and a right-to-left override.
     run_ok_within(
-        python()
+        peers::clean_python()
             .arg(manifest_dir().join("tests/support/otel_client.py"))
             .args([
                 &format!("http://{http}"),

@@ -28,6 +28,21 @@ pub fn python() -> PathBuf {
     testbed().join("bin/python")
 }
 
+/// The testbed's Python with no OTEL_*, AWS_* or HONEYCOMB_* from the machine running the tests.
+pub fn clean_python() -> Command {
+    let mut cmd = Command::new(python());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if ["OTEL_", "AWS_", "HONEYCOMB_"]
+            .iter()
+            .any(|p| key.starts_with(p))
+        {
+            cmd.env_remove(&*key);
+        }
+    }
+    cmd
+}
+
 /// A file one of the testbed's Python packages installs, `REL` under `lib/python*/site-packages`;
 /// `Err` names the folder looked in.
 fn site_package_file(rel: &str) -> Result<PathBuf, String> {

@@ -3,28 +3,13 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::process::{Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
 use crate::peers::{self, Guard, free_port, wait_for_port};
 
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// The testbed's Python with no OTEL_*, AWS_* or HONEYCOMB_* from the machine running the tests.
-fn python() -> Command {
-    let mut cmd = Command::new(peers::python());
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if ["OTEL_", "AWS_", "HONEYCOMB_"]
-            .iter()
-            .any(|p| key.starts_with(p))
-        {
-            cmd.env_remove(&*key);
-        }
-    }
-    cmd
-}
 
 /// A loopback port free for UDP and for TCP (the daemon port serves both).
 fn free_daemon_port() -> u16 {
@@ -70,20 +55,42 @@ const SKEWED_TRACE: &str = r#"{"resourceSpans":[
    {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000b1","parentSpanId":"00000000000000a1",
     "name":"SELECT","kind":3,"startTimeUnixNano":"1000000000000","endTimeUnixNano":"1000040000000"}]}]}]}"#;
 
-fn listen_once(args: &[&str]) -> (String, String) {
-    let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let ctx = TestContext::empty();
+/// Start `tracectl ARGS` with its output piped and wait until it serves on `ready`.
+fn spawn_listen(ctx: &TestContext, args: &[&str], ready: SocketAddr, what: &str) -> Child {
     let mut child = ctx
         .tracectl()
-        .args(["listen", "--no-xray", "--flush-after", "100ms"])
-        .args(["--otlp-http", &http.to_string(), "--exit-after-spans", "3"])
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for_port(http, &mut child, "tracectl listen");
+    wait_for_port(ready, &mut child, what);
+    child
+}
+
+fn listen_once(args: &[&str]) -> (String, String) {
+    let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let ctx = TestContext::empty();
+    let child = spawn_listen(
+        &ctx,
+        &[
+            &[
+                "listen",
+                "--no-xray",
+                "--flush-after",
+                "100ms",
+                "--otlp-http",
+                &http.to_string(),
+                "--exit-after-spans",
+                "3",
+            ][..],
+            args,
+        ]
+        .concat(),
+        http,
+        "tracectl listen",
+    );
     let answer = post(
         http,
         "/v1/traces",
@@ -171,22 +178,24 @@ fn aws_xray_sdk_sampling_polls_are_answered_and_its_segments_arrive() {
     let daemon = format!("127.0.0.1:{port}");
     let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let ctx = TestContext::empty();
-    let mut child = ctx
-        .tracectl()
-        .args(["--format", "json", "listen", "--xray-udp", &daemon])
-        .args(["--otlp-http", &http.to_string(), "--exit-after-spans", "5"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_port(
+    let child = spawn_listen(
+        &ctx,
+        &[
+            "--format",
+            "json",
+            "listen",
+            "--xray-udp",
+            &daemon,
+            "--otlp-http",
+            &http.to_string(),
+            "--exit-after-spans",
+            "5",
+        ],
         daemon.parse().unwrap(),
-        &mut child,
         "tracectl listen (X-Ray TCP)",
     );
     let client = output_within(
-        python()
+        peers::clean_python()
             .arg(manifest_dir().join("tests/support/xray_sampling_client.py"))
             .env("AWS_XRAY_DAEMON_ADDRESS", &daemon)
             .env("SEGMENTS", "5"),
@@ -221,23 +230,21 @@ fn the_daemon_tcp_port_refuses_other_requests_and_oversized_bodies() {
     let port = free_daemon_port();
     let daemon: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let ctx = TestContext::empty();
-    let mut child = ctx
-        .tracectl()
-        .args([
+    let child = spawn_listen(
+        &ctx,
+        &[
             "--format",
             "json",
             "listen",
             "--no-otlp",
             "--xray-udp",
             &daemon.to_string(),
-        ])
-        .args(["--exit-after", "20s"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_port(daemon, &mut child, "tracectl listen (X-Ray TCP)");
+            "--exit-after",
+            "20s",
+        ],
+        daemon,
+        "tracectl listen (X-Ray TCP)",
+    );
     let _guard = Guard(child);
     let answer = post(daemon, "/GetSamplingRules", "application/json", b"{}");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -265,36 +272,27 @@ fn aws_xray_sdk_segments_draw_as_a_waterfall() {
     let port = free_daemon_port();
     let daemon = format!("127.0.0.1:{port}");
     let ctx = TestContext::empty();
-    let mut child = ctx
-        .tracectl()
-        .args([
+    let child = spawn_listen(
+        &ctx,
+        &[
             "listen",
             "--no-otlp",
             "--xray-udp",
             &daemon,
             "--flush-after",
             "100ms",
-        ])
-        .args([
             "--exit-after-spans",
             "2",
             "--view",
             "waterfall",
             "--width",
             "50",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_port(
+        ],
         daemon.parse().unwrap(),
-        &mut child,
         "tracectl listen (X-Ray TCP)",
     );
     let client = output_within(
-        python()
+        peers::clean_python()
             .arg(manifest_dir().join("tests/support/xray_client.py"))
             .env("AWS_XRAY_DAEMON_ADDRESS", &daemon),
         DEADLINE,
