@@ -82,17 +82,32 @@ fn succeeds(ctx: &TestContext, args: &[&str], removed: &[&str]) -> String {
 
 /// `args` are refused: exit 2, the file and a line named, nothing written.
 fn refused(ctx: &TestContext, args: &[&str], line: usize) -> String {
-    let before = ctx.snapshot();
-    let out = run(ctx.tracectl().args(args));
-    assert_exit(&out, 2);
-    let err = stderr(&out);
+    let err = refused_unchanged(ctx, args);
     assert!(
         err.contains(&format!("docker-compose.yml:{line}"))
             || err.contains(&format!("line {line}")),
         "no file:line {line} in: {err}"
     );
-    assert_eq!(ctx.snapshot(), before, "a refused run wrote");
     err
+}
+
+/// `args` are refused: exit 2 and nothing written; the error.
+fn refused_unchanged(ctx: &TestContext, args: &[&str]) -> String {
+    applied_or_refused(ctx, args).expect_err("the run succeeded")
+}
+
+/// `args` either succeed with a file Compose accepts (`Ok`, the file) or are refused with exit 2
+/// and nothing written (`Err`, the error): both keep the user's project working.
+fn applied_or_refused(ctx: &TestContext, args: &[&str]) -> Result<String, String> {
+    let before = ctx.snapshot();
+    let out = run(ctx.tracectl().args(args));
+    if out.status.success() {
+        compose_check(ctx).unwrap_or_else(|e| panic!("Compose v2 rejects the result: {e}"));
+        return Ok(ctx.read("docker-compose.yml"));
+    }
+    assert_exit(&out, 2);
+    assert_eq!(ctx.snapshot(), before, "a refused run wrote");
+    Err(stderr(&out))
 }
 
 const MIGRATE: &[&str] = &["init", "--migrate"];
@@ -230,18 +245,8 @@ fn a_daemon_in_flow_style_is_migrated_or_refused_with_its_line() {
   xray-daemon: {image: amazon/aws-xray-daemon, ports: [\"2000:2000/udp\"]}
 ",
     );
-    let before = ctx.snapshot();
-    let out = run(ctx.tracectl().args(MIGRATE));
-    if out.status.code() == Some(2) {
-        assert_eq!(ctx.snapshot(), before);
-        assert!(
-            stderr(&out).contains("docker-compose.yml:6"),
-            "{}",
-            stderr(&out)
-        );
-    } else {
-        assert_exit(&out, 0);
-        compose_check(&ctx).unwrap();
+    if let Err(err) = applied_or_refused(&ctx, MIGRATE) {
+        assert!(err.contains("docker-compose.yml:6"), "{err}");
     }
 }
 
@@ -263,15 +268,9 @@ fn two_daemons_are_refused_naming_both() {
     image: public.ecr.aws/xray/aws-xray-daemon:latest
 ",
     );
-    let before = ctx.snapshot();
-    let out = run(ctx.tracectl().args(MIGRATE));
     // The worker still sends to xray2: keeping it is fine, losing it is not.
-    if out.status.success() {
-        compose_check(&ctx).unwrap_or_else(|e| panic!("{e}"));
-        assert!(ctx.read("docker-compose.yml").contains("  xray2:"));
-    } else {
-        assert_exit(&out, 2);
-        assert_eq!(ctx.snapshot(), before);
+    if let Ok(text) = applied_or_refused(&ctx, MIGRATE) {
+        assert!(text.contains("  xray2:"));
     }
 }
 
@@ -285,10 +284,7 @@ fn a_daemon_address_on_a_host_outside_compose_says_nothing_to_migrate() {
       AWS_XRAY_DAEMON_ADDRESS: \"host.docker.internal:2000\"
 ",
     );
-    let before = ctx.snapshot();
-    let out = run(ctx.tracectl().args(MIGRATE));
-    assert_exit(&out, 2);
-    assert_eq!(ctx.snapshot(), before);
+    refused_unchanged(&ctx, MIGRATE);
 }
 
 #[test]
@@ -329,11 +325,8 @@ fn collector_mode_with_the_users_own_otel_collector_is_refused_with_its_line() {
       - \"4318:4318\"
 ",
     );
-    let before = ctx.snapshot();
-    let out = run(ctx.tracectl().args(COLLECTOR));
-    if out.status.success() {
+    if let Ok(text) = applied_or_refused(&ctx, COLLECTOR) {
         // Kept as the user's: the backend may point at it, the user's service is untouched.
-        let text = ctx.read("docker-compose.yml");
         assert!(
             text.contains("otel/opentelemetry-collector-contrib"),
             "{text}"
@@ -342,10 +335,6 @@ fn collector_mode_with_the_users_own_otel_collector_is_refused_with_its_line() {
             !text.contains("streamfold/rotel"),
             "a second collector? {text}"
         );
-        compose_check(&ctx).unwrap_or_else(|e| panic!("{e}"));
-    } else {
-        assert_exit(&out, 2);
-        assert_eq!(ctx.snapshot(), before);
     }
 }
 
