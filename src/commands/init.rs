@@ -125,10 +125,7 @@ pub fn run(args: InitArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus> 
     for warning in &plan.warnings {
         printer.warn(warning);
     }
-    let changed = plan
-        .files
-        .iter()
-        .any(|f| f.action() != FileAction::Unchanged);
+    let changed = plan.changes_anything();
 
     if args.dry_run {
         report(printer, &project, &settings, &plan, true, changed);
@@ -164,10 +161,7 @@ fn migrate(
     for warning in &plan.warnings {
         printer.warn(warning);
     }
-    let changed = plan
-        .files
-        .iter()
-        .any(|f| f.action() != FileAction::Unchanged);
+    let changed = plan.changes_anything();
     if !args.dry_run && changed {
         if interactive {
             printer.out(&summary(project, &plan));

@@ -63,6 +63,15 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+impl Plan {
+    /// Whether applying the plan would change any file (content or mode).
+    pub fn changes_anything(&self) -> bool {
+        self.files
+            .iter()
+            .any(|f| f.action() != FileAction::Unchanged)
+    }
+}
+
 #[derive(Serialize)]
 pub struct EnvReport {
     pub key: String,
@@ -216,29 +225,17 @@ pub fn plan(
         plan.daemon_service = Some(outcome);
         after = text;
     }
-    // The edited file must still parse and hold the same services plus ours.
-    let reparsed = Compose::parse(&compose_path, after.clone())?;
     let ours = if recipe::via_collector(settings) {
         recipe::COLLECTOR_SERVICE
     } else {
         recipe::DAEMON_SERVICE
     };
-    if !reparsed.has_service(&layout.service)
-        || (settings.xray.is_some() && !reparsed.has_service(ours))
-    {
-        return Err(Error::project(
-            &compose_path,
-            "internal: the edit lost the backend service",
-            None,
-        ));
+    let mut kept = vec![layout.service.as_str()];
+    if settings.xray.is_some() {
+        kept.push(ours);
     }
-    plan.files.push(FileChange::new(
-        compose_path.clone(),
-        display(&compose_path),
-        Some(before),
-        after,
-        mode_of(&compose_path),
-    ));
+    plan.files
+        .push(compose_change(layout, current, before, after, &kept)?);
 
     // env file
     let entries: Vec<(String, String)> = recipe::dotenv_entries(settings)
@@ -338,6 +335,33 @@ pub fn daemon_service(compose: &Compose, backend: &str) -> Result<Option<String>
         .and_then(|(_, v)| v.as_deref())
         .and_then(|v| v.rsplit_once(':').map(|(host, _)| host.to_string()))
         .filter(|host| host != backend && compose.has_service(host)))
+}
+
+/// The compose file's new text as a change, once it is proven to parse again and still hold
+/// every service in `kept`: an edit that lost one is a bug, never something to write.
+fn compose_change(
+    layout: &Layout,
+    current: &Current,
+    before: String,
+    after: String,
+    kept: &[&str],
+) -> Result<FileChange> {
+    let path = layout.compose.path();
+    let reparsed = Compose::parse(path, after.clone())?;
+    if let Some(lost) = kept.iter().find(|s| !reparsed.has_service(s)) {
+        return Err(Error::project(
+            path,
+            format!("internal: the edit lost service {lost}"),
+            None,
+        ));
+    }
+    Ok(FileChange::new(
+        path.to_path_buf(),
+        project::display(&layout.dir, path),
+        Some(before),
+        after,
+        current.modes.get(path).copied(),
+    ))
 }
 
 /// `init --migrate`: the daemon service replaced by the collector in its place, the backend's
@@ -471,21 +495,13 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
             compose.render()
         }
     };
-    let reparsed = Compose::parse(&compose_path, after.clone())?;
-    if !reparsed.has_service(backend) || !reparsed.has_service(recipe::COLLECTOR_SERVICE) {
-        return Err(Error::project(
-            &compose_path,
-            "internal: the edit lost a service",
-            None,
-        ));
-    }
-    plan.files.push(FileChange::new(
-        compose_path.clone(),
-        display(&compose_path),
-        Some(before),
+    plan.files.push(compose_change(
+        layout,
+        current,
+        before,
         after,
-        mode_of(&compose_path),
-    ));
+        &[backend, recipe::COLLECTOR_SERVICE],
+    )?);
     if let Some(path) = layout.requirements() {
         let old = current.requirements.clone();
         let text = old.as_deref().unwrap_or("");
