@@ -247,10 +247,24 @@ pub fn sampling_rule(service: &str) -> String {
 
 /// The lines to add to app.py, as the recipe writes them.
 pub fn python_snippet(settings: &InitSettings) -> String {
+    let xray_sdk = settings
+        .xray
+        .as_ref()
+        .filter(|_| !via_collector(settings))
+        .map(|_| settings.service_name.as_str());
+    snippet(
+        settings.honeycomb.is_some() || via_collector(settings),
+        xray_sdk,
+    )
+}
+
+/// The OpenTelemetry lines (one OTLP exporter configured by `OTEL_*`) when `otel`, and the X-Ray
+/// SDK's for the service named by `xray_sdk`.
+pub fn snippet(otel: bool, xray_sdk: Option<&str>) -> String {
     let mut imports = String::new();
     let mut setup = String::new();
     let mut after_app = String::new();
-    if settings.honeycomb.is_some() || via_collector(settings) {
+    if otel {
         imports.push_str(
             "from opentelemetry import trace\n\
              from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter\n\
@@ -268,15 +282,14 @@ pub fn python_snippet(settings: &InitSettings) -> String {
             "FlaskInstrumentor().instrument_app(app)\nRequestsInstrumentor().instrument()\n",
         );
     }
-    if settings.xray.is_some() && !via_collector(settings) {
+    if let Some(service) = xray_sdk {
         imports.push_str(
             "import os\n\
              from aws_xray_sdk.core import xray_recorder\n\
              from aws_xray_sdk.ext.flask.middleware import XRayMiddleware\n",
         );
         setup.push_str(&format!(
-            "xray_recorder.configure(service='{}', dynamic_naming=os.getenv('AWS_XRAY_URL'))\n",
-            settings.service_name
+            "xray_recorder.configure(service='{service}', dynamic_naming=os.getenv('AWS_XRAY_URL'))\n"
         ));
         after_app.push_str("XRayMiddleware(app, xray_recorder)\n");
     }

@@ -157,7 +157,7 @@ fn migrate(
 ) -> Result<ExitStatus> {
     let current = read_current(model, layout, false)?;
     let mut plan = plan::plan_migrate(model, layout, &current)?;
-    plan.app_lines = app_lines(project)?;
+    (plan.app_lines, plan.app_needs_otel) = app_lines(project)?;
     for warning in &plan.warnings {
         printer.warn(warning);
     }
@@ -178,20 +178,25 @@ fn migrate(
     Ok(ExitStatus::Success)
 }
 
-/// The app file next to the backend's requirements, and its X-Ray SDK lines.
-fn app_lines(project: &Project) -> Result<Vec<plan::AppLine>> {
+/// The app file next to the backend's requirements: its X-Ray SDK lines, and whether it lacks
+/// the OpenTelemetry instrumentation that the collector needs.
+fn app_lines(project: &Project) -> Result<(Vec<plan::AppLine>, bool)> {
     let Some(path) = project
         .requirements
         .as_ref()
         .and_then(|r| r.parent())
         .map(|d| d.join("app.py"))
     else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     };
     let shown = project::display(project.dir, &path);
-    Ok(read_optional(&path)?
-        .map(|text| plan::xray_sdk_lines(&shown, &text))
-        .unwrap_or_default())
+    Ok(match read_optional(&path)? {
+        Some(text) => (
+            plan::xray_sdk_lines(&shown, &text),
+            !text.contains("FlaskInstrumentor"),
+        ),
+        None => (Vec::new(), false),
+    })
 }
 
 fn migrate_report(printer: &Printer, project: &Project, plan: &Plan, dry_run: bool, changed: bool) {
@@ -240,9 +245,17 @@ fn migrate_report(printer: &Printer, project: &Project, plan: &Plan, dry_run: bo
         for step in &app_steps {
             out.push_str(&format!("  {step}\n"));
         }
-        out.push_str(
-            "\nThe OpenTelemetry setup stays: its one OTLP exporter now reaches X-Ray through the collector.\n",
-        );
+        if !plan.app_needs_otel {
+            out.push_str(
+                "\nThe OpenTelemetry setup stays: its one OTLP exporter now reaches X-Ray through the collector.\n",
+            );
+        }
+    }
+    if plan.app_needs_otel {
+        out.push_str(&format!(
+            "\nThe app has no OpenTelemetry instrumentation yet; the collector needs it. Add to the app:\n\n{}",
+            indent(&recipe::snippet(true, None))
+        ));
     }
     out.push_str(
         "\nNext: docker compose up --build, then `tracectl doctor` and `tracectl send-test --to collector --wait`.\n",
@@ -515,9 +528,7 @@ fn report(
         printer.out(&summary_with(project, plan, false));
     }
     let mut out = String::from("\nNext steps:\n\n  Add to your Flask app:\n\n");
-    for line in snippet.lines() {
-        out.push_str(&format!("    {line}\n").replace("    \n", "\n"));
-    }
+    out.push_str(&indent(&snippet));
     if !gitpod.is_empty() {
         out.push_str("\n  Keep the values across Gitpod workspaces (with your real key):\n\n");
         for line in &gitpod {
@@ -529,4 +540,11 @@ fn report(
         out.push_str(&format!("  {}. {command}\n", i + 1));
     }
     printer.out(&out);
+}
+
+/// Code to show, four spaces in, blank lines left blank.
+fn indent(code: &str) -> String {
+    code.lines()
+        .map(|line| format!("    {line}\n").replace("    \n", "\n"))
+        .collect()
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::project::EnvFileFacts;
 use super::{CheckResult, Finding, Status};
 use crate::error::Error;
+use crate::project::collector::{Collector, Target};
 use crate::project::model::{self, Model, Resolved, Source};
 use crate::project::{self, gitignore};
 use crate::secret::Secret;
@@ -29,6 +30,10 @@ pub struct Facts<'a> {
     pub honeycomb: bool,
     pub xray: bool,
     pub uses_daemon: bool,
+    /// The compose service the backend exports OTLP to, when it names one, and that collector.
+    pub collector: Option<(Target, Collector)>,
+    /// That collector sends traces to X-Ray: the SDK and the daemon have no part in X-Ray.
+    pub via_collector: bool,
     pub aws_region: Option<(String, Source)>,
     /// AWS_XRAY_DAEMON_ADDRESS is set in any layer of the model.
     pub daemon_address_set: bool,
@@ -126,9 +131,14 @@ pub fn facts<'a>(
     let honeycomb = honeycomb_key.is_some() || headers.contains("x-honeycomb-team");
 
     let uses_daemon = resolved.uses_daemon;
+    let collector = model.collector();
+    let via_collector = collector.as_ref().is_some_and(|(_, c)| c.xray().is_some());
     // A region given on the command line (not read from AWS_REGION) asks for the X-Ray checks.
     let region_flag = flags.aws_region.is_some() && !model.process.contains_key("AWS_REGION");
-    let xray = uses_daemon || region_flag || model.env_file.values.contains_key("AWS_REGION");
+    let xray = uses_daemon
+        || via_collector
+        || region_flag
+        || model.env_file.values.contains_key("AWS_REGION");
     if resolved.aws_region.is_none() && xray {
         resolved.aws_region = profile_region().map(|r| (r, Source::Other("the AWS profile")));
     }
@@ -144,6 +154,8 @@ pub fn facts<'a>(
         honeycomb,
         xray,
         uses_daemon,
+        collector,
+        via_collector,
         aws_region: resolved.aws_region.clone(),
         daemon_address_set: resolved.daemon_address.is_some(),
         daemon_tcp,

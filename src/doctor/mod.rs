@@ -106,6 +106,11 @@ pub const CHECKS: &[(&str, &str, bool)] = &[
     ("requirements", "Python packages are listed", false),
     ("app", "The Flask app is instrumented", false),
     (
+        "collector",
+        "The collector matches the backend and reaches X-Ray",
+        false,
+    ),
+    (
         "honeycomb-key",
         "Honeycomb key matches its region and dataset",
         false,
@@ -249,8 +254,7 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
                     &layout.compose,
                     &file,
                     &layout.service,
-                    facts.honeycomb,
-                    facts.xray,
+                    project::Tracing::of(facts),
                     &defined,
                     &in_env_files,
                 )
@@ -267,8 +271,7 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
                 Some(_) => project::requirements(
                     req_text.as_deref(),
                     &req_display,
-                    facts.honeycomb,
-                    facts.xray,
+                    project::Tracing::of(facts),
                 ),
                 None => CheckResult::skip(
                     "requirements",
@@ -285,9 +288,17 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
                 project::app(
                     app_text.as_deref(),
                     &app_display,
-                    facts.honeycomb,
-                    facts.xray,
+                    project::Tracing::of(facts),
                 )
+            }));
+            out.push(timed(|| match &facts.collector {
+                Some((target, collector)) => {
+                    project::collector(target, collector, &layout.compose, &file, &layout.service)
+                }
+                None => CheckResult::skip(
+                    "collector",
+                    format!("{} exports to no collector service", layout.service),
+                ),
             }));
         }
         None => {
@@ -299,6 +310,7 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
             );
             out.push(CheckResult::skip("requirements", "no compose project"));
             out.push(CheckResult::skip("app", "no compose project"));
+            out.push(CheckResult::skip("collector", "no compose project"));
         }
     }
     out.push(timed(|| {

@@ -4,7 +4,9 @@
 use std::time::{Duration, SystemTime};
 
 use super::{CheckResult, Finding, Status};
+use crate::aws::RegionCheck;
 use crate::honeycomb::{self, KeyKind};
+use crate::project::collector::{Collector, Target};
 use crate::project::compose::Compose;
 use crate::project::requirements;
 use crate::recipe;
@@ -169,6 +171,39 @@ pub fn literal_secret(line: &str) -> Option<String> {
     (!value.is_empty() && !value.starts_with('$')).then(|| Secret::new(value).masked())
 }
 
+/// How the backend's traces leave it, as doctor found out: what the project checks expect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tracing<'a> {
+    pub honeycomb: bool,
+    pub xray: bool,
+    /// The backend exports OTLP to this compose service, which sends X-Ray its traces.
+    pub collector: Option<&'a str>,
+}
+
+impl<'a> Tracing<'a> {
+    pub fn of(facts: &'a super::gather::Facts) -> Self {
+        Tracing {
+            honeycomb: facts.honeycomb,
+            xray: facts.xray,
+            collector: facts
+                .collector
+                .as_ref()
+                .filter(|_| facts.via_collector)
+                .map(|(_, c)| c.service.as_str()),
+        }
+    }
+
+    /// The app needs the OpenTelemetry SDK: it exports to Honeycomb or to the collector.
+    fn otel(&self) -> bool {
+        self.honeycomb || self.collector.is_some()
+    }
+
+    /// The app needs the X-Ray SDK: X-Ray is configured and no collector carries it.
+    fn xray_sdk(&self) -> bool {
+        self.xray && self.collector.is_none()
+    }
+}
+
 /// The variables `init` puts in the backend's environment, per backend.
 const HONEYCOMB_VARS: &[&str] = &[
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -176,6 +211,8 @@ const HONEYCOMB_VARS: &[&str] = &[
     "OTEL_SERVICE_NAME",
 ];
 const XRAY_VARS: &[&str] = &["AWS_XRAY_URL", "AWS_XRAY_DAEMON_ADDRESS"];
+/// The backend's variables when a collector carries its traces (the key stays with the collector).
+const COLLECTOR_VARS: &[&str] = &["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME"];
 /// Variables that normally come from the shell running `docker compose up`.
 const SHELL_VARS: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
@@ -189,8 +226,7 @@ pub fn compose(
     compose: &Compose,
     file: &str,
     service: &str,
-    honeycomb: bool,
-    xray: bool,
+    tracing: Tracing,
     defined: &dyn Fn(&str) -> bool,
     in_env_files: &dyn Fn(&str) -> bool,
 ) -> CheckResult {
@@ -210,6 +246,9 @@ pub fn compose(
     let service_line = compose.line_in_service(service, service);
     // A variable from the service's env_file: files is set as much as one in `environment:`.
     let has = |key: &str| env.iter().any(|(k, _)| k == key) || in_env_files(key);
+    let Tracing {
+        honeycomb, xray, ..
+    } = tracing;
     if !honeycomb && !xray {
         findings.push(at(
             Status::Fail,
@@ -217,11 +256,16 @@ pub fn compose(
             service_line,
         ));
     }
-    let wanted = HONEYCOMB_VARS
-        .iter()
-        .filter(|_| honeycomb)
-        .chain(XRAY_VARS.iter().filter(|_| xray));
-    let missing: Vec<&str> = wanted.filter(|k| !has(k)).copied().collect();
+    let mut wanted: Vec<&str> = Vec::new();
+    match tracing.collector {
+        Some(_) => wanted.extend(COLLECTOR_VARS),
+        None if honeycomb => wanted.extend(HONEYCOMB_VARS),
+        None => {}
+    }
+    if tracing.xray_sdk() {
+        wanted.extend(XRAY_VARS);
+    }
+    let missing: Vec<&str> = wanted.into_iter().filter(|k| !has(k)).collect();
     if !missing.is_empty() {
         findings.push(at(
             Status::Fail,
@@ -234,6 +278,7 @@ pub fn compose(
     if compose.has_service(recipe::DAEMON_SERVICE) {
         services.push(recipe::DAEMON_SERVICE.to_string());
     }
+    services.extend(tracing.collector.map(str::to_string));
     let mut reported = Vec::new();
     for name in &services {
         let Ok((_, vars)) = compose.environment(name) else {
@@ -266,7 +311,7 @@ pub fn compose(
         }
     }
 
-    if xray {
+    if tracing.xray_sdk() {
         if !compose.has_service(recipe::DAEMON_SERVICE) {
             let uses_daemon = env.iter().any(|(k, v)| {
                 k == "AWS_XRAY_DAEMON_ADDRESS"
@@ -309,14 +354,19 @@ pub fn compose(
             }
         }
     }
-    let ok = format!(
-        "{service} exports to {}; every ${{VAR}} is defined",
-        match (honeycomb, xray) {
-            (true, true) => "Honeycomb and X-Ray",
-            (true, false) => "Honeycomb",
-            _ => "X-Ray",
+    let ok = match tracing.collector {
+        Some(collector) => {
+            format!("{service} exports to X-Ray through {collector}; every ${{VAR}} is defined")
         }
-    );
+        None => format!(
+            "{service} exports to {}; every ${{VAR}} is defined",
+            match (honeycomb, xray) {
+                (true, true) => "Honeycomb and X-Ray",
+                (true, false) => "Honeycomb",
+                _ => "X-Ray",
+            }
+        ),
+    };
     CheckResult::from_findings(
         id,
         &ok,
@@ -328,17 +378,17 @@ pub fn compose(
     )
 }
 
-pub fn requirements(text: Option<&str>, file: &str, honeycomb: bool, xray: bool) -> CheckResult {
+pub fn requirements(text: Option<&str>, file: &str, tracing: Tracing) -> CheckResult {
     let id = "requirements";
     let Some(text) = text else {
         return CheckResult::fail(id, format!("{file} does not exist"))
             .hint("run `tracectl init` to create it");
     };
     let mut wanted = Vec::new();
-    if honeycomb {
+    if tracing.otel() {
         wanted.extend(recipe::OTEL_PACKAGES);
     }
-    if xray {
+    if tracing.xray_sdk() {
         wanted.extend(recipe::XRAY_PACKAGES);
     }
     let missing = requirements::missing(text, &wanted);
@@ -352,7 +402,7 @@ pub fn requirements(text: Option<&str>, file: &str, honeycomb: bool, xray: bool)
         .hint("run `tracectl init`, or add them to requirements.txt")
 }
 
-pub fn app(text: Option<&str>, file: &str, honeycomb: bool, xray: bool) -> CheckResult {
+pub fn app(text: Option<&str>, file: &str, tracing: Tracing) -> CheckResult {
     let id = "app";
     let Some(text) = text else {
         return CheckResult::skip(id, format!("no {file} to look at"));
@@ -364,17 +414,37 @@ pub fn app(text: Option<&str>, file: &str, honeycomb: bool, xray: bool) -> Check
         file: Some(file.to_string()),
         line,
     };
-    if honeycomb && !text.contains("FlaskInstrumentor") {
+    if tracing.otel() && !text.contains("FlaskInstrumentor") {
         findings.push(at(
             "no FlaskInstrumentor: requests will not become spans".to_string(),
             None,
         ));
     }
-    if xray && !text.contains("XRayMiddleware") {
+    if tracing.xray_sdk() && !text.contains("XRayMiddleware") {
         findings.push(at(
             "no XRayMiddleware: X-Ray will see no requests".to_string(),
             None,
         ));
+    }
+    let mut hint =
+        "add the lines `tracectl init` prints; run with app.run(debug=True, use_reloader=False)"
+            .to_string();
+    if let Some(collector) = tracing.collector {
+        let leftovers = crate::init::plan::xray_sdk_lines(file, text);
+        for l in &leftovers {
+            findings.push(at(
+                format!(
+                    "`{}` is the X-Ray SDK's; {collector} carries X-Ray now, and the SDK sends to a daemon that is gone",
+                    l.text
+                ),
+                Some(l.line),
+            ));
+        }
+        if !leftovers.is_empty() {
+            hint = format!(
+                "remove the X-Ray SDK lines named (the OpenTelemetry instrumentation reaches X-Ray through {collector}), and aws-xray-sdk from requirements.txt"
+            );
+        }
     }
     for (n, line) in text.lines().enumerate() {
         let code = line.split('#').next().unwrap_or("");
@@ -388,11 +458,244 @@ pub fn app(text: Option<&str>, file: &str, honeycomb: bool, xray: bool) -> Check
             ));
         }
     }
+    CheckResult::from_findings(id, &format!("{file} is instrumented"), findings, Some(hint))
+}
+
+/// The collector against the backend that sends to it and the X-Ray endpoint it sends to: the
+/// address and protocol the backend uses reach a receiver that is on, and the X-Ray exporter
+/// speaks OTLP/HTTP, signs with SigV4, names a real region and has credentials to sign with.
+pub fn collector(
+    target: &Target,
+    collector: &Collector,
+    compose: &Compose,
+    file: &str,
+    backend: &str,
+) -> CheckResult {
+    let id = "collector";
+    let name = collector.service.as_str();
+    let mut findings = Vec::new();
+    let at = |status, message: String, service: &str, key: &str| Finding {
+        status,
+        message,
+        file: Some(file.to_string()),
+        line: compose.line_in_service(service, key),
+    };
+    if !collector.rotel {
+        findings.push(at(
+            Status::Warn,
+            format!(
+                "{name} ({}) is not configured by ROTEL_* variables, so tracectl cannot see where it sends",
+                collector.image.as_deref().unwrap_or("no image")
+            ),
+            name,
+            name,
+        ));
+        return CheckResult::from_findings(
+            id,
+            "",
+            findings,
+            Some(format!(
+                "check {name}'s own configuration file by hand, or run `tracectl init --migrate` on a daemon setup to get a collector tracectl can check"
+            )),
+        );
+    }
+    let grpc = target
+        .protocol
+        .as_deref()
+        .is_some_and(|p| p.trim() == "grpc");
+    let receiver = if grpc {
+        &collector.grpc
+    } else {
+        &collector.http
+    };
+    let wire = if grpc { "OTLP/gRPC" } else { "OTLP/HTTP" };
+    if target.scheme == "https" {
+        findings.push(at(
+            Status::Fail,
+            format!(
+                "{backend} sends to {} over TLS, but {name}'s receiver takes plain HTTP",
+                target.url
+            ),
+            backend,
+            &target.var,
+        ));
+    }
+    if receiver.port.is_some_and(|p| p != target.port) {
+        findings.push(at(
+            Status::Fail,
+            format!(
+                "{backend} sends {wire} to port {} of {name}, whose {wire} receiver listens on {} ({})",
+                target.port, receiver.address, receiver.var
+            ),
+            backend,
+            &target.var,
+        ));
+    }
+    if receiver.loopback {
+        findings.push(at(
+            Status::Fail,
+            format!(
+                "{name}'s {wire} receiver binds {} ({}), which other containers cannot reach",
+                receiver.address, receiver.var
+            ),
+            name,
+            receiver.var,
+        ));
+    }
+    if collector.traces_disabled {
+        findings.push(at(
+            Status::Fail,
+            format!("{name} refuses traces (ROTEL_OTLP_RECEIVER_TRACES_DISABLED)"),
+            name,
+            "ROTEL_OTLP_RECEIVER_TRACES_DISABLED",
+        ));
+    }
+    if let Some(path) = collector.traces_path.as_deref().filter(|_| !grpc) {
+        findings.push(at(
+            Status::Fail,
+            format!("{name} takes traces at {path} (ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH), but {backend}'s exporter posts them to /v1/traces"),
+            name,
+            "ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH",
+        ));
+    }
+    for missing in &collector.undeclared {
+        findings.push(at(
+            Status::Fail,
+            format!("ROTEL_EXPORTERS_TRACES names exporter {missing}, which ROTEL_EXPORTERS does not declare"),
+            name,
+            "ROTEL_EXPORTERS_TRACES",
+        ));
+    }
+    if collector.exporters.is_empty() && collector.undeclared.is_empty() {
+        findings.push(at(
+            Status::Fail,
+            format!("{name} sends traces through no exporter"),
+            name,
+            "ROTEL_EXPORTERS",
+        ));
+    }
+    let mut destinations = Vec::new();
+    if let Some(x) = collector.xray() {
+        let region = x.xray_region().unwrap_or_default();
+        let endpoint_var = x.var(if x.kind == "aws-xray" {
+            "REGION"
+        } else {
+            "ENDPOINT"
+        });
+        if x.kind == "otlp" {
+            let protocol = x.protocol.as_ref().map(|p| p.text().trim().to_string());
+            if protocol.as_deref().unwrap_or("grpc") != "http" {
+                findings.push(at(
+                    Status::Fail,
+                    format!(
+                        "{} is {}: X-Ray's OTLP endpoint takes OTLP/HTTP only",
+                        x.var("PROTOCOL"),
+                        protocol.as_deref().unwrap_or("unset (gRPC by default)")
+                    ),
+                    name,
+                    &x.var("PROTOCOL"),
+                ));
+            }
+            let auth = x
+                .authenticator
+                .as_ref()
+                .map(|a| a.text().trim().to_string());
+            if auth.as_deref() != Some("sigv4auth") {
+                findings.push(at(
+                    Status::Fail,
+                    format!(
+                        "{} is {}: X-Ray refuses requests not signed with SigV4",
+                        x.var("AUTHENTICATOR"),
+                        auth.as_deref().unwrap_or("unset")
+                    ),
+                    name,
+                    &x.var("AUTHENTICATOR"),
+                ));
+            }
+        }
+        let resolved = x.endpoint.as_ref().map_or(
+            x.region.as_ref().is_some_and(|r| r.resolved.is_some()),
+            |e| e.resolved.is_some(),
+        );
+        if let (true, RegionCheck::Invalid { message, hint }) =
+            (resolved, crate::aws::check_region(&region))
+        {
+            findings.push(at(
+                Status::Fail,
+                format!("{endpoint_var}: {message} ({hint})"),
+                name,
+                &endpoint_var,
+            ));
+        }
+        if let Some(env_region) = collector
+            .aws("AWS_REGION")
+            .and_then(|r| r.resolved.clone())
+            .filter(|r| resolved && !r.is_empty() && *r != region)
+        {
+            findings.push(at(
+                Status::Fail,
+                format!("{name} sends to X-Ray in {region} ({endpoint_var}) but its AWS_REGION is {env_region}: the proof and doctor look in {env_region}"),
+                name,
+                &endpoint_var,
+            ));
+        }
+        let credentials = collector.aws("AWS_ACCESS_KEY_ID").is_some()
+            && collector.aws("AWS_SECRET_ACCESS_KEY").is_some();
+        let other_source = [
+            "AWS_PROFILE",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+        ]
+        .iter()
+        .any(|v| collector.aws(v).is_some());
+        if !credentials && !other_source {
+            findings.push(at(
+                Status::Warn,
+                format!("{name} receives no AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY): SigV4 has nothing to sign with, unless the host gives the container a role"),
+                name,
+                "environment",
+            ));
+        }
+        destinations.push(format!("X-Ray {region} (SigV4)"));
+    }
+    if collector.sends_to_honeycomb() {
+        destinations.push("Honeycomb".to_string());
+    }
+    let backend_honeycomb = compose
+        .environment(backend)
+        .map(|(_, env)| {
+            env.iter().any(|(k, v)| {
+                k.starts_with("OTEL_EXPORTER_OTLP")
+                    && k.ends_with("HEADERS")
+                    && v.as_deref().is_some_and(|v| v.contains("x-honeycomb-team"))
+            })
+        })
+        .unwrap_or(false);
+    if backend_honeycomb && !collector.sends_to_honeycomb() {
+        findings.push(at(
+            Status::Warn,
+            format!("{backend} sends Honeycomb headers to {name}, which sends to no Honeycomb exporter: Honeycomb receives nothing from it"),
+            backend,
+            "OTEL_EXPORTER_OTLP_HEADERS",
+        ));
+    }
+    if destinations.is_empty() {
+        destinations.push("its exporters".to_string());
+    }
+    let ok = format!(
+        "{backend} sends {wire} to {name}:{}, which sends to {}",
+        target.port,
+        destinations.join(" and ")
+    );
     CheckResult::from_findings(
         id,
-        &format!("{file} is instrumented"),
+        &ok,
         findings,
-        Some("add the lines `tracectl init` prints; run with app.run(debug=True, use_reloader=False)".to_string()),
+        Some(
+            "edit the lines named, or let `tracectl init --xray-via collector --force` write the collector the way tracectl tests it"
+                .to_string(),
+        ),
     )
 }
 

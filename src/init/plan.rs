@@ -61,6 +61,8 @@ pub struct Plan {
     pub gitignore_added: bool,
     pub sampling_rule: Option<FileAction>,
     pub warnings: Vec<String>,
+    /// `--migrate`: the app has no OpenTelemetry instrumentation, which the collector needs.
+    pub app_needs_otel: bool,
 }
 
 impl Plan {

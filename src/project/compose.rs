@@ -762,6 +762,12 @@ impl Compose {
         }
     }
 
+    /// The service's `image:` as written, merged keys included.
+    pub fn image(&self, name: &str) -> Option<String> {
+        let body = self.body(name).ok()?;
+        scalar_text(&self.lookup(&body, "image")?.value)
+    }
+
     /// The service's environment as Compose resolves it (merge keys and aliases applied).
     pub fn environment(&self, name: &str) -> Result<Environment> {
         let body = self.body(name)?;

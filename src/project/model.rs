@@ -34,6 +34,7 @@ use serde::Serialize;
 
 use crate::cli::ProjectArgs;
 use crate::error::{Error, Result};
+use crate::project::collector::{self, Collector, Target};
 use crate::project::{self, Layout, dotenv};
 use crate::secret::Secret;
 use crate::xray::daemon;
@@ -203,6 +204,44 @@ impl Model {
 
     pub fn has_service(&self, name: &str) -> bool {
         self.layout().is_some_and(|l| l.compose.has_service(name))
+    }
+
+    /// The collector the backend exports to: the compose service its OTLP endpoint names, as the
+    /// container sees that endpoint (the backend's own environment, interpolated).
+    pub fn collector(&self) -> Option<(Target, Collector)> {
+        let layout = self.layout()?;
+        let (url, Source::Backend(var)) = ENDPOINT_VARS
+            .iter()
+            .find_map(|n| self.layer_var(Layer::Backend, n))?
+        else {
+            return None;
+        };
+        let (scheme, host, port, _) = collector::split_url(&url)?;
+        if host == layout.service || !layout.compose.has_service(host) {
+            return None;
+        }
+        let protocol = [
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ]
+        .iter()
+        .find_map(|n| self.layer_var(Layer::Backend, n))
+        .map(|(p, _)| p);
+        let target = Target {
+            scheme: scheme.to_string(),
+            port,
+            var,
+            protocol,
+            url: url.clone(),
+        };
+        let (_, env) = layout.compose.environment(host).ok()?;
+        let collector = Collector::read(host, layout.compose.image(host), &env, |v| {
+            self.process
+                .get(v)
+                .or_else(|| self.env_file.values.get(v))
+                .cloned()
+        });
+        Some((target, collector))
     }
 }
 
@@ -458,6 +497,10 @@ fn reachable_daemon(value: &str, is_service: impl Fn(&str) -> bool) -> String {
 /// `None` when a variable without a default is unset (Compose would warn and use ""), or the
 /// syntax is broken: such a value is not what the container will see.
 pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
+    interpolate_with(text, &lookup)
+}
+
+fn interpolate_with(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(at) = rest.find('$') {
@@ -467,7 +510,7 @@ pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Optio
             out.push('$');
             rest = after;
         } else if let Some(body) = rest.strip_prefix('{') {
-            let end = body.find('}')?;
+            let end = closing_brace(body)?;
             let (expr, after) = (&body[..end], &body[end + 1..]);
             let name_end = expr
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -484,23 +527,26 @@ pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Optio
                     if set_non_empty {
                         value?
                     } else {
-                        op[2..].to_string()
+                        interpolate_with(&op[2..], lookup)?
                     }
                 }
-                _ if op.starts_with('-') => value.unwrap_or_else(|| op[1..].to_string()),
+                _ if op.starts_with('-') => match value {
+                    Some(v) => v,
+                    None => interpolate_with(&op[1..], lookup)?,
+                },
                 // Compose refuses to start; the container sees nothing.
                 _ if op.starts_with(":?") => value.filter(|_| set_non_empty)?,
                 _ if op.starts_with('?') => value?,
                 _ if op.starts_with(":+") => {
                     if set_non_empty {
-                        op[2..].to_string()
+                        interpolate_with(&op[2..], lookup)?
                     } else {
                         String::new()
                     }
                 }
                 _ if op.starts_with('+') => {
                     if value.is_some() {
-                        op[1..].to_string()
+                        interpolate_with(&op[1..], lookup)?
                     } else {
                         String::new()
                     }
@@ -522,6 +568,28 @@ pub fn interpolate(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Optio
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// Where the `${` whose body starts `body` closes: nested `${...}` (a default that names another
+/// variable, as Compose allows) is skipped whole.
+fn closing_brace(body: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'$') => i += 1,
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The Honeycomb API base, in the one order every command reads it: HONEYCOMB_API_ENDPOINT, the
@@ -894,6 +962,17 @@ mod tests {
         assert_eq!(i("${EMPTY?must}").as_deref(), Some(""));
         assert_eq!(i("${SET"), None);
         assert_eq!(i("${}"), None);
+        // A default may name another variable (the collector's X-Ray endpoint does).
+        assert_eq!(
+            i("${UNSET:-https://x.${SET}.y}/z").as_deref(),
+            Some("https://x.v.y/z")
+        );
+        assert_eq!(i("${SET:-a${UNSET}b}").as_deref(), Some("v"));
+        assert_eq!(i("${UNSET:-a${UNSET}b}"), None);
+        assert_eq!(i("${UNSET-${EMPTY:-${SET}}}").as_deref(), Some("v"));
+        assert_eq!(i("${SET:+<${SET}>}").as_deref(), Some("<v>"));
+        assert_eq!(i("${UNSET:-$${SET}}").as_deref(), Some("${SET}"));
+        assert_eq!(i("${UNSET:-${SET}"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::cli::Destination;
 use crate::error::{Error, Result};
 use crate::otlp::config::{Compression, Protocol};
 use crate::otlp::send::{self as http, Request};
+use crate::project::collector::split_url;
 use crate::project::model::Model;
 
 /// The host port that publishes `container_port` in one compose `ports:` entry (short syntax:
@@ -48,20 +49,6 @@ pub fn published(spec: &str, container_port: u16) -> Option<(Option<String>, u16
         .filter(|i| !i.is_empty() && *i != "0.0.0.0" && *i != "::")
         .map(str::to_string);
     Some((ip, h_lo + (container_port - c_lo)))
-}
-
-/// `scheme://host:port/path` split, the port defaulted by scheme.
-fn split_url(url: &str) -> Option<(&str, &str, u16, &str)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || p.bytes().all(|b| b.is_ascii_digit()) => {
-            (h, p.parse().ok()?)
-        }
-        _ => (authority, if scheme == "https" { 443 } else { 80 }),
-    };
-    Some((scheme, host, port, path))
 }
 
 /// Where send-test reaches the collector: `--endpoint` as given, else the backend's OTLP endpoint
