@@ -32,7 +32,8 @@ pub struct Facts<'a> {
     pub uses_daemon: bool,
     /// The compose service the backend exports OTLP to, when it names one, and that collector.
     pub collector: Option<(Target, Collector)>,
-    /// That collector sends traces to X-Ray: the SDK and the daemon have no part in X-Ray.
+    /// That collector sends traces to X-Ray (or cannot be read): the X-Ray SDK and the daemon
+    /// have no part in it.
     pub via_collector: bool,
     pub aws_region: Option<(String, Source)>,
     /// AWS_XRAY_DAEMON_ADDRESS is set in any layer of the model.
@@ -132,7 +133,11 @@ pub fn facts<'a>(
 
     let uses_daemon = resolved.uses_daemon;
     let collector = model.collector();
-    let via_collector = collector.as_ref().is_some_and(|(_, c)| c.xray().is_some());
+    // A collector tracectl cannot read (configured by a file) is taken at its word: the backend
+    // needs no X-Ray SDK, and the collector check says what could not be checked.
+    let via_collector = collector
+        .as_ref()
+        .is_some_and(|(_, c)| c.xray().is_some() || !c.rotel);
     // A region given on the command line (not read from AWS_REGION) asks for the X-Ray checks.
     let region_flag = flags.aws_region.is_some() && !model.process.contains_key("AWS_REGION");
     let xray = uses_daemon

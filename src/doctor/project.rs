@@ -657,7 +657,12 @@ pub fn collector(
                 "environment",
             ));
         }
-        destinations.push(format!("X-Ray {region} (SigV4)"));
+        destinations.push(match region.as_str() {
+            "" => {
+                "X-Ray (SigV4), in the region AWS_REGION names when Compose starts it".to_string()
+            }
+            r => format!("X-Ray {r} (SigV4)"),
+        });
     }
     if collector.sends_to_honeycomb() {
         destinations.push("Honeycomb".to_string());
@@ -907,6 +912,14 @@ mod tests {
 
     use super::*;
 
+    fn t(honeycomb: bool, xray: bool) -> Tracing<'static> {
+        Tracing {
+            honeycomb,
+            xray,
+            collector: None,
+        }
+    }
+
     const KEY: &str = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjjm0";
 
     #[test]
@@ -999,17 +1012,17 @@ mod tests {
              OTEL_EXPORTER_OTLP_HEADERS: \"x-honeycomb-team=${HONEYCOMB_API_KEY}\"\n      OTEL_SERVICE_NAME: \"${NAME}\"\n",
         );
         let defined = |v: &str| v == "HONEYCOMB_API_KEY";
-        let r = compose(&c, "c.yml", "api", true, false, &defined, &|_| false);
+        let r = compose(&c, "c.yml", "api", t(true, false), &defined, &|_| false);
         assert_eq!(r.status, Status::Fail, "{r:?}");
         assert_eq!(r.findings.len(), 1);
         assert_eq!(r.findings[0].line, Some(7));
         assert!(r.findings[0].message.contains("${NAME}"));
         let all = |_: &str| true;
         assert_eq!(
-            compose(&c, "c.yml", "api", true, false, &all, &|_| false).status,
+            compose(&c, "c.yml", "api", t(true, false), &all, &|_| false).status,
             Status::Pass
         );
-        let r = compose(&c, "c.yml", "api", true, true, &all, &|_| false);
+        let r = compose(&c, "c.yml", "api", t(true, true), &all, &|_| false);
         assert!(
             r.detail
                 .contains("lacks AWS_XRAY_URL, AWS_XRAY_DAEMON_ADDRESS"),
@@ -1017,7 +1030,7 @@ mod tests {
         );
         // Variables from the service's env files count as set.
         let from_files = |k: &str| k.starts_with("AWS_XRAY");
-        let r = compose(&c, "c.yml", "api", true, true, &all, &from_files);
+        let r = compose(&c, "c.yml", "api", t(true, true), &all, &from_files);
         assert_eq!(r.status, Status::Pass, "{r:?}");
     }
 
@@ -1027,7 +1040,7 @@ mod tests {
             "services:\n  api:\n    environment:\n      AWS_XRAY_URL: \"*\"\n      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"\n  \
              xray-daemon:\n    image: amazon/aws-xray-daemon\n    command:\n      - \"xray -o -b xray-daemon:2000\"\n",
         );
-        let r = compose(&c, "c.yml", "api", false, true, &|_| true, &|_| false);
+        let r = compose(&c, "c.yml", "api", t(false, true), &|_| true, &|_| false);
         assert_eq!(r.status, Status::Warn, "{r:?}");
         assert!(
             r.findings
@@ -1044,12 +1057,15 @@ mod tests {
     #[test]
     fn app_reloader_and_instrumentation() {
         let text = "from flask import Flask\napp = Flask(__name__)\nFlaskInstrumentor().instrument_app(app)\nif True:\n    app.run(debug=True)\n";
-        let r = app(Some(text), "app.py", true, false);
+        let r = app(Some(text), "app.py", t(true, false));
         assert_eq!(r.status, Status::Warn);
         assert_eq!(r.findings[0].line, Some(5));
         let ok = text.replace("debug=True", "debug=True, use_reloader=False");
-        assert_eq!(app(Some(&ok), "app.py", true, false).status, Status::Pass);
-        assert_eq!(app(Some(&ok), "app.py", true, true).status, Status::Warn);
+        assert_eq!(
+            app(Some(&ok), "app.py", t(true, false)).status,
+            Status::Pass
+        );
+        assert_eq!(app(Some(&ok), "app.py", t(true, true)).status, Status::Warn);
     }
 
     #[test]

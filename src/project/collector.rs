@@ -73,6 +73,13 @@ impl Exporter {
                     .unwrap_or_default(),
             );
         }
+        let endpoint = self.endpoint.as_ref()?;
+        if endpoint.resolved.is_none() {
+            // `https://xray.${AWS_REGION}.amazonaws.com` with the region not set here: X-Ray,
+            // in a region only the shell running Compose knows.
+            let w = &endpoint.written;
+            return (w.contains("://xray.") && w.contains(".amazonaws.com")).then(String::new);
+        }
         let host = self.host()?;
         let region = host.strip_prefix("xray.")?.strip_suffix(".amazonaws.com")?;
         Some(region.to_string())
@@ -370,8 +377,8 @@ mod tests {
         let c = Collector::read("otel-collector", None, &written(), |_| None);
         let x = &c.exporters[0];
         assert_eq!(x.endpoint.as_ref().unwrap().resolved, None);
-        // The written text still names X-Ray, with the region as a reference.
-        assert_eq!(x.xray_region().as_deref(), Some("${AWS_REGION}"));
+        // The written text still names X-Ray; the region is not known here.
+        assert_eq!(x.xray_region().as_deref(), Some(""));
     }
 
     #[test]

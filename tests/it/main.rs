@@ -8,6 +8,7 @@ mod completions;
 mod compose_edit;
 mod compose_shared_nodes;
 mod doctor;
+mod doctor_collector;
 mod fake_http;
 #[path = "../support/hermetic.rs"]
 mod hermetic;
