@@ -25,6 +25,12 @@ pub use commands::run;
 pub use error::{Error, ExitStatus};
 pub use output::Printer;
 
+/// Pure functions the integration tests hold against the real program they imitate.
+pub mod judged {
+    /// Compose's `${VAR}` interpolation, as the project model reads compose values.
+    pub use crate::project::model::interpolate;
+}
+
 /// What `listen` runs on bytes from the network, for fuzz targets.
 pub mod fuzzing {
     use crate::listen::ReceivedSpan;

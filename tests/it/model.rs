@@ -591,3 +591,80 @@ fn x_ray_support_before_maintenance_speaks_of_the_future() {
         "{detail}"
     );
 }
+
+// ------------------------------------------------------- interpolation, judged by Compose v2
+
+/// One generated compose value: literal text, `$$`, `$VAR`, `${VAR}` and `${VAR<op>value}`
+/// with values that nest further, over a set, an empty and an unset variable.
+fn template() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let name = prop_oneof![Just("SET"), Just("EMPTY"), Just("UNSET")];
+    let leaf = prop_oneof![
+        "[a-z0-9./:-]{1,4}",
+        Just("$$".to_string()),
+        name.clone().prop_map(|n| format!("${n}")),
+        name.clone().prop_map(|n| format!("${{{n}}}")),
+    ];
+    let atom = leaf.prop_recursive(3, 24, 3, move |inner| {
+        let name = prop_oneof![Just("SET"), Just("EMPTY"), Just("UNSET")];
+        let op = prop_oneof![Just(":-"), Just("-"), Just(":+"), Just("+")];
+        (name, op, proptest::collection::vec(inner, 0..3))
+            .prop_map(|(n, op, parts)| format!("${{{n}{op}{}}}", parts.concat()))
+    });
+    proptest::collection::vec(atom, 1..4).prop_map(|parts| parts.concat())
+}
+
+#[test]
+fn interpolation_agrees_with_compose_v2() {
+    use proptest::test_runner::{Config, TestRunner};
+    let judge = crate::peers::docker_compose();
+    let lookup = |name: &str| match name {
+        "SET" => Some("v".to_string()),
+        "EMPTY" => Some(String::new()),
+        _ => None,
+    };
+    let mut runner = TestRunner::new(Config {
+        cases: 12,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let compared = std::cell::Cell::new(0usize);
+    runner
+        .run(&proptest::collection::vec(template(), 40), |templates| {
+            let ctx = TestContext::empty();
+            let mut text = String::from("services:\n  a:\n    image: x\n    environment:\n");
+            for (i, t) in templates.iter().enumerate() {
+                text.push_str(&format!("      T{i}: \"{t}\"\n"));
+            }
+            ctx.write("compose.yaml", &text);
+            let out = output_within(
+                std::process::Command::new(&judge)
+                    .args(["config", "--format", "json"])
+                    .current_dir(&ctx.root)
+                    .env_clear()
+                    .env("SET", "v")
+                    .env("EMPTY", ""),
+                Duration::from_secs(30),
+            );
+            proptest::prop_assert!(out.status.success(), "{}\n{text}", stderr(&out));
+            let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let env = &doc["services"]["a"]["environment"];
+            for (i, t) in templates.iter().enumerate() {
+                // Compose's own output writes `$` as `$$`.
+                let theirs = env[format!("T{i}")]
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace("$$", "$");
+                // Ours is None where an unset variable has no default: Compose warns and uses
+                // "", and tracectl treats the value as unknown. Anything else must agree.
+                if let Some(ours) = tracectl::judged::interpolate(t, lookup) {
+                    compared.set(compared.get() + 1);
+                    proptest::prop_assert_eq!(&ours, &theirs, "template {:?}", t);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let compared = compared.get();
+    assert!(compared > 100, "only {compared} values compared");
+}
