@@ -508,6 +508,141 @@ fn init_keeps_every_line_and_compose_v2_accepts_the_result() {
         .unwrap();
 }
 
+/// The lines of the daemon service init wrote: its key, then every deeper line up to the first
+/// comment or shallower line (the user's lines, never the daemon's).
+fn daemon_block(text: &str) -> std::ops::Range<usize> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let Some(start) = lines
+        .iter()
+        .position(|l| l.trim_end_matches('\r').trim() == "xray-daemon:")
+    else {
+        return 0..0;
+    };
+    let key = indent(lines[start]);
+    let mut end = start + 1;
+    while end < lines.len() {
+        let l = lines[end].trim_end_matches('\r');
+        let blank = l.trim().is_empty();
+        if !blank && (indent(l) <= key || l.trim_start().starts_with('#')) {
+            break;
+        }
+        end += 1;
+    }
+    start..end
+}
+
+fn check_migrate_on(shape: &Shape) -> Result<(), TestCaseError> {
+    let (ctx, _, backend_vars) = shape.project();
+    let out = init(&ctx, &["--service", "api", "--no-honeycomb"]);
+    prop_assert!(out.status.success(), "init: {}", stderr(&out));
+    let daemon = ctx.read("compose.yaml");
+    let original = resolved(&ctx, "compose.yaml");
+    let out = run_within(
+        ctx.tracectl()
+            .args(["init", "--migrate", "--yes", "--service", "api"]),
+        Duration::from_secs(30),
+    );
+    prop_assert!(
+        out.status.success(),
+        "--migrate failed on\n{daemon}\n--- stderr\n{}",
+        stderr(&out)
+    );
+    let after = ctx.read("compose.yaml");
+    // Every line but the daemon's and the three variables --migrate replaces stays, in order.
+    let block = daemon_block(&daemon);
+    prop_assert!(!block.is_empty(), "no daemon in\n{daemon}");
+    let mut rest = after.split('\n');
+    for (i, line) in daemon.split('\n').enumerate() {
+        let replaced = [
+            "AWS_XRAY_URL",
+            "AWS_XRAY_DAEMON_ADDRESS",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ]
+        .iter()
+        .any(|v| line.contains(v));
+        if block.contains(&i) || replaced {
+            continue;
+        }
+        prop_assert!(
+            rest.any(|l| l == line),
+            "line {line:?} is gone or out of order\n--- before\n{daemon}\n--- after\n{after}"
+        );
+    }
+    if shape.crlf {
+        prop_assert!(
+            !after.replace("\r\n", "").contains('\n'),
+            "an LF line: {after:?}"
+        );
+    }
+    prop_assert_eq!(after.starts_with('\u{feff}'), shape.bom);
+    let project = resolved(&ctx, "compose.yaml");
+    let env = &project["services"]["api"]["environment"];
+    prop_assert_eq!(
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"].as_str(),
+        Some("http://otel-collector:4318")
+    );
+    for gone in ["AWS_XRAY_URL", "AWS_XRAY_DAEMON_ADDRESS"] {
+        prop_assert!(env.get(gone).is_none(), "api keeps {gone}:\n{after}");
+    }
+    let keys = env_keys(&project, "api");
+    for var in &backend_vars {
+        prop_assert!(keys.contains(var), "api lost {var}:\n{after}");
+    }
+    prop_assert!(project["services"]["xray-daemon"].is_null());
+    prop_assert_eq!(
+        project["services"]["otel-collector"]["image"].as_str(),
+        Some("streamfold/rotel")
+    );
+    for (name, service) in original["services"].as_object().unwrap() {
+        if name != "api" && name != "xray-daemon" {
+            prop_assert_eq!(&project["services"][name], service, "{} changed", name);
+        }
+    }
+    let again = run_within(
+        ctx.tracectl()
+            .args(["init", "--migrate", "--yes", "--service", "api"]),
+        Duration::from_secs(30),
+    );
+    prop_assert!(again.status.success(), "{}", stderr(&again));
+    prop_assert_eq!(
+        ctx.read("compose.yaml"),
+        after.clone(),
+        "the second --migrate changed the file"
+    );
+    // doctor reads the result as a collector that reaches X-Ray.
+    let shell = [
+        ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "secret".to_string()),
+        ("TRACECTL_NOW", TODAY.to_string()),
+    ];
+    let (_, v) = json_run(&ctx, "doctor", &["--offline", "--service", "api"], &shell);
+    for id in ["compose", "collector"] {
+        prop_assert_eq!(
+            check(&v, id)["status"].as_str(),
+            Some("pass"),
+            "{}: {:#}\n{}",
+            id,
+            check(&v, id),
+            after
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn migrate_keeps_every_other_line_and_compose_v2_and_doctor_accept_the_result() {
+    peers::docker_compose();
+    let mut runner = TestRunner::new(Config {
+        cases: 16,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&shape_strategy(), |shape| check_migrate_on(&shape))
+        .unwrap();
+}
+
 // ---------------------------------------------------------------- one class at a time
 
 fn project_with(compose_text: &str) -> TestContext {
