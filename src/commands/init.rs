@@ -378,10 +378,21 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
                 ));
             }
             match (&plan.collector_service, &plan.replaced_daemon) {
-                (Some(ServiceOutcome::Replaced), Some(daemon)) => parts.push(format!(
-                    "service {daemon} replaced by {}",
-                    recipe::COLLECTOR_SERVICE
-                )),
+                (Some(ServiceOutcome::Replaced), Some(daemon)) => {
+                    parts.push(format!(
+                        "service {daemon} replaced by {}",
+                        recipe::COLLECTOR_SERVICE
+                    ));
+                    for r in &plan.renamed {
+                        parts.push(format!(
+                            "{}'s {} (line {}) names {} instead",
+                            r.service,
+                            r.key,
+                            r.line,
+                            recipe::COLLECTOR_SERVICE
+                        ));
+                    }
+                }
                 (Some(ServiceOutcome::Added), _) => {
                     parts.push(format!("service {} added", recipe::COLLECTOR_SERVICE))
                 }

@@ -63,6 +63,17 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// `--migrate`: the app has no OpenTelemetry instrumentation, which the collector needs.
     pub app_needs_otel: bool,
+    /// `--migrate`: `depends_on` and `links` entries that named the daemon and now name the
+    /// collector.
+    pub renamed: Vec<Renamed>,
+}
+
+/// A reference to the daemon that now names the collector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Renamed {
+    pub service: String,
+    pub key: &'static str,
+    pub line: usize,
 }
 
 impl Plan {
@@ -406,9 +417,13 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
         ));
     }
     // The daemon's name goes with it: a service still naming it would make Compose reject the
-    // whole file, so those references are the user's to move first.
+    // whole file. Startup order (`depends_on`) and links move to the collector; a service that
+    // shares the daemon's volumes or network is the user's to change first.
     if let Some(name) = &daemon
-        && let Some((service, key, line)) = compose.references_to(name).into_iter().next()
+        && let Some((service, key, line)) = compose
+            .references_to(name)
+            .into_iter()
+            .find(|(_, key, _)| matches!(*key, "volumes_from" | "network_mode"))
     {
         return Err(Error::project(
             &compose_path,
@@ -418,8 +433,8 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
                 recipe::COLLECTOR_SERVICE
             ),
             format!(
-                "remove {name} from that `{key}` (and any other service's), run `tracectl init --migrate` \
-                 again, then name {} there if the order matters",
+                "remove {name} from that `{key}` (and any other service's) and run `tracectl init --migrate` again: \
+                 {} shares neither volumes nor a network namespace",
                 recipe::COLLECTOR_SERVICE
             ),
         ));
@@ -450,6 +465,14 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
              exporter (its OTEL_EXPORTER_OTLP_* variables) and run `tracectl init --migrate` again"
                 .to_string(),
         ));
+    }
+    // Before any other edit, so that the lines reported are the lines the user sees.
+    if let Some(name) = &daemon {
+        plan.renamed = compose
+            .rename_references(name, recipe::COLLECTOR_SERVICE)
+            .into_iter()
+            .map(|(service, key, line)| Renamed { service, key, line })
+            .collect();
     }
     let mut vars = vec![recipe::EnvVar {
         key: "OTEL_EXPORTER_OTLP_ENDPOINT".to_string(),

@@ -1448,6 +1448,62 @@ impl Compose {
         found
     }
 
+    /// Make every `depends_on` and `links` reference to service `old` name `new`, through the
+    /// tree, each scalar keeping its quotes and a link its alias; returns what was renamed as
+    /// (service, key, line), lines as they were before. `volumes_from` and `network_mode` are
+    /// not renamed: they share the old service's volumes or network, which `new` does not have.
+    pub fn rename_references(&self, old: &str, new: &str) -> Vec<(String, &'static str, usize)> {
+        let mut renamed = Vec::new();
+        for name in self.service_names() {
+            if name == old {
+                continue;
+            }
+            let Ok(body) = self.body(&name) else { continue };
+            for key in ["depends_on", "links"] {
+                let Some(hit) = self.lookup(&body, key) else {
+                    continue;
+                };
+                match &hit.value {
+                    YamlNode::Sequence(seq) => {
+                        for v in seq.values() {
+                            let (Some(text), Some(scalar)) = (scalar_text(&v), v.as_scalar())
+                            else {
+                                continue;
+                            };
+                            let (target, alias) = match text.trim().split_once(':') {
+                                Some((t, a)) if key == "links" => (t, Some(a)),
+                                _ => (text.trim(), None),
+                            };
+                            if target != old {
+                                continue;
+                            }
+                            renamed.push((name.clone(), key, self.line_of(&syntax(&v))));
+                            // The raw text keeps its quotes: only the name inside changes.
+                            let raw = scalar.syntax().text().to_string();
+                            let replaced = match alias {
+                                Some(a) => {
+                                    raw.replacen(&format!("{old}:{a}"), &format!("{new}:{a}"), 1)
+                                }
+                                None => raw.replacen(old, new, 1),
+                            };
+                            scalar.set_value(&replaced);
+                        }
+                    }
+                    YamlNode::Mapping(m) if key == "depends_on" => {
+                        let entry = map_entries(m.syntax())
+                            .find(|e| entry_key(e).is_some_and(|k| k.trim() == old));
+                        if let Some(entry) = entry {
+                            renamed.push((name.clone(), key, self.line_of(&entry)));
+                            m.rename_key(old, new);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        renamed
+    }
+
     /// Remove variables from the service's own `environment:` (map or list) through the tree,
     /// with their lines; returns the keys removed. A variable the service inherits through a
     /// merge key is not its own to remove: that is refused, naming the line.

@@ -119,8 +119,26 @@ const DAEMON_LINES: &[&str] = &[
     "2000:2000/udp",
 ];
 
+/// A service's `depends_on` as Compose v2 resolves it: the names it waits for.
+fn depends_on(ctx: &TestContext, service: &str) -> Vec<String> {
+    let out = output_within(
+        Command::new(peers::docker_compose())
+            .args(["config", "--format", "json"])
+            .current_dir(&ctx.root)
+            .env_clear()
+            .envs([("AWS_REGION", "eu-west-3")]),
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["services"][service]["depends_on"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 #[test]
-fn a_daemon_other_services_depend_on_by_name_is_refused_naming_the_line() {
+fn services_that_wait_for_the_daemon_by_name_wait_for_the_collector() {
     let ctx = project(
         "services:
   backend-flask:
@@ -140,32 +158,38 @@ fn a_daemon_other_services_depend_on_by_name_is_refused_naming_the_line() {
       - \"2000:2000/udp\"
 ",
     );
-    compose_check(&ctx).unwrap();
-    let err = refused(&ctx, MIGRATE, 8);
-    assert!(
-        err.contains("depends_on") && err.contains("backend-flask"),
-        "{err}"
-    );
-    assert!(err.contains("remove xray from that `depends_on`"), "{err}");
-    // Once the user drops those, the migration goes through.
-    let fixed = ctx
-        .read("docker-compose.yml")
-        .replace("    depends_on:\n      - xray\n", "")
-        .replace("[xray, ", "[");
-    ctx.write("docker-compose.yml", &fixed);
     let text = succeeds(
         &ctx,
         MIGRATE,
-        &[DAEMON_LINES, &["  xray:", "    ports:"]].concat(),
+        &[
+            DAEMON_LINES,
+            &["  xray:", "    ports:", "- xray", "[xray, "],
+        ]
+        .concat(),
     );
     assert!(
-        !text.contains("xray:2000") && !text.contains("  xray:"),
+        text.contains("    depends_on:\n      - otel-collector\n"),
         "{text}"
+    );
+    assert!(
+        text.contains("    depends_on: [otel-collector, backend-flask]\n"),
+        "{text}"
+    );
+    assert_eq!(depends_on(&ctx, "backend-flask"), ["otel-collector"]);
+    assert_eq!(
+        depends_on(&ctx, "frontend-react-js"),
+        ["backend-flask", "otel-collector"]
+    );
+    let out = run(ctx.tracectl().args(MIGRATE).arg("--dry-run"));
+    assert!(
+        stdout(&out).contains("Nothing to change"),
+        "{}",
+        stdout(&out)
     );
 }
 
 #[test]
-fn a_daemon_reached_through_links_or_long_depends_on_is_refused_naming_the_line() {
+fn links_and_long_depends_on_keep_their_alias_quotes_comments_and_conditions() {
     let ctx = project(
         "services:
   backend-flask:
@@ -175,25 +199,74 @@ fn a_daemon_reached_through_links_or_long_depends_on_is_refused_naming_the_line(
       # keep this comment
       - FLASK_ENV=development
     links:
-      - \"xray-daemon:xray\"
+      - \"xray-daemon:xray\"   # the alias the app used
     depends_on:
       xray-daemon:
         condition: service_started
+  frontend-react-js:
+    build: ./frontend-react-js
+    links: ['xray-daemon']
   xray-daemon:
     image: amazon/aws-xray-daemon
     ports:
       - \"2000:2000/udp\"
 ",
     );
+    let out = run(ctx.tracectl().args(MIGRATE));
+    assert_exit(&out, 0);
+    for (line, said) in [
+        (9, "backend-flask's links"),
+        (11, "backend-flask's depends_on"),
+        (15, "frontend-react-js's links"),
+    ] {
+        assert!(
+            stdout(&out).contains(&format!(
+                "{said} (line {line}) names otel-collector instead"
+            )),
+            "{said} at {line}: {}",
+            stdout(&out)
+        );
+    }
     compose_check(&ctx).unwrap();
-    refused(&ctx, MIGRATE, 11);
-    let no_depends = ctx.read("docker-compose.yml").replace(
-        "    depends_on:\n      xray-daemon:\n        condition: service_started\n",
-        "",
-    );
-    ctx.write("docker-compose.yml", &no_depends);
-    let err = refused(&ctx, MIGRATE, 9);
-    assert!(err.contains("links"), "{err}");
+    let text = ctx.read("docker-compose.yml");
+    for kept in [
+        "      - \"otel-collector:xray\"   # the alias the app used\n",
+        "      otel-collector:\n        condition: service_started\n",
+        "    links: ['otel-collector']\n",
+        "      # keep this comment\n",
+    ] {
+        assert!(text.contains(kept), "{kept:?} not in:\n{text}");
+    }
+    assert!(!text.contains("xray-daemon"), "{text}");
+    assert_eq!(depends_on(&ctx, "backend-flask"), ["otel-collector"]);
+}
+
+#[test]
+fn a_service_sharing_the_daemons_volumes_or_network_is_refused_naming_the_line() {
+    for (key, value, line) in [
+        ("volumes_from", "[xray-daemon]", 6),
+        ("network_mode", "\"service:xray-daemon\"", 6),
+    ] {
+        let ctx = project(&format!(
+            "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"
+    {key}: {value}
+    depends_on: [xray-daemon]
+  xray-daemon:
+    image: amazon/aws-xray-daemon
+"
+        ));
+        compose_check(&ctx).unwrap();
+        let err = refused(&ctx, MIGRATE, line);
+        assert!(err.contains(key), "{err}");
+        assert!(
+            err.contains("shares neither volumes nor a network"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
