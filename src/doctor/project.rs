@@ -176,8 +176,11 @@ pub fn literal_secret(line: &str) -> Option<String> {
 pub struct Tracing<'a> {
     pub honeycomb: bool,
     pub xray: bool,
-    /// The backend exports OTLP to this compose service, which sends X-Ray its traces.
+    /// The backend exports OTLP to this compose service (its key and headers are the
+    /// collector's business, not the backend's).
     pub collector: Option<&'a str>,
+    /// That collector carries X-Ray: the X-Ray SDK and daemon have no part.
+    pub collector_xray: bool,
 }
 
 impl<'a> Tracing<'a> {
@@ -185,22 +188,19 @@ impl<'a> Tracing<'a> {
         Tracing {
             honeycomb: facts.honeycomb,
             xray: facts.xray,
-            collector: facts
-                .collector
-                .as_ref()
-                .filter(|_| facts.via_collector)
-                .map(|(_, c)| c.service.as_str()),
+            collector: facts.collector.as_ref().map(|(_, c)| c.service.as_str()),
+            collector_xray: facts.via_collector,
         }
     }
 
-    /// The app needs the OpenTelemetry SDK: it exports to Honeycomb or to the collector.
+    /// The app needs the OpenTelemetry SDK: it exports to Honeycomb or to a collector.
     fn otel(&self) -> bool {
         self.honeycomb || self.collector.is_some()
     }
 
     /// The app needs the X-Ray SDK: X-Ray is configured and no collector carries it.
     fn xray_sdk(&self) -> bool {
-        self.xray && self.collector.is_none()
+        self.xray && !self.collector_xray
     }
 }
 
@@ -355,8 +355,11 @@ pub fn compose(
         }
     }
     let ok = match tracing.collector {
-        Some(collector) => {
+        Some(collector) if tracing.collector_xray => {
             format!("{service} exports to X-Ray through {collector}; every ${{VAR}} is defined")
+        }
+        Some(collector) => {
+            format!("{service} exports through {collector}; every ${{VAR}} is defined")
         }
         None => format!(
             "{service} exports to {}; every ${{VAR}} is defined",
@@ -429,7 +432,7 @@ pub fn app(text: Option<&str>, file: &str, tracing: Tracing) -> CheckResult {
     let mut hint =
         "add the lines `tracectl init` prints; run with app.run(debug=True, use_reloader=False)"
             .to_string();
-    if let Some(collector) = tracing.collector {
+    if let Some(collector) = tracing.collector.filter(|_| tracing.collector_xray) {
         let leftovers = crate::init::plan::xray_sdk_lines(file, text);
         for l in &leftovers {
             findings.push(at(
@@ -917,6 +920,7 @@ mod tests {
             honeycomb,
             xray,
             collector: None,
+            collector_xray: false,
         }
     }
 

@@ -315,3 +315,53 @@ fn a_collector_configured_by_a_file_is_named_not_guessed() {
     assert_eq!(status(&v, "requirements"), "pass");
     assert_eq!(status(&v, "compose"), "pass", "{:#}", check(&v, "compose"));
 }
+
+#[test]
+fn a_collector_for_honeycomb_beside_the_daemon_for_xray_asks_for_both_sdks_and_passes() {
+    let ctx = TestContext::fixture("cruddur");
+    assert_exit(&run(ctx.tracectl().args(INIT_FLAGS)), 0);
+    let written = ctx.read("docker-compose.yml");
+    let endpoint = written
+        .lines()
+        .find(|l| l.contains("OTEL_EXPORTER_OTLP_ENDPOINT"))
+        .unwrap();
+    let headers = written
+        .lines()
+        .find(|l| l.contains("OTEL_EXPORTER_OTLP_HEADERS"))
+        .unwrap();
+    let text = written
+        .replace(
+            endpoint,
+            "      OTEL_EXPORTER_OTLP_ENDPOINT: \"http://hc-collector:4318\"",
+        )
+        .replace(&format!("{headers}\n"), "")
+        .replace(
+            "  frontend-react-js:\n",
+            "  hc-collector:\n    image: streamfold/rotel\n    environment:\n      \
+             ROTEL_OTLP_HTTP_ENDPOINT: \"0.0.0.0:4318\"\n      \
+             ROTEL_OTLP_EXPORTER_ENDPOINT: https://api.honeycomb.io\n      \
+             ROTEL_OTLP_EXPORTER_PROTOCOL: http\n      \
+             ROTEL_OTLP_EXPORTER_CUSTOM_HEADERS: \"x-honeycomb-team=${HONEYCOMB_API_KEY}\"\n  \
+             frontend-react-js:\n",
+        );
+    ctx.write("docker-compose.yml", &text);
+    ctx.write(
+        "backend-flask/app.py",
+        &format!("{OTEL_APP}from aws_xray_sdk.ext.flask.middleware import XRayMiddleware\nXRayMiddleware(app, None)\n"),
+    );
+    let (out, v) = doctor(&ctx);
+    for id in ["compose", "requirements", "app", "collector"] {
+        assert_eq!(status(&v, id), "pass", "{id}: {:#}\n{text}", check(&v, id));
+    }
+    let detail = check(&v, "collector")["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("hc-collector:4318") && detail.contains("Honeycomb"),
+        "{detail}"
+    );
+    assert!(!detail.contains("X-Ray"), "{detail}");
+    assert_no_leak("collector beside daemon", &out, &[INGEST_US]);
+    // Without the X-Ray SDK in the app, the daemon path is broken, and doctor says so.
+    ctx.write("backend-flask/app.py", OTEL_APP);
+    let (_, v) = doctor(&ctx);
+    assert_eq!(status(&v, "app"), "warn", "{:#}", check(&v, "app"));
+}
