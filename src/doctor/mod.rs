@@ -3,6 +3,7 @@
 pub mod gather;
 pub mod network;
 pub mod project;
+pub mod sarif;
 
 use serde::Serialize;
 
