@@ -34,29 +34,46 @@ pub struct Paths {
 
 impl Paths {
     /// The project folder made absolute; the root is the nearest folder above it that holds
-    /// `.git` (a folder, or a file in a worktree or submodule), else the folder tracectl runs in
-    /// when the project is inside it, else none (uris are then absolute `file://` ones).
-    pub fn discover(project_dir: &Path) -> Paths {
+    /// `.git` (a folder, or a file in a worktree or submodule), else `workspace` (a runner's
+    /// GITHUB_WORKSPACE) or the folder tracectl runs in, whichever holds the project, else none
+    /// (uris are then absolute `file://` ones).
+    pub fn discover(project_dir: &Path, workspace: Option<&Path>) -> Paths {
         let cwd = std::env::current_dir().ok();
         let absolute = |p: &Path| match &cwd {
             Some(cwd) if p.is_relative() => cwd.join(p),
             _ => p.to_path_buf(),
         };
-        let base = absolute(project_dir);
-        let base = base.canonicalize().unwrap_or_else(|_| normalize(&base));
+        let resolved = |p: &Path| {
+            let p = absolute(p);
+            p.canonicalize().unwrap_or_else(|_| normalize(&p))
+        };
+        let base = resolved(project_dir);
         let repo = base
             .ancestors()
             .find(|dir| dir.join(".git").exists())
             .map(Path::to_path_buf);
         let root = repo.or_else(|| {
-            let cwd = cwd?.canonicalize().ok()?;
-            base.starts_with(&cwd).then_some(cwd)
+            [workspace.map(Path::to_path_buf), cwd.clone()]
+                .into_iter()
+                .flatten()
+                .map(|dir| resolved(&dir))
+                .find(|dir| base.starts_with(dir))
         });
         Paths { base, root }
     }
 
+    /// A finding's file relative to the root (as GitHub annotations want it), or absolute when
+    /// it is outside.
+    pub fn relative(&self, file: &str) -> String {
+        let path = normalize(&self.base.join(file));
+        match self.root.as_ref().and_then(|r| path.strip_prefix(r).ok()) {
+            Some(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
+            _ => path.to_string_lossy().into_owned(),
+        }
+    }
+
     #[cfg(test)]
-    fn new(base: &str, root: Option<&str>) -> Paths {
+    pub(crate) fn new(base: &str, root: Option<&str>) -> Paths {
         Paths {
             base: PathBuf::from(base),
             root: root.map(PathBuf::from),
