@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test runs the built `tracectl` against real files and
 //! real peers on loopback.
 
+mod action;
 mod collector;
 mod collector_hostile;
 mod common;

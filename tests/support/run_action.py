@@ -148,6 +148,8 @@ def main():
         status = subprocess.call(["bash", "--noprofile", "--norc", "-eo", "pipefail", script], env=env, cwd=cwd)
         if "id" in step:
             ctx.steps[step["id"]] = read_outputs(output)
+            for name, value in ctx.steps[step["id"]].items():
+                print(f"run_action: steps.{step['id']}.outputs.{name}={value}", file=sys.stderr)
         path_file = os.environ.get("GITHUB_PATH")
         if path_file and os.path.exists(path_file):
             with open(path_file, encoding="utf-8") as f:
