@@ -13,7 +13,9 @@ use crate::output::Printer;
 /// committed pages change when the interface does and not on every commit.
 pub fn pages() -> Vec<(String, Vec<u8>)> {
     fn walk(cmd: &clap::Command, out: &mut Vec<(String, Vec<u8>)>) {
-        let man = clap_mangen::Man::new(cmd.clone());
+        let man = clap_mangen::Man::new(cmd.clone())
+            .source(format!("tracectl {}", crate::build_info::PACKAGE_VERSION))
+            .manual("tracectl manual");
         let mut text = Vec::new();
         // Rendering into memory cannot fail.
         let _ = man.render(&mut text);

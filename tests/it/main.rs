@@ -26,5 +26,6 @@ mod secrets;
 mod send_test;
 mod sigv4;
 mod transaction_search;
+mod version;
 mod waterfall;
 mod wizard;
