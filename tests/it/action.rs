@@ -539,7 +539,7 @@ fn the_documented_manual_install_checks_the_archive() {
     let out = run(Command::new("tar").args(["xzf", &name]).current_dir(dir));
     assert_exit(&out, 0);
     let folder = name.trim_end_matches(".tar.gz");
-    let out = run(&mut Command::new(dir.join(folder).join("tracectl")).arg("--version"));
+    let out = run(Command::new(dir.join(folder).join("tracectl")).arg("--version"));
     assert_exit(&out, 0);
     assert!(stdout(&out).starts_with(&format!("tracectl {VERSION} (")));
     for page in [
