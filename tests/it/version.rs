@@ -121,3 +121,127 @@ fn version_json_holds_build_facts_and_nothing_of_the_environment() {
     assert_exit(&out, 0);
     assert!(stdout(&out).starts_with(&format!("tracectl {}\ncommit: ", env!("CARGO_PKG_VERSION"))));
 }
+
+/// The compiled build script of this build (the newest, should older ones linger).
+fn build_script() -> std::path::PathBuf {
+    let build = std::path::Path::new(env!("CARGO_BIN_EXE_tracectl"))
+        .parent()
+        .unwrap()
+        .join("build");
+    std::fs::read_dir(&build)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("tracectl-"))
+        .map(|e| e.path().join("build-script-build"))
+        .filter(|p| p.is_file())
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .unwrap_or_else(|| panic!("no tracectl build script under {}", build.display()))
+}
+
+/// build.rs run on a source folder, as cargo runs it: its `rustc-env` values and watched paths.
+fn build_facts(source: &std::path::Path, env: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
+    let mut cmd = Command::new(build_script());
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("CARGO_MANIFEST_DIR", source)
+        .env("TARGET", "x86_64-unknown-linux-musl")
+        .env("PROFILE", "release")
+        .current_dir(source);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(&mut cmd);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let pick = |prefix: &str| {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(prefix))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    (
+        pick("cargo:rustc-env=TRACECTL_"),
+        pick("cargo:rerun-if-changed="),
+    )
+}
+
+#[test]
+fn the_build_script_falls_back_without_git_and_never_claims_another_repositorys_commit() {
+    let temp = tempfile::tempdir().unwrap();
+    // A crates.io tarball unpacked inside someone else's checkout (a vendored dependency).
+    let outer = temp.path().join("their repo");
+    let source = outer.join("vendor/tracectl");
+    std::fs::create_dir_all(&source).unwrap();
+    let git = |args: &[&str]| {
+        run(Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(&outer))
+    };
+    assert_exit(&git(&["init", "-q"]), 0);
+    assert_exit(&git(&["commit", "-q", "--allow-empty", "-m", "theirs"]), 0);
+    let (env, watched) = build_facts(&source, &[]);
+    assert!(env.contains(&"COMMIT=unknown".to_string()), "{env:?}");
+    assert!(env.contains(&"BUILD_DATE=unknown".to_string()), "{env:?}");
+    assert!(
+        env.contains(&"TARGET=x86_64-unknown-linux-musl".to_string()),
+        "{env:?}"
+    );
+    // Nothing watched that could be missing: cargo would rerun the script on every build.
+    assert_eq!(watched, ["build.rs"], "{watched:?}");
+
+    // What `cargo package` records, and a reproducible date.
+    std::fs::write(
+        source.join(".cargo_vcs_info.json"),
+        "{\n  \"git\": {\n    \"sha1\": \"0123456789abcdef0123456789abcdef01234567\"\n  },\n  \"path_in_vcs\": \"\"\n}\n",
+    )
+    .unwrap();
+    let (env, _) = build_facts(&source, &[("SOURCE_DATE_EPOCH", "1700000000")]);
+    assert!(
+        env.contains(&"COMMIT=0123456789abcdef0123456789abcdef01234567".to_string()),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&"BUILD_DATE=2023-11-14".to_string()),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&"BUILD_DATE_SOURCE=SOURCE_DATE_EPOCH".to_string()),
+        "{env:?}"
+    );
+
+    // Its own checkout: HEAD and the commit's date, and the files that move with HEAD watched.
+    let own = temp.path().join("own");
+    std::fs::create_dir_all(&own).unwrap();
+    let git_own = |args: &[&str]| {
+        run(Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .env("GIT_COMMITTER_DATE", "2027-02-25T23:30:00-05:00")
+            .current_dir(&own))
+    };
+    assert_exit(&git_own(&["init", "-q", "-b", "main"]), 0);
+    assert_exit(
+        &git_own(&["commit", "-q", "--allow-empty", "-m", "ours"]),
+        0,
+    );
+    let head = stdout(&git_own(&["rev-parse", "HEAD"])).trim().to_string();
+    let (env, watched) = build_facts(&own, &[]);
+    assert!(env.contains(&format!("COMMIT={head}")), "{env:?}");
+    // 23:30 at UTC-5 is the next day in UTC.
+    assert!(
+        env.contains(&"BUILD_DATE=2027-02-26".to_string()),
+        "{env:?}"
+    );
+    for file in ["HEAD", "logs/HEAD", "refs/heads/main"] {
+        assert!(
+            watched.iter().any(|w| w.ends_with(&format!(".git/{file}"))),
+            "{file} not watched: {watched:?}"
+        );
+    }
+    assert!(
+        watched
+            .iter()
+            .all(|w| std::path::Path::new(w).exists() || w == "build.rs")
+    );
+}
