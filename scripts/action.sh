@@ -79,6 +79,9 @@ install() {
     local target base name dest
     resolve_version
     output version "$version"
+    if [ "${RUNNER_OS:-}" = Windows ]; then
+        fail 2 "tracectl runs on Linux and macOS runners, not Windows: use runs-on: ubuntu-latest"
+    fi
     target=$(runner_target)
     if [ -z "$target" ]; then
         echo "::notice title=tracectl action::no prebuilt tracectl for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?}; building it with cargo"
