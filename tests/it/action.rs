@@ -262,6 +262,7 @@ fn release() -> PathBuf {
             .file_name()
             .to_string_lossy()
             .starts_with("action-release-")
+            && entry.path() != done
         {
             let _ = std::fs::remove_dir_all(entry.path());
         }
