@@ -35,6 +35,8 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand doctor 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration'
             cand listen 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
             cand completions 'Print a shell completion script'
+            cand version 'Print the version, git commit, build date and target, for bug reports'
+            cand man 'Write the man pages (tracectl.1 and one per command) into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tracectl;init'= {
@@ -168,12 +170,40 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'tracectl;version'= {
+            cand --color 'When to use colours'
+            cand --format 'Output format'
+            cand -C 'Run as if started in DIR'
+            cand --dir 'Run as if started in DIR'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tracectl;man'= {
+            cand --color 'When to use colours'
+            cand --format 'Output format'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'tracectl;help'= {
             cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
             cand send-test 'Send a realistic synthetic trace to every configured destination and prove it arrived'
             cand doctor 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration'
             cand listen 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
             cand completions 'Print a shell completion script'
+            cand version 'Print the version, git commit, build date and target, for bug reports'
+            cand man 'Write the man pages (tracectl.1 and one per command) into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'tracectl;help;init'= {
@@ -185,6 +215,10 @@ set edit:completion:arg-completer[tracectl] = {|@words|
         &'tracectl;help;listen'= {
         }
         &'tracectl;help;completions'= {
+        }
+        &'tracectl;help;version'= {
+        }
+        &'tracectl;help;man'= {
         }
         &'tracectl;help;help'= {
         }

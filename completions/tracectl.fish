@@ -29,7 +29,8 @@ always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_needs_command" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
 json\t'One stable JSON object on stdout (JSON lines for `listen`)'
-github\t'GitHub Actions annotations (doctor); other commands print human output'"
+github\t'GitHub Actions annotations (doctor); other commands print human output'
+sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_needs_command" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_needs_command" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_needs_command" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -40,6 +41,8 @@ complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "send-test" -d 'Se
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "version" -d 'Print the version, git commit, build date and target, for bug reports'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "man" -d 'Write the man pages (tracectl.1 and one per command) into DIR'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l compose-file -d 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l service -d 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]' -r
@@ -58,7 +61,8 @@ always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
 json\t'One stable JSON object on stdout (JSON lines for `listen`)'
-github\t'GitHub Actions annotations (doctor); other commands print human output'"
+github\t'GitHub Actions annotations (doctor); other commands print human output'
+sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l honeycomb -d 'Send traces to Honeycomb over OTLP/HTTP'
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l no-honeycomb -d 'Do not configure Honeycomb'
@@ -104,7 +108,8 @@ always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
 json\t'One stable JSON object on stdout (JSON lines for `listen`)'
-github\t'GitHub Actions annotations (doctor); other commands print human output'"
+github\t'GitHub Actions annotations (doctor); other commands print human output'
+sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -124,7 +129,8 @@ always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
 json\t'One stable JSON object on stdout (JSON lines for `listen`)'
-github\t'GitHub Actions annotations (doctor); other commands print human output'"
+github\t'GitHub Actions annotations (doctor); other commands print human output'
+sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l list -d 'List the checks and exit'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l offline -d 'Skip every check that needs the network'
@@ -148,7 +154,8 @@ always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
 json\t'One stable JSON object on stdout (JSON lines for `listen`)'
-github\t'GitHub Actions annotations (doctor); other commands print human output'"
+github\t'GitHub Actions annotations (doctor); other commands print human output'
+sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp -d 'Do not receive OTLP'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-xray -d 'Do not receive X-Ray segments'
@@ -161,15 +168,41 @@ always\t''
 never\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
 json\t'One stable JSON object on stdout (JSON lines for `listen`)'
-github\t'GitHub Actions annotations (doctor); other commands print human output'"
+github\t'GitHub Actions annotations (doctor); other commands print human output'
+sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s C -l dir -d 'Run as if started in DIR' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand version" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
+always\t''
+never\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand version" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
+json\t'One stable JSON object on stdout (JSON lines for `listen`)'
+github\t'GitHub Actions annotations (doctor); other commands print human output'
+sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand version" -s C -l dir -d 'Run as if started in DIR' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand version" -s q -l quiet -d 'Print only errors and the result'
+complete -c tracectl -n "__fish_tracectl_using_subcommand version" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand version" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tracectl -n "__fish_tracectl_using_subcommand version" -s V -l version -d 'Print version'
+complete -c tracectl -n "__fish_tracectl_using_subcommand man" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
+always\t''
+never\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand man" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
+json\t'One stable JSON object on stdout (JSON lines for `listen`)'
+github\t'GitHub Actions annotations (doctor); other commands print human output'
+sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand man" -s q -l quiet -d 'Print only errors and the result'
+complete -c tracectl -n "__fish_tracectl_using_subcommand man" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tracectl -n "__fish_tracectl_using_subcommand man" -s V -l version -d 'Print version'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "version" -d 'Print the version, git commit, build date and target, for bug reports'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "man" -d 'Write the man pages (tracectl.1 and one per command) into DIR'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

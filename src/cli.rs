@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "tracectl",
-    version,
+    version = crate::build_info::VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -59,6 +59,8 @@ pub enum Format {
     Json,
     /// GitHub Actions annotations (doctor); other commands print human output
     Github,
+    /// SARIF 2.1.0 for code scanning (doctor); other commands print human output
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +75,11 @@ pub enum Command {
     Listen(ListenArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+    /// Print the version, git commit, build date and target, for bug reports
+    Version,
+    /// Write the man pages (tracectl.1 and one per command) into DIR
+    #[command(hide = true)]
+    Man(ManArgs),
 }
 
 /// Where `send-test` sends the trace.
@@ -421,6 +428,13 @@ pub struct CompletionsArgs {
     /// Shell to generate completions for
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder to write the pages into (created if missing)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! the decoders, the collector and the renderer of untrusted input through [`fuzzing`].
 
 mod aws;
+mod build_info;
 pub mod cli;
 mod commands;
 mod doctor;

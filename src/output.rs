@@ -80,10 +80,13 @@ impl Printer {
             .collect();
         let wants = |flag: &str, value: &str| option_in_args(&args, flag).as_deref() == Some(value);
         let plain = err.render().to_string();
-        if wants("--format", "json") {
+        let machine = [("json", Format::Json), ("sarif", Format::Sarif)]
+            .into_iter()
+            .find(|(name, _)| wants("--format", name));
+        if let Some((_, format)) = machine {
             let (message, hint) = clap_message(&plain);
             let printer = Printer {
-                format: Format::Json,
+                format,
                 quiet: false,
                 verbose: 0,
             };
@@ -196,6 +199,13 @@ impl Printer {
                 "error": { "message": message, "hint": hint, "exit_code": err.exit_status() as u8 },
             });
             self.json(&value);
+        }
+        if self.format == Format::Sarif {
+            self.json(&crate::doctor::sarif::error_log(
+                &message,
+                hint.as_deref(),
+                err.exit_status() as u8,
+            ));
         }
         if self.format == Format::Github {
             write_stdout(&format!(

@@ -121,7 +121,7 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
             r.id, r.status, r.duration_ms
         ));
     }
-    report(printer, &results, started.elapsed());
+    report(printer, &results, &model.dir, started.elapsed());
     let summary = doctor::summarize(&results);
     let failed = summary.fail > 0 || (args.strict && summary.warn > 0);
     Ok(if failed {
@@ -172,16 +172,21 @@ fn list(printer: &Printer) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-fn report(printer: &Printer, results: &[CheckResult], elapsed: Duration) {
+fn report(printer: &Printer, results: &[CheckResult], project_dir: &Path, elapsed: Duration) {
     let summary = doctor::summarize(results);
+    let paths = || {
+        let workspace = std::env::var_os("GITHUB_WORKSPACE").map(std::path::PathBuf::from);
+        doctor::sarif::Paths::discover(project_dir, workspace.as_deref())
+    };
     match printer.format() {
         Format::Json => printer.json(&json!({
             "version": 1,
             "checks": results,
             "summary": { "pass": summary.pass, "warn": summary.warn, "fail": summary.fail, "skip": summary.skip, "duration_ms": elapsed.as_millis() as u64 },
         })),
+        Format::Sarif => printer.json(&doctor::sarif::log(results, &paths())),
         Format::Github => {
-            let mut out = doctor::github_annotations(results).join("\n");
+            let mut out = doctor::github_annotations(results, &paths()).join("\n");
             if !out.is_empty() {
                 out.push('\n');
             }

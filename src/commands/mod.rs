@@ -4,7 +4,9 @@ mod completions;
 mod doctor;
 mod init;
 mod listen;
+mod man;
 mod send_test;
+mod version;
 
 use std::path::PathBuf;
 
@@ -13,18 +15,27 @@ use crate::error::{Error, ExitStatus, Result};
 use crate::output::Printer;
 
 pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
-    let dir = cli.global.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let dir = || project_dir(cli.global.dir.clone());
+    match cli.command {
+        Command::Init(args) => init::run(*args, &dir()?, printer),
+        Command::SendTest(args) => send_test::run(*args, &dir()?, printer),
+        Command::Doctor(args) => doctor::run(*args, &dir()?, printer),
+        Command::Listen(args) => listen::run(args, &dir()?, printer),
+        // About tracectl itself, not a project: no folder needed.
+        Command::Completions(args) => completions::run(&args, printer),
+        Command::Version => version::run(printer),
+        Command::Man(args) => man::run(&args, printer),
+    }
+}
+
+/// `-C DIR`, else the current folder; it must exist.
+fn project_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from("."));
     if !dir.is_dir() {
         return Err(Error::usage(
             format!("-C {}: no such folder", dir.display()),
             "pass the folder that holds the compose file".to_string(),
         ));
     }
-    match cli.command {
-        Command::Init(args) => init::run(*args, &dir, printer),
-        Command::SendTest(args) => send_test::run(*args, &dir, printer),
-        Command::Doctor(args) => doctor::run(*args, &dir, printer),
-        Command::Listen(args) => listen::run(args, &dir, printer),
-        Command::Completions(args) => completions::run(&args, printer),
-    }
+    Ok(dir)
 }

@@ -3,6 +3,7 @@
 pub mod gather;
 pub mod network;
 pub mod project;
+pub mod sarif;
 
 use serde::Serialize;
 
@@ -170,8 +171,9 @@ pub fn summarize(results: &[CheckResult]) -> Summary {
     s
 }
 
-/// GitHub Actions workflow commands: one annotation per finding (or per check without findings).
-pub fn github_annotations(results: &[CheckResult]) -> Vec<String> {
+/// GitHub Actions workflow commands: one annotation per finding (or per check without findings),
+/// files named relative to the repository root, as GitHub expects.
+pub fn github_annotations(results: &[CheckResult], paths: &sarif::Paths) -> Vec<String> {
     let escape = |s: &str| {
         s.replace('%', "%25")
             .replace('\r', "%0D")
@@ -209,7 +211,7 @@ pub fn github_annotations(results: &[CheckResult]) -> Vec<String> {
         for f in located {
             let mut props = Vec::new();
             if let Some(file) = &f.file {
-                props.push(format!("file={}", escape_prop(file)));
+                props.push(format!("file={}", escape_prop(&paths.relative(file))));
             }
             if let Some(line) = f.line {
                 props.push(format!("line={line}"));
@@ -390,12 +392,26 @@ mod tests {
         });
         r.hint = Some("use ${HONEYCOMB_API_KEY}".into());
         let w = CheckResult::warn("clock", "skew 3 s");
-        let lines = github_annotations(&[r, w, CheckResult::pass("app", "ok")]);
+        let paths = sarif::Paths::new("/repo", Some("/repo"));
+        let lines = github_annotations(&[r, w, CheckResult::pass("app", "ok")], &paths);
         assert_eq!(
             lines[0],
             "::error file=docker-compose.yml,line=7,title=compose::literal key, 50%25 — use ${HONEYCOMB_API_KEY}"
         );
         assert_eq!(lines[1], "::warning title=clock::skew 3 s");
         assert_eq!(lines.len(), 2);
+        // A project in a subfolder of the repository: files named from the root.
+        let mut r = CheckResult::fail("compose", "x");
+        r.findings.push(Finding {
+            status: Status::Fail,
+            message: "m".into(),
+            file: Some("compose.yaml".into()),
+            line: Some(2),
+        });
+        let paths = sarif::Paths::new("/repo/services/api, v2", Some("/repo"));
+        assert_eq!(
+            github_annotations(&[r], &paths)[0],
+            "::error file=services/api%2C v2/compose.yaml,line=2,title=compose::m"
+        );
     }
 }

@@ -61,3 +61,84 @@ fn closed_stdout_is_not_an_error() {
     assert_exit(&out, 0);
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
+
+/// `man/` holds exactly the pages `tracectl man` writes (one per visible command), and groff
+/// reads each without a warning.
+#[test]
+fn committed_man_pages_are_fresh_and_read_cleanly() {
+    let ctx = TestContext::empty();
+    let out_dir = ctx.path("man");
+    let out = run(ctx.tracectl().arg("man").arg(&out_dir));
+    assert_exit(&out, 0);
+    let names = |dir: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let generated = names(&out_dir);
+    let committed_dir = manifest_dir().join("man");
+    if std::env::var_os("TRACECTL_BLESS").is_some() {
+        let _ = std::fs::remove_dir_all(&committed_dir);
+        std::fs::create_dir_all(&committed_dir).unwrap();
+        for name in &generated {
+            std::fs::copy(out_dir.join(name), committed_dir.join(name)).unwrap();
+        }
+    }
+    let help = stdout(&run(ctx.tracectl().arg("--help")));
+    let mut expected = vec!["tracectl.1".to_string()];
+    let commands = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.is_empty());
+    // A command's line starts two spaces in; its wrapped help further in.
+    for line in commands.filter(|l| l.starts_with("  ") && !l.starts_with("   ")) {
+        let command = line.split_whitespace().next().unwrap_or_default();
+        if command != "help" {
+            expected.push(format!("tracectl-{command}.1"));
+        }
+    }
+    expected.sort();
+    assert_eq!(generated, expected, "a page per command listed by --help");
+    assert!(!generated.contains(&"tracectl-man.1".to_string()));
+    assert_eq!(
+        names(&committed_dir),
+        generated,
+        "man/ is stale: regenerate with `tracectl man man` (or TRACECTL_BLESS=1 scripts/test.sh)"
+    );
+    for name in &generated {
+        let fresh = std::fs::read(out_dir.join(name)).unwrap();
+        assert!(
+            std::fs::read(committed_dir.join(name)).unwrap_or_default() == fresh,
+            "man/{name} is stale: regenerate with `tracectl man man` (or TRACECTL_BLESS=1 scripts/test.sh)"
+        );
+        // groff (Debian groff-base, which man itself needs) is the independent reader.
+        let lint = std::process::Command::new("groff")
+            .args(["-man", "-ww", "-z"])
+            .arg(out_dir.join(name))
+            .output()
+            .unwrap_or_else(|e| panic!("groff does not run ({e}): install groff-base"));
+        assert!(
+            lint.status.success() && lint.stderr.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&lint.stderr)
+        );
+        let text = String::from_utf8_lossy(&fresh);
+        assert!(
+            text.contains(&format!("\"tracectl {}\"", env!("CARGO_PKG_VERSION"))),
+            "pages carry the package version only, so commits do not make them stale: {name}"
+        );
+    }
+    let doctor = std::fs::read_to_string(out_dir.join("tracectl-doctor.1")).unwrap();
+    assert!(doctor.contains("sarif"), "the page documents the formats");
+    assert!(
+        doctor.contains("HONEYCOMB_API_KEY"),
+        "and the variables read"
+    );
+}

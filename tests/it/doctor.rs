@@ -10,7 +10,7 @@ use crate::common::*;
 use crate::fake_http::{FakeServer, Reply, Silent, closed_port};
 use crate::peers::{self, Moto, TlsServer};
 
-const APP: &str = "from flask import Flask\nfrom opentelemetry.instrumentation.flask import FlaskInstrumentor\n\
+pub const APP: &str = "from flask import Flask\nfrom opentelemetry.instrumentation.flask import FlaskInstrumentor\n\
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware\napp = Flask(__name__)\nFlaskInstrumentor().instrument_app(app)\n\
 XRayMiddleware(app, None)\n\nif __name__ == '__main__':\n    app.run(debug=True, use_reloader=False)\n";
 
@@ -45,7 +45,7 @@ fn daemon_fake() -> FakeServer {
 }
 
 /// The Cruddur fixture after `init`, with the recipe's instrumentation in app.py.
-fn configured() -> TestContext {
+pub fn configured() -> TestContext {
     let ctx = TestContext::fixture("cruddur");
     let out = run(ctx.tracectl().args(INIT_FLAGS));
     assert_exit(&out, 0);

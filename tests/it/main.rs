@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test runs the built `tracectl` against real files and
 //! real peers on loopback.
 
+mod action;
 mod collector;
 mod collector_hostile;
 mod common;
@@ -21,9 +22,11 @@ mod listen_hostile;
 mod model;
 mod odd_secrets_and_files;
 mod peers;
+mod sarif;
 mod secrets;
 mod send_test;
 mod sigv4;
 mod transaction_search;
+mod version;
 mod waterfall;
 mod wizard;

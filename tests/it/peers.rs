@@ -57,6 +57,17 @@ fn site_package_file(rel: &str) -> Result<PathBuf, String> {
         .ok_or_else(|| lib.display().to_string())
 }
 
+/// action-validator (npm `@action-validator/cli`, pinned), which scripts/testbed.sh installs.
+pub fn action_validator() -> PathBuf {
+    let bin = testbed().join("action-validator/node_modules/.bin/action-validator");
+    assert!(
+        bin.exists(),
+        "no action-validator at {}: {PROVISION} (it needs node and npm)",
+        bin.display()
+    );
+    bin
+}
+
 pub fn rotel_agent() -> PathBuf {
     site_package_file("rotel/rotel-agent")
         .unwrap_or_else(|lib| panic!("rotel-agent not found under {lib}: {PROVISION}"))

@@ -40,7 +40,7 @@ fn planted() -> Vec<String> {
     ]
 }
 
-const FORMATS: [&str; 3] = ["human", "json", "github"];
+const FORMATS: [&str; 4] = ["human", "json", "github", "sarif"];
 
 fn run_in(ctx: &TestContext, format: &str, args: &[&str], env: &[(&str, String)]) -> Output {
     let mut cmd = ctx.tracectl();

@@ -1,0 +1,155 @@
+//! Build facts for `tracectl --version` and `tracectl version`: the git commit and a build date
+//! that does not change from one build of the same commit to the next.
+//!
+//! - commit: `.cargo_vcs_info.json` (what `cargo package` records, so a crates.io tarball knows
+//!   its commit), else `git rev-parse HEAD` when this crate is the top of its own git checkout
+//!   (a tarball unpacked inside someone else's repository must not claim their commit), else
+//!   "unknown".
+//! - date: `SOURCE_DATE_EPOCH` when set (reproducible-builds.org), else the commit's committer
+//!   date, else "unknown". Never the time of the build.
+//!
+//! It reruns only when HEAD moves (HEAD, its reflog, the branch's ref, packed-refs) or those
+//! variables change, not on every build.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+
+    let vcs_info = manifest.join(".cargo_vcs_info.json");
+    let packaged = std::fs::read_to_string(&vcs_info)
+        .ok()
+        .and_then(|text| sha1_in_vcs_info(&text));
+    if vcs_info.exists() {
+        println!("cargo:rerun-if-changed=.cargo_vcs_info.json");
+    }
+    let git = if packaged.is_none() {
+        git_facts(&manifest)
+    } else {
+        None
+    };
+    let commit = packaged
+        .or_else(|| git.as_ref().map(|g| g.commit.clone()))
+        .unwrap_or_else(|| "unknown".into());
+
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let (date, date_source) = match (epoch, git.as_ref().and_then(|g| g.commit_time)) {
+        (Some(secs), _) => (utc_date(secs), "SOURCE_DATE_EPOCH"),
+        (None, Some(secs)) => (utc_date(secs), "commit"),
+        (None, None) => ("unknown".to_string(), "unknown"),
+    };
+
+    let short = if commit.len() >= 12 && commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        commit[..12].to_string()
+    } else {
+        commit.clone()
+    };
+    println!("cargo:rustc-env=TRACECTL_COMMIT={commit}");
+    println!("cargo:rustc-env=TRACECTL_COMMIT_SHORT={short}");
+    println!("cargo:rustc-env=TRACECTL_BUILD_DATE={date}");
+    println!("cargo:rustc-env=TRACECTL_BUILD_DATE_SOURCE={date_source}");
+    println!(
+        "cargo:rustc-env=TRACECTL_TARGET={}",
+        std::env::var("TARGET").unwrap_or_else(|_| "unknown".into())
+    );
+    println!(
+        "cargo:rustc-env=TRACECTL_PROFILE={}",
+        std::env::var("PROFILE").unwrap_or_else(|_| "unknown".into())
+    );
+}
+
+/// `{"git": {"sha1": "…"}}` without a JSON parser: the build script has no dependencies.
+fn sha1_in_vcs_info(text: &str) -> Option<String> {
+    let after = &text[text.find("\"sha1\"")? + 6..];
+    let start = after.find('"')? + 1;
+    let len = after[start..].find('"')?;
+    let sha = &after[start..start + len];
+    (sha.len() >= 7 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| sha.to_string())
+}
+
+struct GitFacts {
+    commit: String,
+    commit_time: Option<i64>,
+}
+
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+fn git_facts(manifest: &Path) -> Option<GitFacts> {
+    let top = git(manifest, &["rev-parse", "--show-toplevel"])?;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same(Path::new(&top), manifest) {
+        return None;
+    }
+    let commit = git(manifest, &["rev-parse", "--verify", "HEAD^{commit}"])?;
+    let commit_time =
+        git(manifest, &["log", "-1", "--format=%ct", "HEAD"]).and_then(|t| t.parse::<i64>().ok());
+    watch_head(manifest);
+    Some(GitFacts {
+        commit,
+        commit_time,
+    })
+}
+
+/// Rerun when HEAD moves: HEAD itself (checkout), its reflog (commit, reset, rebase), the
+/// branch's loose ref and packed-refs. Only files that exist: cargo reruns a build script on
+/// every build when a watched path is missing. Worktrees keep HEAD apart from the shared refs.
+fn watch_head(manifest: &Path) {
+    let absolute = |p: String| {
+        let p = PathBuf::from(p);
+        if p.is_absolute() { p } else { manifest.join(p) }
+    };
+    let Some(git_dir) = git(manifest, &["rev-parse", "--git-dir"]).map(absolute) else {
+        return;
+    };
+    let common = git(manifest, &["rev-parse", "--git-common-dir"])
+        .map(absolute)
+        .unwrap_or_else(|| git_dir.clone());
+    let mut watched = vec![
+        git_dir.join("HEAD"),
+        git_dir.join("logs/HEAD"),
+        common.join("packed-refs"),
+    ];
+    if let Some(branch) = git(manifest, &["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(common.join(&branch));
+        watched.push(git_dir.join(&branch));
+    }
+    for path in watched.into_iter().filter(|p| p.is_file()) {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time, by the civil-from-days algorithm (Howard Hinnant).
+fn utc_date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}

@@ -1,0 +1,247 @@
+//! `tracectl --version` and `tracectl version`: the commit and date build.rs recorded, checked
+//! against git itself; the JSON for bug reports holds build facts only.
+
+use std::process::Command;
+
+use crate::common::*;
+
+/// What git says about the checkout the binary was built from, when the tests run in one.
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(manifest_dir())
+        .env("TZ", "UTC")
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn version_names_the_commit_and_the_commit_date() {
+    let ctx = TestContext::empty();
+    let out = run(ctx.tracectl().arg("--version"));
+    assert_exit(&out, 0);
+    let line = stdout(&out);
+    let (_, json) = json_run(&ctx, "version", &[], &[]);
+    let commit = json["commit"].as_str().unwrap();
+    let date = json["build_date"].as_str().unwrap();
+    assert_eq!(
+        line.trim_end(),
+        format!(
+            "tracectl {} ({} {date})",
+            env!("CARGO_PKG_VERSION"),
+            &commit[..commit.len().min(12)]
+        )
+    );
+    // Subcommands answer --version the same way, and -C need not exist for it.
+    let out = run(ctx
+        .tracectl()
+        .args(["-C", "no such folder", "doctor", "--version"]));
+    assert_exit(&out, 0);
+    let version = line.strip_prefix("tracectl ").unwrap();
+    assert_eq!(stdout(&out), format!("tracectl-doctor {version}"));
+
+    // Independently: git's own idea of HEAD and its committer date, in UTC. (The build date
+    // is SOURCE_DATE_EPOCH's instead when that was set for the build.)
+    if let Some(head) = git(&["rev-parse", "HEAD"]) {
+        assert_eq!(commit, head, "{json:#}");
+        if json["build_date_source"] == "commit" {
+            let day = git(&["log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%d"]).unwrap();
+            assert_eq!(date, day, "{json:#}");
+        }
+    }
+}
+
+#[test]
+fn version_json_holds_build_facts_and_nothing_of_the_environment() {
+    let ctx = TestContext::empty();
+    let planted = [
+        ("HONEYCOMB_API_KEY", INGEST_US.to_string()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "Pl4nted/AwsSecretAccessKey+QwXz7rTyUiOp9".to_string(),
+        ),
+        ("AWS_ACCESS_KEY_ID", "AKIAPL4NTEDKEY7QWXZ2".to_string()),
+        (
+            "HOME_SECRET_MARKER",
+            "plantedvalueinenvironment".to_string(),
+        ),
+    ];
+    let (out, v) = json_run(&ctx, "version", &["-vv"], &planted);
+    assert_exit(&out, 0);
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "arch",
+            "build_date",
+            "build_date_source",
+            "commit",
+            "name",
+            "os",
+            "package_version",
+            "profile",
+            "target",
+            "version"
+        ]
+    );
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["name"], "tracectl");
+    assert_eq!(v["package_version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        v.as_object()
+            .unwrap()
+            .values()
+            .all(|x| x.is_string() || x.is_number())
+    );
+    let commit = v["commit"].as_str().unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{v}"
+    );
+    let date = v["build_date"].as_str().unwrap();
+    assert!(
+        date == "unknown"
+            || (date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-'),
+        "{v}"
+    );
+    assert!(
+        ["SOURCE_DATE_EPOCH", "commit", "unknown"]
+            .contains(&v["build_date_source"].as_str().unwrap())
+    );
+    let secrets: Vec<String> = planted.iter().map(|(_, v)| v.clone()).collect();
+    assert_no_leak("version --format json", &out, &secrets);
+    let home = ctx.root.parent().unwrap().to_string_lossy().into_owned();
+    assert!(!stdout(&out).contains(&home), "no paths: {}", stdout(&out));
+
+    let out = run(ctx.tracectl().arg("version"));
+    assert_exit(&out, 0);
+    assert!(stdout(&out).starts_with(&format!("tracectl {}\ncommit: ", env!("CARGO_PKG_VERSION"))));
+}
+
+/// The compiled build script of this build (the newest, should older ones linger).
+fn build_script() -> std::path::PathBuf {
+    let build = std::path::Path::new(env!("CARGO_BIN_EXE_tracectl"))
+        .parent()
+        .unwrap()
+        .join("build");
+    std::fs::read_dir(&build)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("tracectl-"))
+        .map(|e| e.path().join("build-script-build"))
+        .filter(|p| p.is_file())
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .unwrap_or_else(|| panic!("no tracectl build script under {}", build.display()))
+}
+
+/// build.rs run on a source folder, as cargo runs it: its `rustc-env` values and watched paths.
+fn build_facts(source: &std::path::Path, env: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
+    let mut cmd = Command::new(build_script());
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("CARGO_MANIFEST_DIR", source)
+        .env("TARGET", "x86_64-unknown-linux-musl")
+        .env("PROFILE", "release")
+        .current_dir(source);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(&mut cmd);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let pick = |prefix: &str| {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(prefix))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    (
+        pick("cargo:rustc-env=TRACECTL_"),
+        pick("cargo:rerun-if-changed="),
+    )
+}
+
+#[test]
+fn the_build_script_falls_back_without_git_and_never_claims_another_repositorys_commit() {
+    let temp = tempfile::tempdir().unwrap();
+    // A crates.io tarball unpacked inside someone else's checkout (a vendored dependency).
+    let outer = temp.path().join("their repo");
+    let source = outer.join("vendor/tracectl");
+    std::fs::create_dir_all(&source).unwrap();
+    let git = |args: &[&str]| {
+        run(Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(&outer))
+    };
+    assert_exit(&git(&["init", "-q"]), 0);
+    assert_exit(&git(&["commit", "-q", "--allow-empty", "-m", "theirs"]), 0);
+    let (env, watched) = build_facts(&source, &[]);
+    assert!(env.contains(&"COMMIT=unknown".to_string()), "{env:?}");
+    assert!(env.contains(&"BUILD_DATE=unknown".to_string()), "{env:?}");
+    assert!(
+        env.contains(&"TARGET=x86_64-unknown-linux-musl".to_string()),
+        "{env:?}"
+    );
+    // Nothing watched that could be missing: cargo would rerun the script on every build.
+    assert_eq!(watched, ["build.rs"], "{watched:?}");
+
+    // What `cargo package` records, and a reproducible date.
+    std::fs::write(
+        source.join(".cargo_vcs_info.json"),
+        "{\n  \"git\": {\n    \"sha1\": \"0123456789abcdef0123456789abcdef01234567\"\n  },\n  \"path_in_vcs\": \"\"\n}\n",
+    )
+    .unwrap();
+    let (env, _) = build_facts(&source, &[("SOURCE_DATE_EPOCH", "1700000000")]);
+    assert!(
+        env.contains(&"COMMIT=0123456789abcdef0123456789abcdef01234567".to_string()),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&"BUILD_DATE=2023-11-14".to_string()),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&"BUILD_DATE_SOURCE=SOURCE_DATE_EPOCH".to_string()),
+        "{env:?}"
+    );
+
+    // Its own checkout: HEAD and the commit's date, and the files that move with HEAD watched.
+    let own = temp.path().join("own");
+    std::fs::create_dir_all(&own).unwrap();
+    let git_own = |args: &[&str]| {
+        run(Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .env("GIT_COMMITTER_DATE", "2027-02-25T23:30:00-05:00")
+            .current_dir(&own))
+    };
+    assert_exit(&git_own(&["init", "-q", "-b", "main"]), 0);
+    assert_exit(
+        &git_own(&["commit", "-q", "--allow-empty", "-m", "ours"]),
+        0,
+    );
+    let head = stdout(&git_own(&["rev-parse", "HEAD"])).trim().to_string();
+    let (env, watched) = build_facts(&own, &[]);
+    assert!(env.contains(&format!("COMMIT={head}")), "{env:?}");
+    // 23:30 at UTC-5 is the next day in UTC.
+    assert!(
+        env.contains(&"BUILD_DATE=2027-02-26".to_string()),
+        "{env:?}"
+    );
+    for file in ["HEAD", "logs/HEAD", "refs/heads/main"] {
+        assert!(
+            watched.iter().any(|w| w.ends_with(&format!(".git/{file}"))),
+            "{file} not watched: {watched:?}"
+        );
+    }
+    assert!(
+        watched
+            .iter()
+            .all(|w| std::path::Path::new(w).exists() || w == "build.rs")
+    );
+}
