@@ -54,6 +54,27 @@ pub const MIN_MASKED_LEN: usize = 6;
 /// printer scrubs everything it writes against this list.
 static REGISTRY: RwLock<Vec<Secret>> = RwLock::new(Vec::new());
 
+/// Every eight-byte piece of every registered key-like secret: a peer that echoes part of a key
+/// (a gateway's "unknown key hcaik_01abc…" error) must not get that part printed either.
+static PIECES: RwLock<Option<std::collections::HashSet<[u8; PIECE]>>> = RwLock::new(None);
+
+/// No run of this many characters of a key-like secret is ever shown ([`Secret::masked`] shows
+/// at most seven).
+const PIECE: usize = 8;
+
+/// Whether a secret is random enough that any eight of its characters are its own and not an
+/// ordinary word: a credential by shape, or one long token of letters and digits in two cases
+/// or more. A header list (`x-honeycomb-team=…`) or a URL is not: its pieces are common words,
+/// and the key inside it is registered on its own.
+fn masked_in_pieces(value: &str) -> bool {
+    is_key_shaped(value)
+        || (value.len() >= 16
+            && classes(value) >= 2
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+/=".contains(&b)))
+}
+
 /// Remember a value so that no later output can show it. References such as `${VAR}` and values
 /// too short to mask are ignored.
 pub fn register(value: &str) {
@@ -82,12 +103,25 @@ pub fn register_all(values: impl IntoIterator<Item = String>) {
         }
     }
     if list.len() != before {
+        let mut pieces = PIECES.write().unwrap_or_else(|e| e.into_inner());
+        let pieces = pieces.get_or_insert_with(Default::default);
+        for secret in &list[before..] {
+            let bytes = secret.expose().as_bytes();
+            if bytes.is_ascii() && masked_in_pieces(secret.expose()) {
+                pieces.extend(
+                    bytes
+                        .windows(PIECE)
+                        .filter_map(|w| <[u8; PIECE]>::try_from(w).ok()),
+                );
+            }
+        }
         // Longest first, so that a secret containing another is masked as a whole.
         list.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
     }
 }
 
-/// `text` with every registered secret replaced by its mask.
+/// `text` with every registered secret replaced by its mask, and every run of eight characters
+/// or more taken from a key-like secret (a part of a key a peer echoed) masked the same way.
 pub fn redact(text: &str) -> String {
     let list = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
     let mut text = text.to_string();
@@ -96,7 +130,44 @@ pub fn redact(text: &str) -> String {
             text = text.replace(secret.expose(), &secret.masked());
         }
     }
-    text
+    let pieces = PIECES.read().unwrap_or_else(|e| e.into_inner());
+    match pieces.as_ref() {
+        Some(pieces) if !pieces.is_empty() => redact_pieces(&text, pieces),
+        _ => text,
+    }
+}
+
+/// Mask every maximal run of `text` covered by pieces of secrets. Pieces are ASCII, so a run
+/// starts and ends on character boundaries.
+fn redact_pieces(text: &str, pieces: &std::collections::HashSet<[u8; PIECE]>) -> String {
+    let bytes = text.as_bytes();
+    let mut covered_to = 0;
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, window) in bytes.windows(PIECE).enumerate() {
+        let Ok(window) = <[u8; PIECE]>::try_from(window) else {
+            continue;
+        };
+        if !pieces.contains(&window) {
+            continue;
+        }
+        match runs.last_mut() {
+            Some((_, end)) if i <= covered_to => *end = i + PIECE,
+            _ => runs.push((i, i + PIECE)),
+        }
+        covered_to = i + PIECE;
+    }
+    if runs.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in runs {
+        out.push_str(&text[at..start]);
+        out.push_str(&Secret::new(&text[start..end]).masked());
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// Whether a variable's name says its value is a credential (`HONEYCOMB_API_KEY`,
@@ -140,6 +211,15 @@ pub fn is_key_shaped(word: &str) -> bool {
         w.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
     };
+    // Real ingest and management keys are lower case; a key mangled to mixed case (pasted
+    // through a tool, typed by hand) is still a key to hide.
+    let lowered = classify(&word.to_ascii_lowercase()).kind;
+    if matches!(
+        lowered,
+        KeyKind::Ingest | KeyKind::ClassicIngest | KeyKind::Management
+    ) {
+        return true;
+    }
     match classify(word).kind {
         KeyKind::Ingest | KeyKind::ClassicIngest | KeyKind::Management => return true,
         KeyKind::Configuration => return classes(word) >= 2,
@@ -188,12 +268,13 @@ fn key_shaped_in(word: &str) -> impl Iterator<Item = &str> {
     let starts = word
         .char_indices()
         .filter(|(i, _)| {
+            // At the word's start too: a key with text glued after it (`KEY_r`, two keys
+            // pasted together) is a key-length piece of a longer word.
             let rest = &word[*i..];
-            *i > 0
-                && (rest.starts_with("hc")
-                    || ["AKIA", "ASIA", "ABIA", "ACCA"]
-                        .iter()
-                        .any(|p| rest.starts_with(p)))
+            rest.starts_with("hc")
+                || ["AKIA", "ASIA", "ABIA", "ACCA"]
+                    .iter()
+                    .any(|p| rest.starts_with(p))
         })
         .map(|(i, _)| i);
     std::iter::once(word)
@@ -493,6 +574,53 @@ mod tests {
     const CONFIG_KEY: &str = "uOexnOwfIU3LecPs1cYpLC";
     const AWS_ID: &str = "AKIAIOSFODNN7EXAMPLE";
     const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    #[test]
+    fn a_piece_of_a_key_a_peer_echoes_is_masked_but_words_of_a_header_list_are_not() {
+        let key = "hcaik_01echoedpieceq7x2v9w3m4n5b6c7d8e9f0g1h2j3k4l5m6n7p8q9r0s1t2";
+        register(key);
+        register("x-honeycomb-team=plainheadervaluex,x-honeycomb-dataset=flask");
+        for shown in [
+            format!("unknown API key: {}...", &key[..20]),
+            format!("key ending {} is revoked", &key[40..]),
+            format!("glued{}glued", &key[10..30]),
+        ] {
+            let out = redact(&shown);
+            for w in key.as_bytes().windows(PIECE) {
+                let w = std::str::from_utf8(w).unwrap();
+                assert!(!out.contains(w), "{w} of the key in {out:?}");
+            }
+            assert!(out.contains("…(redacted)"), "{out}");
+        }
+        // The words of a header list are not pieces of a secret.
+        let hint = "send the x-honeycomb-team header with x-honeycomb-dataset";
+        assert_eq!(redact(hint), hint);
+        assert_eq!(redact("short hcaik_0 text"), "short hcaik_0 text");
+    }
+
+    #[test]
+    fn a_key_with_text_glued_after_it_or_in_mixed_case_is_found() {
+        let key = "hcaik_01gluedkeyq7x2v9w3m4n5b6c7d8e9f0g1h2j3k4l5m6n7p8q9r0s1t2u3";
+        assert_eq!(key.len(), 64);
+        for text in [
+            format!("AWS_REGION: {key}_r"),
+            format!("DATASET: {key}{key}"),
+            format!("x={key}x"),
+        ] {
+            assert!(
+                key_shaped_words(&text).iter().any(|w| w == key),
+                "{text}: {:?}",
+                key_shaped_words(&text)
+            );
+        }
+        let mixed = "hcaik_01GluedKeyQ7x2V9w3M4n5B6c7D8e9F0g1H2j3K4l5M6n7P8q9R0s1T2u3";
+        assert!(is_key_shaped(mixed));
+        assert!(
+            key_shaped_words(&format!("A: {mixed}_r"))
+                .iter()
+                .any(|w| w == mixed)
+        );
+    }
 
     #[test]
     fn every_rendering_masks_the_key() {

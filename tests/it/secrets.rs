@@ -480,3 +480,56 @@ fn a_region_launched_after_this_release_is_accepted_with_a_warning() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_peer_that_echoes_part_of_the_key_does_not_get_it_printed() {
+    use crate::fake_http::{FakeServer, Reply};
+    // A gateway that quotes the first 20 characters of the key it was given, and its last 20.
+    let peer = FakeServer::start(|req, _| {
+        let key = req
+            .header("x-honeycomb-team")
+            .unwrap_or_default()
+            .to_string();
+        let (head, tail) = (
+            &key[..20.min(key.len())],
+            &key[key.len().saturating_sub(20)..],
+        );
+        Reply::json(
+            401,
+            serde_json::json!({"error": format!("unknown API key {head}... ending {tail}")}),
+        )
+    });
+    let ctx = TestContext::empty();
+    let key = ingest();
+    for format in FORMATS {
+        let out = run_in(
+            &ctx,
+            format,
+            &["doctor", "--check", "honeycomb-auth", "--timeout", "3s"],
+            &[
+                ("HONEYCOMB_API_KEY", key.clone()),
+                ("HONEYCOMB_API_ENDPOINT", peer.url()),
+            ],
+        );
+        assert_exit(&out, 1);
+        assert_no_leak(format, &out, &[&key]);
+    }
+}
+
+#[test]
+fn a_key_glued_to_other_text_in_compose_is_masked_everywhere() {
+    let ctx = TestContext::fixture("cruddur");
+    let key = ingest();
+    let compose = ctx.read("docker-compose.yml").replacen(
+        "    environment:\n",
+        &format!(
+            "    environment:\n      AWS_REGION: {key}_r\n      HONEYCOMB_DATASET: {key}{key}\n"
+        ),
+        1,
+    );
+    ctx.write("docker-compose.yml", &compose);
+    for format in FORMATS {
+        let out = run_in(&ctx, format, &["doctor", "--offline", "-v"], &[]);
+        assert_no_leak(format, &out, &[&key]);
+    }
+}
