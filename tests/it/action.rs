@@ -626,6 +626,8 @@ fn send_test_mode_needs_a_real_destination_named_in_to() {
     let mut runner = Runner::new();
     runner.publish(false);
     runner.project(&configured(), "app");
+    // A checkout has no .env (it is gitignored): the secrets come from the step's env only.
+    std::fs::remove_file(runner.workspace.join("app/.env")).unwrap();
     // A secret that is missing (a fork's pull request, a typo in its name) arrives empty.
     let empty = [("HONEYCOMB_API_KEY", String::new())];
     let out = runner.action(
