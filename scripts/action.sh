@@ -145,7 +145,8 @@ install() {
     # Every member inside the archive's one folder; then only the binary is unpacked, and it
     # must be a regular file there (not a link to anything else).
     local members member unpacked="$work/unpacked" binary
-    if ! members=$(tar -tzf "$work/$name.tar.gz"); then
+    # -P: the names as stored (GNU tar would print them with any leading ../ or / cut off).
+    if ! members=$(tar -tzPf "$work/$name.tar.gz"); then
         fail 1 "$name.tar.gz could not be read (see tar's error above): not installed"
     fi
     while IFS= read -r member; do

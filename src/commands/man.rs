@@ -87,7 +87,7 @@ fn write_all(dir: &Path) -> Result<usize> {
                 hint
             } else {
                 Some(format!(
-                    "{} of {total} pages were written before that ({}); fix the cause and run again",
+                    "wrote {} of {total} pages before that ({}); fix the cause and run again",
                     written.len(),
                     written.join(", ")
                 ))
