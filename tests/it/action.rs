@@ -833,6 +833,27 @@ fn an_archive_whose_tracectl_is_a_link_or_that_escapes_its_folder_is_not_install
         );
         assert!(!runner.runner_temp.join("escaped").exists());
     }
+    // Not an archive at all, published with its matching checksum: tar fails, the job stops.
+    let mut runner = Runner::new();
+    let archive = runner.publish(true);
+    std::fs::write(&archive, b"\x1f\x8b not gzip after all").unwrap();
+    let out = run(Command::new("sha256sum")
+        .arg(archive.file_name().unwrap())
+        .current_dir(archive.parent().unwrap()));
+    let mut sum = archive.as_os_str().to_owned();
+    sum.push(".sha256");
+    std::fs::write(sum, stdout(&out)).unwrap();
+    let out = runner.action(&[("offline", "true")], &[]);
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("::error title=tracectl action::")
+                && l.contains("could not be read")),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
 }
 
 #[test]
