@@ -131,7 +131,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__doctor)
-            opts="-q -v -C -h -V --list --check --skip --offline --strict --require-daemon --timeout --honeycomb-api-key --dataset --aws-region --compose-file --service --env-file --color --format --quiet --verbose --dir --help --version"
+            opts="-q -v -C -h -V --list --check --skip --offline --strict --require-daemon --require-compose --timeout --honeycomb-api-key --dataset --aws-region --compose-file --service --env-file --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -123,6 +123,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --offline 'Skip every check that needs the network'
             cand --strict 'Treat warnings as failures'
             cand --require-daemon 'Fail, not warn, when the project is set up for the X-Ray daemon and it does not answer'
+            cand --require-compose 'Fail, not skip, when the folder holds no compose file (unless only checks that read none were asked for with --check); the GitHub Action passes it'
             cand -q 'Print only errors and the result'
             cand --quiet 'Print only errors and the result'
             cand -v 'Print more detail (repeat for more)'

@@ -136,6 +136,7 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l list -d 'Li
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l offline -d 'Skip every check that needs the network'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l strict -d 'Treat warnings as failures'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l require-daemon -d 'Fail, not warn, when the project is set up for the X-Ray daemon and it does not answer'
+complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -l require-compose -d 'Fail, not skip, when the folder holds no compose file (unless only checks that read none were asked for with --check); the GitHub Action passes it'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -153,6 +153,7 @@ sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human outpu
 '--offline[Skip every check that needs the network]' \
 '--strict[Treat warnings as failures]' \
 '--require-daemon[Fail, not warn, when the project is set up for the X-Ray daemon and it does not answer]' \
+'--require-compose[Fail, not skip, when the folder holds no compose file (unless only checks that read none were asked for with --check); the GitHub Action passes it]' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
 '*-v[Print more detail (repeat for more)]' \

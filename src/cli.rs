@@ -321,6 +321,11 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub require_daemon: bool,
 
+    /// Fail, not skip, when the folder holds no compose file (unless only checks that read none
+    /// were asked for with --check); the GitHub Action passes it
+    #[arg(long)]
+    pub require_compose: bool,
+
     /// Time allowed for each network check (e.g. 5s, 500ms)
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::otlp::config::parse_duration)]
     pub timeout: std::time::Duration,

@@ -65,7 +65,8 @@ impl Printer {
     }
 
     /// Report a command line clap refused: its own text for humans (secrets masked), the JSON
-    /// error object when `--format json` was asked for. `--help` and `--version` print as usual.
+    /// error object, SARIF log or `::error` annotation when `--format json`, `sarif` or `github`
+    /// was asked for. `--help` and `--version` print as usual.
     pub fn usage_error(err: &clap::Error, args: &[OsString]) -> ExitCode {
         use clap::error::ErrorKind;
         if matches!(
@@ -80,9 +81,13 @@ impl Printer {
             .collect();
         let wants = |flag: &str, value: &str| option_in_args(&args, flag).as_deref() == Some(value);
         let plain = err.render().to_string();
-        let machine = [("json", Format::Json), ("sarif", Format::Sarif)]
-            .into_iter()
-            .find(|(name, _)| wants("--format", name));
+        let machine = [
+            ("json", Format::Json),
+            ("sarif", Format::Sarif),
+            ("github", Format::Github),
+        ]
+        .into_iter()
+        .find(|(name, _)| wants("--format", name));
         if let Some((_, format)) = machine {
             let (message, hint) = clap_message(&plain);
             let printer = Printer {
@@ -208,9 +213,10 @@ impl Printer {
             ));
         }
         if self.format == Format::Github {
-            write_stdout(&format!(
-                "::error title=tracectl::{}\n",
-                message.replace('\n', "%0A")
+            write_stdout(&crate::doctor::github_error(
+                "tracectl",
+                &message,
+                hint.as_deref(),
             ));
         }
         if matches!(err, Error::Interrupted) {

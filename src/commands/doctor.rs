@@ -53,9 +53,19 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
     if args.list {
         return list(printer);
     }
-    let want = |id: &str| doctor::selected(&args.check, &args.skip, id);
     let started = Instant::now();
     let model = Model::load(dir, &args.project, Model::process_env(), |_| Ok(None));
+    // --require-compose: a check that reads the compose project, asked for by name, brings the
+    // compose check's failure with it when there is no compose file; it would only skip.
+    let needs_compose = args.require_compose
+        && model.layout.is_err()
+        && doctor::COMPOSE_CHECKS
+            .iter()
+            .any(|id| doctor::selected(&args.check, &args.skip, id));
+    let want = |id: &str| {
+        doctor::selected(&args.check, &args.skip, id)
+            || (needs_compose && id == "compose" && !args.skip.iter().any(|s| s == id))
+    };
     // One budget for everything that waits: git, the AWS configuration, every network check.
     // Reading the project is work, not waiting: it does not eat into the budget.
     let deadline = Instant::now() + args.timeout;
@@ -67,6 +77,7 @@ pub fn run(args: DoctorArgs, dir: &Path, printer: &Printer) -> Result<ExitStatus
         dataset: args.key.dataset.as_ref(),
         aws_region: args.aws_region.as_ref(),
         compose_file_given: args.project.compose_file.is_some(),
+        require_compose: args.require_compose,
     };
     let facts = gather::facts(&model, &flags, crate::aws::profile_region);
     if let Some(key) = &facts.honeycomb_key {

@@ -34,15 +34,67 @@ pub fn pages() -> Vec<(String, Vec<u8>)> {
 }
 
 pub fn run(args: &ManArgs, printer: &Printer) -> Result<ExitStatus> {
-    write_all(&args.dir)?;
-    printer.note(&format!("man pages written to {}", args.dir.display()));
+    let written = write_all(&args.dir)?;
+    printer.note(&format!(
+        "{} man pages written to {}",
+        written,
+        args.dir.display()
+    ));
     Ok(ExitStatus::Success)
 }
 
-fn write_all(dir: &Path) -> Result<()> {
-    fs_err::create_dir_all(dir).map_err(Error::from)?;
-    for (name, text) in pages() {
-        fs_err::write(dir.join(name), text).map_err(Error::from)?;
+/// DIR must be a folder, or nothing yet (it is created); a file, a device or a link to nothing
+/// cannot hold pages.
+fn check_dir(dir: &Path) -> Result<()> {
+    let hint = "pass a folder, e.g. `tracectl man ./man` (it is created if missing)".to_string();
+    match (std::fs::symlink_metadata(dir), std::fs::metadata(dir)) {
+        (Ok(_), Ok(meta)) if meta.is_dir() => Ok(()),
+        (Ok(_), Ok(_)) => Err(Error::usage(
+            format!("{} is not a folder", dir.display()),
+            hint,
+        )),
+        (Ok(link), Err(_)) if link.file_type().is_symlink() => {
+            let target = std::fs::read_link(dir)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "?".into());
+            Err(Error::usage(
+                format!(
+                    "{} is a link to {target}, which does not exist",
+                    dir.display()
+                ),
+                format!("create {target} first, or {hint}"),
+            ))
+        }
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// Write every page; the number written. A failure part-way names the pages already written
+/// (they are complete), never "nothing was changed".
+fn write_all(dir: &Path) -> Result<usize> {
+    check_dir(dir)?;
+    fs_err::create_dir_all(dir).map_err(Error::from)?;
+    let pages = pages();
+    let total = pages.len();
+    let mut written: Vec<String> = Vec::new();
+    for (name, text) in pages {
+        if let Err(source) = fs_err::write(dir.join(&name), text) {
+            let err = Error::from(source);
+            let Error::Io { source, hint } = err else {
+                return Err(err);
+            };
+            let hint = if written.is_empty() {
+                hint
+            } else {
+                Some(format!(
+                    "wrote {} of {total} pages before that ({}); fix the cause and run again",
+                    written.len(),
+                    written.join(", ")
+                ))
+            };
+            return Err(Error::Io { source, hint });
+        }
+        written.push(name);
+    }
+    Ok(written.len())
 }

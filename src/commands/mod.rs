@@ -28,14 +28,45 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
     }
 }
 
-/// `-C DIR`, else the current folder; it must exist.
+/// `-C DIR`, else the current folder; it must exist and be readable. A current folder that was
+/// deleted or cannot be read is said to be that, not mistaken for a project without files.
 fn project_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
-    let dir = dir.unwrap_or_else(|| PathBuf::from("."));
-    if !dir.is_dir() {
-        return Err(Error::usage(
+    let Some(dir) = dir else {
+        let unreadable = |err: std::io::Error| {
+            let kind = err.kind();
+            Error::Io {
+                source: std::io::Error::new(kind, format!("cannot read the current folder: {err}")),
+                hint: Some(if kind == std::io::ErrorKind::NotFound {
+                    "it was deleted or moved: cd into the project folder again, or pass -C DIR"
+                        .to_string()
+                } else {
+                    "check the folder's permissions, or pass -C DIR with the project folder"
+                        .to_string()
+                }),
+            }
+        };
+        let here = std::env::current_dir().map_err(unreadable)?;
+        std::fs::metadata(".").map_err(|e| {
+            unreadable(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", here.display()),
+            ))
+        })?;
+        return Ok(PathBuf::from("."));
+    };
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => Ok(dir),
+        Ok(_) => Err(Error::usage(
+            format!("-C {}: not a folder", dir.display()),
+            "pass the folder that holds the compose file".to_string(),
+        )),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(Error::usage(
             format!("-C {}: no such folder", dir.display()),
             "pass the folder that holds the compose file".to_string(),
-        ));
+        )),
+        Err(err) => Err(Error::usage(
+            format!("-C {}: cannot read it: {err}", dir.display()),
+            "check the folder's permissions, or pass another folder".to_string(),
+        )),
     }
-    Ok(dir)
 }

@@ -49,14 +49,33 @@ pub struct Flags<'a> {
     pub dataset: Option<&'a String>,
     pub aws_region: Option<&'a String>,
     pub compose_file_given: bool,
+    /// `--require-compose`: no compose file is a failure, not a reason to skip.
+    pub require_compose: bool,
 }
 
-fn layout_check(model: &Model, compose_file_given: bool) -> Option<CheckResult> {
+/// Where to look when `--require-compose` finds no compose file.
+const NO_COMPOSE_HINT: &str = "run in the folder that holds it: -C DIR (in the GitHub Action, set the working-directory input), or --compose-file FILE";
+
+fn layout_check(model: &Model, flags: &Flags) -> Option<CheckResult> {
     let e = model.layout.as_ref().err()?;
     if let Error::Usage { message, .. } = e
         && message.starts_with("no compose file")
-        && !compose_file_given
+        && !flags.compose_file_given
     {
+        if flags.require_compose {
+            return Some(
+                CheckResult::fail(
+                    "compose",
+                    format!(
+                        "no compose file in {}: nothing to check",
+                        std::path::absolute(&model.dir)
+                            .unwrap_or_else(|_| model.dir.clone())
+                            .display()
+                    ),
+                )
+                .hint(NO_COMPOSE_HINT),
+            );
+        }
         return Some(CheckResult::skip(
             "compose",
             "no compose file here (use -C DIR or --compose-file)",
@@ -150,7 +169,7 @@ pub fn facts<'a>(
     let daemon_tcp = daemon_tcp(resolved.daemon_address.as_ref().map(|(a, _)| a.clone()));
     Facts {
         model,
-        layout_error: layout_check(model, flags.compose_file_given),
+        layout_error: layout_check(model, flags),
         env_error: env_check(model),
         honeycomb_key,
         dataset: resolved.dataset.as_ref().map(|(d, _)| d.clone()),
@@ -251,13 +270,37 @@ impl GitProbe {
                 .map(|m| m.permissions().mode()),
             tracked,
             ignored,
+            ci: in_ci(|name| model.process.get(name).cloned()),
         }
     }
+}
+
+/// Whether this runs in CI: `CI` or `GITHUB_ACTIONS` is true (as GitHub, GitLab and most CI
+/// services set them). A project's env file is gitignored, so a CI checkout never has one.
+pub fn in_ci(var: impl Fn(&str) -> Option<String>) -> bool {
+    ["CI", "GITHUB_ACTIONS"].iter().any(|name| {
+        var(name).is_some_and(|v| {
+            let v = v.trim();
+            v.eq_ignore_ascii_case("true") || v == "1"
+        })
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ci_is_detected_from_ci_or_github_actions() {
+        let env = crate::test_support::env;
+        assert!(in_ci(env(&[("CI", "true")])));
+        assert!(in_ci(env(&[("CI", "TRUE")])));
+        assert!(in_ci(env(&[("CI", "1")])));
+        assert!(in_ci(env(&[("GITHUB_ACTIONS", "true")])));
+        assert!(!in_ci(env(&[("CI", "false")])));
+        assert!(!in_ci(env(&[("CI", "")])));
+        assert!(!in_ci(env(&[])));
+    }
 
     #[test]
     fn daemon_address_forms() {

@@ -136,6 +136,9 @@ pub const CHECKS: &[(&str, &str, bool)] = &[
     ("clock", "Clock agrees with the servers", false),
 ];
 
+/// The checks that read the compose project and skip when there is none.
+pub const COMPOSE_CHECKS: [&str; 4] = ["compose", "requirements", "app", "collector"];
+
 pub fn title(id: &str) -> &'static str {
     CHECKS
         .iter()
@@ -174,12 +177,8 @@ pub fn summarize(results: &[CheckResult]) -> Summary {
 /// GitHub Actions workflow commands: one annotation per finding (or per check without findings),
 /// files named relative to the repository root, as GitHub expects.
 pub fn github_annotations(results: &[CheckResult], paths: &sarif::Paths) -> Vec<String> {
-    let escape = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
-    let escape_prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
+    let escape = github_escape;
+    let escape_prop = github_escape_property;
     let mut lines = Vec::new();
     for r in results.iter().filter(|r| r.status >= Status::Warn) {
         let level = |s: Status| {
@@ -227,6 +226,31 @@ pub fn github_annotations(results: &[CheckResult], paths: &sarif::Paths) -> Vec<
         }
     }
     lines
+}
+
+/// A workflow command's message as the runner decodes it back: `%`, `\r` and `\n` escaped, so
+/// that no text (a path, a server's reply) can end the command and start another.
+pub fn github_escape(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value (`file=`, `title=`): also `:` and `,`, which end it.
+pub fn github_escape_property(text: &str) -> String {
+    github_escape(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// An `::error` workflow command for a failure that stopped the command: the message, then
+/// its hint after a dash, as doctor's annotations carry theirs.
+pub fn github_error(title: &str, message: &str, hint: Option<&str>) -> String {
+    let hint = hint.map(|h| format!(" — {h}")).unwrap_or_default();
+    format!(
+        "::error title={}::{}{}\n",
+        github_escape_property(title),
+        github_escape(message),
+        github_escape(&hint)
+    )
 }
 
 fn timed(check: impl FnOnce() -> CheckResult) -> CheckResult {
@@ -372,6 +396,20 @@ mod tests {
             (r.status, r.detail.as_str(), r.hint),
             (Status::Pass, "all good", None)
         );
+    }
+
+    #[test]
+    fn errors_escape_what_the_runner_decodes_and_keep_the_hint() {
+        let line = github_error(
+            "tracectl",
+            "-C a 100%0A\r::warning::x\ny",
+            Some("pass the folder"),
+        );
+        assert_eq!(
+            line,
+            "::error title=tracectl::-C a 100%250A%0D::warning::x%0Ay — pass the folder\n"
+        );
+        assert_eq!(github_escape_property("a:b,c%"), "a%3Ab%2Cc%25");
     }
 
     #[test]

@@ -21,10 +21,21 @@ pub struct EnvFileFacts {
     /// `None` outside a git work tree.
     pub tracked: Option<bool>,
     pub ignored: Option<bool>,
+    /// Running in CI, where the env file is never checked out.
+    pub ci: bool,
 }
 
 pub fn env_file(f: &EnvFileFacts) -> CheckResult {
     let id = "env-file";
+    if !f.exists && f.ci {
+        return CheckResult::skip(
+            id,
+            format!(
+                "{} does not exist: the variables come from the environment in CI (the job's secrets)",
+                f.display
+            ),
+        );
+    }
     if !f.exists {
         return CheckResult::warn(
             id,
@@ -934,6 +945,7 @@ mod tests {
             mode: Some(0o600),
             tracked: Some(false),
             ignored: Some(true),
+            ci: false,
         };
         assert_eq!(env_file(&f).status, Status::Pass);
         f.mode = Some(0o644);
@@ -950,6 +962,17 @@ mod tests {
             .status,
             Status::Warn
         );
+        // In CI the file is never checked out: the job's environment holds the variables.
+        let r = env_file(&EnvFileFacts {
+            display: ".env".into(),
+            ci: true,
+            ..Default::default()
+        });
+        assert_eq!(r.status, Status::Skip);
+        assert!(r.detail.contains("environment in CI"), "{}", r.detail);
+        // A file that is there is checked in CI as anywhere.
+        f.ci = true;
+        assert_eq!(env_file(&f).status, Status::Fail);
     }
 
     #[test]

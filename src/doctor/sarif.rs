@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 use serde_json::{Value, json};
 
 use super::{CHECKS, CheckResult, Finding, Status};
@@ -85,10 +85,10 @@ impl Paths {
         let path = normalize(&self.base.join(file));
         match self.root.as_ref().and_then(|r| path.strip_prefix(r).ok()) {
             Some(rel) if !rel.as_os_str().is_empty() => json!({
-                "uri": encode(&rel.to_string_lossy()),
+                "uri": encode(rel),
                 "uriBaseId": SRCROOT,
             }),
-            _ => json!({ "uri": format!("file://{}", encode(&path.to_string_lossy())) }),
+            _ => json!({ "uri": format!("file://{}", encode(&path)) }),
         }
     }
 }
@@ -110,8 +110,10 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-fn encode(path: &str) -> String {
-    utf8_percent_encode(path, PATH_KEEP).to_string()
+/// The path's own bytes percent-encoded: a name that is not UTF-8 decodes back to itself.
+fn encode(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    percent_encode(path.as_os_str().as_bytes(), PATH_KEEP).to_string()
 }
 
 fn level(status: Status) -> &'static str {
@@ -281,6 +283,21 @@ mod tests {
         assert_eq!(
             paths.artifact("/etc/tracing env"),
             json!({"uri": "file:///etc/tracing%20env"})
+        );
+        // A folder name that is not UTF-8: its bytes, not U+FFFD.
+        use std::os::unix::ffi::OsStrExt;
+        let odd = Paths {
+            base: PathBuf::from(std::ffi::OsStr::from_bytes(b"/repo/p\xff")),
+            root: Some(PathBuf::from("/repo")),
+        };
+        assert_eq!(odd.artifact("compose.yaml")["uri"], "p%FF/compose.yaml");
+        let outside = Paths {
+            root: None,
+            ..odd.clone()
+        };
+        assert_eq!(
+            outside.artifact("compose.yaml")["uri"],
+            "file:///repo/p%FF/compose.yaml"
         );
         let no_root = Paths::new("/srv/p", None);
         assert_eq!(

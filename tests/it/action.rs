@@ -614,3 +614,321 @@ fn the_documented_manual_install_checks_the_archive() {
         assert!(readme.contains(target), "{target}");
     }
 }
+
+/// Every workflow command a run printed: stdout split where a runner splits it (`\n`, `\r\n`
+/// and a bare `\r`), so a forged command after a carriage return counts too.
+fn runner_lines(out: &Output) -> Vec<String> {
+    stdout(out).split(['\n', '\r']).map(String::from).collect()
+}
+
+#[test]
+fn send_test_mode_needs_a_real_destination_named_in_to() {
+    let mut runner = Runner::new();
+    runner.publish(false);
+    runner.project(&configured(), "app");
+    // A checkout has no .env (it is gitignored): the secrets come from the step's env only.
+    std::fs::remove_file(runner.workspace.join("app/.env")).unwrap();
+    // A secret that is missing (a fork's pull request, a typo in its name) arrives empty.
+    let empty = [("HONEYCOMB_API_KEY", String::new())];
+    let out = runner.action(
+        &[
+            ("mode", "send-test"),
+            ("working-directory", "app"),
+            ("wait", "5"),
+        ],
+        &empty,
+    );
+    assert_exit(&out, 2);
+    assert!(
+        stdout(&out).lines().any(|l| l.starts_with("::error")
+            && l.contains("input to")
+            && l.contains("HONEYCOMB_API_KEY")),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("local"), "{}", stdout(&out));
+    // Named, but its secret is empty: tracectl says which secret.
+    let out = runner.action(
+        &[
+            ("mode", "send-test"),
+            ("working-directory", "app"),
+            ("to", "honeycomb"),
+            ("wait", "5"),
+        ],
+        &empty,
+    );
+    assert_exit(&out, 2);
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("::error") && l.contains("HONEYCOMB_API_KEY")),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn the_wait_input_is_whole_seconds_never_a_flag() {
+    let mut runner = Runner::new();
+    runner.publish(false);
+    runner.project(&configured(), "app");
+    for wait in [
+        "--help",
+        "--version",
+        "--format=json",
+        "-1",
+        "5s",
+        "1.5",
+        "",
+        " 5",
+    ] {
+        let out = runner.action(
+            &[
+                ("mode", "send-test"),
+                ("working-directory", "app"),
+                ("to", "local"),
+                ("wait", wait),
+            ],
+            &[],
+        );
+        assert_exit(&out, 2);
+        assert!(
+            stdout(&out)
+                .lines()
+                .any(|l| l.starts_with("::error title=tracectl action::input wait")),
+            "wait={wait:?}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn inputs_in_the_action_s_own_errors_cannot_forge_workflow_commands() {
+    let mut runner = Runner::new();
+    runner.publish(false);
+    let forged = "x\n::error file=README.md,line=1,title=forged::pwned 100%0A\r::warning::cr";
+    for input in [
+        "working-directory",
+        "mode",
+        "strict",
+        "offline",
+        "version",
+        "wait",
+    ] {
+        let mut inputs = vec![(input, forged)];
+        if input == "wait" {
+            inputs.push(("mode", "send-test"));
+            inputs.push(("to", "local"));
+        }
+        let out = runner.action(&inputs, &[]);
+        assert_exit(&out, 2);
+        let lines = runner_lines(&out);
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.starts_with("::error file=README.md") || l.starts_with("::warning")),
+            "{input}: {lines:#?}"
+        );
+        let error = lines
+            .iter()
+            .find(|l| l.starts_with("::error title=tracectl action::"))
+            .unwrap_or_else(|| panic!("{input}: {lines:#?}"));
+        assert!(
+            error.contains(
+                "x%0A::error file=README.md,line=1,title=forged::pwned 100%250A%0D::warning::cr"
+            ),
+            "{input}: {error}"
+        );
+    }
+}
+
+/// Replace the published archive with one made by Python's tarfile from (name, kind, data):
+/// kind "file" or "symlink" (data is the link target); and publish its checksum.
+fn publish_archive(archive: &Path, members: &[(&str, &str, &str)]) {
+    let script = r#"
+import io, sys, tarfile
+out = sys.argv[1]
+members = sys.argv[2:]
+tf = tarfile.open(out, "w:gz")
+for i in range(0, len(members), 3):
+    name, kind, data = members[i:i + 3]
+    ti = tarfile.TarInfo(name)
+    ti.mode = 0o755
+    if kind == "symlink":
+        ti.type = tarfile.SYMTYPE
+        ti.linkname = data
+        tf.addfile(ti)
+    else:
+        ti.size = len(data.encode())
+        tf.addfile(ti, io.BytesIO(data.encode()))
+tf.close()
+"#;
+    let mut cmd = Command::new(peers::python());
+    cmd.args(["-c", script]).arg(archive);
+    for (name, kind, data) in members {
+        cmd.args([name, kind, data]);
+    }
+    assert_exit(&run(&mut cmd), 0);
+    let out = run(Command::new("sha256sum")
+        .arg(archive.file_name().unwrap())
+        .current_dir(archive.parent().unwrap()));
+    assert_exit(&out, 0);
+    let mut sum = archive.as_os_str().to_owned();
+    sum.push(".sha256");
+    std::fs::write(sum, stdout(&out)).unwrap();
+}
+
+#[test]
+fn an_archive_whose_tracectl_is_a_link_or_that_escapes_its_folder_is_not_installed() {
+    let outside = tempfile::tempdir().unwrap();
+    let stand_in = outside.path().join("tracectl");
+    std::fs::write(
+        &stand_in,
+        format!("#!/bin/sh\necho 'tracectl {VERSION} (NOT FROM THE ARCHIVE)'\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let folder = format!("tracectl-v{VERSION}-{}", runner_arch().1);
+    let binary = format!("{folder}/tracectl");
+    let escaping = format!("{folder}/../../escaped");
+    let good = std::fs::read_to_string(stand_in.as_path()).unwrap();
+    let cases: Vec<Vec<(&str, &str, &str)>> = vec![
+        vec![(binary.as_str(), "symlink", stand_in.to_str().unwrap())],
+        vec![(binary.as_str(), "symlink", "../../outside")],
+        vec![
+            (escaping.as_str(), "file", "x"),
+            (binary.as_str(), "file", good.as_str()),
+        ],
+        vec![
+            ("/tmp/absolute", "file", "x"),
+            (binary.as_str(), "file", good.as_str()),
+        ],
+    ];
+    for members in cases {
+        let mut runner = Runner::new();
+        let archive = runner.publish(true);
+        publish_archive(&archive, &members);
+        let out = runner.action(&[("offline", "true")], &[]);
+        assert_exit(&out, 1);
+        assert!(
+            stdout(&out)
+                .lines()
+                .any(|l| l.starts_with("::error title=tracectl action::")),
+            "{members:?}: {}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            !stdout(&out).contains("NOT FROM THE ARCHIVE"),
+            "{}",
+            stdout(&out)
+        );
+        let installed = runner
+            .runner_temp
+            .join(format!("tracectl-{VERSION}/bin/tracectl"));
+        assert!(
+            installed.symlink_metadata().is_err(),
+            "{members:?}: {installed:?} was installed"
+        );
+        assert!(!runner.runner_temp.join("escaped").exists());
+    }
+    // Not an archive at all, published with its matching checksum: tar fails, the job stops.
+    let mut runner = Runner::new();
+    let archive = runner.publish(true);
+    std::fs::write(&archive, b"\x1f\x8b not gzip after all").unwrap();
+    let out = run(Command::new("sha256sum")
+        .arg(archive.file_name().unwrap())
+        .current_dir(archive.parent().unwrap()));
+    let mut sum = archive.as_os_str().to_owned();
+    sum.push(".sha256");
+    std::fs::write(sum, stdout(&out)).unwrap();
+    let out = runner.action(&[("offline", "true")], &[]);
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("::error title=tracectl action::")
+                && l.contains("could not be read")),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_archive_published_without_its_checksum_stops_the_job() {
+    let mut runner = Runner::new();
+    let archive = runner.publish(true);
+    let mut sum = archive.as_os_str().to_owned();
+    sum.push(".sha256");
+    std::fs::remove_file(sum).unwrap();
+    let out = runner.action(&[("offline", "true")], &[]);
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("::error title=tracectl action::") && l.contains(".sha256")),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        !stderr(&out).contains("fallback=true") && !stdout(&out).contains("building it with cargo"),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_working_directory_without_a_compose_file_fails_the_job() {
+    let mut runner = Runner::new();
+    runner.publish(false);
+    runner.project(&TestContext::fixture("cruddur"), "backend");
+    // The default working-directory, `.`: the compose file is in backend/.
+    let out = runner.action(&[("offline", "true")], &[]);
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("::error title=compose::") && l.contains("working-directory")),
+        "{}",
+        stdout(&out)
+    );
+    // Checks that need no compose file, asked for by name, still run alone.
+    let out = runner.action(
+        &[("offline", "true"), ("checks", "honeycomb-key, aws-region")],
+        &[],
+    );
+    assert_exit(&out, 0);
+    // A project check asked for by name needs the compose file.
+    let out = runner.action(&[("offline", "true"), ("checks", "requirements")], &[]);
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("::error title=compose::")),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_typo_in_checks_or_skip_is_an_annotation() {
+    let mut runner = Runner::new();
+    runner.publish(false);
+    runner.project(&configured(), "app");
+    for input in [("checks", "compse"), ("skip", "xray_daemon")] {
+        let out = runner.action(
+            &[("working-directory", "app"), ("offline", "true"), input],
+            &[],
+        );
+        assert_exit(&out, 2);
+        let all = annotations(&out);
+        assert!(
+            all.iter()
+                .any(|a| a.starts_with("::error title=tracectl::") && a.contains(input.1)),
+            "{input:?}: {all:#?}"
+        );
+    }
+}

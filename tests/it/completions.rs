@@ -142,3 +142,36 @@ fn committed_man_pages_are_fresh_and_read_cleanly() {
         "and the variables read"
     );
 }
+
+/// `tracectl man DIR` with a DIR that cannot hold pages: said plainly, with a hint; and a write
+/// that fails half-way names the pages already written.
+#[test]
+fn man_refuses_a_dir_that_is_not_a_folder_and_reports_partial_writes() {
+    let ctx = TestContext::empty();
+    ctx.write("plain-file", "x");
+    std::os::unix::fs::symlink(ctx.path("nowhere"), ctx.path("dangling")).unwrap();
+    for dir in [
+        ctx.path("plain-file"),
+        std::path::PathBuf::from("/dev/null"),
+        ctx.path("dangling"),
+    ] {
+        let out = run(ctx.tracectl().arg("man").arg(&dir));
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains(&dir.display().to_string()), "{err}");
+        assert!(!err.contains("File exists"), "{err}");
+        assert!(err.contains("hint:"), "{err}");
+    }
+    assert_eq!(ctx.read("plain-file"), "x");
+    assert!(!ctx.path("nowhere").exists());
+
+    // The second page cannot be written: a folder stands where it goes.
+    let dir = ctx.path("man");
+    std::fs::create_dir_all(dir.join("tracectl-completions.1")).unwrap();
+    let out = run(ctx.tracectl().arg("man").arg(&dir));
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(!err.contains("nothing was changed"), "{err}");
+    assert!(err.contains("tracectl.1"), "names the page written: {err}");
+    assert!(dir.join("tracectl.1").is_file());
+}

@@ -591,3 +591,112 @@ fn tls_is_timed_on_its_own_when_the_certificate_is_trusted() {
         "{detail}"
     );
 }
+
+#[test]
+fn require_compose_fails_a_folder_without_a_compose_file() {
+    let ctx = TestContext::empty();
+    // Without the flag, a folder with no compose file is not an error: keys can still be checked.
+    let (out, v) = doctor_json(&ctx, &["--offline"], &[]);
+    assert_exit(&out, 0);
+    assert_eq!(check(&v, "compose")["status"], "skip");
+    let (out, v) = doctor_json(&ctx, &["--offline", "--require-compose"], &[]);
+    assert_exit(&out, 1);
+    assert_eq!(check(&v, "compose")["status"], "fail");
+    assert!(
+        check(&v, "compose")["hint"]
+            .as_str()
+            .unwrap()
+            .contains("working-directory"),
+        "{v:#}"
+    );
+    // Checks that read no compose file, asked for alone, do not need one.
+    let (out, _) = doctor_json(
+        &ctx,
+        &["--offline", "--require-compose", "--check", "honeycomb-key"],
+        &[],
+    );
+    assert_exit(&out, 0);
+    // One that does fails, and says why.
+    let (out, v) = doctor_json(
+        &ctx,
+        &["--offline", "--require-compose", "--check", "app"],
+        &[],
+    );
+    assert_exit(&out, 1);
+    assert_eq!(check(&v, "compose")["status"], "fail");
+}
+
+#[test]
+fn a_missing_env_file_in_ci_is_skipped_not_a_warning() {
+    let ctx = configured();
+    std::fs::remove_file(ctx.path(".env")).unwrap();
+    let (_, v) = doctor_json(&ctx, &["--offline", "--check", "env-file"], &[]);
+    assert_eq!(check(&v, "env-file")["status"], "warn", "{v:#}");
+    for (name, value) in [("CI", "true"), ("GITHUB_ACTIONS", "true"), ("CI", "TRUE")] {
+        let (out, v) = doctor_json(
+            &ctx,
+            &["--offline", "--strict", "--check", "env-file"],
+            &[(name, value.to_string())],
+        );
+        assert_exit(&out, 0);
+        assert_eq!(
+            check(&v, "env-file")["status"],
+            "skip",
+            "{name}={value}: {v:#}"
+        );
+        assert!(
+            check(&v, "env-file")["detail"]
+                .as_str()
+                .unwrap()
+                .contains("environment in CI"),
+            "{v:#}"
+        );
+    }
+    let (_, v) = doctor_json(
+        &ctx,
+        &["--offline", "--check", "env-file"],
+        &[("CI", "false".to_string())],
+    );
+    assert_eq!(check(&v, "env-file")["status"], "warn", "{v:#}");
+}
+
+#[test]
+fn a_current_folder_that_cannot_be_read_is_said_so() {
+    let ctx = TestContext::fixture("cruddur");
+    let gone = ctx.path("gone");
+    std::fs::create_dir(&gone).unwrap();
+    // The shell enters the folder, deletes it, then starts tracectl in it.
+    for format in ["human", "sarif"] {
+        let out = run(Command::new("sh")
+            .arg("-c")
+            .arg("cd \"$1\" && rmdir \"$1\" && exec \"$2\" --format \"$3\" doctor --offline")
+            .arg("sh")
+            .arg(&gone)
+            .arg(env!("CARGO_BIN_EXE_tracectl"))
+            .arg(format)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1"));
+        assert_exit(&out, 1);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(all.contains("current folder"), "{all}");
+        assert!(!all.contains("-C ."), "{all}");
+        std::fs::create_dir(&gone).unwrap();
+    }
+}
+
+#[test]
+fn github_errors_escape_what_the_runner_decodes_and_keep_the_hint() {
+    let ctx = TestContext::empty();
+    let odd = "no such 100%0A\r::warning file=app.py,line=1::forged";
+    let out = run(ctx
+        .tracectl()
+        .args(["--format", "github", "doctor", "--offline", "-C", odd]));
+    assert_exit(&out, 2);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.split(['\n', '\r']).filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{text:?}");
+    assert!(lines[0].starts_with("::error title=tracectl::"), "{text:?}");
+    assert!(lines[0].contains("100%250A%0D::warning"), "{text:?}");
+    assert!(lines[0].contains(" — "), "the hint is kept: {text:?}");
+}

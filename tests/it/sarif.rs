@@ -271,3 +271,63 @@ fn a_run_that_cannot_check_still_prints_a_valid_log() {
         assert!(!note.is_empty() && !note.starts_with("error:"), "{note}");
     }
 }
+
+#[test]
+fn a_folder_name_that_is_not_utf8_decodes_back_to_the_real_path() {
+    use std::os::unix::ffi::OsStrExt;
+    let ctx = TestContext::fixture("cruddur");
+    let odd = ctx
+        .root
+        .parent()
+        .unwrap()
+        .join(std::ffi::OsStr::from_bytes(b"p\xff q"));
+    std::fs::rename(&ctx.root, &odd).unwrap();
+    // Run from the folder above, so that the odd name is part of every relative uri.
+    let above = ctx.root.parent().unwrap().to_path_buf();
+    let mut cmd = ctx.tracectl();
+    cmd.args(["--format", "sarif", "doctor", "--offline", "-C"])
+        .arg(&odd)
+        .env("TRACECTL_NOW", TODAY)
+        .current_dir(&above);
+    let out = run(&mut cmd);
+    assert_exit(&out, 1);
+    let v = json_of(&out);
+    assert_sarif(&v);
+    // Python's urllib decodes each uri to bytes; each must name a file that is there.
+    let script = r#"
+import json, os, sys, urllib.parse
+log = json.loads(sys.stdin.read())
+base = os.fsencode(sys.argv[1])
+n = 0
+for r in log["runs"][0]["results"]:
+    for loc in r.get("locations", []):
+        uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+        path = urllib.parse.unquote_to_bytes(urllib.parse.urlsplit(uri).path)
+        assert os.path.exists(path if path.startswith(b"/") else os.path.join(base, path)), (uri, path)
+        n += 1
+assert n > 0
+print(n)
+"#;
+    let mut child = Command::new(peers::python())
+        .args(["-c", script])
+        .arg(&above)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(v.to_string().as_bytes())
+        .unwrap();
+    let check = child.wait_with_output().unwrap();
+    assert!(
+        check.status.success(),
+        "{}\n{v:#}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    std::fs::rename(&odd, &ctx.root).unwrap();
+}
