@@ -117,20 +117,13 @@ impl CollectorHoneycomb {
     }
 }
 
-/// The collector's environment. Every upstream and listening address is `${OVERRIDE:-default}`:
-/// unset, it is the real one; a test (or a user behind a proxy) points it elsewhere without
-/// editing the file. Credentials and region come from the user's shell as for the daemon.
+/// The collector's environment. Every upstream address is `${OVERRIDE:-default}`: unset, it is
+/// the real one; a test (or a user behind a proxy) points it elsewhere without editing the file.
+/// Credentials and region come from the user's shell as for the daemon. The receivers are left to
+/// the image's entrypoint (`rotel start --otlp-grpc-endpoint 0.0.0.0:4317 --otlp-http-endpoint
+/// 0.0.0.0:4318`), whose flags win over any `ROTEL_OTLP_*_ENDPOINT` variable.
 pub fn collector_env(honeycomb: Option<&CollectorHoneycomb>) -> Vec<EnvVar> {
-    let mut vars = vec![
-        var(
-            "ROTEL_OTLP_HTTP_ENDPOINT",
-            "${COLLECTOR_OTLP_HTTP_ENDPOINT:-0.0.0.0:4318}",
-        ),
-        var(
-            "ROTEL_OTLP_GRPC_ENDPOINT",
-            "${COLLECTOR_OTLP_GRPC_ENDPOINT:-0.0.0.0:4317}",
-        ),
-    ];
+    let mut vars = Vec::new();
     let (exporters, traces) = match honeycomb {
         Some(_) => ("xray:otlp,honeycomb:otlp", "xray,honeycomb"),
         None => ("xray:otlp", "xray"),

@@ -156,10 +156,14 @@ pub struct Collector {
 const DEFAULT_HTTP: &str = "localhost:4318";
 const DEFAULT_GRPC: &str = "localhost:4317";
 
-fn receiver(var: &'static str, value: Option<&Value>, default: &str) -> Receiver {
-    let address = value
-        .map(|v| v.text().to_string())
-        .unwrap_or_else(|| default.to_string());
+/// A receiver's address: the variable's, else rotel's default; or, `from_image`, what the image's
+/// entrypoint binds (all interfaces, the default's port).
+fn receiver(var: &'static str, value: Option<&Value>, default: &str, from_image: bool) -> Receiver {
+    let address = match (from_image, value) {
+        (true, _) => default.replacen("localhost", "0.0.0.0", 1),
+        (false, Some(v)) => v.text().to_string(),
+        (false, None) => default.to_string(),
+    };
     let (host, port) = match address.rsplit_once(':') {
         Some((h, p)) => (h.trim_matches(['[', ']']), p.parse().ok()),
         None => (address.as_str(), None),
@@ -179,6 +183,7 @@ impl Collector {
     pub fn read(
         service: &str,
         image: Option<String>,
+        own_entrypoint: bool,
         env: &[(String, Option<String>)],
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Collector {
@@ -194,8 +199,15 @@ impl Collector {
                 resolved,
             })
         };
-        let rotel = env.iter().any(|(k, _)| k.starts_with("ROTEL_"))
-            || image.as_deref().is_some_and(|i| i.contains("rotel"));
+        let rotel_image = image.as_deref().is_some_and(|i| i.contains("rotel"));
+        let rotel = rotel_image || env.iter().any(|(k, _)| k.starts_with("ROTEL_"));
+        // rotel's image starts it with both receivers on 0.0.0.0 by flags, which win over the
+        // environment; only a compose `entrypoint:` of its own changes that.
+        let image_receivers = rotel_image && !own_entrypoint;
+        let bound = |var: &'static str, default: &str| match image_receivers {
+            true => receiver(var, None, default, true),
+            false => receiver(var, get(var).as_ref(), default, false),
+        };
         let truthy = |v: Option<Value>| {
             v.is_some_and(|v| matches!(v.text().trim().to_ascii_lowercase().as_str(), "true" | "1"))
         };
@@ -290,16 +302,8 @@ impl Collector {
             service: service.to_string(),
             image,
             rotel,
-            http: receiver(
-                "ROTEL_OTLP_HTTP_ENDPOINT",
-                get("ROTEL_OTLP_HTTP_ENDPOINT").as_ref(),
-                DEFAULT_HTTP,
-            ),
-            grpc: receiver(
-                "ROTEL_OTLP_GRPC_ENDPOINT",
-                get("ROTEL_OTLP_GRPC_ENDPOINT").as_ref(),
-                DEFAULT_GRPC,
-            ),
+            http: bound("ROTEL_OTLP_HTTP_ENDPOINT", DEFAULT_HTTP),
+            grpc: bound("ROTEL_OTLP_GRPC_ENDPOINT", DEFAULT_GRPC),
             traces_disabled: truthy(get("ROTEL_OTLP_RECEIVER_TRACES_DISABLED")),
             traces_path: get("ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH")
                 .map(|v| v.text().to_string())
@@ -353,6 +357,7 @@ mod tests {
         let c = Collector::read(
             "otel-collector",
             Some(recipe::COLLECTOR_IMAGE.into()),
+            false,
             &written(),
             region,
         );
@@ -374,7 +379,7 @@ mod tests {
 
     #[test]
     fn an_unset_region_leaves_the_endpoint_unresolved_but_still_xray() {
-        let c = Collector::read("otel-collector", None, &written(), |_| None);
+        let c = Collector::read("otel-collector", None, false, &written(), |_| None);
         let x = &c.exporters[0];
         assert_eq!(x.endpoint.as_ref().unwrap().resolved, None);
         // The written text still names X-Ray; the region is not known here.
@@ -386,6 +391,7 @@ mod tests {
         let c = Collector::read(
             "c",
             Some("streamfold/rotel:v0.1".into()),
+            true,
             &env(&[
                 ("ROTEL_OTLP_EXPORTER_ENDPOINT", "https://api.honeycomb.io"),
                 (
@@ -399,10 +405,14 @@ mod tests {
         assert!(c.sends_to_honeycomb());
         assert!(c.xray().is_none());
         assert_eq!(c.http.address, DEFAULT_HTTP);
-        assert!(c.http.loopback, "rotel binds localhost by default");
+        assert!(
+            c.http.loopback,
+            "rotel binds localhost by default when compose replaces the entrypoint"
+        );
         let c = Collector::read(
             "c",
             None,
+            false,
             &env(&[
                 ("ROTEL_EXPORTER", "aws-xray"),
                 ("ROTEL_XRAY_EXPORTER_REGION", "us-east-2"),
@@ -424,6 +434,7 @@ mod tests {
         let c = Collector::read(
             "c",
             None,
+            false,
             &env(&[
                 ("ROTEL_EXPORTERS", "xray:otlp, hc:otlp ,junk"),
                 ("ROTEL_EXPORTERS_TRACES", "xray,hc,missing"),
@@ -452,10 +463,29 @@ mod tests {
     }
 
     #[test]
+    fn the_images_entrypoint_binds_the_receivers_whatever_the_environment_says() {
+        let vars = env(&[("ROTEL_OTLP_HTTP_ENDPOINT", "127.0.0.1:4319")]);
+        let c = Collector::read(
+            "c",
+            Some("streamfold/rotel:latest".into()),
+            false,
+            &vars,
+            |_| None,
+        );
+        assert_eq!(c.http.address, "0.0.0.0:4318");
+        assert_eq!(c.grpc.address, "0.0.0.0:4317");
+        assert!(!c.http.loopback);
+        let c = Collector::read("c", Some("streamfold/rotel".into()), true, &vars, |_| None);
+        assert_eq!(c.http.address, "127.0.0.1:4319");
+        assert!(c.http.loopback);
+    }
+
+    #[test]
     fn another_collector_is_named_not_read() {
         let c = Collector::read(
             "otel",
             Some("otel/opentelemetry-collector-contrib".into()),
+            false,
             &env(&[("AWS_REGION", "eu-west-1")]),
             |_| None,
         );

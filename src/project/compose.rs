@@ -762,6 +762,13 @@ impl Compose {
         }
     }
 
+    /// Whether the service sets `key` (merged keys included).
+    pub fn has_key(&self, name: &str, key: &str) -> bool {
+        self.body(name)
+            .ok()
+            .is_some_and(|body| self.lookup(&body, key).is_some())
+    }
+
     /// The service's `image:` as written, merged keys included.
     pub fn image(&self, name: &str) -> Option<String> {
         let body = self.body(name).ok()?;

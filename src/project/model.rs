@@ -235,7 +235,8 @@ impl Model {
             url: url.clone(),
         };
         let (_, env) = layout.compose.environment(host).ok()?;
-        let collector = Collector::read(host, layout.compose.image(host), &env, |v| {
+        let entrypoint = layout.compose.has_key(host, "entrypoint");
+        let collector = Collector::read(host, layout.compose.image(host), entrypoint, &env, |v| {
             self.process
                 .get(v)
                 .or_else(|| self.env_file.values.get(v))

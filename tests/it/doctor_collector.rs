@@ -175,11 +175,19 @@ const BROKEN: &[Broken] = &[
         line_with: "OTEL_EXPORTER_OTLP_ENDPOINT",
     },
     Broken {
-        from: "${COLLECTOR_OTLP_HTTP_ENDPOINT:-0.0.0.0:4318}",
-        to: "127.0.0.1:4318",
+        from: "image: \"streamfold/rotel\"",
+        to: "image: \"streamfold/rotel\"\n    entrypoint: [\"/rotel\", \"start\"]",
         status: "fail",
-        words: "which other containers cannot reach",
-        line_with: "ROTEL_OTLP_HTTP_ENDPOINT",
+        words: "receiver binds localhost:4318 (ROTEL_OTLP_HTTP_ENDPOINT), which other containers cannot reach",
+        line_with: "otel-collector:",
+    },
+    Broken {
+        from: "ROTEL_EXPORTERS: \"xray:otlp\"",
+        to: "ROTEL_EXPORTERS: \"xray:otlp\"\n      ROTEL_OTLP_HTTP_ENDPOINT: 127.0.0.1:4318",
+        // The image's entrypoint binds 0.0.0.0:4318 by flag, whatever the variable says.
+        status: "pass",
+        words: "to otel-collector:4318",
+        line_with: "",
     },
     Broken {
         from: "ROTEL_EXPORTER_XRAY_PROTOCOL: \"http\"",
@@ -239,8 +247,8 @@ const BROKEN: &[Broken] = &[
     },
     Broken {
         from: "image: \"streamfold/rotel\"",
-        to: "image: \"otel/opentelemetry-collector-contrib\"",
-        // Still configured by ROTEL_* variables, so still read.
+        to: "image: \"streamfold/rotel:v0.1.0\"",
+        // A tagged image is the same collector.
         status: "pass",
         words: "which sends to X-Ray eu-west-3 (SigV4)",
         line_with: "",
