@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use super::{CheckResult, Finding, Status};
 use crate::aws::RegionCheck;
 use crate::honeycomb::{self, KeyKind};
-use crate::project::collector::{Collector, Target};
+use crate::project::collector::{Collector, Target, split_url};
 use crate::project::compose::Compose;
 use crate::project::requirements;
 use crate::recipe;
@@ -276,7 +276,13 @@ pub fn compose(
     if tracing.xray_sdk() {
         wanted.extend(XRAY_VARS);
     }
-    let missing: Vec<&str> = wanted.into_iter().filter(|k| !has(k)).collect();
+    // The traces-only form of an exporter variable does the same job.
+    let set = |k: &str| {
+        has(k)
+            || k.strip_prefix("OTEL_EXPORTER_OTLP_")
+                .is_some_and(|rest| has(&format!("OTEL_EXPORTER_OTLP_TRACES_{rest}")))
+    };
+    let missing: Vec<&str> = wanted.into_iter().filter(|k| !set(k)).collect();
     if !missing.is_empty() {
         findings.push(at(
             Status::Fail,
@@ -564,13 +570,48 @@ pub fn collector(
             "ROTEL_OTLP_RECEIVER_TRACES_DISABLED",
         ));
     }
-    if let Some(path) = collector.traces_path.as_deref().filter(|_| !grpc) {
+    if !grpc && target.path != collector.traces_path {
         findings.push(at(
             Status::Fail,
-            format!("{name} takes traces at {path} (ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH), but {backend}'s exporter posts them to /v1/traces"),
-            name,
-            "ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH",
+            format!(
+                "{backend}'s exporter posts traces to {} ({}), but {name} takes them at {}",
+                target.path, target.var, collector.traces_path
+            ),
+            backend,
+            &target.var,
         ));
+    }
+    if collector.traces_unnamed {
+        findings.push(at(
+            Status::Fail,
+            format!("ROTEL_EXPORTERS declares exporters but ROTEL_EXPORTERS_TRACES names none: {name} starts no trace pipeline (rotel refuses to start)"),
+            name,
+            "ROTEL_EXPORTERS",
+        ));
+    }
+    for e in collector.exporters.iter().filter(|e| e.kind == "otlp") {
+        let http = e
+            .protocol
+            .as_ref()
+            .is_some_and(|p| p.text().trim() == "http");
+        let path = e
+            .endpoint
+            .as_ref()
+            .and_then(|v| {
+                split_url(v.text()).map(|(_, _, _, p)| p.trim_end_matches('/').to_string())
+            })
+            .unwrap_or_default();
+        if http && !path.is_empty() {
+            findings.push(at(
+                Status::Fail,
+                format!(
+                    "{} ends in {path}: rotel adds /v1/traces itself, so it would post to {path}/v1/traces",
+                    e.var("ENDPOINT")
+                ),
+                name,
+                &e.var("ENDPOINT"),
+            ));
+        }
     }
     for missing in &collector.undeclared {
         findings.push(at(
@@ -580,7 +621,10 @@ pub fn collector(
             "ROTEL_EXPORTERS_TRACES",
         ));
     }
-    if collector.exporters.is_empty() && collector.undeclared.is_empty() {
+    if collector.exporters.is_empty()
+        && collector.undeclared.is_empty()
+        && !collector.traces_unnamed
+    {
         findings.push(at(
             Status::Fail,
             format!("{name} sends traces through no exporter"),

@@ -129,6 +129,8 @@ pub struct Target {
     pub port: u16,
     /// `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` as the backend sets it.
     pub protocol: Option<String>,
+    /// The path the backend's exporter posts traces to.
+    pub path: String,
 }
 
 /// The collector as its environment configures it.
@@ -143,8 +145,11 @@ pub struct Collector {
     pub grpc: Receiver,
     /// `ROTEL_OTLP_RECEIVER_TRACES_DISABLED` is true.
     pub traces_disabled: bool,
-    /// `ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH`, when set: the exporter's `/v1/traces` misses it.
-    pub traces_path: Option<String>,
+    /// Where the OTLP/HTTP receiver takes traces (`ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH`).
+    pub traces_path: String,
+    /// `ROTEL_EXPORTERS` declares exporters but `ROTEL_EXPORTERS_TRACES` names none: rotel
+    /// starts no trace pipeline (it refuses to start).
+    pub traces_unnamed: bool,
     /// The exporters traces go through.
     pub exporters: Vec<Exporter>,
     /// Names in `ROTEL_EXPORTERS_TRACES` that `ROTEL_EXPORTERS` does not declare.
@@ -213,6 +218,7 @@ impl Collector {
         };
         let mut exporters = Vec::new();
         let mut undeclared = Vec::new();
+        let mut traces_unnamed = false;
         match get("ROTEL_EXPORTERS") {
             Some(declared) => {
                 let declared: Vec<(String, String)> = declared
@@ -223,16 +229,17 @@ impl Collector {
                         Some((name.trim().to_string(), kind.trim().to_string()))
                     })
                     .collect();
-                // Without ROTEL_EXPORTERS_TRACES, rotel sends traces through every exporter.
-                let traces: Vec<String> = match get("ROTEL_EXPORTERS_TRACES") {
-                    Some(v) => v
-                        .text()
-                        .split(',')
-                        .map(|n| n.trim().to_string())
-                        .filter(|n| !n.is_empty())
-                        .collect(),
-                    None => declared.iter().map(|(n, _)| n.clone()).collect(),
-                };
+                // Declared exporters carry nothing until a pipeline names them.
+                let traces: Vec<String> = get("ROTEL_EXPORTERS_TRACES")
+                    .map(|v| {
+                        v.text()
+                            .split(',')
+                            .map(|n| n.trim().to_string())
+                            .filter(|n| !n.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                traces_unnamed = traces.is_empty();
                 for name in traces {
                     let Some((_, kind)) = declared.iter().find(|(n, _)| *n == name) else {
                         undeclared.push(name);
@@ -306,8 +313,10 @@ impl Collector {
             grpc: bound("ROTEL_OTLP_GRPC_ENDPOINT", DEFAULT_GRPC),
             traces_disabled: truthy(get("ROTEL_OTLP_RECEIVER_TRACES_DISABLED")),
             traces_path: get("ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH")
-                .map(|v| v.text().to_string())
-                .filter(|p| p.trim_end_matches('/') != "/v1/traces"),
+                .map(|v| v.text().trim().to_string())
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "/v1/traces".to_string()),
+            traces_unnamed,
             exporters,
             undeclared,
             aws,
@@ -459,7 +468,7 @@ mod tests {
         assert!(c.http.loopback);
         assert_eq!(c.http.port, Some(9999));
         assert!(c.traces_disabled);
-        assert_eq!(c.traces_path.as_deref(), Some("/traces"));
+        assert_eq!(c.traces_path, "/traces");
     }
 
     #[test]

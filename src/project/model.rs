@@ -216,7 +216,7 @@ impl Model {
         else {
             return None;
         };
-        let (scheme, host, port, _) = collector::split_url(&url)?;
+        let (scheme, host, port, path) = collector::split_url(&url)?;
         if host == layout.service || !layout.compose.has_service(host) {
             return None;
         }
@@ -227,14 +227,31 @@ impl Model {
         .iter()
         .find_map(|n| self.layer_var(Layer::Backend, n))
         .map(|(p, _)| p);
+        // The SDK posts to a traces endpoint as written, and appends /v1/traces to a base one.
+        let path = if var.contains("TRACES") {
+            match path {
+                "" => "/".to_string(),
+                p => p.to_string(),
+            }
+        } else {
+            format!("{}/v1/traces", path.trim_end_matches('/'))
+        };
         let target = Target {
             scheme: scheme.to_string(),
             port,
             var,
             protocol,
+            path,
             url: url.clone(),
         };
-        let (_, env) = layout.compose.environment(host).ok()?;
+        // What the container gets: its env_file variables, then `environment:` over them.
+        layout.compose.environment(host).ok()?;
+        let (own, files) = service_environment(layout, host);
+        let env: Vec<(String, Option<String>)> = files
+            .into_iter()
+            .map(|(k, v)| (k, Some(v)))
+            .chain(own)
+            .collect();
         let entrypoint = layout.compose.has_key(host, "entrypoint");
         let collector = Collector::read(host, layout.compose.image(host), entrypoint, &env, |v| {
             self.process
@@ -623,17 +640,19 @@ type ServiceEnv = (Vec<(String, Option<String>)>, BTreeMap<String, String>);
 /// read in order, a later file overriding an earlier one as Compose does; a file that is missing or
 /// does not parse adds nothing here (doctor's compose check says why).
 fn backend_environment(layout: &Layout) -> ServiceEnv {
+    service_environment(layout, &layout.service)
+}
+
+/// A service's `environment:` as written, and the variables of its `env_file:` files (secrets
+/// in them registered as they are read).
+fn service_environment(layout: &Layout, service: &str) -> ServiceEnv {
     let env = layout
         .compose
-        .environment(&layout.service)
+        .environment(service)
         .map(|(_, vars)| vars)
         .unwrap_or_default();
     let mut from_files = BTreeMap::new();
-    for file in layout
-        .compose
-        .env_files(&layout.service)
-        .unwrap_or_default()
-    {
+    for file in layout.compose.env_files(service).unwrap_or_default() {
         let display = project::display(&layout.dir, &file.path);
         if let Ok(Some(text)) = project::write::read_text(&file.path, &display) {
             crate::secret::register_all(crate::secret::in_text(&text));

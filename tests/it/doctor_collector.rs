@@ -190,6 +190,34 @@ const BROKEN: &[Broken] = &[
         line_with: "",
     },
     Broken {
+        from: "OTEL_EXPORTER_OTLP_ENDPOINT: \"http://otel-collector:4318\"",
+        to: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: \"http://otel-collector:4318\"",
+        status: "fail",
+        words: "posts traces to / (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), but otel-collector takes them at /v1/traces",
+        line_with: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    },
+    Broken {
+        from: "\"http://otel-collector:4318\"",
+        to: "\"http://otel-collector:4318/v1/traces\"",
+        status: "fail",
+        words: "posts traces to /v1/traces/v1/traces",
+        line_with: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    },
+    Broken {
+        from: ".amazonaws.com}\"",
+        to: ".amazonaws.com}/v1/traces\"",
+        status: "fail",
+        words: "ROTEL_EXPORTER_XRAY_ENDPOINT ends in /v1/traces: rotel adds /v1/traces itself",
+        line_with: "ROTEL_EXPORTER_XRAY_ENDPOINT",
+    },
+    Broken {
+        from: "      ROTEL_EXPORTERS_TRACES: \"xray\"\n",
+        to: "",
+        status: "fail",
+        words: "ROTEL_EXPORTERS_TRACES names none",
+        line_with: "ROTEL_EXPORTERS",
+    },
+    Broken {
         from: "ROTEL_EXPORTER_XRAY_PROTOCOL: \"http\"",
         to: "ROTEL_EXPORTER_XRAY_PROTOCOL: \"grpc\"",
         status: "fail",
@@ -242,8 +270,8 @@ const BROKEN: &[Broken] = &[
         from: "ROTEL_EXPORTERS: \"xray:otlp\"",
         to: "ROTEL_EXPORTERS: \"xray:otlp\"\n      ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH: /traces",
         status: "fail",
-        words: "takes traces at /traces",
-        line_with: "ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH",
+        words: "but otel-collector takes them at /traces",
+        line_with: "OTEL_EXPORTER_OTLP_ENDPOINT",
     },
     Broken {
         from: "image: \"streamfold/rotel\"",
@@ -372,4 +400,57 @@ fn a_collector_for_honeycomb_beside_the_daemon_for_xray_asks_for_both_sdks_and_p
     ctx.write("backend-flask/app.py", OTEL_APP);
     let (_, v) = doctor(&ctx);
     assert_eq!(status(&v, "app"), "warn", "{:#}", check(&v, "app"));
+}
+
+#[test]
+fn working_setups_written_another_way_pass() {
+    // A traces endpoint with its own path that the receiver takes; the collector's whole
+    // configuration in an env_file.
+    let ctx = collector_project();
+    let written = ctx.read("docker-compose.yml");
+    let custom = written
+        .replacen(
+            "OTEL_EXPORTER_OTLP_ENDPOINT: \"http://otel-collector:4318\"",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: \"http://otel-collector:4318/custom\"",
+            1,
+        )
+        .replacen(
+            "ROTEL_EXPORTERS: \"xray:otlp\"",
+            "ROTEL_EXPORTERS: \"xray:otlp\"\n      ROTEL_OTLP_RECEIVER_TRACES_HTTP_PATH: /custom",
+            1,
+        );
+    ctx.write("docker-compose.yml", &custom);
+    let (out, v) = doctor(&ctx);
+    assert_eq!(
+        status(&v, "collector"),
+        "pass",
+        "{:#}",
+        check(&v, "collector")
+    );
+    assert_exit(&out, 0);
+
+    let start = written
+        .find("    environment:\n      ROTEL_EXPORTERS")
+        .unwrap();
+    let end = written.find("  frontend-react-js:").unwrap();
+    let block = &written[start..end];
+    let vars: String = block
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (k, v) = l.trim().split_once(": ").unwrap();
+            format!("{k}={}\n", v.trim_matches('"'))
+        })
+        .collect();
+    ctx.write("collector.env", &vars);
+    let text = written.replacen(block, "    env_file: collector.env\n", 1);
+    ctx.write("docker-compose.yml", &text);
+    let (out, v) = doctor(&ctx);
+    assert_eq!(
+        status(&v, "collector"),
+        "pass",
+        "{:#}\n{text}",
+        check(&v, "collector")
+    );
+    assert_exit(&out, 0);
 }
