@@ -5,6 +5,7 @@ pub mod dotenv;
 pub mod gitignore;
 pub mod model;
 pub mod requirements;
+pub mod start;
 pub mod write;
 
 use std::path::{Path, PathBuf};
