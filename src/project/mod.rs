@@ -1,5 +1,6 @@
 //! The user's project: finding its files, and reading and losslessly editing them.
 
+pub mod app;
 pub mod compose;
 pub mod dotenv;
 pub mod gitignore;
