@@ -313,12 +313,29 @@ fn read_current(model: &Model, layout: &Layout, sampling_rule: bool) -> Result<C
     if sampling_rule {
         current.sampling_rule = read_optional(&rule)?;
     }
+    let app = crate::init::instrument::app_path(model, layout);
+    if let Some(path) = &app {
+        current.app = read_optional(path)?;
+    }
+    current.requests = layout
+        .context
+        .as_deref()
+        .is_some_and(|c| crate::init::instrument::folder_imports(c, "requests"));
+    let dockerfile = model
+        .start
+        .as_ref()
+        .ok()
+        .and_then(|s| s.as_ref())
+        .and_then(|s| s.dockerfile.as_ref())
+        .map(|(p, _)| p.clone());
     let paths = [
         Some(layout.compose.path().to_path_buf()),
         Some(model.env_file.path.clone()),
         Some(gitignore),
         requirements,
         Some(rule),
+        app,
+        dockerfile,
     ];
     for path in paths.into_iter().flatten() {
         if let Ok(meta) = std::fs::metadata(&path) {

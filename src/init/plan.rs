@@ -22,6 +22,10 @@ pub struct Current {
     pub requirements: Option<String>,
     pub gitignore: Option<String>,
     pub sampling_rule: Option<String>,
+    /// The app file's text (see [`crate::init::instrument::app_path`]).
+    pub app: Option<String>,
+    /// Whether the app's folder imports requests.
+    pub requests: bool,
     pub modes: std::collections::BTreeMap<PathBuf, u32>,
 }
 
@@ -60,6 +64,9 @@ pub struct Plan {
     pub packages_added: Vec<&'static str>,
     pub gitignore_added: bool,
     pub sampling_rule: Option<FileAction>,
+    /// How the app is instrumented (init only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instrumentation: Option<crate::init::instrument::InstrumentReport>,
     pub warnings: Vec<String>,
 }
 
@@ -153,9 +160,20 @@ pub fn plan(
     let display = |p: &Path| project::display(&layout.dir, p);
     let mode_of = |p: &Path| current.modes.get(p).copied();
 
+    let instrumentation = crate::init::instrument::plan(
+        model,
+        layout,
+        settings,
+        current.app.as_deref(),
+        current.requests,
+    )?;
+    plan.warnings.extend(instrumentation.warnings.iter().cloned());
+    plan.instrumentation = instrumentation.report.clone();
+
     // compose
     let before = compose.render();
-    let vars = recipe::backend_env(settings);
+    let mut vars = recipe::backend_env(settings);
+    vars.extend(instrumentation.env.iter().cloned());
     let outcomes = compose.set_env(&layout.service, &vars, force)?;
     for (var, outcome) in vars.iter().zip(outcomes) {
         let outcome = match outcome {
@@ -195,6 +213,9 @@ pub fn plan(
             key: var.key.clone(),
             outcome,
         });
+    }
+    if let Some((key, edit)) = &instrumentation.compose_edit {
+        compose.set_command(&layout.service, key, edit)?;
     }
     let mut after = compose.render();
     if recipe::via_collector(settings) {
@@ -282,7 +303,7 @@ pub fn plan(
     match layout.requirements() {
         Some(path) => {
             let old = current.requirements.clone();
-            let wanted = recipe::packages(settings);
+            let wanted = &instrumentation.packages;
             plan.packages_added = requirements::missing(old.as_deref().unwrap_or(""), &wanted);
             let new = requirements::add(old.as_deref().unwrap_or(""), &wanted);
             plan.files.push(FileChange::new(
@@ -296,8 +317,19 @@ pub fn plan(
         None => plan.warnings.push(format!(
             "service {} has no build folder here: add {} to its Python requirements yourself",
             layout.service,
-            recipe::packages(settings).join(", ")
+            instrumentation.packages.join(", ")
         )),
+    }
+
+    // the Dockerfile's start command and the app
+    for (path, old, new) in instrumentation.files {
+        plan.files.push(FileChange::new(
+            path.clone(),
+            display(&path),
+            Some(old),
+            new,
+            mode_of(&path),
+        ));
     }
 
     // the sampling rule

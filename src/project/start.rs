@@ -63,6 +63,9 @@ pub struct Part {
     pub origin: Origin,
     pub form: Form,
     pub words: Vec<Word>,
+    /// The text the words' ranges point into: the instruction's arguments joined across lines,
+    /// or the compose string (empty for a list).
+    pub text: String,
     /// Shell syntax beyond words (`&&`, `;`, `|`, redirections, `$(...)`): the shell runs it.
     pub shell_syntax: bool,
 }
@@ -593,6 +596,7 @@ pub fn dockerfile_parts(
                     },
                     form,
                     words,
+                    text: ins.args.clone(),
                     shell_syntax,
                 };
                 let Some(stage) = stages.last_mut() else {
@@ -646,6 +650,7 @@ fn compose_part(c: crate::project::compose::ComposeCommand) -> Part {
                 origin,
                 form: Form::Words,
                 words,
+                text: s,
                 shell_syntax: false,
             }
         }
@@ -660,6 +665,7 @@ fn compose_part(c: crate::project::compose::ComposeCommand) -> Part {
                     span: i..i + 1,
                 })
                 .collect(),
+            text: String::new(),
             shell_syntax: false,
         },
     }

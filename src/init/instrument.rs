@@ -1,0 +1,531 @@
+//! How `init` instruments the app, planned: zero-code (the start command wrapped with
+//! `opentelemetry-instrument` where it is written, the agent's variables, its packages) or code
+//! (app.py edited through its syntax tree); a start command that cannot be wrapped falls back
+//! to code, saying why.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cli::Instrument;
+use crate::error::{Error, Result};
+use crate::project::app::{self, AppEdit, AppReport};
+use crate::project::compose::CommandEdit;
+use crate::project::model::Model;
+use crate::project::start::{self, Form, Origin, Part, Server, StartCommand};
+use crate::project::{self, Layout};
+use crate::recipe::{self, EnvVar};
+use crate::settings::InitSettings;
+
+/// What the instrumentation adds to the plan.
+#[derive(Debug, Default)]
+pub struct Instrumentation {
+    /// Variables for the backend's environment, after the recipe's.
+    pub env: Vec<EnvVar>,
+    pub packages: Vec<&'static str>,
+    /// The compose command to write: (`command`/`entrypoint`, the edit).
+    pub compose_edit: Option<(&'static str, CommandEdit)>,
+    /// The Dockerfile's or the app's new text: (path, old text, new text).
+    pub files: Vec<(PathBuf, String, String)>,
+    pub report: Option<InstrumentReport>,
+    pub warnings: Vec<String>,
+}
+
+/// What the report says about the instrumentation.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstrumentReport {
+    /// What was asked for.
+    pub requested: Instrument,
+    /// What is done (code when zero-code cannot wrap the start command).
+    pub mode: Instrument,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<Server>,
+    /// Where the wrapped start command is written, and why there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppFile>,
+    /// Why things are as they are, in words.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandReport {
+    pub file: String,
+    pub line: usize,
+    /// `CMD`, `ENTRYPOINT`, `command` or `entrypoint`.
+    pub key: String,
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+    /// Already wrapped: nothing to change.
+    pub unchanged: bool,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppFile {
+    pub file: String,
+    #[serde(flatten)]
+    pub report: AppReport,
+}
+
+/// The app's source file in the build folder, as the start command names it (gunicorn's
+/// `module:app`, `python FILE`, `flask --app NAME` or FLASK_APP), else app.py (Flask's default
+/// after wsgi.py).
+pub fn app_path(model: &Model, layout: &Layout) -> Option<PathBuf> {
+    let context = layout.context.as_ref()?;
+    let from_module = |name: &str| {
+        let module = name.split(':').next().unwrap_or(name).trim();
+        let module = module.strip_suffix(".py").unwrap_or(module);
+        (!module.is_empty()).then(|| PathBuf::from(format!("{}.py", module.replace('.', "/"))))
+    };
+    let named = match model.start.as_ref().ok().and_then(|s| s.as_ref()) {
+        Some(start) => match start.server() {
+            Server::Gunicorn { app: Some(a), .. } => from_module(&a),
+            Server::Script { file } => Some(PathBuf::from(
+                Path::new(&file)
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| file.clone().into()),
+            )),
+            Server::FlaskRun { app: Some(a), .. } => from_module(&a),
+            _ => None,
+        },
+        None => None,
+    }
+    .or_else(|| model.backend("FLASK_APP").and_then(|a| from_module(&a)));
+    match named {
+        Some(relative) => Some(context.join(relative)),
+        None if !context.join("app.py").is_file() && context.join("wsgi.py").is_file() => {
+            Some(context.join("wsgi.py"))
+        }
+        None => Some(context.join("app.py")),
+    }
+}
+
+/// Whether any Python file of the build folder (a few levels down) imports `module`. Files that
+/// do not parse are skipped: they cannot import anything.
+pub fn folder_imports(context: &Path, module: &str) -> bool {
+    fn walk(dir: &Path, depth: usize, module: &str) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        entries.into_iter().any(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                depth < 3
+                    && !name.starts_with('.')
+                    && !matches!(name, "venv" | "node_modules" | "__pycache__" | "site-packages")
+                    && walk(&path, depth + 1, module)
+            } else {
+                name.ends_with(".py")
+                    && std::fs::metadata(&path).is_ok_and(|m| m.len() < 1 << 20)
+                    && std::fs::read_to_string(&path).is_ok_and(|text| {
+                        app::Module::parse(&path, &text).is_ok_and(|m| m.imports(module))
+                    })
+            }
+        })
+    }
+    walk(context, 0, module)
+}
+
+/// Plan the instrumentation. `app_text`: the app file's text (`None`: absent); `requests`: the
+/// app imports requests.
+pub fn plan(
+    model: &Model,
+    layout: &Layout,
+    settings: &InitSettings,
+    app_text: Option<&str>,
+    requests: bool,
+) -> Result<Instrumentation> {
+    let requested = settings.instrument;
+    let otel = recipe::uses_otel(settings);
+    let xray_sdk = recipe::uses_xray_sdk(settings);
+    let display = |p: &Path| project::display(&layout.dir, p);
+    let app = app_path(model, layout);
+    let mut out = Instrumentation::default();
+    let mut report = InstrumentReport {
+        requested,
+        mode: requested,
+        server: None,
+        command: None,
+        app: None,
+        notes: Vec::new(),
+    };
+    if requested == Instrument::None {
+        out.packages = code_packages(settings, requests);
+        if xray_sdk {
+            out.packages.extend(recipe::XRAY_PACKAGES);
+        }
+        out.report = Some(report);
+        return Ok(out);
+    }
+    let mut mode = requested;
+    let start = match &model.start {
+        Ok(s) => s.clone(),
+        Err(e) => return Err(Error::usage(e.to_string(), e.hint())),
+    };
+    if let Some(start) = &start {
+        report.server = Some(start.server());
+    }
+    if mode == Instrument::ZeroCode && otel {
+        match wrap(start.as_ref(), layout, &display) {
+            Ok(wrapped) => {
+                let Wrapped {
+                    command,
+                    compose_edit,
+                    dockerfile,
+                    notes,
+                    warnings,
+                } = wrapped;
+                report.command = Some(command);
+                out.compose_edit = compose_edit;
+                out.files.extend(dockerfile);
+                report.notes.extend(notes);
+                out.warnings.extend(warnings);
+                let health = app_text
+                    .zip(app.as_ref())
+                    .and_then(|(t, p)| app::Module::parse(p, t).ok())
+                    .map(|m| m.health_routes())
+                    .unwrap_or_default();
+                if !health.is_empty() {
+                    report.notes.push(format!(
+                        "health checks left out of the traces (OTEL_PYTHON_FLASK_EXCLUDED_URLS): {}",
+                        health.join(", ")
+                    ));
+                }
+                out.env = recipe::zero_code_env(&health);
+                out.packages.extend(recipe::ZERO_CODE_PACKAGES);
+                if requests {
+                    out.packages.push(recipe::REQUESTS_INSTRUMENTATION);
+                }
+            }
+            Err(why) => {
+                out.warnings.push(format!("{why}; instrumenting the app in code instead"));
+                report.notes.push(why);
+                mode = Instrument::Code;
+            }
+        }
+    }
+    if mode == Instrument::Code && otel {
+        out.packages.extend(code_packages(settings, requests));
+    }
+    if xray_sdk {
+        out.packages.extend(recipe::XRAY_PACKAGES);
+    }
+    if let Some(start) = &start
+        && let Server::Uwsgi = start.server()
+        && mode == Instrument::Code
+        && !start.argv().iter().any(|w| w.starts_with("--lazy-apps"))
+    {
+        out.warnings.push(
+            "uwsgi loads the app once and forks its workers: run it with --lazy-apps so that each \
+             worker sets up its own exporter"
+                .to_string(),
+        );
+    }
+    // The app file: all of it in code mode; in zero-code mode, only what the agent cannot do
+    // (the X-Ray SDK's middleware, the reloader of `python app.py`).
+    let script = matches!(
+        start.as_ref().map(StartCommand::server),
+        Some(Server::Script { .. })
+    );
+    let edit = AppEdit {
+        otel: otel && mode == Instrument::Code,
+        requests: requests && mode == Instrument::Code,
+        xray_service: xray_sdk.then(|| settings.service_name.clone()),
+        no_reloader: mode == Instrument::Code || script,
+    };
+    let needs_app = edit.otel || edit.xray_service.is_some();
+    if needs_app || edit.no_reloader {
+        match (&app, app_text) {
+            (Some(path), Some(text)) => {
+                let (new, app_report) = app::instrument(path, text, &edit)?;
+                if mode == Instrument::ZeroCode && edit.xray_service.is_some() {
+                    report.notes.push(
+                        "the X-Ray SDK has no zero-code agent: its recorder and middleware go into the app"
+                            .to_string(),
+                    );
+                }
+                out.warnings.extend(app_report.warnings.iter().cloned());
+                report.app = Some(AppFile {
+                    file: display(path),
+                    report: app_report,
+                });
+                out.files.push((path.clone(), text.to_string(), new));
+            }
+            (Some(path), None) if needs_app => {
+                return Err(Error::project(
+                    path,
+                    "does not exist: there is no app file to instrument",
+                    "pass --service for the backend whose folder holds the app, or choose \
+                     --instrument none and add the lines yourself"
+                        .to_string(),
+                ));
+            }
+            (None, _) if needs_app => out.warnings.push(format!(
+                "service {} has no build folder here: add the instrumentation to its app yourself",
+                layout.service
+            )),
+            _ => {}
+        }
+    }
+    report.mode = mode;
+    out.report = Some(report);
+    Ok(out)
+}
+
+fn code_packages(settings: &InitSettings, requests: bool) -> Vec<&'static str> {
+    let mut packages = Vec::new();
+    if recipe::uses_otel(settings) {
+        packages.extend(recipe::CODE_PACKAGES);
+        if requests {
+            packages.push(recipe::REQUESTS_INSTRUMENTATION);
+        }
+    }
+    packages
+}
+
+struct Wrapped {
+    command: CommandReport,
+    compose_edit: Option<(&'static str, CommandEdit)>,
+    dockerfile: Option<(PathBuf, String, String)>,
+    notes: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// The start command wrapped where it is written, or why it cannot be.
+fn wrap(
+    start: Option<&StartCommand>,
+    layout: &Layout,
+    display: &dyn Fn(&Path) -> String,
+) -> std::result::Result<Wrapped, String> {
+    let service = &layout.service;
+    let Some(start) = start else {
+        return Err(format!(
+            "no start command found for {service}: the compose file sets no `command:` and its \
+             build has no Dockerfile CMD or ENTRYPOINT to wrap with {}",
+            recipe::WRAPPER
+        ));
+    };
+    let Some(part) = start.program_part() else {
+        return Err(format!("the start command of {service} is empty"));
+    };
+    let (file, line, key, why) = match &part.origin {
+        Origin::Compose {
+            key,
+            line,
+            inherited,
+        } => (
+            display(layout.compose.path()),
+            *line,
+            key.to_string(),
+            match inherited {
+                Some(anchor) => format!(
+                    "the compose file's `{key}:` (inherited from `*{anchor}`) overrides the image's; \
+                     {service} gets its own `{key}:` so the shared block stays as it is"
+                ),
+                None => format!(
+                    "the compose file's `{key}:` overrides the image's, so it is what runs"
+                ),
+            },
+        ),
+        Origin::Dockerfile {
+            path,
+            instruction,
+            line,
+            ..
+        } => (
+            display(path),
+            *line,
+            instruction.to_string(),
+            format!(
+                "the compose file sets no command for {service}, so the image's {instruction} runs; \
+                 rebuild the image (docker compose up --build)"
+            ),
+        ),
+    };
+    let at = format!("{file}:{line}");
+    let server = start.server();
+    let mut notes = Vec::new();
+    let mut warnings = Vec::new();
+    let before: Vec<String> = part.words.iter().map(|w| w.text.clone()).collect();
+    let report = |after: Vec<String>, unchanged: bool| CommandReport {
+        file: file.clone(),
+        line,
+        key: key.clone(),
+        before: before.clone(),
+        after,
+        unchanged,
+        why: why.clone(),
+    };
+    match &server {
+        Server::Instrumented => {
+            return Ok(Wrapped {
+                command: report(before.clone(), true),
+                compose_edit: None,
+                dockerfile: None,
+                notes: vec![format!("{at}: already wrapped with {}", recipe::WRAPPER)],
+                warnings,
+            });
+        }
+        Server::Uwsgi => {
+            return Err(format!(
+                "{at}: uwsgi cannot be wrapped with {}: it embeds its own Python and forks workers \
+                 the agent never sees",
+                recipe::WRAPPER
+            ));
+        }
+        _ => {}
+    }
+    if part.shell_syntax {
+        return Err(format!(
+            "{at}: the start command is a shell line with operators (`&&`, `;`, pipes, `$(...)`): \
+             tracectl wraps a command whose first word is the program"
+        ));
+    }
+    let words: Vec<&str> = part.words.iter().map(|w| w.text.as_str()).collect();
+    let program = match part.form {
+        Form::Shell => start::program_index(&words),
+        _ => 0,
+    };
+    if program >= words.len() {
+        return Err(format!("{at}: the start command names no program"));
+    }
+    // `run`'s index counts from the program part's first word: the entrypoint when it has
+    // words, else the command (then the entrypoint has none).
+    let mut no_reload_after = None;
+    match &server {
+        Server::FlaskRun { run, reload, .. } => match reload {
+            None => match Some(*run).filter(|r| *r < words.len()) {
+                Some(r) => {
+                    no_reload_after = Some(r);
+                    notes.push(
+                        "flask run gets --no-reload: the reloader would run the app again in a child \
+                         process"
+                            .to_string(),
+                    );
+                }
+                None => warnings.push(format!(
+                    "{at}: add --no-reload to `flask run` yourself (it is in another part of the command)"
+                )),
+            },
+            Some(true) => warnings.push(format!(
+                "{at}: `flask run --reload` kept: the reloader runs the app again in a child process; \
+                 drop --reload if spans go missing"
+            )),
+            Some(false) => {}
+        },
+        Server::Gunicorn { preload, .. } => {
+            notes.push(
+                "gunicorn forks its workers after the agent starts; the batch span processor \
+                 restarts its thread in each worker"
+                    .to_string(),
+            );
+            if *preload {
+                warnings.push(format!(
+                    "{at}: gunicorn --preload loads the app before forking: if spans go missing, \
+                     drop --preload"
+                ));
+            }
+        }
+        Server::Script { .. } => notes.push(
+            "python runs the app file: app.run(debug=...) gets use_reloader=False, as the reloader \
+             would run the app again in a child process"
+                .to_string(),
+        ),
+        Server::Other { program } => notes.push(format!(
+            "{program} is not a server tracectl knows; {} reaches any Python it starts (through \
+             PYTHONPATH)",
+            recipe::WRAPPER
+        )),
+        _ => {}
+    }
+    let mut after: Vec<String> = before.clone();
+    if let Some(r) = no_reload_after {
+        after.insert(r + 1, "--no-reload".to_string());
+    }
+    after.insert(program, recipe::WRAPPER.to_string());
+    let mut compose_edit = None;
+    let mut dockerfile = None;
+    match &part.origin {
+        Origin::Compose { key, .. } => {
+            let edit = match part.form {
+                Form::Exec => {
+                    let mut inserts = vec![(program, recipe::WRAPPER.to_string())];
+                    if let Some(r) = no_reload_after {
+                        inserts.push((r + 1, "--no-reload".to_string()));
+                    }
+                    CommandEdit::List {
+                        inserts,
+                        all: after.clone(),
+                    }
+                }
+                _ => {
+                    let mut text = part.text.clone();
+                    let mut inserts = vec![(
+                        part.words[program].span.start,
+                        format!("{} ", recipe::WRAPPER),
+                    )];
+                    if let Some(r) = no_reload_after {
+                        inserts.push((part.words[r].span.end, " --no-reload".to_string()));
+                    }
+                    inserts.sort_by(|a, b| b.0.cmp(&a.0));
+                    for (at, t) in inserts {
+                        text.insert_str(at, &t);
+                    }
+                    CommandEdit::String(text)
+                }
+            };
+            compose_edit = Some((*key, edit));
+        }
+        Origin::Dockerfile { path, map, .. } => {
+            let Some((_, old)) = &start.dockerfile else {
+                return Err("internal: the Dockerfile's text is missing".to_string());
+            };
+            let file_at = |logical: usize| map.get(logical).copied();
+            let end_of = |w: &start::Word| map.get(w.span.end - 1).map(|b| b + 1);
+            let mut inserts: Vec<(usize, String)> = Vec::new();
+            match part.form {
+                Form::Exec => {
+                    let sep = match part.words.get(1) {
+                        Some(second) => {
+                            part.text[part.words[0].span.end..second.span.start].to_string()
+                        }
+                        None => ", ".to_string(),
+                    };
+                    let at = file_at(part.words[0].span.start).ok_or("internal: no position")?;
+                    inserts.push((at, format!("\"{}\"{sep}", recipe::WRAPPER)));
+                    if let Some(r) = no_reload_after {
+                        let at = end_of(&part.words[r]).ok_or("internal: no position")?;
+                        inserts.push((at, format!("{sep}\"--no-reload\"")));
+                    }
+                }
+                _ => {
+                    let at =
+                        file_at(part.words[program].span.start).ok_or("internal: no position")?;
+                    inserts.push((at, format!("{} ", recipe::WRAPPER)));
+                    if let Some(r) = no_reload_after {
+                        let at = end_of(&part.words[r]).ok_or("internal: no position")?;
+                        inserts.push((at, " --no-reload".to_string()));
+                    }
+                }
+            }
+            inserts.sort_by(|a, b| b.0.cmp(&a.0));
+            let mut new = old.clone();
+            for (at, t) in inserts {
+                new.insert_str(at, &t);
+            }
+            dockerfile = Some((path.clone(), old.clone(), new));
+        }
+    }
+    Ok(Wrapped {
+        command: report(after, false),
+        compose_edit,
+        dockerfile,
+        notes,
+        warnings,
+    })
+}
