@@ -381,6 +381,19 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
                     plan.removed.join(", ")
                 ));
             }
+            if let Some(command) = plan
+                .instrumentation
+                .as_ref()
+                .and_then(|i| i.command.as_ref())
+                .filter(|c| !c.unchanged && file.display == c.file)
+            {
+                parts.push(format!(
+                    "{} {} wrapped with {}",
+                    project.service,
+                    command.key,
+                    recipe::WRAPPER
+                ));
+            }
             match (&plan.collector_service, &plan.replaced_daemon) {
                 (Some(ServiceOutcome::Replaced), Some(daemon)) => parts.push(format!(
                     "service {daemon} replaced by {}",
@@ -430,6 +443,8 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
             format!("added {}", plan.packages_added.join(", "))
         } else if file.display.ends_with(".gitignore") {
             "env file ignored".to_string()
+        } else if let Some(detail) = instrumented_detail(plan, &file.display) {
+            detail
         } else {
             "X-Ray sampling rule".to_string()
         };
@@ -446,6 +461,57 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
                 "Kept", env.key
             ));
         }
+    }
+    out
+}
+
+/// What the summary says about the Dockerfile or the app file the instrumentation edits.
+fn instrumented_detail(plan: &Plan, display: &str) -> Option<String> {
+    let inst = plan.instrumentation.as_ref()?;
+    if let Some(c) = inst.command.as_ref().filter(|c| c.file == display) {
+        return Some(format!("{} wrapped with {}", c.key, recipe::WRAPPER));
+    }
+    let app = inst.app.as_ref().filter(|a| a.file == display)?;
+    Some(app.report.added.join("; "))
+}
+
+/// The instrumentation in words: where the wrapped command is and why, what the app gained.
+fn instrumentation_text(plan: &Plan) -> String {
+    let Some(inst) = &plan.instrumentation else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let mode = |m: crate::cli::Instrument| match m {
+        crate::cli::Instrument::ZeroCode => "zero-code",
+        crate::cli::Instrument::Code => "code",
+        crate::cli::Instrument::None => "none",
+    };
+    if inst.mode != inst.requested {
+        out.push_str(&format!(
+            "\nInstrumentation: {} (asked: {})\n",
+            mode(inst.mode),
+            mode(inst.requested)
+        ));
+    } else {
+        out.push_str(&format!("\nInstrumentation: {}\n", mode(inst.mode)));
+    }
+    if let Some(c) = &inst.command {
+        out.push_str(&format!(
+            "  {}:{} ({}) runs: {}\n    {}\n",
+            c.file,
+            c.line,
+            c.key,
+            c.after.join(" "),
+            c.why
+        ));
+    }
+    if let Some(app) = &inst.app {
+        for added in &app.report.added {
+            out.push_str(&format!("  {}: {added}\n", app.file));
+        }
+    }
+    for note in &inst.notes {
+        out.push_str(&format!("  - {note}\n"));
     }
     out
 }
@@ -474,12 +540,15 @@ fn next_steps(project: &Project, settings: &InitSettings) -> (String, Vec<String
         .and_then(|r| r.parent())
         .map(|d| project::display(project.dir, &d.join("app.py")))
         .unwrap_or_else(|| "app.py".to_string());
-    let commands = vec![
+    let mut commands = vec![
         format!("add the instrumentation above to {app}"),
         "docker compose up --build".to_string(),
         "tracectl send-test    # send a test trace and prove it arrives".to_string(),
         "tracectl doctor       # check keys, credentials and this configuration".to_string(),
     ];
+    if settings.instrument != crate::cli::Instrument::None {
+        commands.remove(0);
+    }
     (snippet, gitpod, commands)
 }
 
@@ -531,9 +600,14 @@ fn report(
     } else {
         printer.out(&summary_with(project, plan, false));
     }
-    let mut out = String::from("\nNext steps:\n\n  Add to your Flask app:\n\n");
-    for line in snippet.lines() {
-        out.push_str(&format!("    {line}\n").replace("    \n", "\n"));
+    let mut out = instrumentation_text(plan);
+    if settings.instrument == crate::cli::Instrument::None {
+        out.push_str("\nNext steps:\n\n  Add to your Flask app:\n\n");
+        for line in snippet.lines() {
+            out.push_str(&format!("    {line}\n").replace("    \n", "\n"));
+        }
+    } else {
+        out.push_str("\nNext steps:\n");
     }
     if !gitpod.is_empty() {
         out.push_str("\n  Keep the values across Gitpod workspaces (with your real key):\n\n");

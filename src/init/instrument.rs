@@ -117,7 +117,10 @@ pub fn folder_imports(context: &Path, module: &str) -> bool {
             if path.is_dir() {
                 depth < 3
                     && !name.starts_with('.')
-                    && !matches!(name, "venv" | "node_modules" | "__pycache__" | "site-packages")
+                    && !matches!(
+                        name,
+                        "venv" | "node_modules" | "__pycache__" | "site-packages"
+                    )
                     && walk(&path, depth + 1, module)
             } else {
                 name.ends_with(".py")
@@ -203,7 +206,8 @@ pub fn plan(
                 }
             }
             Err(why) => {
-                out.warnings.push(format!("{why}; instrumenting the app in code instead"));
+                out.warnings
+                    .push(format!("{why}; instrumenting the app in code instead"));
                 report.notes.push(why);
                 mode = Instrument::Code;
             }
@@ -242,7 +246,21 @@ pub fn plan(
     if needs_app || edit.no_reloader {
         match (&app, app_text) {
             (Some(path), Some(text)) => {
-                let (new, app_report) = app::instrument(path, text, &edit)?;
+                let shown = PathBuf::from(display(path));
+                let (new, app_report) = match app::instrument(&shown, text, &edit) {
+                    Ok(done) => done,
+                    // Code mode was tracectl's fallback, not the user's choice: say why and
+                    // leave the app to them rather than fail the whole run.
+                    Err(e) if requested == Instrument::ZeroCode => {
+                        out.warnings.push(format!(
+                            "{e}; add the instrumentation yourself (`tracectl init --instrument none` prints it)"
+                        ));
+                        report.mode = Instrument::None;
+                        out.report = Some(report);
+                        return Ok(out);
+                    }
+                    Err(e) => return Err(e),
+                };
                 if mode == Instrument::ZeroCode && edit.xray_service.is_some() {
                     report.notes.push(
                         "the X-Ray SDK has no zero-code agent: its recorder and middleware go into the app"
@@ -256,9 +274,16 @@ pub fn plan(
                 });
                 out.files.push((path.clone(), text.to_string(), new));
             }
+            (Some(path), None) if needs_app && requested == Instrument::ZeroCode => {
+                out.warnings.push(format!(
+                    "{} does not exist: add the instrumentation to the app yourself",
+                    display(path)
+                ));
+                report.mode = Instrument::None;
+            }
             (Some(path), None) if needs_app => {
                 return Err(Error::project(
-                    path,
+                    &PathBuf::from(display(path)),
                     "does not exist: there is no app file to instrument",
                     "pass --service for the backend whose folder holds the app, or choose \
                      --instrument none and add the lines yourself"
@@ -272,7 +297,9 @@ pub fn plan(
             _ => {}
         }
     }
-    report.mode = mode;
+    if report.mode != Instrument::None {
+        report.mode = mode;
+    }
     out.report = Some(report);
     Ok(out)
 }
@@ -327,9 +354,9 @@ fn wrap(
                     "the compose file's `{key}:` (inherited from `*{anchor}`) overrides the image's; \
                      {service} gets its own `{key}:` so the shared block stays as it is"
                 ),
-                None => format!(
-                    "the compose file's `{key}:` overrides the image's, so it is what runs"
-                ),
+                None => {
+                    format!("the compose file's `{key}:` overrides the image's, so it is what runs")
+                }
             },
         ),
         Origin::Dockerfile {
@@ -379,6 +406,12 @@ fn wrap(
             ));
         }
         _ => {}
+    }
+    if part.multiline && part.form == Form::Words {
+        return Err(format!(
+            "{at}: the compose `{key}:` string is written over several lines; tracectl keeps it as \
+             written (make it a list, one word per item, to have it wrapped)"
+        ));
     }
     if part.shell_syntax {
         return Err(format!(

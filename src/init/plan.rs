@@ -167,7 +167,8 @@ pub fn plan(
         current.app.as_deref(),
         current.requests,
     )?;
-    plan.warnings.extend(instrumentation.warnings.iter().cloned());
+    plan.warnings
+        .extend(instrumentation.warnings.iter().cloned());
     plan.instrumentation = instrumentation.report.clone();
 
     // compose

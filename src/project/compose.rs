@@ -147,6 +147,8 @@ pub struct ComposeCommand {
     pub line: usize,
     /// The anchor of the `<<` block it comes from, when inherited.
     pub inherited: Option<String>,
+    /// Written over several lines (a block scalar, or a list).
+    pub multiline: bool,
 }
 
 /// A command as one string (Compose splits it into words, no shell) or a list of words.
@@ -1665,6 +1667,7 @@ impl Compose {
         let value = match &found.value {
             v if is_null(v) => return Ok(None),
             YamlNode::Scalar(s) => CommandValue::String(s.as_string()),
+            YamlNode::TaggedNode(_) => return Err(wrong()),
             YamlNode::Sequence(seq) => CommandValue::List(
                 seq.values()
                     .map(|v| {
@@ -1677,11 +1680,17 @@ impl Compose {
             ),
             _ => return Err(wrong()),
         };
+        let multiline = syntax(&found.value)
+            .text()
+            .to_string()
+            .trim()
+            .contains('\n');
         Ok(Some(ComposeCommand {
             key,
             value,
             line,
             inherited: found.via,
+            multiline,
         }))
     }
 

@@ -63,6 +63,9 @@ pub struct Part {
     pub origin: Origin,
     pub form: Form,
     pub words: Vec<Word>,
+    /// A compose string written over several lines (`>`, `|`, or a folded plain scalar): a
+    /// rewrite would lose its lines.
+    pub multiline: bool,
     /// The text the words' ranges point into: the instruction's arguments joined across lines,
     /// or the compose string (empty for a list).
     pub text: String,
@@ -596,6 +599,7 @@ pub fn dockerfile_parts(
                     },
                     form,
                     words,
+                    multiline: false,
                     text: ins.args.clone(),
                     shell_syntax,
                 };
@@ -637,6 +641,7 @@ pub fn dockerfile_parts(
 }
 
 fn compose_part(c: crate::project::compose::ComposeCommand) -> Part {
+    let multiline = c.multiline;
     let origin = Origin::Compose {
         key: c.key,
         line: c.line,
@@ -650,6 +655,7 @@ fn compose_part(c: crate::project::compose::ComposeCommand) -> Part {
                 origin,
                 form: Form::Words,
                 words,
+                multiline,
                 text: s,
                 shell_syntax: false,
             }
@@ -665,6 +671,7 @@ fn compose_part(c: crate::project::compose::ComposeCommand) -> Part {
                     span: i..i + 1,
                 })
                 .collect(),
+            multiline: false,
             text: String::new(),
             shell_syntax: false,
         },
