@@ -237,16 +237,6 @@ pub fn dotenv_entries(settings: &InitSettings) -> Vec<(String, String, bool)> {
     entries
 }
 
-pub fn packages(settings: &InitSettings) -> Vec<&'static str> {
-    let mut packages = Vec::new();
-    if settings.honeycomb.is_some() || via_collector(settings) {
-        packages.extend(OTEL_PACKAGES);
-    }
-    if settings.xray.is_some() && !via_collector(settings) {
-        packages.extend(XRAY_PACKAGES);
-    }
-    packages
-}
 
 /// A sampling rule name: letters, digits, '-' and '_', at most 32 characters.
 fn rule_name(service: &str) -> String {

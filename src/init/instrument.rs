@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::project::app::{self, AppEdit, AppReport};
 use crate::project::compose::CommandEdit;
 use crate::project::model::Model;
-use crate::project::start::{self, Form, Origin, Part, Server, StartCommand};
+use crate::project::start::{self, Form, Origin, Server, StartCommand};
 use crate::project::{self, Layout};
 use crate::recipe::{self, EnvVar};
 use crate::settings::InitSettings;

@@ -760,4 +760,143 @@ mod tests {
         assert!(!m.imports("request"));
         assert_eq!(m.health_routes(), ["/api/health", "/healthz"]);
     }
+
+    /// The statements random modules are made of: each valid Python on its own lines.
+    const STATEMENTS: &[&str] = &[
+        "import os",
+        "import sys as system",
+        "from json import dumps, loads",
+        "from flask import Flask, request",
+        "# a comment at column 0",
+        "",
+        "x = 1",
+        "def helper(a, b=2):\n    return a + b",
+        "class C:\n    '''doc'''\n\n    pass",
+        "@decorator\ndef f():\n    pass",
+        "if x:\n    y = 2\nelse:\n    y = 3",
+        "try:\n    import ujson\nexcept ImportError:\n    ujson = None",
+        "s = '''multi\nline = Flask(x)'''",
+        "d = {\n  'a': 1,\n}",
+        "async def g():\n    await h()",
+        "print('app = Flask(x)')  # app = Flask(__name__)",
+        "x = 1; y = 2",
+    ];
+    const APPS: &[&str] = &[
+        "app = Flask(__name__)",
+        "app = Flask(\n    __name__,\n    static_folder='static',  # assets\n)",
+        "application = flask.Flask(__name__)",
+        "def create_app(config=None):\n    app = Flask(__name__)\n    app.config.update(config or {})\n    return app",
+        "@factory\ndef make():\n\tapi = Flask(__name__)\n\treturn api",
+    ];
+
+    fn module_strategy() -> impl proptest::strategy::Strategy<Value = (String, AppEdit)> {
+        use proptest::prelude::*;
+        let statement = proptest::sample::select(STATEMENTS);
+        (
+            proptest::collection::vec(statement.clone(), 0..6),
+            proptest::sample::select(APPS),
+            proptest::collection::vec(statement, 0..6),
+            any::<[bool; 8]>(),
+        )
+            .prop_map(|(before, app, after, flags)| {
+                let [crlf, bom, doc, future, main, last_nl, xray, requests] = flags;
+                let mut parts: Vec<String> = Vec::new();
+                if doc {
+                    parts.push("\"\"\"The module's docstring.\"\"\"".to_string());
+                }
+                if future {
+                    parts.push("from __future__ import annotations".to_string());
+                }
+                parts.extend(before.iter().map(|s| s.to_string()));
+                parts.push(app.to_string());
+                parts.extend(after.iter().map(|s| s.to_string()));
+                if main {
+                    parts.push("if __name__ == '__main__':\n    app.run(debug=True)".to_string());
+                }
+                let mut text = parts.join("\n");
+                if last_nl {
+                    text.push('\n');
+                }
+                if crlf {
+                    text = text.replace('\n', "\r\n");
+                }
+                if bom {
+                    text.insert(0, '\u{feff}');
+                }
+                let edit = AppEdit {
+                    otel: true,
+                    requests,
+                    xray_service: xray.then(|| "svc".to_string()),
+                    no_reloader: true,
+                };
+                (text, edit)
+            })
+    }
+
+    /// Random modules around an app: every original line kept in order (the `app.run` line
+    /// gains its keyword), a second run adds nothing, and CPython compiles every result.
+    #[test]
+    fn random_modules_keep_their_lines_compile_and_settle() {
+        use proptest::test_runner::{Config, TestCaseError, TestRunner};
+        let outputs = std::cell::RefCell::new(Vec::new());
+        let mut runner = TestRunner::new(Config {
+            cases: 160,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&module_strategy(), |(text, edit)| {
+                let (out, _) = instrument(Path::new("app.py"), &text, &edit)
+                    .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+                // A byte-order mark stays the file's first bytes.
+                let bom = '\u{feff}';
+                proptest::prop_assert_eq!(text.starts_with(bom), out.starts_with(bom));
+                let mut remaining = out.trim_start_matches(bom).lines();
+                for line in text.trim_start_matches(bom).lines() {
+                    let want = line.replace("debug=True)", "debug=True, use_reloader=False)");
+                    proptest::prop_assert!(
+                        remaining.any(|l| l == want),
+                        "line {:?} lost or out of order in\n{}",
+                        line,
+                        out
+                    );
+                }
+                let (again, _) = instrument(Path::new("app.py"), &out, &edit)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                proptest::prop_assert_eq!(&again, &out);
+                outputs.borrow_mut().push(out);
+                Ok(())
+            })
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<std::path::PathBuf> = outputs
+            .borrow()
+            .iter()
+            .enumerate()
+            .map(|(i, out)| {
+                let path = dir.path().join(format!("m{i}.py"));
+                std::fs::write(&path, out).unwrap();
+                path
+            })
+            .collect();
+        let testbed = std::env::var_os("TRACECTL_TESTBED")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/testbed"));
+        let python = testbed.join("bin/python");
+        assert!(
+            python.exists(),
+            "no Python testbed at {}: run scripts/testbed.sh to provision it",
+            testbed.display()
+        );
+        let out = std::process::Command::new(python)
+            .args(["-m", "py_compile"])
+            .args(&files)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "CPython rejects an output: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
