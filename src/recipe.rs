@@ -237,7 +237,6 @@ pub fn dotenv_entries(settings: &InitSettings) -> Vec<(String, String, bool)> {
     entries
 }
 
-
 /// A sampling rule name: letters, digits, '-' and '_', at most 32 characters.
 fn rule_name(service: &str) -> String {
     let name: String = service

@@ -82,12 +82,12 @@ pub fn app_path(model: &Model, layout: &Layout) -> Option<PathBuf> {
     let named = match model.start.as_ref().ok().and_then(|s| s.as_ref()) {
         Some(start) => match start.server() {
             Server::Gunicorn { app: Some(a), .. } => from_module(&a),
-            Server::Script { file } => Some(PathBuf::from(
+            Server::Script { file } => Some(
                 Path::new(&file)
                     .file_name()
                     .map(PathBuf::from)
                     .unwrap_or_else(|| file.clone().into()),
-            )),
+            ),
             Server::FlaskRun { app: Some(a), .. } => from_module(&a),
             _ => None,
         },
@@ -505,7 +505,7 @@ fn wrap(
                     if let Some(r) = no_reload_after {
                         inserts.push((part.words[r].span.end, " --no-reload".to_string()));
                     }
-                    inserts.sort_by(|a, b| b.0.cmp(&a.0));
+                    inserts.sort_by_key(|b| std::cmp::Reverse(b.0));
                     for (at, t) in inserts {
                         text.insert_str(at, &t);
                     }
@@ -546,7 +546,7 @@ fn wrap(
                     }
                 }
             }
-            inserts.sort_by(|a, b| b.0.cmp(&a.0));
+            inserts.sort_by_key(|b| std::cmp::Reverse(b.0));
             let mut new = old.clone();
             for (at, t) in inserts {
                 new.insert_str(at, &t);

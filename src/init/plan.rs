@@ -305,8 +305,8 @@ pub fn plan(
         Some(path) => {
             let old = current.requirements.clone();
             let wanted = &instrumentation.packages;
-            plan.packages_added = requirements::missing(old.as_deref().unwrap_or(""), &wanted);
-            let new = requirements::add(old.as_deref().unwrap_or(""), &wanted);
+            plan.packages_added = requirements::missing(old.as_deref().unwrap_or(""), wanted);
+            let new = requirements::add(old.as_deref().unwrap_or(""), wanted);
             plan.files.push(FileChange::new(
                 path.clone(),
                 display(&path),

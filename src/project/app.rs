@@ -500,13 +500,12 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
         let last_import = statements
             .iter()
             .filter(|s| s.start_byte() < top.start_byte())
-            .filter(|s| {
+            .rfind(|s| {
                 matches!(
                     s.kind(),
                     "import_statement" | "import_from_statement" | "future_import_statement"
                 )
-            })
-            .last();
+            });
         let docstring = statements.first().filter(|s| {
             s.kind() == "expression_statement"
                 && module
@@ -611,7 +610,7 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
             }
         }
     }
-    inserts.sort_by(|a, b| b.0.cmp(&a.0));
+    inserts.sort_by_key(|b| std::cmp::Reverse(b.0));
     let mut out = body.to_string();
     for (at, text) in inserts {
         out.insert_str(at, &text);

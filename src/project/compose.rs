@@ -1724,7 +1724,7 @@ impl Compose {
                 let quoting = quoting_in_use(raw.iter().map(|r| r.trim()), Quoting::Double);
                 // Later indexes first, so the earlier ones still point where they did.
                 let mut inserts = inserts.clone();
-                inserts.sort_by(|a, b| b.0.cmp(&a.0));
+                inserts.sort_by_key(|b| std::cmp::Reverse(b.0));
                 for (at, item) in inserts {
                     seq.insert(at, quoted(&item, quoting));
                 }

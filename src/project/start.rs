@@ -265,7 +265,7 @@ fn flask(rest: &[&str], offset: usize) -> Server {
 }
 
 fn gunicorn(rest: &[&str]) -> Server {
-    let preload = rest.iter().any(|w| *w == "--preload");
+    let preload = rest.contains(&"--preload");
     // APP_MODULE is the positional argument; by convention the last word.
     let app = rest
         .last()
@@ -274,8 +274,10 @@ fn gunicorn(rest: &[&str]) -> Server {
             rest.len() < 2 || {
                 let before = rest[rest.len() - 2];
                 // `-b 0.0.0.0:80` as the last two words: the value of an option.
-                !(before.starts_with('-') && !before.starts_with("--") && before.len() == 2
-                    || before.starts_with("--") && !before.contains('=') && !is_flag(before))
+                let short_option = before.len() == 2 && before.starts_with('-') && before != "--";
+                let long_option =
+                    before.starts_with("--") && !before.contains('=') && !is_flag(before);
+                !short_option && !long_option
             }
         })
         .map(|s| s.to_string());

@@ -15,6 +15,7 @@ mod hostile_servers;
 mod init;
 mod init_apply;
 mod init_e2e;
+mod instrument;
 mod listen;
 mod listen_hostile;
 mod model;

@@ -1,0 +1,456 @@
+//! `tracectl init --instrument`: the start command wrapped where it is written (compose
+//! `command:`/`entrypoint:` in every style, Dockerfile CMD/ENTRYPOINT in both forms), app.py
+//! edited through its syntax tree (compared byte for byte, compiled by CPython), and bad input
+//! refused naming the file and line with nothing written. Compose v2 judges every compose file.
+
+use std::process::{Command, Output};
+
+use crate::common::*;
+use crate::peers;
+
+fn init(ctx: &TestContext, extra: &[&str]) -> Output {
+    run(ctx
+        .tracectl()
+        .args([
+            "init",
+            "--yes",
+            "--no-xray",
+            "--honeycomb-api-key",
+            INGEST_US,
+        ])
+        .args(extra))
+}
+
+/// The project as Compose v2 resolves it; a file it rejects fails the test.
+pub fn resolved(ctx: &TestContext, file: &str) -> serde_json::Value {
+    let out = output_within(
+        Command::new(peers::docker_compose())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &ctx.root)
+            .args(["-f", file, "config", "--format", "json"])
+            .current_dir(&ctx.root),
+        std::time::Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "Compose v2 rejects {file}:\n{}\n--- file\n{}",
+        stderr(&out),
+        ctx.read(file)
+    );
+    serde_json::from_slice(&out.stdout).expect("Compose prints JSON")
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// A project whose backend `api` is built from ./api with this Dockerfile (if any) and app.
+fn project(compose: &str, dockerfile: Option<&str>, app: &str) -> TestContext {
+    let ctx = TestContext::empty();
+    ctx.write("compose.yaml", compose);
+    ctx.write("api/requirements.txt", "flask\n");
+    ctx.write("api/app.py", app);
+    if let Some(d) = dockerfile {
+        ctx.write("api/Dockerfile", d);
+    }
+    ctx
+}
+
+const APP: &str = "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route('/')\ndef index():\n    return 'hi'\n\n\nif __name__ == '__main__':\n    app.run(debug=True)\n";
+
+/// Run init, check Compose v2 accepts the file and a second run changes no byte.
+fn init_twice(ctx: &TestContext, extra: &[&str]) -> Output {
+    let out = init(ctx, extra);
+    assert_exit(&out, 0);
+    let first = ctx.snapshot();
+    resolved(ctx, "compose.yaml");
+    let again = init(ctx, extra);
+    assert_exit(&again, 0);
+    assert!(ctx.snapshot() == first, "the second run changed a file");
+    out
+}
+
+#[test]
+fn compose_commands_are_wrapped_in_the_files_own_style() {
+    // (the backend's lines, the line(s) expected after, the command Compose runs after)
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "    command: flask run --host=0.0.0.0\n",
+            "    command: opentelemetry-instrument flask run --no-reload --host=0.0.0.0\n",
+            &[
+                "opentelemetry-instrument",
+                "flask",
+                "run",
+                "--no-reload",
+                "--host=0.0.0.0",
+            ],
+        ),
+        (
+            "    command: \"gunicorn -b 0.0.0.0:$${PORT:-8000} 'app:app'\"  # the server\n",
+            "    command: \"opentelemetry-instrument gunicorn -b 0.0.0.0:$${PORT:-8000} 'app:app'\"  # the server\n",
+            // `config` prints the value still escaped.
+            &[
+                "opentelemetry-instrument",
+                "gunicorn",
+                "-b",
+                "0.0.0.0:$${PORT:-8000}",
+                "app:app",
+            ],
+        ),
+        (
+            "    command: 'python app.py'\n",
+            "    command: 'opentelemetry-instrument python app.py'\n",
+            &["opentelemetry-instrument", "python", "app.py"],
+        ),
+        (
+            "    command:\n      - python3\n      - -m\n      - flask\n      - run\n",
+            // An item starting with `-` is written quoted, as the daemon's flags are.
+            "    command:\n      - opentelemetry-instrument\n      - python3\n      - -m\n      - flask\n      - run\n      - \"--no-reload\"\n",
+            &[
+                "opentelemetry-instrument",
+                "python3",
+                "-m",
+                "flask",
+                "run",
+                "--no-reload",
+            ],
+        ),
+        (
+            "    command: [\"flask\", \"run\"]\n",
+            "    command: [\"opentelemetry-instrument\", \"flask\", \"run\", \"--no-reload\"]\n",
+            &["opentelemetry-instrument", "flask", "run", "--no-reload"],
+        ),
+    ];
+    for (lines, want, argv) in cases {
+        let compose = format!(
+            "services:\n  api:\n    build: ./api\n{lines}    ports:\n      - \"5000:5000\"\n"
+        );
+        let ctx = project(
+            &compose,
+            Some("FROM python:3.12\nCMD [\"python\", \"other.py\"]\n"),
+            APP,
+        );
+        init_twice(&ctx, &[]);
+        let after = ctx.read("compose.yaml");
+        assert!(after.contains(want), "{want:?} not in\n{after}");
+        assert!(
+            after.starts_with("services:\n  api:\n    build: ./api\n"),
+            "{after}"
+        );
+        assert!(
+            after.contains("    ports:\n      - \"5000:5000\"\n"),
+            "{after}"
+        );
+        let v = resolved(&ctx, "compose.yaml");
+        assert_eq!(strings(&v["services"]["api"]["command"]), *argv, "{after}");
+        // The Dockerfile's CMD is not what runs: it stays.
+        assert_eq!(
+            ctx.read("api/Dockerfile"),
+            "FROM python:3.12\nCMD [\"python\", \"other.py\"]\n"
+        );
+    }
+}
+
+#[test]
+fn an_inherited_command_gets_a_local_one_and_the_shared_block_stays() {
+    let compose = "x-py: &py\n  command: [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n\nservices:\n  api:\n    <<: *py\n    build: ./api\n  worker:\n    <<: *py\n    image: python:3.12\n";
+    let ctx = project(compose, None, APP);
+    let out = init_twice(&ctx, &[]);
+    let v = resolved(&ctx, "compose.yaml");
+    assert_eq!(
+        strings(&v["services"]["api"]["command"]),
+        [
+            "opentelemetry-instrument",
+            "gunicorn",
+            "-b",
+            "0.0.0.0:8000",
+            "app:app"
+        ]
+    );
+    assert_eq!(
+        strings(&v["services"]["worker"]["command"]),
+        ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]
+    );
+    assert!(ctx.read("compose.yaml").starts_with(
+        "x-py: &py\n  command: [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n"
+    ));
+    assert!(
+        stdout(&out).contains("inherited from `*py`"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn an_entrypoint_naming_the_server_is_the_part_wrapped() {
+    let compose = "services:\n  api:\n    build: ./api\n    entrypoint: [\"gunicorn\", \"--preload\"]\n    command: [\"app:app\"]\n";
+    let ctx = project(compose, None, APP);
+    let out = init_twice(&ctx, &[]);
+    let v = resolved(&ctx, "compose.yaml");
+    assert_eq!(
+        strings(&v["services"]["api"]["entrypoint"]),
+        ["opentelemetry-instrument", "gunicorn", "--preload"]
+    );
+    assert_eq!(strings(&v["services"]["api"]["command"]), ["app:app"]);
+    assert!(stderr(&out).contains("--preload"), "{}", stderr(&out));
+}
+
+#[test]
+fn dockerfile_lines_are_wrapped_in_place() {
+    // (Dockerfile, expected Dockerfile)
+    let cases: &[(&str, &str)] = &[
+        (
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"gunicorn\",\"-b\",\"0.0.0.0:8000\",\"app:create_app()\"]\n",
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"opentelemetry-instrument\",\"gunicorn\",\"-b\",\"0.0.0.0:8000\",\"app:create_app()\"]\n",
+        ),
+        // Shell form over continuation lines, CRLF, ARG and ENV untouched.
+        (
+            "FROM python:3.12\r\nARG PORT=8000\r\nENV PORT=$PORT\r\nCMD exec gunicorn \\\r\n    -b 0.0.0.0:$PORT \\\r\n    app:app\r\n",
+            "FROM python:3.12\r\nARG PORT=8000\r\nENV PORT=$PORT\r\nCMD exec opentelemetry-instrument gunicorn \\\r\n    -b 0.0.0.0:$PORT \\\r\n    app:app\r\n",
+        ),
+        // Multi-stage: the last stage's line, an earlier stage's left alone.
+        (
+            "FROM python:3.12 AS build\nCMD [\"python\", \"setup.py\"]\n\nFROM python:3.12-slim AS run\n# run the app\ncmd python3 -m flask run --host=0.0.0.0\n",
+            "FROM python:3.12 AS build\nCMD [\"python\", \"setup.py\"]\n\nFROM python:3.12-slim AS run\n# run the app\ncmd opentelemetry-instrument python3 -m flask run --no-reload --host=0.0.0.0\n",
+        ),
+        // ENTRYPOINT names the server; CMD holds its arguments.
+        (
+            "FROM python:3.12\nENTRYPOINT [ \"flask\" ]\nCMD [ \"run\", \"--host=0.0.0.0\" ]\n",
+            "FROM python:3.12\nENTRYPOINT [ \"opentelemetry-instrument\", \"flask\" ]\nCMD [ \"run\", \"--host=0.0.0.0\" ]\n",
+        ),
+    ];
+    for (dockerfile, want) in cases {
+        let ctx = project(
+            "services:\n  api:\n    build: ./api\n",
+            Some(dockerfile),
+            APP,
+        );
+        let out = init_twice(&ctx, &[]);
+        assert_eq!(ctx.read("api/Dockerfile"), *want, "{}", stdout(&out));
+        assert_eq!(
+            ctx.read("api/app.py"),
+            APP,
+            "zero-code leaves a flask/gunicorn app alone"
+        );
+        assert!(stdout(&out).contains("the image's"), "{}", stdout(&out));
+        let req = ctx.read("api/requirements.txt");
+        assert!(req.contains("opentelemetry-distro\n"), "{req}");
+    }
+}
+
+#[test]
+fn python_app_py_gets_use_reloader_false_and_the_variables_the_agent_reads() {
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n    environment:\n      - A=1\n",
+        Some("FROM python:3.12\nCMD [\"python\", \"app.py\"]\n"),
+        &APP.replace("'/'", "'/health'"),
+    );
+    let out = init_twice(&ctx, &[]);
+    assert!(
+        ctx.read("api/app.py")
+            .ends_with("    app.run(debug=True, use_reloader=False)\n")
+    );
+    assert!(
+        stdout(&out).contains("use_reloader=False"),
+        "{}",
+        stdout(&out)
+    );
+    let v = resolved(&ctx, "compose.yaml");
+    let env = &v["services"]["api"]["environment"];
+    assert_eq!(env["A"], "1");
+    assert_eq!(env["OTEL_TRACES_EXPORTER"], "otlp");
+    assert_eq!(env["OTEL_METRICS_EXPORTER"], "none");
+    assert_eq!(env["OTEL_LOGS_EXPORTER"], "none");
+    assert_eq!(env["OTEL_EXPORTER_OTLP_PROTOCOL"], "http/protobuf");
+    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/health");
+}
+
+#[test]
+fn commands_that_cannot_be_wrapped_fall_back_to_code_and_say_why() {
+    // (compose backend lines, Dockerfile, words in the warning)
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        (
+            "",
+            Some(
+                "FROM python:3.12\nCMD [\"uwsgi\", \"--http\", \":8000\", \"--module\", \"app:app\"]\n",
+            ),
+            "uwsgi cannot be wrapped",
+        ),
+        (
+            "",
+            Some("FROM python:3.12\nCMD cd /app && flask run\n"),
+            "shell line with operators",
+        ),
+        ("", Some("FROM python:3.12\n"), "no start command found"),
+        ("", None, "no start command found"),
+        (
+            "    command: >\n      flask\n      run\n",
+            None,
+            "over several lines",
+        ),
+    ];
+    for (lines, dockerfile, words) in cases {
+        let compose = format!("services:\n  api:\n    build: ./api\n{lines}");
+        let ctx = project(&compose, *dockerfile, APP);
+        let out = init_twice(&ctx, &[]);
+        assert!(
+            stderr(&out).contains(words),
+            "{words:?} not in {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("instrumenting the app in code instead"),
+            "{}",
+            stderr(&out)
+        );
+        let app = ctx.read("api/app.py");
+        assert!(
+            app.contains("FlaskInstrumentor().instrument_app(app)\n"),
+            "{app}"
+        );
+        assert!(ctx.read("compose.yaml").starts_with(&compose));
+        if let Some(d) = dockerfile {
+            assert_eq!(ctx.read("api/Dockerfile"), *d);
+        }
+        let req = ctx.read("api/requirements.txt");
+        assert!(
+            req.contains("opentelemetry-sdk\n") && !req.contains("distro"),
+            "{req}"
+        );
+        if words.starts_with("uwsgi") {
+            assert!(stderr(&out).contains("--lazy-apps"), "{}", stderr(&out));
+        }
+    }
+}
+
+/// Each app of tests/fixtures/apps, instrumented in code mode, is byte for byte its
+/// `.expected.py` (TRACECTL_BLESS=1 rewrites them), and CPython compiles it.
+#[test]
+fn code_mode_edits_match_the_expected_files_and_compile() {
+    let dir = fixtures().join("apps");
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.to_string_lossy().ends_with(".expected.py"))
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 4);
+    let mut outputs = Vec::new();
+    let mut projects = Vec::new();
+    for input in inputs {
+        let name = input.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read(&input).unwrap();
+        let ctx = TestContext::empty();
+        ctx.write("compose.yaml", "services:\n  api:\n    build: ./api\n");
+        ctx.write("api/requirements.txt", "flask\n");
+        std::fs::write(ctx.path("api/app.py"), &text).unwrap();
+        // One app also runs the X-Ray SDK (daemon mode).
+        let xray: &[&str] = if name == "bom_comments" {
+            &[
+                "--xray",
+                "--xray-via",
+                "daemon",
+                "--aws-region",
+                "eu-west-3",
+            ]
+        } else {
+            &[]
+        };
+        let out = init_twice(&ctx, &[&["--instrument", "code"], xray].concat());
+        let got = std::fs::read(ctx.path("api/app.py")).unwrap();
+        let expected = dir.join(format!("{name}.expected.py"));
+        if std::env::var_os("TRACECTL_BLESS").is_some() {
+            std::fs::write(&expected, &got).unwrap();
+        }
+        assert!(
+            got == std::fs::read(&expected).unwrap_or_default(),
+            "{name}: differs from {}\n--- got\n{}\n{}",
+            expected.display(),
+            String::from_utf8_lossy(&got),
+            stdout(&out)
+        );
+        outputs.push(ctx.path("api/app.py"));
+        projects.push(ctx);
+    }
+    let out = output_within(
+        Command::new(peers::python())
+            .args(["-m", "py_compile"])
+            .args(&outputs),
+        std::time::Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "CPython rejects: {}", stderr(&out));
+    drop(projects);
+}
+
+#[test]
+fn bad_apps_are_refused_naming_file_and_line_and_nothing_is_written() {
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"from flask import Flask\napp = Flask(__name__\nx = 1\n",
+            "api/app.py:2:1:",
+        ),
+        (
+            b"import os\n\ndef create_app(:\n    pass\n",
+            "api/app.py:3:16:",
+        ),
+        (b"from flask import Flask\n", "no Flask app found"),
+        (
+            b"from flask import Flask\napi = Flask('a')\n\ndef make():\n    admin = Flask('b')\n",
+            "`api` at api/app.py:2 and `admin` at api/app.py:5",
+        ),
+        (
+            b"from flask import Flask\n# caf\xe9\napp = Flask(__name__)\n",
+            "api/app.py:2:6:",
+        ),
+    ];
+    for (app, words) in cases {
+        let ctx = TestContext::empty();
+        ctx.write("compose.yaml", "services:\n  api:\n    build: ./api\n");
+        ctx.write("api/requirements.txt", "flask\n");
+        std::fs::write(ctx.path("api/app.py"), app).unwrap();
+        let before = ctx.snapshot();
+        let out = init(&ctx, &["--instrument", "code"]);
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains(words),
+            "{words:?} not in {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("hint:"), "{}", stderr(&out));
+        assert!(ctx.snapshot() == before, "a file changed");
+    }
+    // zero-code asked, nothing to wrap, and the app cannot be edited: the rest is still written,
+    // and the warning says what to do.
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n",
+        None,
+        "from flask import Flask\n",
+    );
+    let out = init(&ctx, &[]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("--instrument none"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(ctx.read("api/app.py"), "from flask import Flask\n");
+}
+
+#[test]
+fn none_leaves_app_and_command_alone_and_prints_the_lines() {
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n    command: flask run\n",
+        None,
+        APP,
+    );
+    let out = init_twice(&ctx, &["--instrument", "none"]);
+    assert_eq!(ctx.read("api/app.py"), APP);
+    assert!(
+        ctx.read("compose.yaml")
+            .contains("    command: flask run\n")
+    );
+    assert!(stdout(&out).contains("FlaskInstrumentor().instrument_app(app)"));
+}
