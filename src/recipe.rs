@@ -44,22 +44,25 @@ pub fn uses_xray_sdk(settings: &InitSettings) -> bool {
 }
 
 /// What the zero-code agent reads besides the exporter's endpoint, headers and service name:
-/// traces only, over OTLP/HTTP (the agent's default is gRPC), health checks left out.
-pub fn zero_code_env(health_routes: &[String]) -> Vec<EnvVar> {
-    let mut vars = vec![
+/// traces only, over OTLP/HTTP (the agent's default is gRPC).
+pub fn zero_code_env() -> Vec<EnvVar> {
+    vec![
         var("OTEL_TRACES_EXPORTER", "otlp"),
         var("OTEL_METRICS_EXPORTER", "none"),
         var("OTEL_LOGS_EXPORTER", "none"),
         var("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-    ];
-    if !health_routes.is_empty() {
-        // Compose reads `$` as the start of a variable.
-        vars.push(var(
+    ]
+}
+
+/// The health checks the Flask instrumentation leaves out (it reads this in both modes).
+pub fn excluded_urls_env(health_routes: &[String]) -> Option<EnvVar> {
+    // Compose reads `$` as the start of a variable.
+    (!health_routes.is_empty()).then(|| {
+        var(
             "OTEL_PYTHON_FLASK_EXCLUDED_URLS",
             health_routes.join(",").replace('$', "$$"),
-        ));
-    }
-    vars
+        )
+    })
 }
 
 pub const DAEMON_SERVICE: &str = "xray-daemon";

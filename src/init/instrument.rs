@@ -188,18 +188,7 @@ pub fn plan(
                 out.files.extend(dockerfile);
                 report.notes.extend(notes);
                 out.warnings.extend(warnings);
-                let health = app_text
-                    .zip(app.as_ref())
-                    .and_then(|(t, p)| app::Module::parse(p, t).ok())
-                    .map(|m| m.health_routes())
-                    .unwrap_or_default();
-                if !health.is_empty() {
-                    report.notes.push(format!(
-                        "health checks left out of the traces (OTEL_PYTHON_FLASK_EXCLUDED_URLS): {}",
-                        health.join(", ")
-                    ));
-                }
-                out.env = recipe::zero_code_env(&health);
+                out.env = recipe::zero_code_env();
                 out.packages.extend(recipe::ZERO_CODE_PACKAGES);
                 if requests {
                     out.packages.push(recipe::REQUESTS_INSTRUMENTATION);
@@ -215,6 +204,20 @@ pub fn plan(
     }
     if mode == Instrument::Code && otel {
         out.packages.extend(code_packages(settings, requests));
+    }
+    if otel {
+        let health = app_text
+            .zip(app.as_ref())
+            .and_then(|(t, p)| app::Module::parse(p, t).ok())
+            .map(|m| m.health_routes())
+            .unwrap_or_default();
+        if let Some(var) = recipe::excluded_urls_env(&health) {
+            report.notes.push(format!(
+                "health checks left out of the traces (OTEL_PYTHON_FLASK_EXCLUDED_URLS): {}",
+                health.join(", ")
+            ));
+            out.env.push(var);
+        }
     }
     if xray_sdk {
         out.packages.extend(recipe::XRAY_PACKAGES);
