@@ -44,8 +44,8 @@ fn start_command(project: &serde_json::Value, service: &str, dockerfile: &Path) 
     let joined = text.replace("\\\n", " ");
     let cmd = joined
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("CMD "))
-        .last()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("CMD "))
         .expect("the Dockerfile has a CMD");
     serde_json::from_str(cmd).expect("the CMD is in exec form")
 }
