@@ -224,6 +224,42 @@ impl<'a> Module<'a> {
         routes
     }
 
+    /// Whether any call's function is `function` (e.g. `trace.set_tracer_provider`).
+    pub fn calls(&self, function: &str) -> bool {
+        self.call_functions().iter().any(|f| f == function)
+    }
+
+    /// The 1-based lines of `X.run(...)` calls with `debug` not `False` and no
+    /// `use_reloader=False`: the reloader runs the app again in a child process.
+    pub fn reloader_lines(&self) -> Vec<usize> {
+        let mut lines = Vec::new();
+        for call in self.all(&["call"]) {
+            let is_run = call.child_by_field_name("function").is_some_and(|f| {
+                f.kind() == "attribute"
+                    && f.child_by_field_name("attribute")
+                        .is_some_and(|a| self.text_of(a) == "run")
+            });
+            let Some(args) = call.child_by_field_name("arguments").filter(|_| is_run) else {
+                continue;
+            };
+            let keyword = |k: &str| {
+                self.children(args).into_iter().find_map(|a| {
+                    (a.kind() == "keyword_argument"
+                        && a.child_by_field_name("name")
+                            .is_some_and(|n| self.text_of(n) == k))
+                    .then(|| a.child_by_field_name("value").map(|v| self.text_of(v)))
+                    .flatten()
+                })
+            };
+            if keyword("debug").is_some_and(|d| d != "False")
+                && keyword("use_reloader") != Some("False")
+            {
+                lines.push(call.start_position().row + 1);
+            }
+        }
+        lines
+    }
+
     /// `NAME = Flask(...)` statements: at module level, and directly in the body of a function
     /// (an application factory). Each with the name, the statement and the function's name.
     fn apps(&self) -> Vec<(String, Node<'_>, Option<String>)> {

@@ -136,9 +136,21 @@ impl StartCommand {
         words
     }
 
-    /// The server the command runs, and the index in `argv()` where the program is.
+    /// The server the command runs.
     pub fn server(&self) -> Server {
         server_of(&self.argv())
+    }
+
+    /// The server `opentelemetry-instrument` runs, when it wraps one; else [`Self::server`].
+    pub fn inner_server(&self) -> Server {
+        let argv = self.argv();
+        match self.server() {
+            Server::Instrumented => {
+                let at = program_index(&argv);
+                server_of(argv.get(at + 1..).unwrap_or_default())
+            }
+            other => other,
+        }
     }
 }
 

@@ -454,3 +454,46 @@ fn none_leaves_app_and_command_alone_and_prints_the_lines() {
     );
     assert!(stdout(&out).contains("FlaskInstrumentor().instrument_app(app)"));
 }
+
+/// doctor's app and requirements checks pass after init in either mode, and a zero-code project
+/// is not told to add FlaskInstrumentor.
+#[test]
+fn doctor_understands_both_modes() {
+    for mode in ["zero-code", "code"] {
+        let ctx = TestContext::fixture("cruddur");
+        assert_exit(&init(&ctx, &["--instrument", mode]), 0);
+        let out = run(ctx.tracectl().args([
+            "--format",
+            "json",
+            "doctor",
+            "--offline",
+            "--check",
+            "app",
+            "--check",
+            "requirements",
+        ]));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+        for id in ["app", "requirements"] {
+            assert_eq!(check(&v, id)["status"], "pass", "{mode}: {v:#}");
+        }
+        let app = check(&v, "app")["detail"].as_str().unwrap().to_string();
+        if mode == "zero-code" {
+            assert!(
+                app.contains("backend-flask/Dockerfile:8 runs opentelemetry-instrument"),
+                "{app}"
+            );
+        }
+        assert!(!v.to_string().contains("no FlaskInstrumentor"), "{v:#}");
+    }
+    // Code mode without the instrumentation: doctor says what is missing.
+    let ctx = TestContext::fixture("cruddur");
+    assert_exit(&init(&ctx, &["--instrument", "none"]), 0);
+    let out =
+        run(ctx
+            .tracectl()
+            .args(["--format", "json", "doctor", "--offline", "--check", "app"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check(&v, "app")["status"], "warn", "{v:#}");
+    assert!(v.to_string().contains("no FlaskInstrumentor"), "{v:#}");
+}
