@@ -508,10 +508,30 @@ fn instructions(text: &str) -> Vec<Instruction> {
     let mut out = Vec::new();
     let mut offset = 0;
     let mut current: Option<Instruction> = None;
+    // The words ending the here-documents (`RUN <<EOF`) still open: their lines are data.
+    let mut heredocs: Vec<String> = Vec::new();
     for (index, raw) in text.split_inclusive('\n').enumerate() {
-        let line_start = offset;
+        let mut line_start = offset;
         offset += raw.len();
-        let body = raw.trim_end_matches(['\n', '\r']);
+        let mut body = raw.trim_end_matches(['\n', '\r']);
+        if index == 0
+            && let Some(rest) = body.strip_prefix('\u{feff}')
+        {
+            // The builder ignores a byte-order mark.
+            body = rest;
+            line_start += '\u{feff}'.len_utf8();
+        }
+        if let Some(end) = heredocs.first() {
+            let word = if end.starts_with('-') {
+                body.trim_start_matches('\t')
+            } else {
+                body
+            };
+            if word == end.trim_start_matches('-') {
+                heredocs.remove(0);
+            }
+            continue;
+        }
         let trimmed = body.trim_start();
         let lead = body.len() - trimmed.len();
         if current.is_some() && (trimmed.starts_with('#') || trimmed.is_empty()) {
@@ -538,6 +558,7 @@ fn instructions(text: &str) -> Vec<Instruction> {
                 (args, start)
             }
         };
+        heredocs.extend(heredoc_words(content));
         let continued = content.trim_end().ends_with(escape);
         let content = if continued {
             let t = content.trim_end();
@@ -556,6 +577,27 @@ fn instructions(text: &str) -> Vec<Instruction> {
     }
     out.extend(current);
     out
+}
+
+/// The words that end the here-documents a line opens (`<<EOF`, `<<-EOF`, `<<"EOF"`), in order;
+/// a leading `-` is kept (tabs before the word are allowed then).
+fn heredoc_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("<<") {
+        rest = &rest[at + 2..];
+        let dash = rest.starts_with('-');
+        let after = rest.trim_start_matches('-');
+        let word: String = after
+            .trim_start_matches(['"', '\''])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !word.is_empty() {
+            words.push(if dash { format!("-{word}") } else { word });
+        }
+    }
+    words
 }
 
 /// The `CMD` and `ENTRYPOINT` in effect in a Dockerfile's stage `target` (the last stage when
@@ -710,6 +752,8 @@ pub fn resolve(
             .unwrap_or_else(|| "Dockerfile".to_string());
         let path = context.join(name);
         if let Some(text) = crate::project::write::read_text(&path, &path.display().to_string())? {
+            // Before anything can show a line of it (a diff's context).
+            crate::secret::register_all(crate::secret::in_text(&text));
             let target = compose.build_option(service, "target");
             (image_entry, image_cmd) = dockerfile_parts(&path, &text, target.as_deref())?;
             dockerfile = Some((path, text));
@@ -856,6 +900,16 @@ mod tests {
                 .contains("no stage named nope")
         );
         assert!(dockerfile_parts(Path::new("D"), "CMD x\n", None).is_err());
+        // Here-documents hold data, not instructions; a byte-order mark is ignored.
+        let (_, c) = parts(
+            "\u{feff}FROM x\nRUN <<EOF cat > /a && <<-\"END\" cat > /b\nCMD [\"fake\"]\nEOF\n\tCMD [\"fake2\"]\n\tEND\nCMD [\"gunicorn\", \"app:app\"]\n",
+            None,
+        );
+        assert_eq!(words_of(&c), ["gunicorn", "app:app"]);
+        let Origin::Dockerfile { line, .. } = c.unwrap().origin else {
+            panic!()
+        };
+        assert_eq!(line, 7);
         // The escape directive.
         let (_, c) = parts("# escape=`\nFROM x\nCMD flask `\n run\n", None);
         assert_eq!(words_of(&c), ["flask", "run"]);

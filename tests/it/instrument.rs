@@ -497,3 +497,139 @@ fn doctor_understands_both_modes() {
     assert_eq!(check(&v, "app")["status"], "warn", "{v:#}");
     assert!(v.to_string().contains("no FlaskInstrumentor"), "{v:#}");
 }
+
+#[test]
+fn odd_dockerfiles_and_compose_lists() {
+    // A byte-order mark, a here-document holding a fake CMD, CRLF.
+    let dockerfile = "\u{feff}FROM python:3.12\r\nRUN <<EOF\r\ncat > /x <<'X'\r\nCMD [\"fake\"]\r\nX\r\nEOF\r\nCMD [\"flask\", \"run\"]\r\n";
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n",
+        Some(dockerfile),
+        APP,
+    );
+    init_twice(&ctx, &[]);
+    assert_eq!(
+        ctx.read("api/Dockerfile"),
+        dockerfile.replace(
+            "CMD [\"flask\", \"run\"]",
+            "CMD [\"opentelemetry-instrument\", \"flask\", \"run\", \"--no-reload\"]"
+        )
+    );
+    // A flow list over several lines, with comments.
+    let compose = "services:\n  api:\n    build: ./api\n    command: [\n      \"gunicorn\",  # server\n      \"app:app\",\n    ]\n";
+    let ctx = project(compose, None, APP);
+    init_twice(&ctx, &[]);
+    let v = resolved(&ctx, "compose.yaml");
+    assert_eq!(
+        strings(&v["services"]["api"]["command"]),
+        ["opentelemetry-instrument", "gunicorn", "app:app"],
+        "{}",
+        ctx.read("compose.yaml")
+    );
+    let after = ctx.read("compose.yaml");
+    assert!(after.contains("# server"), "{after}");
+    // A block list with a comment between items.
+    let compose = "services:\n  api:\n    build: ./api\n    command:\n      # the server\n      - gunicorn\n      - app:app\n";
+    let ctx = project(compose, None, APP);
+    init_twice(&ctx, &[]);
+    let after = ctx.read("compose.yaml");
+    assert!(
+        after.contains("    command:\n      # the server\n      - opentelemetry-instrument\n      - gunicorn\n      - app:app\n"),
+        "{after}"
+    );
+}
+
+#[test]
+fn a_dockerfile_that_is_not_utf8_is_refused_naming_its_line() {
+    let ctx = TestContext::empty();
+    ctx.write("compose.yaml", "services:\n  api:\n    build: ./api\n");
+    ctx.write("api/requirements.txt", "flask\n");
+    ctx.write("api/app.py", APP);
+    std::fs::write(
+        ctx.path("api/Dockerfile"),
+        b"FROM python\n# caf\xe9\nCMD [\"flask\", \"run\"]\n",
+    )
+    .unwrap();
+    let before = ctx.snapshot();
+    let out = init(&ctx, &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("Dockerfile:2:6"), "{}", stderr(&out));
+    assert!(ctx.snapshot() == before);
+}
+
+#[test]
+fn dry_run_diffs_the_dockerfile_and_the_app_and_hides_secrets_in_their_context() {
+    let key = "hcaik_01hqk4k20zjwzq9m8x4ztwbs6h5ryyxqv9a4bb7p3xk0e5m4cncc4cjzzz";
+    let dockerfile =
+        format!("FROM python:3.12\nENV HONEYCOMB_API_KEY={key}\nCMD [\"flask\", \"run\"]\n");
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n",
+        Some(&dockerfile),
+        APP,
+    );
+    let before = ctx.snapshot();
+    let out = init(&ctx, &["--dry-run"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("+++ b/api/Dockerfile"), "{text}");
+    assert!(
+        text.contains("+CMD [\"opentelemetry-instrument\", \"flask\", \"run\", \"--no-reload\"]"),
+        "{text}"
+    );
+    assert_no_leak("dry run", &out, &[key]);
+    assert!(ctx.snapshot() == before);
+    let out = init(&ctx, &["--dry-run", "--instrument", "code"]);
+    let text = stdout(&out);
+    assert!(text.contains("+++ b/api/app.py"), "{text}");
+    assert!(
+        text.contains("+FlaskInstrumentor().instrument_app(app)"),
+        "{text}"
+    );
+    assert!(ctx.snapshot() == before);
+}
+
+#[test]
+fn json_reports_the_mode_the_server_and_where_the_command_is() {
+    let ctx = TestContext::fixture("orders");
+    let out = run(ctx.tracectl().args([
+        "--format",
+        "json",
+        "init",
+        "--yes",
+        "--no-xray",
+        "--honeycomb-api-key",
+        INGEST_US,
+    ]));
+    assert_exit(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let i = &v["plan"]["instrumentation"];
+    assert_eq!(i["mode"], "zero-code", "{i:#}");
+    assert_eq!(i["server"]["kind"], "gunicorn", "{i:#}");
+    assert_eq!(i["server"]["app"], "app:create_app()", "{i:#}");
+    assert_eq!(i["command"]["file"], "orders/Dockerfile", "{i:#}");
+    assert_eq!(i["command"]["line"], 9, "{i:#}");
+    assert_eq!(i["command"]["key"], "CMD", "{i:#}");
+    assert_eq!(
+        i["command"]["after"][0], "opentelemetry-instrument",
+        "{i:#}"
+    );
+    // The build target's stage, continuation lines kept.
+    assert_eq!(
+        ctx.read("orders/Dockerfile")
+            .lines()
+            .skip(8)
+            .collect::<Vec<_>>(),
+        [
+            "CMD [\"opentelemetry-instrument\", \"gunicorn\", \"--workers\", \"2\", \\",
+            "     \"--bind\", \"0.0.0.0:8000\", \\",
+            "     \"app:create_app()\"]",
+        ]
+    );
+    let req = ctx.read("orders/requirements.txt");
+    assert!(
+        req.contains("opentelemetry-instrumentation-requests"),
+        "{req}"
+    );
+    let env = &resolved(&ctx, "compose.yaml")["services"]["orders-api"]["environment"];
+    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/healthz");
+}
