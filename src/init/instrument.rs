@@ -258,7 +258,11 @@ pub fn plan(
                         out.warnings.push(format!(
                             "{e}; add the instrumentation yourself (`tracectl init --instrument none` prints it)"
                         ));
-                        report.mode = Instrument::None;
+                        // The wrapped command (if any) stays; only a code fallback is undone.
+                        report.mode = match mode {
+                            Instrument::Code => Instrument::None,
+                            other => other,
+                        };
                         out.report = Some(report);
                         return Ok(out);
                     }

@@ -399,8 +399,18 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
         Some(i) if i > 0 && body.as_bytes()[i - 1] == b'\r' => "\r\n",
         _ => "\n",
     };
-    let apps = module.apps();
     let file = path.display();
+    if !edit.otel && edit.xray_service.is_none() {
+        // Only the reloader: which object is the app does not matter.
+        let mut report = AppReport::default();
+        let inserts = if edit.no_reloader {
+            reloader_inserts(&module, &file.to_string(), &mut report)
+        } else {
+            Vec::new()
+        };
+        return Ok((assemble(path, text, &module, inserts)?, report));
+    }
+    let apps = module.apps();
     let (name, statement, factory) = match apps.as_slice() {
         [] => {
             return Err(Error::project(
@@ -599,57 +609,74 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
         inserts.push((at, block));
     }
     if edit.no_reloader {
-        for call in module.all(&["call"]) {
-            let Some(function) = call.child_by_field_name("function") else {
-                continue;
-            };
-            let is_run = function.kind() == "attribute"
-                && function
-                    .child_by_field_name("attribute")
-                    .is_some_and(|a| module.text_of(a) == "run");
-            let Some(args) = call.child_by_field_name("arguments").filter(|_| is_run) else {
-                continue;
-            };
-            let arguments: Vec<Node> = module
-                .children(args)
-                .into_iter()
-                .filter(|a| a.kind() != "comment")
-                .collect();
-            let keyword = |k: &str| {
-                arguments.iter().find_map(|a| {
-                    (a.kind() == "keyword_argument"
-                        && a.child_by_field_name("name")
-                            .is_some_and(|n| module.text_of(n) == k))
-                    .then(|| a.child_by_field_name("value").map(|v| module.text_of(v)))
-                    .flatten()
-                })
-            };
-            let Some(debug) = keyword("debug") else {
-                continue;
-            };
-            let line = call.start_position().row + 1;
-            match keyword("use_reloader") {
-                Some("False") => {}
-                Some(other) => report.warnings.push(format!(
-                    "{file}:{line}: `use_reloader={other}` kept: the reloader restarts the app in a \
-                     child process, which loses the instrumentation set up before it"
-                )),
-                None if debug == "False" => {}
-                None => {
-                    let last = arguments.last().expect("debug is one");
-                    inserts.push((last.end_byte(), ", use_reloader=False".to_string()));
-                    report.added.push(format!(
-                        "use_reloader=False on line {line}: the debug reloader runs the app again in \
-                         a child process, which would lose the instrumentation"
-                    ));
-                }
+        inserts.extend(reloader_inserts(&module, &file.to_string(), &mut report));
+    }
+    Ok((assemble(path, text, &module, inserts)?, report))
+}
+
+/// `use_reloader=False` after the last argument of each `X.run(..., debug=...)` lacking it.
+fn reloader_inserts(module: &Module, file: &str, report: &mut AppReport) -> Vec<(usize, String)> {
+    let mut inserts = Vec::new();
+    for call in module.all(&["call"]) {
+        let Some(function) = call.child_by_field_name("function") else {
+            continue;
+        };
+        let is_run = function.kind() == "attribute"
+            && function
+                .child_by_field_name("attribute")
+                .is_some_and(|a| module.text_of(a) == "run");
+        let Some(args) = call.child_by_field_name("arguments").filter(|_| is_run) else {
+            continue;
+        };
+        let arguments: Vec<Node> = module
+            .children(args)
+            .into_iter()
+            .filter(|a| a.kind() != "comment")
+            .collect();
+        let keyword = |k: &str| {
+            arguments.iter().find_map(|a| {
+                (a.kind() == "keyword_argument"
+                    && a.child_by_field_name("name")
+                        .is_some_and(|n| module.text_of(n) == k))
+                .then(|| a.child_by_field_name("value").map(|v| module.text_of(v)))
+                .flatten()
+            })
+        };
+        let Some(debug) = keyword("debug") else {
+            continue;
+        };
+        let line = call.start_position().row + 1;
+        match keyword("use_reloader") {
+            Some("False") => {}
+            Some(other) => report.warnings.push(format!(
+                "{file}:{line}: `use_reloader={other}` kept: the reloader restarts the app in a \
+                 child process, which loses the instrumentation set up before it"
+            )),
+            None if debug == "False" => {}
+            None => {
+                let last = arguments.last().expect("debug is one");
+                inserts.push((last.end_byte(), ", use_reloader=False".to_string()));
+                report.added.push(format!(
+                    "use_reloader=False on line {line}: the debug reloader runs the app again in \
+                     a child process, which would lose the instrumentation"
+                ));
             }
         }
     }
+    inserts
+}
+
+/// The file with `inserts` (offsets in the text after any byte-order mark), proven to parse.
+fn assemble(
+    path: &Path,
+    text: &str,
+    module: &Module,
+    mut inserts: Vec<(usize, String)>,
+) -> Result<String> {
     inserts.sort_by_key(|b| std::cmp::Reverse(b.0));
-    let mut out = body.to_string();
-    for (at, text) in inserts {
-        out.insert_str(at, &text);
+    let mut out = module.text.to_string();
+    for (at, t) in inserts {
+        out.insert_str(at, &t);
     }
     let out = format!("{}{out}", &text[..module.base]);
     // The edit must parse again: anything else is a bug, never something to write.
@@ -662,7 +689,7 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
             )
         })?;
     }
-    Ok((out, report))
+    Ok(out)
 }
 
 fn top_level_ancestor(node: Node) -> Node {

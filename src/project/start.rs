@@ -751,11 +751,25 @@ pub fn resolve(
             .build_option(service, "dockerfile")
             .unwrap_or_else(|| "Dockerfile".to_string());
         let path = context.join(name);
-        if let Some(text) = crate::project::write::read_text(&path, &path.display().to_string())? {
+        // Named as the user would write it: `./api/Dockerfile`, not `././api/Dockerfile`.
+        let shown: PathBuf = path
+            .components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .collect();
+        if let Some(text) = crate::project::write::read_text(&path, &shown.display().to_string())? {
             // Before anything can show a line of it (a diff's context).
             crate::secret::register_all(crate::secret::in_text(&text));
             let target = compose.build_option(service, "target");
-            (image_entry, image_cmd) = dockerfile_parts(&path, &text, target.as_deref())?;
+            (image_entry, image_cmd) = dockerfile_parts(&shown, &text, target.as_deref())?;
+            let fix_path = |part: Option<Part>| {
+                part.map(|mut p| {
+                    if let Origin::Dockerfile { path: at, .. } = &mut p.origin {
+                        *at = path.clone();
+                    }
+                    p
+                })
+            };
+            (image_entry, image_cmd) = (fix_path(image_entry), fix_path(image_cmd));
             dockerfile = Some((path, text));
         }
     }

@@ -633,3 +633,28 @@ fn json_reports_the_mode_the_server_and_where_the_command_is() {
     let env = &resolved(&ctx, "compose.yaml")["services"]["orders-api"]["environment"];
     assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/healthz");
 }
+
+/// `python run.py` where the app lives in another module: the command is wrapped, and run.py
+/// only gains `use_reloader=False`; it needs no `Flask(...)` of its own.
+#[test]
+fn a_script_that_imports_its_app_only_loses_the_reloader() {
+    let run_py = "from api import app\n\nif __name__ == '__main__':\n    app.run(debug=True)\n";
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n    command: [\"python\", \"run.py\"]\n",
+        None,
+        APP,
+    );
+    ctx.write("api/run.py", run_py);
+    let out = init_twice(&ctx, &[]);
+    assert_eq!(
+        ctx.read("api/run.py"),
+        run_py.replace("debug=True)", "debug=True, use_reloader=False)")
+    );
+    assert_eq!(ctx.read("api/app.py"), APP);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let v = resolved(&ctx, "compose.yaml");
+    assert_eq!(
+        strings(&v["services"]["api"]["command"]),
+        ["opentelemetry-instrument", "python", "run.py"]
+    );
+}
