@@ -173,6 +173,33 @@ pub fn plan(
     if let Some(start) = &start {
         report.server = Some(start.server());
     }
+    // An app that already sets up OpenTelemetry in code keeps doing so: the agent as well would
+    // set up a second provider and instrument Flask twice.
+    let sets_up_otel = app_text
+        .zip(app.as_ref())
+        .and_then(|(t, p)| app::Module::parse(p, t).ok())
+        .is_some_and(|m| {
+            m.calls("trace.set_tracer_provider") || m.calls("FlaskInstrumentor().instrument_app")
+        });
+    let wrapped_already = start
+        .as_ref()
+        .is_some_and(|s| s.server() == Server::Instrumented);
+    if mode == Instrument::ZeroCode && otel && sets_up_otel && !wrapped_already {
+        let file = app.as_deref().map(&display).unwrap_or_default();
+        report.notes.push(format!(
+            "{file} sets up OpenTelemetry itself: it stays in code, and the start command is not \
+             wrapped (the agent as well would instrument every request twice)"
+        ));
+        mode = Instrument::Code;
+    }
+    if mode == Instrument::Code && otel && wrapped_already {
+        out.warnings.push(format!(
+            "the start command already runs {}: with the instrumentation in the app as well, \
+             every request is traced twice; take {} out of the command, or use --instrument zero-code",
+            recipe::WRAPPER,
+            recipe::WRAPPER
+        ));
+    }
     if mode == Instrument::ZeroCode && otel {
         match wrap(start.as_ref(), layout, &display) {
             Ok(wrapped) => {

@@ -62,11 +62,15 @@ fn project(compose: &str, dockerfile: Option<&str>, app: &str) -> TestContext {
 const APP: &str = "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route('/')\ndef index():\n    return 'hi'\n\n\nif __name__ == '__main__':\n    app.run(debug=True)\n";
 
 /// Run init, check Compose v2 accepts the file and a second run changes no byte.
-fn init_twice(ctx: &TestContext, extra: &[&str]) -> Output {
+pub fn init_twice(ctx: &TestContext, extra: &[&str]) -> Output {
     let out = init(ctx, extra);
     assert_exit(&out, 0);
     let first = ctx.snapshot();
-    resolved(ctx, "compose.yaml");
+    let file = ["compose.yaml", "docker-compose.yml"]
+        .into_iter()
+        .find(|f| ctx.path(f).is_file())
+        .expect("a compose file");
+    resolved(ctx, file);
     let again = init(ctx, extra);
     assert_exit(&again, 0);
     assert!(ctx.snapshot() == first, "the second run changed a file");
@@ -657,4 +661,29 @@ fn a_script_that_imports_its_app_only_loses_the_reloader() {
         strings(&v["services"]["api"]["command"]),
         ["opentelemetry-instrument", "python", "run.py"]
     );
+}
+
+/// A recipe user whose app already sets up OpenTelemetry keeps it: the command is not wrapped
+/// on top (every request would be traced twice); asking for code on a wrapped command warns.
+#[test]
+fn an_app_instrumented_by_hand_is_not_wrapped_twice() {
+    let ctx = TestContext::fixture("cruddur");
+    std::fs::copy(
+        fixtures().join("apps/recipe.expected.py"),
+        ctx.path("backend-flask/app.py"),
+    )
+    .unwrap();
+    let before = ctx.read("backend-flask/Dockerfile");
+    let out = init_twice(&ctx, &[]);
+    assert_eq!(ctx.read("backend-flask/Dockerfile"), before);
+    assert!(
+        stdout(&out).contains("sets up OpenTelemetry itself"),
+        "{}",
+        stdout(&out)
+    );
+    let ctx = TestContext::fixture("cruddur");
+    assert_exit(&init(&ctx, &[]), 0);
+    let out = init(&ctx, &["--instrument", "code"]);
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("traced twice"), "{}", stderr(&out));
 }
