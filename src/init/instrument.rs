@@ -201,7 +201,8 @@ pub fn plan(
         ));
     }
     if mode == Instrument::ZeroCode && otel {
-        match wrap(start.as_ref(), layout, &display) {
+        let compose_file = display(layout.compose.path());
+        match wrap(start.as_ref(), &layout.service, &compose_file, &display) {
             Ok(wrapped) => {
                 let Wrapped {
                     command,
@@ -360,10 +361,10 @@ struct Wrapped {
 /// The start command wrapped where it is written, or why it cannot be.
 fn wrap(
     start: Option<&StartCommand>,
-    layout: &Layout,
+    service: &str,
+    compose_file: &str,
     display: &dyn Fn(&Path) -> String,
 ) -> std::result::Result<Wrapped, String> {
-    let service = &layout.service;
     let Some(start) = start else {
         return Err(format!(
             "no start command found for {service}: the compose file sets no `command:` and its \
@@ -380,7 +381,7 @@ fn wrap(
             line,
             inherited,
         } => (
-            display(layout.compose.path()),
+            compose_file.to_string(),
             *line,
             key.to_string(),
             match inherited {
@@ -595,4 +596,137 @@ fn wrap(
         notes,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::start::dockerfile_parts;
+    use proptest::prelude::*;
+
+    /// The Dockerfile's start command as Docker runs it.
+    fn start_of(text: &str) -> StartCommand {
+        let (entrypoint, command) = dockerfile_parts(Path::new("Dockerfile"), text, None).unwrap();
+        StartCommand {
+            entrypoint,
+            command,
+            dockerfile: Some((PathBuf::from("Dockerfile"), text.to_string())),
+        }
+    }
+
+    fn wrapped(text: &str) -> std::result::Result<String, String> {
+        let start = start_of(text);
+        let w = wrap(Some(&start), "api", "compose.yaml", &|p| {
+            p.display().to_string()
+        })?;
+        Ok(w.dockerfile
+            .map(|(_, _, new)| new)
+            .unwrap_or_else(|| text.to_string()))
+    }
+
+    const BEFORE: &[&str] = &[
+        "RUN pip install -r requirements.txt",
+        "ENV A=b PORT=8000",
+        "ARG PORT=8000",
+        "COPY . .",
+        "# CMD [\"not\", \"this\"]",
+        "",
+        "WORKDIR /app",
+        "RUN echo a \\\n  && echo b",
+        "EXPOSE ${PORT}",
+        "RUN <<EOF\nCMD fake\nEOF",
+    ];
+    const SERVERS: &[&[&str]] = &[
+        &["flask", "run"],
+        &["gunicorn", "-b", "0.0.0.0:8000", "app:create_app()"],
+        &["python3", "app.py"],
+        &["python", "-m", "flask", "run", "--host=0.0.0.0"],
+        &["./start.sh"],
+    ];
+
+    /// A CMD line for `argv` in one of the forms Docker reads.
+    fn cmd_line(argv: &[&str], form: u8) -> String {
+        // A shell needs `(` quoted.
+        let shell: Vec<String> = argv
+            .iter()
+            .map(|a| {
+                if a.contains('(') {
+                    format!("'{a}'")
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let argv_shell: Vec<&str> = shell.iter().map(String::as_str).collect();
+        match if argv.len() < 2 { form % 3 } else { form % 4 } {
+            0 => format!(
+                "CMD [{}]",
+                argv.iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            1 => format!(
+                "CMD [ {} ]",
+                argv.iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(" , ")
+            ),
+            2 => format!("cmd {}", argv_shell.join(" ")),
+            _ => format!(
+                "CMD {} \\\n    {}",
+                argv_shell[0],
+                argv_shell[1..].join(" \\\n    ")
+            ),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Random Dockerfiles: the last CMD runs `opentelemetry-instrument` before the same words
+        /// (`flask run` gaining `--no-reload`), every other line is kept in order, and a second
+        /// run changes nothing.
+        #[test]
+        fn dockerfile_wraps_keep_every_other_line_and_settle(
+            before in proptest::collection::vec(proptest::sample::select(BEFORE), 0..6),
+            after in proptest::collection::vec(proptest::sample::select(&BEFORE[..9]), 0..3),
+            server in proptest::sample::select(SERVERS),
+            form in 0u8..4,
+            crlf in any::<bool>(),
+            stage in any::<bool>(),
+        ) {
+            let mut lines = vec!["FROM python:3.12-slim AS base".to_string()];
+            if stage {
+                lines.push("CMD [\"python\", \"other.py\"]".to_string());
+                lines.push("FROM base AS run".to_string());
+            }
+            lines.extend(before.iter().map(|s| s.to_string()));
+            let cmd = cmd_line(server, form);
+            lines.push(cmd.clone());
+            lines.extend(after.iter().map(|s| s.to_string()));
+            let mut text = lines.join("\n") + "\n";
+            if crlf {
+                text = text.replace('\n', "\r\n");
+            }
+            let new = wrapped(&text).map_err(TestCaseError::fail)?;
+            let mut want: Vec<String> = server.iter().map(|s| s.to_string()).collect();
+            if let Some(run) = want.iter().position(|w| w == "run") {
+                want.insert(run + 1, "--no-reload".to_string());
+            }
+            want.insert(0, WRAPPER_WORD.to_string());
+            let got: Vec<String> = start_of(&new).argv().iter().map(|s| s.to_string()).collect();
+            prop_assert_eq!(got, want);
+            // Every line outside the CMD instruction is kept, in order.
+            let cmd_lines: Vec<&str> = cmd.lines().collect();
+            let mut remaining = new.lines();
+            for line in text.lines().filter(|l| !cmd_lines.contains(&l.trim_end_matches('\r'))) {
+                prop_assert!(remaining.any(|l| l == line), "{:?} lost in\n{}", line, new);
+            }
+            prop_assert_eq!(wrapped(&new).map_err(TestCaseError::fail)?, new);
+        }
+    }
+
+    const WRAPPER_WORD: &str = recipe::WRAPPER;
 }
