@@ -438,7 +438,7 @@ pub fn app(
     }
     for line in module.reloader_lines().into_iter().filter(|_| script) {
         findings.push(at(
-            "app.run(debug=True) starts the reloader, which runs the app in a child process where the instrumentation is lost".to_string(),
+            "app.run(debug=True) starts the reloader, which runs the app a second time in a child process (older OpenTelemetry releases lost the instrumentation there)".to_string(),
             Some(line),
         ));
     }

@@ -471,8 +471,9 @@ fn wrap(
                 Some(r) => {
                     no_reload_after = Some(r);
                     notes.push(
-                        "flask run gets --no-reload: the reloader would run the app again in a child \
-                         process"
+                        "flask run gets --no-reload: the reloader starts the app a second time in a \
+                         child process (OpenTelemetry asks for it off; older agents lost the \
+                         instrumentation there)"
                             .to_string(),
                     );
                 }
@@ -500,8 +501,9 @@ fn wrap(
             }
         }
         Server::Script { .. } => notes.push(
-            "python runs the app file: app.run(debug=...) gets use_reloader=False, as the reloader \
-             would run the app again in a child process"
+            "python runs the app file: app.run(debug=...) gets use_reloader=False (the reloader \
+             starts the app a second time in a child process; older agents lost the \
+             instrumentation there)"
                 .to_string(),
         ),
         Server::Other { program } => notes.push(format!(

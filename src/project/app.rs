@@ -649,16 +649,17 @@ fn reloader_inserts(module: &Module, file: &str, report: &mut AppReport) -> Vec<
         match keyword("use_reloader") {
             Some("False") => {}
             Some(other) => report.warnings.push(format!(
-                "{file}:{line}: `use_reloader={other}` kept: the reloader restarts the app in a \
-                 child process, which loses the instrumentation set up before it"
+                "{file}:{line}: `use_reloader={other}` kept: the reloader starts the app a second \
+                 time in a child process; if spans go missing, turn it off"
             )),
             None if debug == "False" => {}
             None => {
                 let last = arguments.last().expect("debug is one");
                 inserts.push((last.end_byte(), ", use_reloader=False".to_string()));
                 report.added.push(format!(
-                    "use_reloader=False on line {line}: the debug reloader runs the app again in \
-                     a child process, which would lose the instrumentation"
+                    "use_reloader=False on line {line}: the debug reloader starts the app a second \
+                     time in a child process, setting everything up twice (older OpenTelemetry \
+                     releases lost the instrumentation there)"
                 ));
             }
         }

@@ -249,3 +249,55 @@ fn xray_daemon_segments_and_otlp_spans_both_reach_listen() {
         assert!(!lines.is_empty(), "{mode}");
     }
 }
+
+/// `python app.py` with `app.run(debug=True)`: zero-code wraps the command and turns the
+/// reloader off in the app (it would start the app a second time in a child process).
+#[test]
+fn python_app_py_in_debug_mode_zero_code_traces_arrive() {
+    let rotel = Rotel::start();
+    let ctx = TestContext::empty();
+    ctx.write(
+        "compose.yaml",
+        "services:\n  items:\n    build: ./items\n    command: [\"python3\", \"app.py\"]\n    environment:\n      PORT: \"5000\"\n",
+    );
+    ctx.write("items/requirements.txt", "flask\n");
+    ctx.write(
+        "items/app.py",
+        "import os\n\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route(\"/api/items\")\ndef items():\n    return []\n\n\nif __name__ == \"__main__\":\n    app.run(host=\"127.0.0.1\", port=int(os.environ[\"PORT\"]), debug=True)\n",
+    );
+    let out = run(ctx.tracectl().args([
+        "init",
+        "--yes",
+        "--no-xray",
+        "--service-name",
+        "items-zero-code",
+        "--honeycomb-api-key",
+        INGEST_US,
+    ]));
+    assert_exit(&out, 0);
+    assert!(
+        ctx.read("items/app.py")
+            .contains("debug=True, use_reloader=False)")
+    );
+    let project = resolved(&ctx, "compose.yaml");
+    let argv = start_command(&project, "items", &ctx.path("items/Dockerfile"));
+    assert_eq!(argv, ["opentelemetry-instrument", "python3", "app.py"]);
+    let mut env = backend_env(&project, "items");
+    let port = peers::free_port();
+    env.insert("PORT".into(), port.to_string());
+    env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), rotel.endpoint());
+    env.insert("OTEL_BSP_SCHEDULE_DELAY".into(), "100".into());
+    let _backend = start_backend(&argv, &ctx.path("items"), &env);
+    get_ok(port, "/api/items");
+    let spans = rotel.wait_for_spans(|spans| {
+        spans
+            .iter()
+            .any(|s| s.kind == "SPAN_KIND_SERVER" && s.attr("http.route") == Some("/api/items"))
+    });
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.resource_attr("service.name") == Some("items-zero-code")),
+        "{spans:?}"
+    );
+}
