@@ -495,8 +495,9 @@ fn wrap(
             );
             if *preload {
                 warnings.push(format!(
-                    "{at}: gunicorn --preload loads the app before forking: if spans go missing, \
-                     drop --preload"
+                    "{at}: gunicorn --preload imports the app in the master before forking the \
+                     workers; traces arrive this way with the OpenTelemetry releases tracectl is \
+                     tested with, but if spans go missing, drop --preload"
                 ));
             }
         }

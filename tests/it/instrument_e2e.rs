@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use crate::common::*;
 use crate::instrument::resolved;
@@ -128,9 +128,20 @@ const ORDERS: Case = Case {
 
 /// init in `mode` for Honeycomb, then the backend as configured, exporting to rotel: a SERVER
 /// span for the route arrives under the chosen name, and none for the health check.
-fn proves(case: &Case, mode: &str, compose_file: &str) {
+fn proves(case: &Case, mode: &str, compose_file: &str) -> Output {
+    proves_after(case, mode, compose_file, |_| {})
+}
+
+/// [`proves`], with the fixture changed by `prepare` first.
+fn proves_after(
+    case: &Case,
+    mode: &str,
+    compose_file: &str,
+    prepare: impl Fn(&TestContext),
+) -> Output {
     let rotel = Rotel::start();
     let ctx = TestContext::fixture(case.fixture);
+    prepare(&ctx);
     let name = format!("{}-{mode}", case.fixture);
     let out = run(ctx.tracectl().args([
         "init",
@@ -181,6 +192,7 @@ fn proves(case: &Case, mode: &str, compose_file: &str) {
             "the health check was traced: {spans:?}"
         );
     }
+    out
 }
 
 #[test]
@@ -201,6 +213,22 @@ fn factory_under_gunicorn_zero_code_traces_arrive() {
 #[test]
 fn factory_under_gunicorn_code_traces_arrive() {
     proves(&ORDERS, "code", "compose.yaml");
+}
+
+/// `--preload` is flagged, and with the agent and the SDK pinned here traces still arrive.
+#[test]
+fn gunicorn_preload_is_flagged_and_traces_still_arrive() {
+    let out = proves_after(&ORDERS, "zero-code", "compose.yaml", |ctx| {
+        let d = ctx.read("orders/Dockerfile");
+        ctx.write(
+            "orders/Dockerfile",
+            &d.replace(
+                "\"--workers\", \"2\"",
+                "\"--preload\", \"--workers\", \"2\"",
+            ),
+        );
+    });
+    assert!(stderr(&out).contains("--preload"), "{}", stderr(&out));
 }
 
 /// X-Ray through the daemon, with Honeycomb: OTLP goes to listen's HTTP port and the X-Ray
