@@ -687,3 +687,202 @@ fn an_app_instrumented_by_hand_is_not_wrapped_twice() {
     assert_exit(&out, 0);
     assert!(stderr(&out).contains("traced twice"), "{}", stderr(&out));
 }
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+    /// How the backend's command is written.
+    #[derive(Debug, Clone, Copy)]
+    enum Style {
+        Plain,
+        Double,
+        Single,
+        BlockList,
+        FlowList,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Shape {
+        unit: usize,
+        crlf: bool,
+        bom: bool,
+        style: Style,
+        server: &'static [&'static str],
+        comment: bool,
+        before: bool,
+        after: bool,
+        inherited: bool,
+    }
+
+    const SERVERS: &[&[&str]] = &[
+        &["flask", "run", "--host=0.0.0.0"],
+        &["gunicorn", "-b", "0.0.0.0:8000", "app:app"],
+        &["python3", "app.py"],
+        &["python", "-m", "flask", "run"],
+        &["gunicorn", "-b", "0.0.0.0:$${PORT:-8000}", "app:app"],
+    ];
+
+    fn shape() -> impl Strategy<Value = Shape> {
+        (
+            prop_oneof![Just(2usize), Just(4)],
+            any::<[bool; 6]>(),
+            prop_oneof![
+                Just(Style::Plain),
+                Just(Style::Double),
+                Just(Style::Single),
+                Just(Style::BlockList),
+                Just(Style::FlowList)
+            ],
+            proptest::sample::select(SERVERS),
+        )
+            .prop_map(
+                |(unit, [crlf, bom, comment, before, after, inherited], style, server)| Shape {
+                    unit,
+                    crlf,
+                    bom,
+                    style,
+                    server,
+                    comment,
+                    before,
+                    after,
+                    inherited,
+                },
+            )
+    }
+
+    /// The compose file, and the line(s) of the command (the ones that may change).
+    fn render(s: &Shape) -> (String, Vec<String>) {
+        let u = |n: usize| " ".repeat(s.unit * n);
+        let words = s.server;
+        let (key_line, items): (String, Vec<String>) = match s.style {
+            Style::Plain => (format!("command: {}", words.join(" ")), vec![]),
+            Style::Double => (format!("command: \"{}\"", words.join(" ")), vec![]),
+            Style::Single => (format!("command: '{}'", words.join(" ")), vec![]),
+            Style::FlowList => (
+                format!(
+                    "command: [{}]",
+                    words
+                        .iter()
+                        .map(|w| format!("\"{w}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                vec![],
+            ),
+            Style::BlockList => (
+                "command:".to_string(),
+                words.iter().map(|w| format!("- \"{w}\"")).collect(),
+            ),
+        };
+        let mut lines = Vec::new();
+        let mut changing = Vec::new();
+        let depth = if s.inherited { 1 } else { 2 };
+        let mut command_lines = vec![format!("{}{key_line}", u(depth))];
+        command_lines.extend(items.iter().map(|i| format!("{}{i}", u(depth + 1))));
+        if !matches!(s.style, Style::BlockList) {
+            changing.push(command_lines[0].clone());
+        }
+        if s.inherited {
+            lines.push("x-py: &py".to_string());
+            lines.extend(command_lines.iter().cloned());
+        }
+        lines.push("services:".to_string());
+        if s.before {
+            lines.push(format!("{}db:", u(1)));
+            lines.push(format!("{}image: postgres:16", u(2)));
+        }
+        lines.push(format!("{}api:", u(1)));
+        if s.inherited {
+            lines.push(format!("{}<<: *py", u(2)));
+        }
+        lines.push(format!("{}build: ./api", u(2)));
+        if s.comment {
+            lines.push("# a comment at column 0".to_string());
+        }
+        if !s.inherited {
+            lines.extend(command_lines.iter().cloned());
+        }
+        lines.push(format!("{}ports:", u(2)));
+        lines.push(format!("{}- \"8000:8000\"", u(3)));
+        if s.after || s.inherited {
+            lines.push(format!("{}worker:", u(1)));
+            if s.inherited {
+                lines.push(format!("{}<<: *py", u(2)));
+            }
+            lines.push(format!("{}image: python:3.12", u(2)));
+        }
+        let nl = if s.crlf { "\r\n" } else { "\n" };
+        let mut text = lines.join(nl) + nl;
+        if s.bom {
+            text.insert(0, '\u{feff}');
+        }
+        (text, changing)
+    }
+
+    fn check(s: &Shape) -> Result<(), TestCaseError> {
+        let (text, changing) = render(s);
+        let ctx = TestContext::empty();
+        ctx.write("compose.yaml", &text);
+        ctx.write("api/requirements.txt", "flask\n");
+        ctx.write("api/app.py", APP);
+        let original = resolved(&ctx, "compose.yaml");
+        let out = init(&ctx, &[]);
+        prop_assert!(out.status.success(), "{}\n{text}", stderr(&out));
+        let after = ctx.read("compose.yaml");
+        let project = resolved(&ctx, "compose.yaml");
+        let old = strings(&original["services"]["api"]["command"]);
+        let mut want = vec!["opentelemetry-instrument".to_string()];
+        want.extend(old.iter().cloned());
+        if let Some(run) = old.iter().position(|w| w == "run") {
+            want.insert(run + 2, "--no-reload".to_string());
+        }
+        prop_assert_eq!(
+            strings(&project["services"]["api"]["command"]),
+            want,
+            "{}",
+            after
+        );
+        for (name, service) in original["services"].as_object().unwrap() {
+            if name != "api" {
+                prop_assert_eq!(&project["services"][name], service, "{}", after);
+            }
+        }
+        // Every line is kept in order, but the command's own line when it is one line (and,
+        // inherited, the shared one stays as it was).
+        let mut remaining = after.lines();
+        for line in text.lines() {
+            let plain = line.trim_start_matches('\u{feff}').trim_end_matches('\r');
+            if !s.inherited && changing.iter().any(|c| c == plain) {
+                continue;
+            }
+            prop_assert!(
+                remaining.any(|l| l.trim_start_matches('\u{feff}').trim_end_matches('\r') == plain),
+                "{:?} lost or out of order in\n{}",
+                line,
+                after
+            );
+        }
+        prop_assert_eq!(after.starts_with('\u{feff}'), s.bom);
+        if s.crlf {
+            prop_assert!(!after.replace("\r\n", "").contains('\n'), "{:?}", after);
+        }
+        let again = init(&ctx, &[]);
+        prop_assert!(again.status.success());
+        prop_assert_eq!(ctx.read("compose.yaml"), after);
+        Ok(())
+    }
+
+    /// Random compose files with the backend's command in every style: Compose v2 runs the
+    /// agent before the same words, nothing else changes, a second run is a no-op.
+    #[test]
+    fn compose_commands_in_every_style_are_wrapped_losslessly() {
+        let mut runner = TestRunner::new(Config {
+            cases: 40,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner.run(&shape(), |s| check(&s)).unwrap();
+    }
+}
