@@ -236,7 +236,7 @@ fn migrate_report(printer: &Printer, project: &Project, plan: &Plan, dry_run: bo
     }
     let mut out = String::new();
     if !app_steps.is_empty() {
-        out.push_str("\nRemove the X-Ray SDK from the app (tracectl does not edit it):\n\n");
+        out.push_str("\nRemove the X-Ray SDK from the app (--migrate does not edit it):\n\n");
         for step in &app_steps {
             out.push_str(&format!("  {step}\n"));
         }
@@ -599,7 +599,8 @@ fn report(
         printer.out(&quiet_summary(plan, dry_run));
         return;
     } else if dry_run {
-        report::print_dry_run(printer, plan, &summary(project, plan));
+        let text = format!("{}{}\n", summary(project, plan), instrumentation_text(plan));
+        report::print_dry_run(printer, plan, &text);
         return;
     } else {
         printer.out(&summary_with(project, plan, false));

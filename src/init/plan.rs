@@ -57,7 +57,7 @@ pub struct Plan {
     /// Variables removed from the backend's environment.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
-    /// Lines of the app to delete by hand (tracectl never edits the app).
+    /// Lines of the app to delete by hand (`--migrate` does not edit the app).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub app_lines: Vec<AppLine>,
     pub dotenv: Vec<DotenvReport>,
