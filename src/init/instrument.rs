@@ -253,13 +253,27 @@ pub fn plan(
     if let Some(start) = &start
         && let Server::Uwsgi = start.server()
         && mode == Instrument::Code
-        && !start.argv().iter().any(|w| w.starts_with("--lazy-apps"))
     {
-        out.warnings.push(
-            "uwsgi loads the app once and forks its workers: run it with --lazy-apps so that each \
-             worker sets up its own exporter"
-                .to_string(),
-        );
+        let argv = start.argv();
+        let has = |flags: &[&str]| {
+            argv.iter()
+                .any(|w| flags.iter().any(|f| w.trim_start_matches('-') == *f))
+        };
+        let mut missing = Vec::new();
+        if !has(&["lazy-apps", "lazy"]) {
+            missing.push(
+                "--lazy-apps (so that each worker imports the app and sets up its own exporter)",
+            );
+        }
+        if !has(&["enable-threads", "threads"]) {
+            missing.push("--enable-threads (uwsgi runs no Python threads otherwise, and the batch exporter is one)");
+        }
+        if !missing.is_empty() {
+            out.warnings.push(format!(
+                "run uwsgi with {} (or in its .ini)",
+                missing.join(" and ")
+            ));
+        }
     }
     // The app file: all of it in code mode; in zero-code mode, only what the agent cannot do
     // (the X-Ray SDK's middleware, the reloader of `python app.py`).
@@ -435,8 +449,9 @@ fn wrap(
         }
         Server::Uwsgi => {
             return Err(format!(
-                "{at}: uwsgi cannot be wrapped with {}: it embeds its own Python and forks workers \
-                 the agent never sees",
+                "{at}: uwsgi cannot be wrapped with {}: it embeds its own Python and forks its \
+                 workers from a master that loaded the app, so the agent's setup and export thread \
+                 do not carry over (OpenTelemetry sets uwsgi up in code, per worker)",
                 recipe::WRAPPER
             ));
         }

@@ -657,9 +657,7 @@ fn reloader_inserts(module: &Module, file: &str, report: &mut AppReport) -> Vec<
                 let last = arguments.last().expect("debug is one");
                 inserts.push((last.end_byte(), ", use_reloader=False".to_string()));
                 report.added.push(format!(
-                    "use_reloader=False on line {line}: the debug reloader starts the app a second \
-                     time in a child process, setting everything up twice (older OpenTelemetry \
-                     releases lost the instrumentation there)"
+                    "use_reloader=False on line {line} (the debug reloader starts the app twice)"
                 ));
             }
         }

@@ -326,6 +326,11 @@ fn commands_that_cannot_be_wrapped_fall_back_to_code_and_say_why() {
         );
         if words.starts_with("uwsgi") {
             assert!(stderr(&out).contains("--lazy-apps"), "{}", stderr(&out));
+            assert!(
+                stderr(&out).contains("--enable-threads"),
+                "{}",
+                stderr(&out)
+            );
         }
     }
 }
