@@ -891,3 +891,32 @@ mod property {
         runner.run(&shape(), |s| check(&s)).unwrap();
     }
 }
+
+/// A command anchored on the backend and aliased by another service would carry the edit to
+/// both: refused naming the lines. Aliased from a top-level block, the backend gets its own.
+#[test]
+fn shared_commands_are_refused_or_copied() {
+    let shared = "services:\n  api:\n    build: ./api\n    command: &cmd [\"gunicorn\", \"app:app\"]\n  worker:\n    image: python\n    command: *cmd\n";
+    let ctx = project(shared, None, APP);
+    let before = ctx.snapshot();
+    let out = init(&ctx, &[]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("compose.yaml:4:14: `&cmd` is shared with line 7"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(ctx.snapshot() == before);
+    let aliased = "x-cmd: &cmd [\"gunicorn\", \"app:app\"]\nservices:\n  api:\n    build: ./api\n    command: *cmd\n  worker:\n    image: python\n    command: *cmd\n";
+    let ctx = project(aliased, None, APP);
+    init_twice(&ctx, &[]);
+    let v = resolved(&ctx, "compose.yaml");
+    assert_eq!(
+        strings(&v["services"]["api"]["command"]),
+        ["opentelemetry-instrument", "gunicorn", "app:app"]
+    );
+    assert_eq!(
+        strings(&v["services"]["worker"]["command"]),
+        ["gunicorn", "app:app"]
+    );
+}
