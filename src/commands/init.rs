@@ -315,7 +315,10 @@ fn read_current(model: &Model, layout: &Layout, sampling_rule: bool) -> Result<C
     }
     let app = crate::init::instrument::app_path(model, layout);
     if let Some(path) = &app {
-        current.app = read_optional(path)?;
+        match read_optional(path) {
+            Ok(text) => current.app = text,
+            Err(e) => current.app_error = Some(e),
+        }
         // Before a diff can show a line of it.
         if let Some(text) = &current.app {
             crate::secret::register_all(crate::secret::in_text(text));

@@ -134,13 +134,14 @@ pub fn folder_imports(context: &Path, module: &str) -> bool {
     walk(context, 0, module)
 }
 
-/// Plan the instrumentation. `app_text`: the app file's text (`None`: absent); `requests`: the
-/// app imports requests.
+/// Plan the instrumentation. `app_text`: the app file's text (`None`: absent, or unreadable
+/// for `app_error`); `requests`: the app imports requests.
 pub fn plan(
     model: &Model,
     layout: &Layout,
     settings: &InitSettings,
     app_text: Option<&str>,
+    app_error: Option<&Error>,
     requests: bool,
 ) -> Result<Instrumentation> {
     let requested = settings.instrument;
@@ -290,6 +291,17 @@ pub fn plan(
     let needs_app = edit.otel || edit.xray_service.is_some();
     if needs_app || edit.no_reloader {
         match (&app, app_text) {
+            // Unreadable (another encoding): an error when the user asked for the edit.
+            (Some(_), None) if let Some(e) = app_error => {
+                if requested != Instrument::ZeroCode {
+                    return Err(Error::usage(e.to_string(), e.hint()));
+                }
+                out.warnings
+                    .push(format!("{e}; add the instrumentation to the app yourself"));
+                if mode == Instrument::Code {
+                    report.mode = Instrument::None;
+                }
+            }
             (Some(path), Some(text)) => {
                 let shown = PathBuf::from(display(path));
                 let (new, app_report) = match app::instrument(&shown, text, &edit) {

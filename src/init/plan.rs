@@ -17,13 +17,15 @@ use crate::secret::{Secret, is_sensitive_name};
 use crate::settings::InitSettings;
 
 /// The other files `init` edits, as they are now (`None`: absent), with their modes.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Current {
     pub requirements: Option<String>,
     pub gitignore: Option<String>,
     pub sampling_rule: Option<String>,
     /// The app file's text (see [`crate::init::instrument::app_path`]).
     pub app: Option<String>,
+    /// Why the app file could not be read (not UTF-8, say): an error only when it is to be edited.
+    pub app_error: Option<Error>,
     /// Whether the app's folder imports requests.
     pub requests: bool,
     pub modes: std::collections::BTreeMap<PathBuf, u32>,
@@ -165,6 +167,7 @@ pub fn plan(
         layout,
         settings,
         current.app.as_deref(),
+        current.app_error.as_ref(),
         current.requests,
     )?;
     plan.warnings

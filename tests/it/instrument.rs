@@ -920,3 +920,23 @@ fn shared_commands_are_refused_or_copied() {
         ["gunicorn", "app:app"]
     );
 }
+
+/// An app file in another encoding (Python allows a coding line) stops only a run that edits it.
+#[test]
+fn an_app_not_in_utf8_stops_only_the_modes_that_edit_it() {
+    let latin1: &[u8] =
+        b"# -*- coding: latin-1 -*-\n# caf\xe9\nfrom flask import Flask\napp = Flask(__name__)\n";
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n    command: [\"gunicorn\", \"app:app\"]\n",
+        None,
+        APP,
+    );
+    std::fs::write(ctx.path("api/app.py"), latin1).unwrap();
+    init_twice(&ctx, &[]);
+    assert_eq!(std::fs::read(ctx.path("api/app.py")).unwrap(), latin1);
+    let before = ctx.snapshot();
+    let out = init(&ctx, &["--instrument", "code"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("api/app.py:2:6"), "{}", stderr(&out));
+    assert!(ctx.snapshot() == before);
+}
