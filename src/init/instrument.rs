@@ -616,6 +616,17 @@ fn wrap(
             for (at, t) in inserts {
                 new.insert_str(at, &t);
             }
+            // Read back as Docker will: the same stage runs exactly the words planned.
+            let reread = start::dockerfile_parts(path, &new, start.target.as_deref())
+                .ok()
+                .and_then(|(e, c)| if key == "ENTRYPOINT" { e } else { c })
+                .map(|p| p.words.into_iter().map(|w| w.text).collect::<Vec<_>>());
+            if reread.as_ref() != Some(&after) {
+                return Err(format!(
+                    "{at}: tracectl could not rewrite this line and read it back the same (please \
+                     report it with the Dockerfile)"
+                ));
+            }
             dockerfile = Some((path.clone(), old.clone(), new));
         }
     }
@@ -641,6 +652,7 @@ mod tests {
             entrypoint,
             command,
             dockerfile: Some((PathBuf::from("Dockerfile"), text.to_string())),
+            target: None,
         }
     }
 

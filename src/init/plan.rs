@@ -220,6 +220,31 @@ pub fn plan(
     }
     if let Some((key, edit)) = &instrumentation.compose_edit {
         compose.set_command(&layout.service, key, edit)?;
+        // Read back through the tree as Compose will: exactly the words planned.
+        let planned = plan
+            .instrumentation
+            .as_ref()
+            .and_then(|i| i.command.as_ref())
+            .map(|c| c.after.clone());
+        let reread = compose
+            .command(&layout.service, key)?
+            .map(|c| match c.value {
+                crate::project::compose::CommandValue::String(s) => {
+                    crate::project::start::split_words(&s)
+                        .0
+                        .into_iter()
+                        .map(|w| w.text)
+                        .collect()
+                }
+                crate::project::compose::CommandValue::List(items) => items,
+            });
+        if reread != planned {
+            return Err(Error::project(
+                compose.path(),
+                format!("internal: the wrapped `{key}:` reads back as {reread:?}, not {planned:?}"),
+                "nothing was written; please report this with the compose file".to_string(),
+            ));
+        }
     }
     let mut after = compose.render();
     if recipe::via_collector(settings) {

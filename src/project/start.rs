@@ -110,6 +110,8 @@ pub struct StartCommand {
     pub command: Option<Part>,
     /// The Dockerfile read, with its text, when the build has one.
     pub dockerfile: Option<(PathBuf, String)>,
+    /// The compose file's `build.target`: the Dockerfile stage that runs.
+    pub target: Option<String>,
 }
 
 impl StartCommand {
@@ -745,6 +747,7 @@ pub fn resolve(
     let compose_entry = compose.command(service, "entrypoint")?.map(compose_part);
     let compose_cmd = compose.command(service, "command")?.map(compose_part);
     let mut dockerfile = None;
+    let target = compose.build_option(service, "target");
     let (mut image_entry, mut image_cmd) = (None, None);
     if let Some(context) = context.filter(|c| c.is_dir()) {
         let name = compose
@@ -759,7 +762,6 @@ pub fn resolve(
         if let Some(text) = crate::project::write::read_text(&path, &shown.display().to_string())? {
             // Before anything can show a line of it (a diff's context).
             crate::secret::register_all(crate::secret::in_text(&text));
-            let target = compose.build_option(service, "target");
             (image_entry, image_cmd) = dockerfile_parts(&shown, &text, target.as_deref())?;
             let fix_path = |part: Option<Part>| {
                 part.map(|mut p| {
@@ -785,6 +787,7 @@ pub fn resolve(
         entrypoint,
         command,
         dockerfile,
+        target,
     }))
 }
 
