@@ -323,7 +323,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__init)
-            opts="-y -q -v -C -h -V --compose-file --service --env-file --honeycomb --no-honeycomb --xray --no-xray --honeycomb-api-key --dataset --honeycomb-region --service-name --aws-region --xray-url --xray-via --migrate --sampling-rule --force --dry-run --yes --color --format --quiet --verbose --dir --help --version"
+            opts="-y -q -v -C -h -V --compose-file --service --env-file --honeycomb --no-honeycomb --xray --no-xray --honeycomb-api-key --dataset --honeycomb-region --service-name --aws-region --xray-url --xray-via --instrument --migrate --sampling-rule --force --dry-run --yes --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -367,6 +367,10 @@ _tracectl() {
                     ;;
                 --xray-via)
                     COMPREPLY=($(compgen -W "collector daemon" -- "${cur}"))
+                    return 0
+                    ;;
+                --instrument)
+                    COMPREPLY=($(compgen -W "zero-code code none" -- "${cur}"))
                     return 0
                     ;;
                 --color)

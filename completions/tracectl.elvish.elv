@@ -50,6 +50,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --aws-region 'AWS region for X-Ray [default: AWS_DEFAULT_REGION or the AWS profile''s region]'
             cand --xray-url 'X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe''s Gitpod pattern on Gitpod, else *]'
             cand --xray-via 'How traces reach X-Ray [default: the daemon when the project already runs one, else collector]'
+            cand --instrument 'How the app is instrumented: wrap its start command (zero-code), edit app.py (code), or neither (none) [default: zero-code]'
             cand --color 'When to use colours'
             cand --format 'Output format'
             cand -C 'Run as if started in DIR'

@@ -56,6 +56,9 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l aws-region -d
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l xray-url -d 'X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe\'s Gitpod pattern on Gitpod, else *]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l xray-via -d 'How traces reach X-Ray [default: the daemon when the project already runs one, else collector]' -r -f -a "collector\t'An OpenTelemetry collector (rotel) that sends OTLP to X-Ray, signed with SigV4'
 daemon\t'The X-Ray SDK and daemon (AWS support ends 2027-02-25)'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l instrument -d 'How the app is instrumented: wrap its start command (zero-code), edit app.py (code), or neither (none) [default: zero-code]' -r -f -a "zero-code\t'Wrap the backend\'s start command with opentelemetry-instrument; app.py is not edited'
+code\t'Add the instrumentation to app.py'
+none\t'Leave the app and its start command alone; init prints the lines to add'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand init" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"

@@ -54,6 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('--aws-region', '--aws-region', [CompletionResultType]::ParameterName, 'AWS region for X-Ray [default: AWS_DEFAULT_REGION or the AWS profile''s region]')
             [CompletionResult]::new('--xray-url', '--xray-url', [CompletionResultType]::ParameterName, 'X-Ray dynamic naming pattern (AWS_XRAY_URL) [default: the recipe''s Gitpod pattern on Gitpod, else *]')
             [CompletionResult]::new('--xray-via', '--xray-via', [CompletionResultType]::ParameterName, 'How traces reach X-Ray [default: the daemon when the project already runs one, else collector]')
+            [CompletionResult]::new('--instrument', '--instrument', [CompletionResultType]::ParameterName, 'How the app is instrumented: wrap its start command (zero-code), edit app.py (code), or neither (none) [default: zero-code]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')

@@ -55,6 +55,9 @@ eu\:"api.eu1.honeycomb.io"))' \
 '--xray-url=[X-Ray dynamic naming pattern (AWS_XRAY_URL) \[default\: the recipe'\''s Gitpod pattern on Gitpod, else *\]]:PATTERN:_default' \
 '--xray-via=[How traces reach X-Ray \[default\: the daemon when the project already runs one, else collector\]]:VIA:((collector\:"An OpenTelemetry collector (rotel) that sends OTLP to X-Ray, signed with SigV4"
 daemon\:"The X-Ray SDK and daemon (AWS support ends 2027-02-25)"))' \
+'--instrument=[How the app is instrumented\: wrap its start command (zero-code), edit app.py (code), or neither (none) \[default\: zero-code\]]:MODE:((zero-code\:"Wrap the backend'\''s start command with opentelemetry-instrument; app.py is not edited"
+code\:"Add the instrumentation to app.py"
+none\:"Leave the app and its start command alone; init prints the lines to add"))' \
 '--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
 always\:""
 never\:""))' \
@@ -68,7 +71,7 @@ sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human outpu
 '--no-honeycomb[Do not configure Honeycomb]' \
 '--xray[Add the AWS X-Ray SDK settings and an X-Ray daemon service]' \
 '--no-xray[Do not configure X-Ray]' \
-'(--xray-via --no-xray --sampling-rule)--migrate[Move an X-Ray daemon setup to an OpenTelemetry collector (edits compose only)]' \
+'(--xray-via --no-xray --sampling-rule --instrument)--migrate[Move an X-Ray daemon setup to an OpenTelemetry collector (edits compose only)]' \
 '--sampling-rule[Also write the X-Ray sampling rule to aws/json/xray.json]' \
 '--force[Replace existing values that differ instead of keeping them]' \
 '--dry-run[Print the changes as a diff and write nothing]' \

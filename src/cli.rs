@@ -197,6 +197,18 @@ pub enum XrayVia {
     Daemon,
 }
 
+/// How the Flask app gets its OpenTelemetry instrumentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Instrument {
+    /// Wrap the backend's start command with opentelemetry-instrument; app.py is not edited
+    ZeroCode,
+    /// Add the instrumentation to app.py
+    Code,
+    /// Leave the app and its start command alone; init prints the lines to add
+    None,
+}
+
 /// Where the project's files are, when not where tracectl looks by default.
 #[derive(Debug, Args)]
 pub struct ProjectArgs {
@@ -274,8 +286,13 @@ pub struct InitArgs {
     #[arg(long, value_name = "VIA")]
     pub xray_via: Option<XrayVia>,
 
+    /// How the app is instrumented: wrap its start command (zero-code), edit app.py (code), or
+    /// neither (none) [default: zero-code]
+    #[arg(long, value_name = "MODE")]
+    pub instrument: Option<Instrument>,
+
     /// Move an X-Ray daemon setup to an OpenTelemetry collector (edits compose only)
-    #[arg(long, conflicts_with_all = ["xray_via", "no_xray", "sampling_rule"])]
+    #[arg(long, conflicts_with_all = ["xray_via", "no_xray", "sampling_rule", "instrument"])]
     pub migrate: bool,
 
     /// Also write the X-Ray sampling rule to aws/json/xray.json

@@ -14,6 +14,57 @@ pub const OTEL_PACKAGES: &[&str] = &[
 ];
 pub const XRAY_PACKAGES: &[&str] = &["aws-xray-sdk"];
 
+/// What `init --instrument code` adds to the app: the SDK, its OTLP/HTTP exporter and the
+/// Flask instrumentation (requests' when the app imports requests).
+pub const CODE_PACKAGES: &[&str] = &[
+    "opentelemetry-api",
+    "opentelemetry-sdk",
+    "opentelemetry-exporter-otlp-proto-http",
+    "opentelemetry-instrumentation-flask",
+];
+/// What `init --instrument zero-code` needs: the agent (`opentelemetry-instrument`, with the
+/// distro that configures the SDK from OTEL_* variables), the exporter and the instrumentations.
+pub const ZERO_CODE_PACKAGES: &[&str] = &[
+    "opentelemetry-distro",
+    "opentelemetry-exporter-otlp-proto-http",
+    "opentelemetry-instrumentation-flask",
+];
+pub const REQUESTS_INSTRUMENTATION: &str = "opentelemetry-instrumentation-requests";
+/// The zero-code agent's command.
+pub const WRAPPER: &str = "opentelemetry-instrument";
+
+/// Whether the backend exports OpenTelemetry spans itself (to Honeycomb or the collector).
+pub fn uses_otel(settings: &InitSettings) -> bool {
+    settings.honeycomb.is_some() || via_collector(settings)
+}
+
+/// Whether the backend runs the X-Ray SDK (daemon mode), which has no zero-code agent.
+pub fn uses_xray_sdk(settings: &InitSettings) -> bool {
+    settings.xray.is_some() && !via_collector(settings)
+}
+
+/// What the zero-code agent reads besides the exporter's endpoint, headers and service name:
+/// traces only, over OTLP/HTTP (the agent's default is gRPC).
+pub fn zero_code_env() -> Vec<EnvVar> {
+    vec![
+        var("OTEL_TRACES_EXPORTER", "otlp"),
+        var("OTEL_METRICS_EXPORTER", "none"),
+        var("OTEL_LOGS_EXPORTER", "none"),
+        var("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+    ]
+}
+
+/// The health checks the Flask instrumentation leaves out (it reads this in both modes).
+pub fn excluded_urls_env(health_routes: &[String]) -> Option<EnvVar> {
+    // Compose reads `$` as the start of a variable.
+    (!health_routes.is_empty()).then(|| {
+        var(
+            "OTEL_PYTHON_FLASK_EXCLUDED_URLS",
+            health_routes.join(",").replace('$', "$$"),
+        )
+    })
+}
+
 pub const DAEMON_SERVICE: &str = "xray-daemon";
 pub const DAEMON_IMAGE: &str = "amazon/aws-xray-daemon";
 pub const DAEMON_ADDRESS: &str = "xray-daemon:2000";
@@ -182,17 +233,6 @@ pub fn dotenv_entries(settings: &InitSettings) -> Vec<(String, String, bool)> {
     entries
 }
 
-pub fn packages(settings: &InitSettings) -> Vec<&'static str> {
-    let mut packages = Vec::new();
-    if settings.honeycomb.is_some() || via_collector(settings) {
-        packages.extend(OTEL_PACKAGES);
-    }
-    if settings.xray.is_some() && !via_collector(settings) {
-        packages.extend(XRAY_PACKAGES);
-    }
-    packages
-}
-
 /// A sampling rule name: letters, digits, '-' and '_', at most 32 characters.
 fn rule_name(service: &str) -> String {
     let name: String = service
@@ -314,6 +354,7 @@ mod tests {
                 url: "*".into(),
                 via: XrayVia::Daemon,
             }),
+            instrument: crate::cli::Instrument::ZeroCode,
             warnings: vec![],
         }
     }

@@ -24,6 +24,7 @@ pub struct InitAnswers {
     pub aws_region: Option<String>,
     pub xray_url: Option<String>,
     pub xray_via: Option<crate::cli::XrayVia>,
+    pub instrument: Option<crate::cli::Instrument>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +48,7 @@ pub struct InitSettings {
     pub service_name: String,
     pub honeycomb: Option<HoneycombSettings>,
     pub xray: Option<XraySettings>,
+    pub instrument: crate::cli::Instrument,
     /// Things worth telling the user that do not stop the run.
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -85,6 +87,7 @@ pub fn gather(
         aws_region: from(&args.aws_region, &["AWS_REGION", "AWS_DEFAULT_REGION"]),
         xray_url,
         xray_via: args.xray_via,
+        instrument: args.instrument,
     }
 }
 
@@ -198,6 +201,9 @@ pub fn finalize(answers: InitAnswers, default_service_name: &str) -> Result<Init
         service_name,
         honeycomb,
         xray,
+        instrument: answers
+            .instrument
+            .unwrap_or(crate::cli::Instrument::ZeroCode),
         warnings,
     })
 }

@@ -241,7 +241,7 @@ fn migrate_report(printer: &Printer, project: &Project, plan: &Plan, dry_run: bo
     }
     let mut out = String::new();
     if !app_steps.is_empty() {
-        out.push_str("\nRemove the X-Ray SDK from the app (tracectl does not edit it):\n\n");
+        out.push_str("\nRemove the X-Ray SDK from the app (--migrate does not edit it):\n\n");
         for step in &app_steps {
             out.push_str(&format!("  {step}\n"));
         }
@@ -326,12 +326,36 @@ fn read_current(model: &Model, layout: &Layout, sampling_rule: bool) -> Result<C
     if sampling_rule {
         current.sampling_rule = read_optional(&rule)?;
     }
+    let app = crate::init::instrument::app_path(model, layout);
+    if let Some(path) = &app {
+        match read_optional(path) {
+            Ok(text) => current.app = text,
+            Err(e) => current.app_error = Some(e),
+        }
+        // Before a diff can show a line of it.
+        if let Some(text) = &current.app {
+            crate::secret::register_all(crate::secret::in_text(text));
+        }
+    }
+    current.requests = layout
+        .context
+        .as_deref()
+        .is_some_and(|c| crate::init::instrument::folder_imports(c, "requests"));
+    let dockerfile = model
+        .start
+        .as_ref()
+        .ok()
+        .and_then(|s| s.as_ref())
+        .and_then(|s| s.dockerfile.as_ref())
+        .map(|(p, _)| p.clone());
     let paths = [
         Some(layout.compose.path().to_path_buf()),
         Some(model.env_file.path.clone()),
         Some(gitignore),
         requirements,
         Some(rule),
+        app,
+        dockerfile,
     ];
     for path in paths.into_iter().flatten() {
         if let Ok(meta) = std::fs::metadata(&path) {
@@ -375,6 +399,19 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
                     "{} environment: removed {}",
                     project.service,
                     plan.removed.join(", ")
+                ));
+            }
+            if let Some(command) = plan
+                .instrumentation
+                .as_ref()
+                .and_then(|i| i.command.as_ref())
+                .filter(|c| !c.unchanged && file.display == c.file)
+            {
+                parts.push(format!(
+                    "{} {} wrapped with {}",
+                    project.service,
+                    command.key,
+                    recipe::WRAPPER
                 ));
             }
             match (&plan.collector_service, &plan.replaced_daemon) {
@@ -437,6 +474,8 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
             format!("added {}", plan.packages_added.join(", "))
         } else if file.display.ends_with(".gitignore") {
             "env file ignored".to_string()
+        } else if let Some(detail) = instrumented_detail(plan, &file.display) {
+            detail
         } else {
             "X-Ray sampling rule".to_string()
         };
@@ -453,6 +492,57 @@ fn summary_with(project: &Project, plan: &Plan, dry_run: bool) -> String {
                 "Kept", env.key
             ));
         }
+    }
+    out
+}
+
+/// What the summary says about the Dockerfile or the app file the instrumentation edits.
+fn instrumented_detail(plan: &Plan, display: &str) -> Option<String> {
+    let inst = plan.instrumentation.as_ref()?;
+    if let Some(c) = inst.command.as_ref().filter(|c| c.file == display) {
+        return Some(format!("{} wrapped with {}", c.key, recipe::WRAPPER));
+    }
+    let app = inst.app.as_ref().filter(|a| a.file == display)?;
+    Some(app.report.added.join("; "))
+}
+
+/// The instrumentation in words: where the wrapped command is and why, what the app gained.
+fn instrumentation_text(plan: &Plan) -> String {
+    let Some(inst) = &plan.instrumentation else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let mode = |m: crate::cli::Instrument| match m {
+        crate::cli::Instrument::ZeroCode => "zero-code",
+        crate::cli::Instrument::Code => "code",
+        crate::cli::Instrument::None => "none",
+    };
+    if inst.mode != inst.requested {
+        out.push_str(&format!(
+            "\nInstrumentation: {} (asked: {})\n",
+            mode(inst.mode),
+            mode(inst.requested)
+        ));
+    } else {
+        out.push_str(&format!("\nInstrumentation: {}\n", mode(inst.mode)));
+    }
+    if let Some(c) = &inst.command {
+        out.push_str(&format!(
+            "  {}:{} ({}) runs: {}\n    {}\n",
+            c.file,
+            c.line,
+            c.key,
+            c.after.join(" "),
+            c.why
+        ));
+    }
+    if let Some(app) = &inst.app {
+        for added in &app.report.added {
+            out.push_str(&format!("  {}: {added}\n", app.file));
+        }
+    }
+    for note in &inst.notes {
+        out.push_str(&format!("  - {note}\n"));
     }
     out
 }
@@ -481,12 +571,15 @@ fn next_steps(project: &Project, settings: &InitSettings) -> (String, Vec<String
         .and_then(|r| r.parent())
         .map(|d| project::display(project.dir, &d.join("app.py")))
         .unwrap_or_else(|| "app.py".to_string());
-    let commands = vec![
+    let mut commands = vec![
         format!("add the instrumentation above to {app}"),
         "docker compose up --build".to_string(),
         "tracectl send-test    # send a test trace and prove it arrives".to_string(),
         "tracectl doctor       # check keys, credentials and this configuration".to_string(),
     ];
+    if settings.instrument != crate::cli::Instrument::None {
+        commands.remove(0);
+    }
     (snippet, gitpod, commands)
 }
 
@@ -533,13 +626,19 @@ fn report(
         printer.out(&quiet_summary(plan, dry_run));
         return;
     } else if dry_run {
-        report::print_dry_run(printer, plan, &summary(project, plan));
+        let text = format!("{}{}\n", summary(project, plan), instrumentation_text(plan));
+        report::print_dry_run(printer, plan, &text);
         return;
     } else {
         printer.out(&summary_with(project, plan, false));
     }
-    let mut out = String::from("\nNext steps:\n\n  Add to your Flask app:\n\n");
-    out.push_str(&indent(&snippet));
+    let mut out = instrumentation_text(plan);
+    if settings.instrument == crate::cli::Instrument::None {
+        out.push_str("\nNext steps:\n\n  Add to your Flask app:\n\n");
+        out.push_str(&indent(&snippet));
+    } else {
+        out.push_str("\nNext steps:\n");
+    }
     if !gitpod.is_empty() {
         out.push_str("\n  Keep the values across Gitpod workspaces (with your real key):\n\n");
         for line in &gitpod {

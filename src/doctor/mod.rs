@@ -285,6 +285,39 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
                     &in_env_files,
                 )
             }));
+            let mode = match model.start.as_ref().ok().and_then(|s| s.as_ref()) {
+                Some(start) if start.server() == crate::project::start::Server::Instrumented => {
+                    project::Instrumented::ZeroCode {
+                        at: start
+                            .program_part()
+                            .map(|p| match &p.origin {
+                                crate::project::start::Origin::Compose { line, .. } => {
+                                    format!(
+                                        "{}:{line}",
+                                        crate::project::display(&layout.dir, layout.compose.path())
+                                    )
+                                }
+                                crate::project::start::Origin::Dockerfile {
+                                    path, line, ..
+                                } => {
+                                    format!("{}:{line}", crate::project::display(&layout.dir, path))
+                                }
+                            })
+                            .unwrap_or_default(),
+                        protocol: model.backend("OTEL_EXPORTER_OTLP_PROTOCOL"),
+                    }
+                }
+                _ => project::Instrumented::Code,
+            };
+            // `app.run(...)` runs only when the app file is the program (or nothing says).
+            let script = match model.start.as_ref().ok().and_then(|s| s.as_ref()) {
+                Some(start) => matches!(
+                    start.inner_server(),
+                    crate::project::start::Server::Script { .. }
+                        | crate::project::start::Server::Other { .. }
+                ),
+                None => true,
+            };
             let requirements = layout.requirements();
             let req_display = requirements
                 .as_ref()
@@ -298,13 +331,14 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
                     req_text.as_deref(),
                     &req_display,
                     project::Tracing::of(facts),
+                    &mode,
                 ),
                 None => CheckResult::skip(
                     "requirements",
                     format!("service {} has no build folder here", layout.service),
                 ),
             }));
-            let app = layout.context.as_ref().map(|c| c.join("app.py"));
+            let app = crate::init::instrument::app_path(model, layout);
             let app_display = app
                 .as_ref()
                 .map(|a| crate::project::display(&layout.dir, a))
@@ -315,6 +349,8 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
                     app_text.as_deref(),
                     &app_display,
                     project::Tracing::of(facts),
+                    &mode,
+                    script,
                 )
             }));
             out.push(timed(|| match &facts.collector {

@@ -398,7 +398,25 @@ pub fn compose(
     )
 }
 
-pub fn requirements(text: Option<&str>, file: &str, tracing: Tracing) -> CheckResult {
+/// How the app is instrumented, as the project shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Instrumented {
+    /// The start command runs `opentelemetry-instrument`, written at this place (`file:line`);
+    /// with the backend's OTEL_EXPORTER_OTLP_PROTOCOL.
+    ZeroCode {
+        at: String,
+        protocol: Option<String>,
+    },
+    /// No agent wraps the start command: the app must set up OpenTelemetry itself.
+    Code,
+}
+
+pub fn requirements(
+    text: Option<&str>,
+    file: &str,
+    tracing: Tracing,
+    mode: &Instrumented,
+) -> CheckResult {
     let id = "requirements";
     let Some(text) = text else {
         return CheckResult::fail(id, format!("{file} does not exist"))
@@ -406,7 +424,10 @@ pub fn requirements(text: Option<&str>, file: &str, tracing: Tracing) -> CheckRe
     };
     let mut wanted = Vec::new();
     if tracing.otel() {
-        wanted.extend(recipe::OTEL_PACKAGES);
+        match mode {
+            Instrumented::ZeroCode { .. } => wanted.extend(recipe::ZERO_CODE_PACKAGES),
+            Instrumented::Code => wanted.extend(recipe::CODE_PACKAGES),
+        }
     }
     if tracing.xray_sdk() {
         wanted.extend(recipe::XRAY_PACKAGES);
@@ -422,7 +443,16 @@ pub fn requirements(text: Option<&str>, file: &str, tracing: Tracing) -> CheckRe
         .hint("run `tracectl init`, or add them to requirements.txt")
 }
 
-pub fn app(text: Option<&str>, file: &str, tracing: Tracing) -> CheckResult {
+/// The app's instrumentation: in code mode the provider's FlaskInstrumentor, in zero-code mode
+/// the agent's protocol; in both the X-Ray middleware (it has no agent), and the reloader of
+/// `app.run(debug=True)` when the app file is what runs (`script`).
+pub fn app(
+    text: Option<&str>,
+    file: &str,
+    tracing: Tracing,
+    mode: &Instrumented,
+    script: bool,
+) -> CheckResult {
     let id = "app";
     let Some(text) = text else {
         return CheckResult::skip(id, format!("no {file} to look at"));
@@ -434,21 +464,48 @@ pub fn app(text: Option<&str>, file: &str, tracing: Tracing) -> CheckResult {
         file: Some(file.to_string()),
         line,
     };
-    if tracing.otel() && !text.contains("FlaskInstrumentor") {
-        findings.push(at(
-            "no FlaskInstrumentor: requests will not become spans".to_string(),
-            None,
-        ));
+    let module = match crate::project::app::Module::parse(std::path::Path::new(file), text) {
+        Ok(m) => m,
+        Err(e) => {
+            return CheckResult::fail(id, e.to_string())
+                .hint("fix the syntax error: the app cannot start");
+        }
+    };
+    match mode {
+        Instrumented::ZeroCode {
+            at: where_,
+            protocol,
+        } => {
+            if tracing.otel() && protocol.as_deref() != Some("http/protobuf") {
+                findings.push(Finding {
+                    file: None,
+                    ..at(
+                        format!(
+                            "{where_} runs {} but the backend's OTEL_EXPORTER_OTLP_PROTOCOL is {}: the agent then exports over gRPC",
+                            recipe::WRAPPER,
+                            protocol.as_deref().unwrap_or("unset")
+                        ),
+                        None,
+                    )
+                });
+            }
+        }
+        Instrumented::Code => {
+            if tracing.otel() && !module.calls("FlaskInstrumentor().instrument_app") {
+                findings.push(at(
+                    "no FlaskInstrumentor().instrument_app(app), and no start command runs opentelemetry-instrument: requests will not become spans".to_string(),
+                    None,
+                ));
+            }
+        }
     }
-    if tracing.xray_sdk() && !text.contains("XRayMiddleware") {
+    if tracing.xray_sdk() && !module.calls("XRayMiddleware") {
         findings.push(at(
             "no XRayMiddleware: X-Ray will see no requests".to_string(),
             None,
         ));
     }
-    let mut hint =
-        "add the lines `tracectl init` prints; run with app.run(debug=True, use_reloader=False)"
-            .to_string();
+    let mut hint = "run `tracectl init` (zero-code wraps the start command, --instrument code edits the app); run with app.run(debug=True, use_reloader=False)".to_string();
     if let Some(collector) = tracing.collector.filter(|_| tracing.collector_xray) {
         let leftovers = crate::init::plan::xray_sdk_lines(file, text);
         for l in &leftovers {
@@ -466,19 +523,19 @@ pub fn app(text: Option<&str>, file: &str, tracing: Tracing) -> CheckResult {
             );
         }
     }
-    for (n, line) in text.lines().enumerate() {
-        let code = line.split('#').next().unwrap_or("");
-        if code.contains("app.run(")
-            && code.replace(' ', "").contains("debug=True")
-            && !code.replace(' ', "").contains("use_reloader=False")
-        {
-            findings.push(at(
-                "app.run(debug=True) starts the reloader, which runs the app in a child process where the instrumentation is lost".to_string(),
-                Some(n + 1),
-            ));
-        }
+    for line in module.reloader_lines().into_iter().filter(|_| script) {
+        findings.push(at(
+            "app.run(debug=True) starts the reloader, which runs the app a second time in a child process (older OpenTelemetry releases lost the instrumentation there)".to_string(),
+            Some(line),
+        ));
     }
-    CheckResult::from_findings(id, &format!("{file} is instrumented"), findings, Some(hint))
+    let ok = match mode {
+        Instrumented::ZeroCode { at, .. } => {
+            format!("{file}: {at} runs {} (zero-code)", recipe::WRAPPER)
+        }
+        Instrumented::Code => format!("{file} is instrumented"),
+    };
+    CheckResult::from_findings(id, &ok, findings, Some(hint))
 }
 
 /// The collector against the backend that sends to it and the X-Ray endpoint it sends to: the
@@ -1127,16 +1184,69 @@ mod tests {
 
     #[test]
     fn app_reloader_and_instrumentation() {
+        let code = &Instrumented::Code;
         let text = "from flask import Flask\napp = Flask(__name__)\nFlaskInstrumentor().instrument_app(app)\nif True:\n    app.run(debug=True)\n";
-        let r = app(Some(text), "app.py", t(true, false));
+        let r = app(Some(text), "app.py", t(true, false), code, true);
         assert_eq!(r.status, Status::Warn);
         assert_eq!(r.findings[0].line, Some(5));
         let ok = text.replace("debug=True", "debug=True, use_reloader=False");
         assert_eq!(
-            app(Some(&ok), "app.py", t(true, false)).status,
+            app(Some(&ok), "app.py", t(true, false), code, true).status,
             Status::Pass
         );
-        assert_eq!(app(Some(&ok), "app.py", t(true, true)).status, Status::Warn);
+        assert_eq!(
+            app(Some(&ok), "app.py", t(true, true), code, true).status,
+            Status::Warn
+        );
+        // A comment naming it is not the call.
+        let commented = "app = Flask(__name__)\n# FlaskInstrumentor().instrument_app(app)\n";
+        assert_eq!(
+            app(Some(commented), "app.py", t(true, false), code, true).status,
+            Status::Warn
+        );
+    }
+
+    #[test]
+    fn a_zero_code_app_needs_no_flask_instrumentor_but_the_agents_protocol() {
+        let plain = "from flask import Flask\napp = Flask(__name__)\n";
+        let zero = |protocol: Option<&str>| Instrumented::ZeroCode {
+            at: "api/Dockerfile:3".into(),
+            protocol: protocol.map(str::to_string),
+        };
+        let r = app(
+            Some(plain),
+            "app.py",
+            t(true, false),
+            &zero(Some("http/protobuf")),
+            false,
+        );
+        assert_eq!(r.status, Status::Pass, "{r:?}");
+        assert!(
+            r.detail
+                .contains("api/Dockerfile:3 runs opentelemetry-instrument"),
+            "{r:?}"
+        );
+        let r = app(Some(plain), "app.py", t(true, false), &zero(None), false);
+        assert_eq!(r.status, Status::Warn);
+        assert!(r.findings[0].message.contains("gRPC"), "{r:?}");
+        // X-Ray's middleware is still the app's to hold.
+        let r = app(
+            Some(plain),
+            "app.py",
+            t(true, true),
+            &zero(Some("http/protobuf")),
+            false,
+        );
+        assert!(r.findings[0].message.contains("XRayMiddleware"), "{r:?}");
+        let r = app(
+            Some("def f(:\n"),
+            "app.py",
+            t(true, false),
+            &Instrumented::Code,
+            true,
+        );
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.detail.contains("app.py:1:7"), "{r:?}");
     }
 
     #[test]

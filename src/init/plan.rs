@@ -17,11 +17,17 @@ use crate::secret::{Secret, is_sensitive_name};
 use crate::settings::InitSettings;
 
 /// The other files `init` edits, as they are now (`None`: absent), with their modes.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Current {
     pub requirements: Option<String>,
     pub gitignore: Option<String>,
     pub sampling_rule: Option<String>,
+    /// The app file's text (see [`crate::init::instrument::app_path`]).
+    pub app: Option<String>,
+    /// Why the app file could not be read (not UTF-8, say): an error only when it is to be edited.
+    pub app_error: Option<Error>,
+    /// Whether the app's folder imports requests.
+    pub requests: bool,
     pub modes: std::collections::BTreeMap<PathBuf, u32>,
 }
 
@@ -53,13 +59,16 @@ pub struct Plan {
     /// Variables removed from the backend's environment.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
-    /// Lines of the app to delete by hand (tracectl never edits the app).
+    /// Lines of the app to delete by hand (`--migrate` does not edit the app).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub app_lines: Vec<AppLine>,
     pub dotenv: Vec<DotenvReport>,
     pub packages_added: Vec<&'static str>,
     pub gitignore_added: bool,
     pub sampling_rule: Option<FileAction>,
+    /// How the app is instrumented (init only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instrumentation: Option<crate::init::instrument::InstrumentReport>,
     pub warnings: Vec<String>,
     /// `--migrate`: the app has no OpenTelemetry instrumentation, which the collector needs.
     pub app_needs_otel: bool,
@@ -166,9 +175,22 @@ pub fn plan(
     let display = |p: &Path| project::display(&layout.dir, p);
     let mode_of = |p: &Path| current.modes.get(p).copied();
 
+    let instrumentation = crate::init::instrument::plan(
+        model,
+        layout,
+        settings,
+        current.app.as_deref(),
+        current.app_error.as_ref(),
+        current.requests,
+    )?;
+    plan.warnings
+        .extend(instrumentation.warnings.iter().cloned());
+    plan.instrumentation = instrumentation.report.clone();
+
     // compose
     let before = compose.render();
-    let vars = recipe::backend_env(settings);
+    let mut vars = recipe::backend_env(settings);
+    vars.extend(instrumentation.env.iter().cloned());
     let outcomes = compose.set_env(&layout.service, &vars, force)?;
     for (var, outcome) in vars.iter().zip(outcomes) {
         let outcome = match outcome {
@@ -208,6 +230,34 @@ pub fn plan(
             key: var.key.clone(),
             outcome,
         });
+    }
+    if let Some((key, edit)) = &instrumentation.compose_edit {
+        compose.set_command(&layout.service, key, edit)?;
+        // Read back through the tree as Compose will: exactly the words planned.
+        let planned = plan
+            .instrumentation
+            .as_ref()
+            .and_then(|i| i.command.as_ref())
+            .map(|c| c.after.clone());
+        let reread = compose
+            .command(&layout.service, key)?
+            .map(|c| match c.value {
+                crate::project::compose::CommandValue::String(s) => {
+                    crate::project::start::split_words(&s)
+                        .0
+                        .into_iter()
+                        .map(|w| w.text)
+                        .collect()
+                }
+                crate::project::compose::CommandValue::List(items) => items,
+            });
+        if reread != planned {
+            return Err(Error::project(
+                compose.path(),
+                format!("internal: the wrapped `{key}:` reads back as {reread:?}, not {planned:?}"),
+                "nothing was written; please report this with the compose file".to_string(),
+            ));
+        }
     }
     let mut after = compose.render();
     if recipe::via_collector(settings) {
@@ -295,9 +345,9 @@ pub fn plan(
     match layout.requirements() {
         Some(path) => {
             let old = current.requirements.clone();
-            let wanted = recipe::packages(settings);
-            plan.packages_added = requirements::missing(old.as_deref().unwrap_or(""), &wanted);
-            let new = requirements::add(old.as_deref().unwrap_or(""), &wanted);
+            let wanted = &instrumentation.packages;
+            plan.packages_added = requirements::missing(old.as_deref().unwrap_or(""), wanted);
+            let new = requirements::add(old.as_deref().unwrap_or(""), wanted);
             plan.files.push(FileChange::new(
                 path.clone(),
                 display(&path),
@@ -309,8 +359,19 @@ pub fn plan(
         None => plan.warnings.push(format!(
             "service {} has no build folder here: add {} to its Python requirements yourself",
             layout.service,
-            recipe::packages(settings).join(", ")
+            instrumentation.packages.join(", ")
         )),
+    }
+
+    // the Dockerfile's start command and the app
+    for (path, old, new) in instrumentation.files {
+        plan.files.push(FileChange::new(
+            path.clone(),
+            display(&path),
+            Some(old),
+            new,
+            mode_of(&path),
+        ));
     }
 
     // the sampling rule

@@ -1,7 +1,7 @@
 //! The questions `init` asks on a terminal; each has a flag or variable that answers it instead.
 
 use crate::aws;
-use crate::cli::{HoneycombRegion, XrayVia};
+use crate::cli::{HoneycombRegion, Instrument, XrayVia};
 use crate::error::Result;
 use crate::honeycomb::{self, KeyKind};
 use crate::output::Printer;
@@ -118,5 +118,23 @@ pub fn wizard(answers: &mut InitAnswers, service: &str, printer: &Printer) -> Re
             });
         }
     }
+    let choices = [
+        "zero-code: wrap the start command with opentelemetry-instrument (app.py unchanged)",
+        "code: add the instrumentation to app.py",
+        "none: change neither; print the lines to add",
+    ]
+    .map(String::from);
+    let default = match answers.instrument {
+        Some(Instrument::Code) => 1,
+        Some(Instrument::None) => 2,
+        _ => 0,
+    };
+    answers.instrument = Some(
+        match prompt::select("Instrument the Flask app", &choices, default)? {
+            1 => Instrument::Code,
+            2 => Instrument::None,
+            _ => Instrument::ZeroCode,
+        },
+    );
     Ok(())
 }

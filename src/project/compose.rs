@@ -138,6 +138,37 @@ fn quoting_in_use<'a>(mut raw: impl Iterator<Item = &'a str>, default: Quoting) 
 /// its value (`None` for a bare `- KEY`), inherited entries (`<<: *anchor`, aliases) included.
 pub type Environment = (Option<EnvStyle>, Vec<(String, Option<String>)>);
 
+/// A service's `command:` or `entrypoint:`, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeCommand {
+    pub key: &'static str,
+    pub value: CommandValue,
+    /// The 1-based line of the entry.
+    pub line: usize,
+    /// The anchor of the `<<` block it comes from, when inherited.
+    pub inherited: Option<String>,
+    /// Written over several lines (a block scalar, or a list).
+    pub multiline: bool,
+}
+
+/// A command as one string (Compose splits it into words, no shell) or a list of words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandValue {
+    String(String),
+    List(Vec<String>),
+}
+
+/// The new value of a command: a whole string, or items inserted into the list (`all`: the
+/// whole new list, written when the service has no list of its own to insert into).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandEdit {
+    String(String),
+    List {
+        inserts: Vec<(usize, String)>,
+        all: Vec<String>,
+    },
+}
+
 /// Where a new entry goes in a block mapping.
 enum Place {
     /// After this entry.
@@ -1674,6 +1705,119 @@ impl Compose {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// A `build:` option of a service written as a mapping (`dockerfile`, `target`), merged keys
+    /// included.
+    pub fn build_option(&self, name: &str, option: &str) -> Option<String> {
+        let body = self.body(name).ok()?;
+        match self.lookup(&body, "build")?.value {
+            YamlNode::Mapping(m) => scalar_text(&self.lookup(m.syntax(), option)?.value),
+            _ => None,
+        }
+    }
+
+    /// A service's `command:` or `entrypoint:` as written (merged keys included); `None` when
+    /// absent or null. A value that is neither a string nor a list of strings is refused.
+    pub fn command(&self, name: &str, key: &'static str) -> Result<Option<ComposeCommand>> {
+        let body = self.body(name)?;
+        let Some(found) = self.lookup(&body, key) else {
+            return Ok(None);
+        };
+        let line = self.line_of(&found.entry);
+        let wrong = || {
+            Error::parse(
+                &self.path,
+                line,
+                1,
+                format!("`{key}` of service '{name}' must be a string or a list of strings"),
+            )
+        };
+        let value = match &found.value {
+            v if is_null(v) => return Ok(None),
+            YamlNode::Scalar(s) => CommandValue::String(s.as_string()),
+            YamlNode::TaggedNode(_) => return Err(wrong()),
+            YamlNode::Sequence(seq) => CommandValue::List(
+                seq.values()
+                    .map(|v| {
+                        self.deref(v)
+                            .as_ref()
+                            .and_then(scalar_text)
+                            .ok_or_else(wrong)
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            _ => return Err(wrong()),
+        };
+        let multiline = syntax(&found.value)
+            .text()
+            .to_string()
+            .trim()
+            .contains('\n');
+        Ok(Some(ComposeCommand {
+            key,
+            value,
+            line,
+            inherited: found.via,
+            multiline,
+        }))
+    }
+
+    /// Write a service's `command:`/`entrypoint:` through the tree. A string keeps its quoting; a
+    /// list gains the `inserts` (index in the old list, item), each item quoted like the items
+    /// there. A value the service inherits through `<<` gets a local entry instead, so the shared
+    /// block (and every other service using it) is left alone.
+    pub fn set_command(&self, name: &str, key: &str, edit: &CommandEdit) -> Result<()> {
+        let body = self.body(name)?;
+        let body_map = Mapping::cast(body.clone()).expect("a service body is a mapping");
+        let local = map_entries(&body).find(|e| entry_key(e).as_deref() == Some(key));
+        let value = local.as_ref().and_then(entry_value);
+        match (&local, value, edit) {
+            (Some(entry), Some(YamlNode::Scalar(s)), CommandEdit::String(new)) => {
+                self.refuse_shared(name, None, std::slice::from_ref(entry))?;
+                let quoting = quoting_in_use(std::iter::once(s.value().trim()), Quoting::Double);
+                // A multi-line or block scalar is rewritten as one quoted line.
+                let quoting = if s.value().trim_start().starts_with(['|', '>']) {
+                    Quoting::Double
+                } else {
+                    quoting
+                };
+                body_map.set(key, quoted(new, quoting));
+            }
+            (Some(entry), Some(YamlNode::Sequence(seq)), CommandEdit::List { inserts, .. }) => {
+                self.refuse_shared(name, Some(seq.syntax()), std::slice::from_ref(entry))?;
+                let raw: Vec<String> = seq
+                    .values()
+                    .filter_map(|v| v.as_scalar().map(|s| s.value()))
+                    .collect();
+                let quoting = quoting_in_use(raw.iter().map(|r| r.trim()), Quoting::Double);
+                // Later indexes first, so the earlier ones still point where they did.
+                let mut inserts = inserts.clone();
+                inserts.sort_by_key(|b| std::cmp::Reverse(b.0));
+                for (at, item) in inserts {
+                    seq.insert(at, quoted(&item, quoting));
+                }
+            }
+            _ => {
+                let line = match edit {
+                    CommandEdit::String(new) => format!("{key}: {}", double_quoted(new)),
+                    CommandEdit::List { all, .. } => format!(
+                        "{key}: [{}]",
+                        all.iter()
+                            .map(|i| double_quoted(i))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                self.refuse_shared(name, Some(&body), local.as_slice())?;
+                let place = match local {
+                    Some(entry) => Place::Replace(entry),
+                    None => Place::End,
+                };
+                self.put_entry(&body_map, key, &[line], place)?;
+            }
+        }
+        Ok(())
     }
 
     /// The document as it stands: the text read plus every edit made through the tree.

@@ -1,11 +1,13 @@
 //! The user's project: finding its files, and reading and losslessly editing them.
 
+pub mod app;
 pub mod collector;
 pub mod compose;
 pub mod dotenv;
 pub mod gitignore;
 pub mod model;
 pub mod requirements;
+pub mod start;
 pub mod write;
 
 use std::path::{Path, PathBuf};

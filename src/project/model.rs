@@ -94,6 +94,9 @@ pub struct Model {
     pub env_file: EnvFile,
     /// The process environment (only names and values that are valid UTF-8).
     pub process: BTreeMap<String, String>,
+    /// The backend's start command (compose `entrypoint:`/`command:` over its Dockerfile's
+    /// `ENTRYPOINT`/`CMD`); `Ok(None)` when nothing names one; why not when a file is unreadable.
+    pub start: Result<Option<crate::project::start::StartCommand>>,
 }
 
 fn non_empty(value: Option<&String>) -> Option<String> {
@@ -135,6 +138,10 @@ impl Model {
             Ok(l) => backend_environment(l),
             Err(_) => (Vec::new(), BTreeMap::new()),
         };
+        let start = match &layout {
+            Ok(l) => crate::project::start::resolve(&l.compose, &l.service, l.context.as_deref()),
+            Err(_) => Ok(None),
+        };
         Model {
             dir: project_dir,
             layout,
@@ -142,6 +149,7 @@ impl Model {
             backend_env_files,
             env_file,
             process,
+            start,
         }
     }
 
@@ -721,6 +729,7 @@ impl Model {
                 ..EnvFile::default()
             },
             process: map(process),
+            start: Ok(None),
         }
     }
 }
@@ -752,6 +761,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            start: Ok(None),
         }
     }
 

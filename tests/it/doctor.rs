@@ -220,6 +220,11 @@ fn config_problems_get_their_status_and_line() {
         "backend-flask/app.py",
         &APP.replace(", use_reloader=False", ""),
     );
+    // The app file is what runs, so its app.run(debug=True) starts the reloader.
+    ctx.write(
+        "backend-flask/Dockerfile",
+        "FROM python:3.10\nCMD [\"opentelemetry-instrument\", \"python3\", \"app.py\"]\n",
+    );
     let (out, v) = doctor_json(&ctx, &["--offline"], &[]);
     assert_exit(&out, 1);
     assert_schema(&v);
@@ -257,11 +262,12 @@ fn config_problems_get_their_status_and_line() {
     );
     assert!(has("warn", "one string", line_of("command:")), "{c:#}");
     assert_eq!(check(&v, "requirements")["status"], "fail");
+    // init wrapped the Dockerfile's CMD (zero-code): the agent's packages are the ones missing.
     assert!(
         check(&v, "requirements")["detail"]
             .as_str()
             .unwrap()
-            .contains("opentelemetry-sdk")
+            .contains("opentelemetry-distro")
     );
     let app = check(&v, "app");
     assert_eq!(app["status"], "warn");

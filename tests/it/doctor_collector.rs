@@ -168,8 +168,8 @@ const BROKEN: &[Broken] = &[
         line_with: "OTEL_EXPORTER_OTLP_ENDPOINT",
     },
     Broken {
-        from: "OTEL_SERVICE_NAME: \"backend-flask\"",
-        to: "OTEL_SERVICE_NAME: \"backend-flask\"\n      OTEL_EXPORTER_OTLP_PROTOCOL: grpc",
+        from: "OTEL_EXPORTER_OTLP_PROTOCOL: \"http/protobuf\"",
+        to: "OTEL_EXPORTER_OTLP_PROTOCOL: grpc",
         status: "fail",
         words: "sends OTLP/gRPC to port 4318 of otel-collector",
         line_with: "OTEL_EXPORTER_OTLP_ENDPOINT",

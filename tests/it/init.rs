@@ -97,10 +97,12 @@ fn cruddur_gets_the_recipe_byte_for_byte() {
     assert_eq!(mode, 0o600);
     let text = stdout(&out);
     assert!(text.contains("Updated docker-compose.yml"), "{text}");
+    // zero-code by default: the Dockerfile's CMD is wrapped, and the report says where and why.
     assert!(
-        text.contains("FlaskInstrumentor().instrument_app(app)"),
+        text.contains("backend-flask/Dockerfile:8 (CMD) runs: opentelemetry-instrument python3 -m flask run --no-reload"),
         "{text}"
     );
+    assert!(text.contains("the image's CMD runs"), "{text}");
     assert!(text.contains("tracectl send-test"), "{text}");
 }
 

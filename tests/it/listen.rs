@@ -113,15 +113,15 @@ fn free_udp_port() -> u16 {
 }
 
 /// `tracectl listen --format json` on free ports, its span lines collected as they come.
-struct Listen {
-    http: SocketAddr,
-    udp: SocketAddr,
+pub struct Listen {
+    pub http: SocketAddr,
+    pub udp: SocketAddr,
     lines: Arc<Mutex<Vec<Value>>>,
     child: Guard,
 }
 
 impl Listen {
-    fn start(extra: &[&str]) -> Self {
+    pub fn start(extra: &[&str]) -> Self {
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let udp: SocketAddr = format!("127.0.0.1:{}", free_udp_port()).parse().unwrap();
         let ctx = TestContext::empty();
@@ -160,11 +160,11 @@ impl Listen {
         }
     }
 
-    fn endpoint(&self) -> String {
+    pub fn endpoint(&self) -> String {
         format!("http://{}", self.http)
     }
 
-    fn wait_for(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub fn wait_for(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let lines = self.lines.lock().unwrap().clone();

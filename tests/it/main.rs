@@ -17,6 +17,8 @@ mod hostile_servers;
 mod init;
 mod init_apply;
 mod init_e2e;
+mod instrument;
+mod instrument_e2e;
 mod listen;
 mod listen_hostile;
 mod model;

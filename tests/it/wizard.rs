@@ -47,6 +47,8 @@ fn wizard_asks_everything_masks_the_key_and_writes_after_confirmation() {
             ("AWS region", "eu-wset-3\r"),
             ("did you mean eu-west-3?", ""),
             ("AWS region", "\r"),
+            // The second choice: code.
+            ("Instrument the Flask app", "\u{1b}[B\r"),
             ("Write these changes?", "y"),
         ],
         &[],
@@ -70,6 +72,11 @@ fn wizard_asks_everything_masks_the_key_and_writes_after_confirmation() {
         "{screen}"
     );
     assert!(ctx.read("docker-compose.yml").contains("xray-daemon:"));
+    let app = ctx.read("backend-flask/app.py");
+    assert!(
+        app.contains("FlaskInstrumentor().instrument_app(app)\n"),
+        "{app}"
+    );
 }
 
 #[test]
@@ -99,6 +106,7 @@ fn declining_the_confirmation_writes_nothing() {
             ("Send traces to", "\u{1b}[B\u{1b}[B\r"),
             ("AWS region", "us-east-1\r"),
             ("2027-02-25", "\r"),
+            ("Instrument the Flask app", "\r"),
             ("Write these changes?", "n"),
         ],
         &[],
