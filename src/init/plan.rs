@@ -403,12 +403,34 @@ pub fn daemon_service(compose: &Compose, backend: &str) -> Result<Option<String>
         return Ok(Some(recipe::DAEMON_SERVICE.to_string()));
     }
     let (_, env) = compose.environment(backend)?;
-    Ok(env
+    // `host:port`, the SDK's `tcp:host:port udp:host:port`, or either behind `${VAR:-…}`.
+    let by_address = env
         .iter()
         .find(|(k, _)| k == "AWS_XRAY_DAEMON_ADDRESS")
         .and_then(|(_, v)| v.as_deref())
-        .and_then(|v| v.rsplit_once(':').map(|(host, _)| host.to_string()))
-        .filter(|host| host != backend && compose.has_service(host)))
+        .map(|v| crate::project::model::interpolate(v, |_| None).unwrap_or_else(|| v.to_string()))
+        .and_then(|v| {
+            v.split_whitespace()
+                .map(|part| {
+                    part.strip_prefix("tcp:")
+                        .or_else(|| part.strip_prefix("udp:"))
+                        .unwrap_or(part)
+                })
+                .filter_map(|a| a.rsplit_once(':').map(|(host, _)| host.to_string()))
+                .find(|host| host != backend && compose.has_service(host))
+        });
+    // Else the one service running the daemon's image.
+    Ok(by_address.or_else(|| {
+        let mut runs = compose.service_names().into_iter().filter(|s| {
+            compose
+                .image(s)
+                .is_some_and(|i| i.contains("aws-xray-daemon"))
+        });
+        match (runs.next(), runs.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }))
 }
 
 /// The compose file's new text as a change, once it is proven to parse again and still hold
@@ -481,10 +503,13 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
     // whole file. Startup order (`depends_on`) and links move to the collector; a service that
     // shares the daemon's volumes or network is the user's to change first.
     if let Some(name) = &daemon
-        && let Some((service, key, line)) = compose
-            .references_to(name)
-            .into_iter()
-            .find(|(_, key, _)| matches!(*key, "volumes_from" | "network_mode"))
+        && let Some((service, key, line)) =
+            compose.references_to(name).into_iter().find(|(_, key, _)| {
+                matches!(
+                    *key,
+                    "volumes_from" | "network_mode" | "ipc" | "pid" | "extends"
+                )
+            })
     {
         return Err(Error::project(
             &compose_path,
@@ -495,7 +520,7 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
             ),
             format!(
                 "remove {name} from that `{key}` (and any other service's) and run `tracectl init --migrate` again: \
-                 {} shares neither volumes nor a network namespace",
+                 {} shares neither volumes nor a network, IPC or process namespace, and is nothing to extend",
                 recipe::COLLECTOR_SERVICE
             ),
         ));
@@ -526,6 +551,78 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
              exporter (its OTEL_EXPORTER_OTLP_* variables) and run `tracectl init --migrate` again"
                 .to_string(),
         ));
+    }
+    // A backend on the host's network cannot resolve a service name, the collector's included.
+    if daemon.is_some()
+        && compose
+            .scalar(backend, "network_mode")
+            .is_some_and(|m| m.trim() == "host")
+    {
+        return Err(Error::project(
+            &compose_path,
+            format!(
+                "line {}: service {backend} runs on the host's network (`network_mode: host`), where the name {} does not resolve",
+                compose
+                    .line_in_service(backend, "network_mode")
+                    .unwrap_or(0),
+                recipe::COLLECTOR_SERVICE
+            ),
+            format!(
+                "move {backend} to the compose network (drop `network_mode: host`), or run the collector yourself and point OTEL_EXPORTER_OTLP_ENDPOINT at a published port"
+            ),
+        ));
+    }
+    // Other services whose X-Ray SDK sends to the daemon lose it: say which, with their lines.
+    if let Some(name) = &daemon {
+        for other in compose.service_names() {
+            if other == backend || other == *name {
+                continue;
+            }
+            let Ok((_, env)) = compose.environment(&other) else {
+                continue;
+            };
+            let names_daemon = env.iter().any(|(k, v)| {
+                k == "AWS_XRAY_DAEMON_ADDRESS"
+                    && v.as_deref().is_some_and(|v| {
+                        v.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                            .any(|w| w == name)
+                    })
+            });
+            if names_daemon {
+                plan.warnings.push(format!(
+                    "{}:{}: service {other}'s AWS_XRAY_DAEMON_ADDRESS still names {name}, which --migrate replaces: its X-Ray SDK will send to nothing; move {other} to OpenTelemetry (OTEL_EXPORTER_OTLP_ENDPOINT={}) as well",
+                    display(&compose_path),
+                    compose
+                        .line_in_service(&other, "AWS_XRAY_DAEMON_ADDRESS")
+                        .unwrap_or(0),
+                    recipe::COLLECTOR_ENDPOINT
+                ));
+            }
+        }
+    }
+    // Services in other files may name the daemon too, and tracectl does not edit them: a file
+    // that names it (or cannot be read) stops the migration before anything is written.
+    if let Some(name) = &daemon {
+        for (file, line) in compose.other_files() {
+            let path = layout.dir.join(&file);
+            let names_it = std::fs::read_to_string(&path).map(|text| {
+                text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                    .any(|w| w == name)
+            });
+            let why = match names_it {
+                Ok(false) => continue,
+                Ok(true) => format!("{file} (line {line}) names the X-Ray daemon {name}"),
+                Err(e) => format!("{file} (line {line}) cannot be read ({e})"),
+            };
+            return Err(Error::project(
+                &compose_path,
+                format!("{why}, and --migrate edits only {}", display(&compose_path)),
+                format!(
+                    "replace {name} by {} in {file} by hand, or migrate that file's services too, then run `tracectl init --migrate` again",
+                    recipe::COLLECTOR_SERVICE
+                ),
+            ));
+        }
     }
     // Before any other edit, so that the lines reported are the lines the user sees.
     if let Some(name) = &daemon {

@@ -802,8 +802,13 @@ impl Compose {
 
     /// The service's `image:` as written, merged keys included.
     pub fn image(&self, name: &str) -> Option<String> {
+        self.scalar(name, "image")
+    }
+
+    /// A scalar key of the service as written (aliases followed, merged keys included).
+    pub fn scalar(&self, name: &str, key: &str) -> Option<String> {
         let body = self.body(name).ok()?;
-        scalar_text(&self.lookup(&body, "image")?.value)
+        scalar_text(&self.deref(self.lookup(&body, key)?.value)?)
     }
 
     /// The service's environment as Compose resolves it (merge keys and aliases applied).
@@ -1346,8 +1351,11 @@ impl Compose {
         honeycomb: Option<&recipe::CollectorHoneycomb>,
         force: bool,
     ) -> Result<(String, ServiceOutcome)> {
+        // On the backend's networks: a service on none joins only `default`, which a backend
+        // that names its networks may not be on.
+        let networks = self.networks(after);
         self.with_service(recipe::COLLECTOR_SERVICE, after, force, || {
-            self.collector_lines(style, honeycomb)
+            self.collector_lines(style, honeycomb, &networks)
         })
     }
 
@@ -1398,7 +1406,9 @@ impl Compose {
         let entry = self.entry(old).ok_or_else(|| self.no_such_service(old))?;
         self.check_services_block(recipe::COLLECTOR_SERVICE)?;
         self.refuse_shared(old, None, std::slice::from_ref(&entry))?;
-        let lines = self.collector_lines(style, honeycomb);
+        // The collector takes the daemon's place on its networks, where the services that sent
+        // to the daemon can reach it.
+        let lines = self.collector_lines(style, honeycomb, &self.networks(old));
         let entry = self.put_entry(
             &self.services,
             recipe::COLLECTOR_SERVICE,
@@ -1422,10 +1432,35 @@ impl Compose {
         Ok(())
     }
 
+    /// The networks a service joins by name (`networks:` as a list or a map), as written.
+    pub fn networks(&self, name: &str) -> Vec<String> {
+        let Some(value) = self
+            .body(name)
+            .ok()
+            .and_then(|body| self.lookup(&body, "networks"))
+            .and_then(|hit| self.deref(hit.value))
+        else {
+            return Vec::new();
+        };
+        match value {
+            YamlNode::Sequence(seq) => seq
+                .values()
+                .filter_map(|v| self.deref(v))
+                .filter_map(|v| scalar_text(&v))
+                .collect(),
+            YamlNode::Mapping(m) => map_entries(m.syntax())
+                .filter_map(|e| entry_key(&e))
+                .filter(|k| k != "<<")
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn collector_lines(
         &self,
         style: EnvStyle,
         honeycomb: Option<&recipe::CollectorHoneycomb>,
+        networks: &[String],
     ) -> Vec<String> {
         let unit = self.unit_below(self.services.syntax());
         let i1 = " ".repeat(unit);
@@ -1441,6 +1476,10 @@ impl Compose {
                 EnvStyle::List => format!("{dash}- {}", q(&format!("{}={}", var.key, var.value))),
             });
         }
+        if !networks.is_empty() {
+            lines.push(format!("{i1}networks:"));
+            lines.extend(networks.iter().map(|n| format!("{dash}- {}", q(n))));
+        }
         lines
     }
 
@@ -1454,16 +1493,38 @@ impl Compose {
                 continue;
             }
             let Ok(body) = self.body(&name) else { continue };
-            for key in ["depends_on", "links", "volumes_from", "network_mode"] {
+            for key in [
+                "depends_on",
+                "links",
+                "volumes_from",
+                "network_mode",
+                "ipc",
+                "pid",
+                "extends",
+            ] {
                 let Some(hit) = self.lookup(&body, key) else {
                     continue;
                 };
                 let names = |text: &str| match key {
                     "links" | "volumes_from" => text.split(':').next() == Some(target),
-                    "network_mode" => text.strip_prefix("service:") == Some(target),
+                    "network_mode" | "ipc" | "pid" => text.strip_prefix("service:") == Some(target),
                     _ => text == target,
                 };
-                let nodes: Vec<(String, SyntaxNode)> = match &hit.value {
+                let value = self.deref(hit.value.clone()).unwrap_or(hit.value);
+                let nodes: Vec<(String, SyntaxNode)> = match &value {
+                    // `extends: {service: NAME}` (a `file:` names a service of another file).
+                    YamlNode::Mapping(m) if key == "extends" => {
+                        match (
+                            self.lookup(m.syntax(), "service"),
+                            self.lookup(m.syntax(), "file"),
+                        ) {
+                            (Some(service), None) => scalar_text(&service.value)
+                                .map(|t| (t, service.entry))
+                                .into_iter()
+                                .collect(),
+                            _ => Vec::new(),
+                        }
+                    }
                     YamlNode::Sequence(seq) => seq
                         .values()
                         .filter_map(|v| Some((scalar_text(&v)?, syntax(&v))))
@@ -1486,6 +1547,59 @@ impl Compose {
         found
     }
 
+    /// Files whose services this one pulls in, as written with their lines: top-level
+    /// `include:` (a path, a list of paths, or entries with `path:`) and services' `extends:`
+    /// with a `file:`. tracectl reads none of their services.
+    pub fn other_files(&self) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        let mut push = |node: Option<YamlNode>| {
+            if let Some(YamlNode::Scalar(sc)) = node {
+                out.push((sc.as_string(), self.line_of(sc.syntax())));
+            }
+        };
+        let root = self
+            .services
+            .syntax()
+            .ancestors()
+            .skip(1)
+            .find(|n| n.kind() == SyntaxKind::MAPPING);
+        if let Some(hit) = root.and_then(|r| self.lookup(&r, "include")) {
+            let items: Vec<YamlNode> = match self.deref(hit.value) {
+                Some(YamlNode::Sequence(seq)) => seq.values().collect(),
+                Some(v) => vec![v],
+                None => Vec::new(),
+            };
+            for item in items {
+                match self.deref(item) {
+                    Some(YamlNode::Mapping(m)) => {
+                        match self
+                            .lookup(m.syntax(), "path")
+                            .and_then(|p| self.deref(p.value))
+                        {
+                            Some(YamlNode::Sequence(paths)) => {
+                                for p in paths.values() {
+                                    push(self.deref(p));
+                                }
+                            }
+                            other => push(other),
+                        }
+                    }
+                    other => push(other),
+                }
+            }
+        }
+        for name in self.service_names() {
+            let Ok(body) = self.body(&name) else { continue };
+            if let Some(hit) = self.lookup(&body, "extends")
+                && let Some(YamlNode::Mapping(m)) = self.deref(hit.value)
+                && let Some(file) = self.lookup(m.syntax(), "file")
+            {
+                push(self.deref(file.value));
+            }
+        }
+        out
+    }
+
     /// Make every `depends_on` and `links` reference to service `old` name `new`, through the
     /// tree, each scalar keeping its quotes and a link its alias; returns what was renamed as
     /// (service, key, line), lines as they were before. `volumes_from` and `network_mode` are
@@ -1501,7 +1615,12 @@ impl Compose {
                 let Some(hit) = self.lookup(&body, key) else {
                     continue;
                 };
-                match &hit.value {
+                // Through an alias too: the anchored list or map is renamed where it stands
+                // (every service that merges it named the daemon as well).
+                let Some(value) = self.deref(hit.value.clone()) else {
+                    continue;
+                };
+                match &value {
                     YamlNode::Sequence(seq) => {
                         for v in seq.values() {
                             let (Some(text), Some(scalar)) = (scalar_text(&v), v.as_scalar())
@@ -1528,11 +1647,36 @@ impl Compose {
                         }
                     }
                     YamlNode::Mapping(m) if key == "depends_on" => {
-                        let entry = map_entries(m.syntax())
-                            .find(|e| entry_key(e).is_some_and(|k| k.trim() == old));
-                        if let Some(entry) = entry {
-                            renamed.push((name.clone(), key, self.line_of(&entry)));
-                            m.rename_key(old, new);
+                        // The map and every map it merges (`<<: *deps`), each once.
+                        let mut maps = vec![m.clone()];
+                        let mut i = 0;
+                        while i < maps.len() && i < MAX_MERGE_DEPTH {
+                            let merges: Vec<SyntaxNode> = map_entries(maps[i].syntax())
+                                .filter(|e| entry_key(e).as_deref() == Some("<<"))
+                                .collect();
+                            for merge in merges {
+                                let sources = match entry_value(&merge) {
+                                    Some(YamlNode::Sequence(seq)) => seq.values().collect(),
+                                    Some(node) => vec![node],
+                                    None => Vec::new(),
+                                };
+                                for source in sources {
+                                    if let Some(YamlNode::Mapping(src)) = self.deref(source)
+                                        && !maps.iter().any(|m| m.syntax() == src.syntax())
+                                    {
+                                        maps.push(src);
+                                    }
+                                }
+                            }
+                            i += 1;
+                        }
+                        for m in maps {
+                            let entry = map_entries(m.syntax())
+                                .find(|e| entry_key(e).is_some_and(|k| k.trim() == old));
+                            if let Some(entry) = entry {
+                                renamed.push((name.clone(), key, self.line_of(&entry)));
+                                m.rename_key(old, new);
+                            }
                         }
                     }
                     _ => {}

@@ -469,3 +469,191 @@ fn collector_mode_with_list_env_on_a_crlf_file_is_valid() {
     );
     assert!(!text.contains("AKIA"), "{text}");
 }
+
+/// A service's networks as Compose v2 resolves them.
+fn networks_of(ctx: &TestContext, service: &str) -> Vec<String> {
+    let out = output_within(
+        Command::new(peers::docker_compose())
+            .args(["config", "--format", "json"])
+            .current_dir(&ctx.root)
+            .env_clear()
+            .envs([("AWS_REGION", "eu-west-3")]),
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["services"][service]["networks"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_depends_on_merged_from_an_anchor_names_the_collector_and_the_collector_keeps_the_daemons_networks()
+ {
+    let ctx = project(
+        "x-deps: &deps
+  xray-daemon:
+    condition: service_started
+services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      - AWS_XRAY_DAEMON_ADDRESS=xray-daemon:2000
+    networks: [backend]
+    depends_on:
+      <<: *deps
+      db:
+        condition: service_started
+  db:
+    image: postgres
+    networks: [backend]
+  xray-daemon:
+    image: amazon/aws-xray-daemon
+    networks:
+      - backend
+networks:
+  backend: {}
+",
+    );
+    let text = succeeds(
+        &ctx,
+        MIGRATE,
+        &[DAEMON_LINES, &["  xray-daemon:", "- backend", "networks:"]].concat(),
+    );
+    assert!(
+        text.contains("x-deps: &deps\n  otel-collector:\n"),
+        "{text}"
+    );
+    assert_eq!(depends_on(&ctx, "backend-flask"), ["db", "otel-collector"]);
+    assert_eq!(networks_of(&ctx, "otel-collector"), ["backend"]);
+}
+
+#[test]
+fn a_new_collector_joins_the_backends_networks() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    networks:
+      internal:
+        aliases: [api]
+networks:
+  internal: {}
+",
+    );
+    let out = run(ctx.tracectl().args([
+        "init",
+        "--xray-via",
+        "collector",
+        "--no-honeycomb",
+        "--aws-region",
+        "eu-west-3",
+        "--instrument",
+        "none",
+    ]));
+    assert_exit(&out, 0);
+    compose_check(&ctx).unwrap();
+    assert_eq!(networks_of(&ctx, "otel-collector"), ["internal"]);
+}
+
+#[test]
+fn what_migrate_cannot_see_or_move_is_refused_naming_the_place() {
+    let daemon = "  xray-daemon:\n    image: amazon/aws-xray-daemon\n";
+    let backend = "  backend-flask:\n    build: ./backend-flask\n    environment:\n      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"\n";
+    for (extra, files, words) in [
+        (
+            "  debug:\n    extends: xray-daemon\n",
+            vec![],
+            "names the X-Ray daemon xray-daemon in `extends`",
+        ),
+        (
+            "  debug:\n    extends:\n      service: xray-daemon\n",
+            vec![],
+            "in `extends`",
+        ),
+        (
+            "  debug:\n    image: busybox\n    ipc: \"service:xray-daemon\"\n",
+            vec![],
+            "in `ipc`",
+        ),
+        (
+            "  debug:\n    image: busybox\n    pid: service:xray-daemon\n",
+            vec![],
+            "in `pid`",
+        ),
+        (
+            "  debug:\n    extends:\n      file: common.yaml\n      service: traced\n",
+            vec![(
+                "common.yaml",
+                "services:\n  traced:\n    image: busybox\n    depends_on: [xray-daemon]\n",
+            )],
+            "common.yaml (line",
+        ),
+    ] {
+        let ctx = project(&format!("services:\n{backend}{extra}{daemon}"));
+        for (name, text) in &files {
+            ctx.write(name, text);
+        }
+        let err = refused_unchanged(&ctx, MIGRATE);
+        assert!(err.contains(words), "{words:?} not in: {err}");
+    }
+    // An included file is judged by what it says: naming the daemon stops the migration, not
+    // naming it lets it through.
+    let ctx = project(&format!(
+        "include:\n  - extra.yaml\nservices:\n{backend}{daemon}"
+    ));
+    ctx.write(
+        "extra.yaml",
+        "services:\n  worker:\n    image: busybox\n    depends_on: [xray-daemon]\n",
+    );
+    let err = refused_unchanged(&ctx, MIGRATE);
+    assert!(
+        err.contains("extra.yaml (line 2) names the X-Ray daemon"),
+        "{err}"
+    );
+    ctx.write("extra.yaml", "services:\n  worker:\n    image: busybox\n");
+    succeeds(&ctx, MIGRATE, &[DAEMON_LINES, &["  xray-daemon:"]].concat());
+    // A backend on the host's network cannot resolve the collector's name.
+    let ctx = project(&format!(
+        "services:\n{backend}    network_mode: host\n{daemon}"
+    ));
+    let err = refused(&ctx, MIGRATE, 6);
+    assert!(err.contains("network_mode: host"), "{err}");
+}
+
+#[test]
+fn the_daemon_is_found_by_any_address_form_or_by_its_image_and_other_senders_are_named() {
+    for address in [
+        "tcp:tracer:2000 udp:tracer:2000",
+        "${XRAY_ADDR:-tracer:2000}",
+        "127.0.0.1:2000",
+    ] {
+        let ctx = project(&format!(
+            "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"{address}\"
+  worker:
+    image: busybox
+    environment:
+      - AWS_XRAY_DAEMON_ADDRESS=tracer:2000
+  tracer:
+    image: public.ecr.aws/xray/aws-xray-daemon:3.x
+"
+        ));
+        let out = run(ctx.tracectl().args(MIGRATE));
+        assert_exit(&out, 0);
+        compose_check(&ctx).unwrap();
+        let text = ctx.read("docker-compose.yml");
+        assert!(!text.contains("  tracer:"), "{address}: {text}");
+        assert!(
+            stderr(&out).contains(
+                "docker-compose.yml:9: service worker's AWS_XRAY_DAEMON_ADDRESS still names tracer"
+            ),
+            "{address}: {}",
+            stderr(&out)
+        );
+    }
+}
