@@ -119,8 +119,8 @@ const DAEMON_LINES: &[&str] = &[
     "2000:2000/udp",
 ];
 
-/// A service's `depends_on` as Compose v2 resolves it: the names it waits for.
-fn depends_on(ctx: &TestContext, service: &str) -> Vec<String> {
+/// The names under a service's `key` (`depends_on`, `networks`) as Compose v2 resolves them.
+fn resolved_names(ctx: &TestContext, service: &str, key: &str) -> Vec<String> {
     let out = output_within(
         Command::new(peers::docker_compose())
             .args(["config", "--format", "json"])
@@ -131,10 +131,14 @@ fn depends_on(ctx: &TestContext, service: &str) -> Vec<String> {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    doc["services"][service]["depends_on"]
+    doc["services"][service][key]
         .as_object()
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default()
+}
+
+fn depends_on(ctx: &TestContext, service: &str) -> Vec<String> {
+    resolved_names(ctx, service, "depends_on")
 }
 
 #[test]
@@ -470,22 +474,8 @@ fn collector_mode_with_list_env_on_a_crlf_file_is_valid() {
     assert!(!text.contains("AKIA"), "{text}");
 }
 
-/// A service's networks as Compose v2 resolves them.
 fn networks_of(ctx: &TestContext, service: &str) -> Vec<String> {
-    let out = output_within(
-        Command::new(peers::docker_compose())
-            .args(["config", "--format", "json"])
-            .current_dir(&ctx.root)
-            .env_clear()
-            .envs([("AWS_REGION", "eu-west-3")]),
-        Duration::from_secs(30),
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    doc["services"][service]["networks"]
-        .as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default()
+    resolved_names(ctx, service, "networks")
 }
 
 #[test]

@@ -123,16 +123,49 @@ pub fn output_watched(
     cmd: &mut Command,
     deadline: std::time::Duration,
     every: std::time::Duration,
+    watch: impl FnMut(u32),
+) -> Output {
+    child_output(cmd, None, deadline, every, watch)
+}
+
+/// [`output_within`] with `input` written to the program's standard input.
+#[track_caller]
+pub fn output_fed(cmd: &mut Command, input: &[u8], deadline: std::time::Duration) -> Output {
+    child_output(
+        cmd,
+        Some(input.to_vec()),
+        deadline,
+        std::time::Duration::from_millis(5),
+        |_| {},
+    )
+}
+
+#[track_caller]
+fn child_output(
+    cmd: &mut Command,
+    input: Option<Vec<u8>>,
+    deadline: std::time::Duration,
+    every: std::time::Duration,
     mut watch: impl FnMut(u32),
 ) -> Output {
-    use std::io::Read;
+    use std::io::{Read, Write};
     use std::process::Stdio;
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        // Written beside the wait, so a program that does not read cannot block the test.
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();

@@ -102,21 +102,13 @@ fn assert_schema(v: &Value) {
     let schema = manifest_dir().join("docs/doctor.schema.json");
     let script = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[1]))\njsonschema.Draft202012Validator.check_schema(schema)\n\
                   jsonschema.validate(json.loads(sys.stdin.read()), schema, cls=jsonschema.Draft202012Validator)\n";
-    let mut child = Command::new(peers::python())
-        .args(["-c", script])
-        .arg(schema)
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(v.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_fed(
+        Command::new(peers::python())
+            .args(["-c", script])
+            .arg(schema),
+        v.to_string().as_bytes(),
+        CHILD_DEADLINE,
+    );
     assert!(
         out.status.success(),
         "doctor JSON does not match its schema:\n{}",

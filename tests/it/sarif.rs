@@ -29,22 +29,13 @@ for run in log["runs"]:
             assert parts.scheme in ("", "file") and not parts.query and not parts.fragment, uri
             print(urllib.parse.unquote(parts.path))
 "#;
-    let mut child = Command::new(peers::python())
-        .args(["-c", script])
-        .arg(schema)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(v.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_fed(
+        Command::new(peers::python())
+            .args(["-c", script])
+            .arg(schema),
+        v.to_string().as_bytes(),
+        CHILD_DEADLINE,
+    );
     assert!(
         out.status.success(),
         "not a valid SARIF 2.1.0 log:\n{}\n{v:#}",
@@ -308,22 +299,13 @@ for r in log["runs"][0]["results"]:
 assert n > 0
 print(n)
 "#;
-    let mut child = Command::new(peers::python())
-        .args(["-c", script])
-        .arg(&above)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(v.to_string().as_bytes())
-        .unwrap();
-    let check = child.wait_with_output().unwrap();
+    let check = output_fed(
+        Command::new(peers::python())
+            .args(["-c", script])
+            .arg(&above),
+        v.to_string().as_bytes(),
+        CHILD_DEADLINE,
+    );
     assert!(
         check.status.success(),
         "{}\n{v:#}",
