@@ -1432,6 +1432,43 @@ impl Compose {
         Ok(())
     }
 
+    /// The service another container reaches as `host`: the service of that name, else the one
+    /// whose network aliases or `container_name` it is (Compose's DNS answers all three).
+    pub fn service_reached_as(&self, host: &str) -> Option<String> {
+        if self.has_service(host) {
+            return Some(host.to_string());
+        }
+        self.service_names().into_iter().find(|name| {
+            if self.scalar(name, "container_name").as_deref() == Some(host) {
+                return true;
+            }
+            let Some(YamlNode::Mapping(networks)) = self
+                .body(name)
+                .ok()
+                .and_then(|body| self.lookup(&body, "networks"))
+                .and_then(|hit| self.deref(hit.value))
+            else {
+                return false;
+            };
+            map_entries(networks.syntax()).any(|entry| {
+                let Some(YamlNode::Mapping(net)) = entry_value(&entry).and_then(|v| self.deref(v))
+                else {
+                    return false;
+                };
+                match self
+                    .lookup(net.syntax(), "aliases")
+                    .and_then(|a| self.deref(a.value))
+                {
+                    Some(YamlNode::Sequence(aliases)) => aliases
+                        .values()
+                        .filter_map(|v| self.deref(v))
+                        .any(|v| scalar_text(&v).as_deref() == Some(host)),
+                    _ => false,
+                }
+            })
+        })
+    }
+
     /// The networks a service joins by name (`networks:` as a list or a map), as written.
     pub fn networks(&self, name: &str) -> Vec<String> {
         let Some(value) = self

@@ -225,9 +225,11 @@ impl Model {
             return None;
         };
         let (scheme, host, port, path) = collector::split_url(&url)?;
-        if host == layout.service || !layout.compose.has_service(host) {
+        let host = layout.compose.service_reached_as(host)?;
+        if host == layout.service {
             return None;
         }
+        let host = host.as_str();
         let protocol = [
             "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
             "OTEL_EXPORTER_OTLP_PROTOCOL",

@@ -90,14 +90,18 @@ pub fn url(model: &Model, endpoint: Option<&str>) -> Result<String> {
             "the backend's {name} ({value}) is not a URL"
         )));
     };
-    if !model.has_service(host) {
+    // The service the name reaches: its own name, a network alias or its container_name.
+    let Some(service) = model
+        .layout()
+        .and_then(|l| l.compose.service_reached_as(host))
+    else {
         return Err(no_collector(format!(
             "the backend exports to {host}, not to a collector service of the compose file"
         )));
-    }
+    };
     let ports = model
         .layout()
-        .map(|l| l.compose.ports(host))
+        .map(|l| l.compose.ports(&service))
         .unwrap_or_default();
     let found = ports
         .iter()

@@ -454,3 +454,38 @@ fn working_setups_written_another_way_pass() {
     );
     assert_exit(&out, 0);
 }
+
+#[test]
+fn a_collector_reached_by_network_alias_or_container_name_is_the_collector() {
+    for (endpoint, extra) in [
+        (
+            "http://traces:4318",
+            "    networks:\n      default:\n        aliases: [traces]\n",
+        ),
+        ("http://rotel-1:4318", "    container_name: rotel-1\n"),
+    ] {
+        let ctx = collector_project();
+        let text = ctx
+            .read("docker-compose.yml")
+            .replacen(
+                "\"http://otel-collector:4318\"",
+                &format!("\"{endpoint}\""),
+                1,
+            )
+            .replacen(
+                "    image: \"streamfold/rotel\"\n",
+                &format!("    image: \"streamfold/rotel\"\n{extra}"),
+                1,
+            );
+        ctx.write("docker-compose.yml", &text);
+        let (out, v) = doctor(&ctx);
+        assert_eq!(
+            status(&v, "collector"),
+            "pass",
+            "{:#}\n{text}",
+            check(&v, "collector")
+        );
+        assert_eq!(status(&v, "compose"), "pass", "{:#}", check(&v, "compose"));
+        assert_exit(&out, 0);
+    }
+}
