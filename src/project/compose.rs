@@ -1859,14 +1859,16 @@ impl Compose {
                 YamlNode::Mapping(m) => self
                     .lookup(m.syntax(), needle)
                     .map(|f| self.line_of(&f.entry)),
+                // A variable listed twice takes its last value, as Compose does: point there.
                 YamlNode::Sequence(s) => s
                     .values()
-                    .find(|v| {
+                    .filter(|v| {
                         scalar_text(v).is_some_and(|t| {
                             t == needle
                                 || t.strip_prefix(needle).is_some_and(|r| r.starts_with('='))
                         })
                     })
+                    .last()
                     .map(|v| self.line_of(&syntax(&v))),
                 _ => None,
             });
@@ -2469,6 +2471,15 @@ mod tests {
         let (_, vars) = c.environment("api").unwrap();
         assert!(vars.is_empty());
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_variable_listed_twice_is_found_where_its_last_value_is() {
+        let c = parse(
+            "services:\n  api:\n    image: a\n    environment:\n      - P=http\n      - Q=1\n      - P=grpc\n",
+        );
+        assert_eq!(c.line_in_service("api", "P"), Some(7));
+        assert_eq!(c.line_in_service("api", "Q"), Some(6));
     }
 
     #[test]
