@@ -632,6 +632,22 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
             .map(|(service, key, line)| Renamed { service, key, line })
             .collect();
     }
+    // A reference the rename could not reach (a tagged or escaped scalar) would leave Compose a
+    // service that names one that is gone.
+    if let Some(name) = &daemon
+        && let Some((service, key, line)) = compose.references_to(name).into_iter().next()
+    {
+        return Err(Error::project(
+            &compose_path,
+            format!(
+                "line {line}: service {service} names the X-Ray daemon {name} in `{key}` in a form tracectl does not rewrite"
+            ),
+            format!(
+                "write it as a plain `{name}` (or replace it by {} yourself), then run `tracectl init --migrate` again",
+                recipe::COLLECTOR_SERVICE
+            ),
+        ));
+    }
     let mut vars = vec![recipe::EnvVar {
         key: "OTEL_EXPORTER_OTLP_ENDPOINT".to_string(),
         value: recipe::COLLECTOR_ENDPOINT.to_string(),

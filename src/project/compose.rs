@@ -238,6 +238,7 @@ fn untagged(node: YamlNode) -> YamlNode {
     match tagged.tag().as_deref() {
         Some("!!map") => tagged.as_mapping().map_or(node, YamlNode::Mapping),
         Some("!!seq") => tagged.as_sequence().map_or(node, YamlNode::Sequence),
+        Some("!!str") => tagged.value().map_or(node, YamlNode::Scalar),
         _ => node,
     }
 }
@@ -1564,7 +1565,7 @@ impl Compose {
                     }
                     YamlNode::Sequence(seq) => seq
                         .values()
-                        .filter_map(|v| Some((scalar_text(&v)?, syntax(&v))))
+                        .filter_map(|v| Some((scalar_text(&self.deref(v.clone())?)?, syntax(&v))))
                         .collect(),
                     YamlNode::Mapping(m) => map_entries(m.syntax())
                         .filter_map(|e| Some((entry_key(&e)?, e)))
@@ -1660,10 +1661,11 @@ impl Compose {
                 match &value {
                     YamlNode::Sequence(seq) => {
                         for v in seq.values() {
-                            let (Some(text), Some(scalar)) = (scalar_text(&v), v.as_scalar())
-                            else {
+                            // Through a `!!str` tag: the scalar inside is renamed, the tag kept.
+                            let Some(YamlNode::Scalar(scalar)) = self.deref(v.clone()) else {
                                 continue;
                             };
+                            let text = scalar.as_string();
                             let (target, alias) = match text.trim().split_once(':') {
                                 Some((t, a)) if key == "links" => (t, Some(a)),
                                 _ => (text.trim(), None),

@@ -647,3 +647,51 @@ fn the_daemon_is_found_by_any_address_form_or_by_its_image_and_other_senders_are
         );
     }
 }
+
+#[test]
+fn tagged_references_are_renamed_or_refused_and_escaped_ones_refused() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      - AWS_XRAY_DAEMON_ADDRESS=xray-daemon:2000
+    links:
+      - !!str xray-daemon
+  xray-daemon:
+    image: amazon/aws-xray-daemon
+",
+    );
+    let text = succeeds(
+        &ctx,
+        MIGRATE,
+        &[DAEMON_LINES, &["  xray-daemon:", "!!str xray-daemon"]].concat(),
+    );
+    assert!(text.contains("      - !!str otel-collector\n"), "{text}");
+    for (reference, line, words) in [
+        (
+            "    depends_on:\n      - \"xray\\x2Ddaemon\"\n",
+            7,
+            "in a form tracectl does not rewrite",
+        ),
+        (
+            "    network_mode: !!str service:xray-daemon\n",
+            6,
+            "in `network_mode`",
+        ),
+    ] {
+        let ctx = project(&format!(
+            "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      - AWS_XRAY_DAEMON_ADDRESS=xray-daemon:2000
+{reference}  xray-daemon:
+    image: amazon/aws-xray-daemon
+"
+        ));
+        compose_check(&ctx).unwrap();
+        let err = refused(&ctx, MIGRATE, line);
+        assert!(err.contains(words), "{err}");
+    }
+}
