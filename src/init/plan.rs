@@ -572,6 +572,32 @@ pub fn plan_migrate(model: &Model, layout: &Layout, current: &Current) -> Result
             ),
         ));
     }
+    // The daemon may have taken its region from its command line (`-n REGION`); the collector
+    // reads AWS_REGION, so say where to put it when nothing sets it.
+    if let Some(name) = &daemon
+        && !model.defined("AWS_REGION")
+        && let Ok(Some(command)) = compose.command(name, "command")
+    {
+        let words: Vec<String> = match command.value {
+            crate::project::compose::CommandValue::List(items) => items,
+            crate::project::compose::CommandValue::String(s) => {
+                s.split_whitespace().map(str::to_string).collect()
+            }
+        };
+        if let Some(region) = words
+            .windows(2)
+            .find(|w| w[0] == "-n" || w[0] == "--region")
+            .map(|w| w[1].clone())
+            .filter(|r| !r.contains('$'))
+        {
+            plan.warnings.push(format!(
+                "{}:{}: {name} took its region ({region}) from its command, and the collector reads AWS_REGION, which nothing sets: add AWS_REGION={region} to {}",
+                display(&compose_path),
+                command.line,
+                model.env_file.display
+            ));
+        }
+    }
     // Other services whose X-Ray SDK sends to the daemon lose it: say which, with their lines.
     if let Some(name) = &daemon {
         for other in compose.service_names() {

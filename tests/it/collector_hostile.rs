@@ -695,3 +695,27 @@ fn tagged_references_are_renamed_or_refused_and_escaped_ones_refused() {
         assert!(err.contains(words), "{err}");
     }
 }
+
+#[test]
+fn a_region_the_daemon_took_from_its_command_is_named_for_the_env_file() {
+    let ctx = project(
+        "services:
+  backend-flask:
+    build: ./backend-flask
+    environment:
+      AWS_XRAY_DAEMON_ADDRESS: \"xray-daemon:2000\"
+  xray-daemon:
+    image: amazon/aws-xray-daemon
+    command: [\"-o\", \"-n\", \"eu-west-3\"]
+",
+    );
+    let out = run(ctx.tracectl().args(MIGRATE));
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains(
+            "docker-compose.yml:8: xray-daemon took its region (eu-west-3) from its command"
+        ) && stderr(&out).contains("add AWS_REGION=eu-west-3 to .env"),
+        "{}",
+        stderr(&out)
+    );
+}
