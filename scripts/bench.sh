@@ -76,7 +76,7 @@ if [ "$what" = listen ] || [ "$what" = all ]; then
     wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
     for round in 1 2 3; do
         port=$(free_port)
-        /usr/bin/time -f '%M' -o "$out/listen-rss" "$bin" --format json listen --no-xray --otlp-http "127.0.0.1:$port" \
+        /usr/bin/time -f '%M' -o "$out/listen-rss" "$bin" --format json listen --no-xray --no-otlp-grpc --otlp-http "127.0.0.1:$port" \
             --exit-after-spans $((count * 3)) >/dev/null 2>&1 &
         wait_port "$port"
         echo "round $round  tracectl listen (JSON lines to /dev/null): $(load "$port"), peak RSS $(wait; cat "$out/listen-rss") KiB"
@@ -91,7 +91,7 @@ if [ "$what" = listen ] || [ "$what" = all ]; then
 
     echo "== listen beside 100 clients that stall mid-body"
     port=$(free_port)
-    "$bin" --format json listen --no-xray --otlp-http "127.0.0.1:$port" --exit-after 60 >/dev/null 2>&1 &
+    "$bin" --format json listen --no-xray --no-otlp-grpc --otlp-http "127.0.0.1:$port" --exit-after 60 >/dev/null 2>&1 &
     listen_pid=$!
     wait_port "$port"
     "$venv/bin/python" scripts/bench/stall.py "$port" 100 200
@@ -100,7 +100,7 @@ if [ "$what" = listen ] || [ "$what" = all ]; then
     echo "== one request carrying 20 000 traces (60 000 spans, OTLP/JSON), drawn as trees"
     "$venv/bin/python" scripts/bench/big_request.py "$out/big.json" 20000
     port=$(free_port)
-    /usr/bin/time -v -o "$out/big-time" "$bin" listen --no-xray --otlp-http "127.0.0.1:$port" --max-body 64MiB \
+    /usr/bin/time -v -o "$out/big-time" "$bin" listen --no-xray --no-otlp-grpc --otlp-http "127.0.0.1:$port" --max-body 64MiB \
         --flush-after 100ms --exit-after-spans 60000 >"$out/big-trees.txt" 2>/dev/null &
     wait_port "$port"
     started=$(date +%s.%N)

@@ -335,13 +335,21 @@ pub struct ListenArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4318")]
     pub otlp_http: std::net::SocketAddr,
 
+    /// Address of the OTLP/gRPC receiver
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4317")]
+    pub otlp_grpc: std::net::SocketAddr,
+
     /// Address of the X-Ray daemon-compatible UDP receiver
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:2000")]
     pub xray_udp: std::net::SocketAddr,
 
-    /// Do not receive OTLP
+    /// Do not receive OTLP (neither HTTP nor gRPC)
     #[arg(long)]
     pub no_otlp: bool,
+
+    /// Do not receive OTLP/gRPC (OTLP/HTTP stays on)
+    #[arg(long)]
+    pub no_otlp_grpc: bool,
 
     /// Do not receive X-Ray segments
     #[arg(long)]

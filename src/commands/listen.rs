@@ -41,6 +41,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     let collector = Collector::new(mode, Some(printer.line_sink()));
     let config = Config {
         otlp: (!args.no_otlp).then_some(args.otlp_http),
+        grpc: (!args.no_otlp && !args.no_otlp_grpc).then_some(args.otlp_grpc),
         xray: (!args.no_xray).then_some(args.xray_udp),
         max_body: args.max_body,
     };
@@ -53,15 +54,18 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     let interrupted = runtime.block_on(async {
         let bound = server::start(&config, Arc::clone(&collector)).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-                "another receiver holds the port: stop it, or pass --otlp-http / --xray-udp (port 0 picks a free one)"
+                "another receiver holds the port: stop it, or pass --otlp-http / --otlp-grpc / --xray-udp (port 0 picks a free one; --no-otlp-grpc leaves gRPC off)"
             } else {
-                "check the address given to --otlp-http / --xray-udp"
+                "check the address given to --otlp-http / --otlp-grpc / --xray-udp"
             };
             Error::Io { source: e, hint: Some(hint.to_string()) }
         })?;
         let mut lines = Vec::new();
         if let Some(addr) = bound.otlp {
             lines.push(format!("OTLP/HTTP  http://{addr}/v1/traces   (OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr})"));
+        }
+        if let Some(addr) = bound.grpc {
+            lines.push(format!("OTLP/gRPC  http://{addr}              (OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr})"));
         }
         if let Some(addr) = bound.xray {
             lines.push(format!("X-Ray UDP  {addr}                  (AWS_XRAY_DAEMON_ADDRESS={addr}; sampling rules over TCP)"));

@@ -11,9 +11,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::decode::{self, Encoding, OtlpError};
+use super::grpc::{self, Code, GrpcBody, Unframed};
 use super::{ReceivedSpan, render, sampling};
 use crate::output::LineSink;
 
@@ -67,6 +69,13 @@ pub struct Limits {
     pub bodies_in_memory: usize,
     /// A connection is asked to close after this long, so none is held forever.
     pub connection_age: Duration,
+    /// An HTTP/2 (gRPC) connection with no call open for this long, once it has made one, is
+    /// asked to close. gRPC clients keep their connection between exports (the SDKs' batch
+    /// processor exports every 5 s), so this is longer than `header_read`, which bounds the wait
+    /// for the first call.
+    pub grpc_idle: Duration,
+    /// Calls open at once on one HTTP/2 connection.
+    pub grpc_streams: u32,
 }
 
 impl Default for Limits {
@@ -78,6 +87,8 @@ impl Default for Limits {
             connections: 512,
             bodies_in_memory: 64,
             connection_age: Duration::from_secs(600),
+            grpc_idle: Duration::from_secs(60),
+            grpc_streams: 100,
         }
     }
 }
@@ -300,6 +311,11 @@ impl Collector {
         lock(&self.pending)
     }
 
+    /// One decoded OTLP export request and its spans.
+    pub fn receive(&self, _request: &ExportTraceServiceRequest, spans: Vec<ReceivedSpan>) {
+        self.accept(spans);
+    }
+
     pub fn accept(&self, spans: Vec<ReceivedSpan>) {
         if spans.is_empty() {
             return;
@@ -455,15 +471,19 @@ impl Collector {
     }
 }
 
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub otlp: Option<SocketAddr>,
+    pub grpc: Option<SocketAddr>,
     pub xray: Option<SocketAddr>,
     pub max_body: usize,
 }
 
 /// Where the receivers listen once bound (ports resolved when 0 was asked for).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Bound {
     pub otlp: Option<SocketAddr>,
+    pub grpc: Option<SocketAddr>,
     pub xray: Option<SocketAddr>,
 }
 
@@ -488,10 +508,22 @@ enum BodyError {
 /// Read a body of at most `max` bytes before `deadline`, taking its share of `budget` as the bytes
 /// arrive. The permits are held until the returned value is dropped.
 async fn read_body<'a>(
+    body: Incoming,
+    max: usize,
+    budget: &'a Semaphore,
+    deadline: tokio::time::Instant,
+) -> Result<(Vec<u8>, Option<SemaphorePermit<'a>>), BodyError> {
+    read_body_checked(body, max, budget, deadline, |_| false).await
+}
+
+/// [`read_body`], refusing as too large as soon as `too_large` says so of what arrived so far
+/// (a gRPC prefix announcing more than the limit).
+async fn read_body_checked<'a>(
     mut body: Incoming,
     max: usize,
     budget: &'a Semaphore,
     deadline: tokio::time::Instant,
+    too_large: impl Fn(&[u8]) -> bool,
 ) -> Result<(Vec<u8>, Option<SemaphorePermit<'a>>), BodyError> {
     let mut bytes = Vec::new();
     let mut held: Option<SemaphorePermit<'a>> = None;
@@ -522,6 +554,9 @@ async fn read_body<'a>(
             None => held = Some(permit),
         }
         bytes.extend_from_slice(&data);
+        if too_large(&bytes) {
+            return Err(BodyError::TooLarge);
+        }
     }
 }
 
@@ -536,15 +571,20 @@ struct Shared {
 
 /// What one TCP receiver serves: the connection handling (caps, timeouts, ageing) is shared.
 trait Endpoint: Send + Sync + 'static {
+    /// Served over HTTP/2 (gRPC) rather than HTTP/1.1.
+    const HTTP2: bool = false;
+    type Body: hyper::body::Body<Data = Bytes, Error = Infallible> + Send + 'static;
     fn limits(&self) -> Limits;
     fn collector(&self) -> &Collector;
     fn answer(
         self: Arc<Self>,
         request: Request<Incoming>,
-    ) -> impl std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send;
+    ) -> impl std::future::Future<Output = Result<Response<Self::Body>, Infallible>> + Send;
 }
 
 impl Endpoint for Shared {
+    type Body = Full<Bytes>;
+
     fn limits(&self) -> Limits {
         self.limits
     }
@@ -570,6 +610,8 @@ struct SamplingShared {
 }
 
 impl Endpoint for SamplingShared {
+    type Body = Full<Bytes>;
+
     fn limits(&self) -> Limits {
         self.limits
     }
@@ -592,6 +634,144 @@ impl Endpoint for SamplingShared {
                 b"the request took too long\n".to_vec(),
             ))
         }))
+    }
+}
+
+/// OTLP/gRPC ([`grpc`]): the OTLP/HTTP receiver's limits, over HTTP/2.
+struct GrpcShared {
+    collector: Arc<Collector>,
+    max_body: usize,
+    limits: Limits,
+    /// Bytes of messages held in memory, at most `limits.bodies_in_memory * max_body`.
+    budget: Semaphore,
+}
+
+impl Endpoint for GrpcShared {
+    const HTTP2: bool = true;
+    type Body = GrpcBody;
+
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn collector(&self) -> &Collector {
+        &self.collector
+    }
+
+    async fn answer(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<GrpcBody>, Infallible> {
+        let deadline = tokio::time::Instant::now() + self.limits.request;
+        let answer = tokio::time::timeout_at(deadline, serve_grpc(request, &self)).await;
+        Ok(answer.unwrap_or_else(|_| {
+            self.collector.rejected.fetch_add(1, Ordering::Relaxed);
+            grpc::status(Code::DeadlineExceeded, "the call took too long")
+        }))
+    }
+}
+
+async fn serve_grpc(request: Request<Incoming>, shared: &GrpcShared) -> Response<GrpcBody> {
+    let collector = &shared.collector;
+    let max_body = shared.max_body;
+    let reject = |code: Code, message: &str| {
+        collector.rejected.fetch_add(1, Ordering::Relaxed);
+        grpc::status(code, message)
+    };
+    let path = request.uri().path();
+    if path != grpc::EXPORT_PATH {
+        let shown = render::escape(path, 200);
+        return reject(
+            Code::Unimplemented,
+            &format!("{shown}: only {} is served here", grpc::EXPORT_PATH),
+        );
+    }
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    if request.method() != hyper::Method::POST || !content_type.starts_with("application/grpc") {
+        collector.rejected.fetch_add(1, Ordering::Relaxed);
+        return grpc::http_error(if request.method() == hyper::Method::POST {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        } else {
+            StatusCode::METHOD_NOT_ALLOWED
+        });
+    }
+    let encoding = match header("grpc-encoding").as_deref() {
+        None | Some("identity") => None,
+        Some("gzip") => Some("gzip"),
+        Some(other) => {
+            let shown = render::escape(other, 60);
+            return reject(
+                Code::Unimplemented,
+                &format!("grpc-encoding {shown} is not supported; use gzip or identity"),
+            );
+        }
+    };
+    let too_large = || {
+        reject(
+            Code::ResourceExhausted,
+            &format!(
+                "the message is larger than this receiver's limit of {max_body} bytes (listen --max-body)"
+            ),
+        )
+    };
+    let deadline = tokio::time::Instant::now() + shared.limits.body_read;
+    let read = read_body_checked(
+        request.into_body(),
+        max_body.saturating_add(5),
+        &shared.budget,
+        deadline,
+        |head| grpc::announces_too_much(head, max_body).is_some(),
+    )
+    .await;
+    let (body, _held) = match read {
+        Ok(read) => read,
+        Err(BodyError::TooLarge) => return too_large(),
+        Err(BodyError::TimedOut) => {
+            return reject(
+                Code::DeadlineExceeded,
+                "the message did not arrive whole in time",
+            );
+        }
+        Err(BodyError::Read(err)) => {
+            return reject(Code::Cancelled, &format!("reading the message: {err}"));
+        }
+    };
+    let (compressed, message) = match grpc::unframe(&body, max_body) {
+        Unframed::Message { compressed, bytes } => (compressed, bytes),
+        Unframed::TooLarge { .. } => return too_large(),
+        Unframed::Malformed(why) => return reject(Code::InvalidArgument, &why),
+    };
+    if compressed && encoding.is_none() {
+        return reject(
+            Code::Internal,
+            "the message is marked compressed but no grpc-encoding was sent",
+        );
+    }
+    let content_encoding = if compressed { encoding } else { None };
+    match decode::decode_request(
+        Encoding::Protobuf.content_type(),
+        content_encoding,
+        message,
+        max_body,
+    ) {
+        Ok((request, _)) => match decode::spans_of(&request) {
+            Ok(spans) => {
+                collector.receive(&request, spans);
+                grpc::ok(&decode::success_body(Encoding::Protobuf))
+            }
+            Err(OtlpError::BadRequest(why)) => reject(Code::InvalidArgument, &why),
+            Err(_) => reject(Code::InvalidArgument, "undecodable"),
+        },
+        Err(OtlpError::TooLarge) => too_large(),
+        Err(OtlpError::BadRequest(why)) => reject(Code::InvalidArgument, &why),
+        Err(OtlpError::UnsupportedMediaType) => reject(Code::Internal, "unsupported media type"),
     }
 }
 
@@ -740,9 +920,12 @@ async fn serve(request: Request<Incoming>, shared: &Shared) -> Response<Full<Byt
                 ));
             }
         };
-    match decode::decode_otlp(&content_type, content_encoding.as_deref(), &body, max_body) {
-        Ok((spans, encoding)) => {
-            collector.accept(spans);
+    let decoded =
+        decode::decode_request(&content_type, content_encoding.as_deref(), &body, max_body)
+            .and_then(|(request, encoding)| Ok((decode::spans_of(&request)?, encoding, request)));
+    match decoded {
+        Ok((spans, encoding, request)) => {
+            collector.receive(&request, spans);
             reply(
                 StatusCode::OK,
                 encoding.content_type(),
@@ -766,6 +949,9 @@ async fn serve(request: Request<Incoming>, shared: &Shared) -> Response<Full<Byt
 /// current request is answered, and dropped if that takes longer than a request may.
 async fn connection<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) {
     let _ = stream.set_nodelay(true);
+    if E::HTTP2 {
+        return connection_h2(stream, shared).await;
+    }
     let limits = shared.limits();
     let service = hyper::service::service_fn(move |req| Arc::clone(&shared).answer(req));
     let conn = hyper::server::conn::http1::Builder::new()
@@ -780,6 +966,80 @@ async fn connection<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) 
     tokio::select! {
         _ = conn.as_mut() => return,
         () = tokio::time::sleep(limits.connection_age) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(limits.request, conn).await;
+}
+
+/// Calls open on one HTTP/2 connection and when the last one ended, for its idle limit.
+#[derive(Default)]
+struct Activity {
+    open: std::sync::atomic::AtomicUsize,
+    calls: AtomicU64,
+    /// Milliseconds since the connection opened at which the last call ended.
+    last_end: AtomicU64,
+}
+
+/// Serve one HTTP/2 connection. HTTP/2 has no request head to time: a connection that opens no
+/// call within `header_read`, or none for `grpc_idle` after its last, is asked to close (GOAWAY)
+/// and dropped if that is not done within `header_read`; calls per connection are capped, and
+/// header lists are bounded. After `connection_age` it is asked to close as HTTP/1.1 ones are.
+async fn connection_h2<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) {
+    let limits = shared.limits();
+    let opened = Instant::now();
+    let activity = Arc::new(Activity::default());
+    let service = {
+        let activity = Arc::clone(&activity);
+        hyper::service::service_fn(move |req| {
+            let activity = Arc::clone(&activity);
+            activity.open.fetch_add(1, Ordering::SeqCst);
+            activity.calls.fetch_add(1, Ordering::SeqCst);
+            let answer = Arc::clone(&shared).answer(req);
+            async move {
+                let response = answer.await;
+                activity
+                    .last_end
+                    .store(opened.elapsed().as_millis() as u64, Ordering::SeqCst);
+                activity.open.fetch_sub(1, Ordering::SeqCst);
+                response
+            }
+        })
+    };
+    let mut builder =
+        hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_concurrent_streams(limits.grpc_streams)
+        .max_header_list_size(64 << 10)
+        // A peer that stops answering pings is gone: its connection is dropped.
+        .keep_alive_interval(Some(limits.grpc_idle))
+        .keep_alive_timeout(limits.header_read);
+    let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let tick = (limits.header_read / 4).max(Duration::from_millis(20));
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = tokio::time::sleep(tick) => {}
+        }
+        let now = opened.elapsed();
+        if now >= limits.connection_age {
+            break;
+        }
+        if activity.open.load(Ordering::SeqCst) > 0 {
+            continue;
+        }
+        let idle = if activity.calls.load(Ordering::SeqCst) == 0 {
+            now >= limits.header_read
+        } else {
+            let last = Duration::from_millis(activity.last_end.load(Ordering::SeqCst));
+            now.saturating_sub(last) >= limits.grpc_idle
+        };
+        if idle {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(limits.header_read, conn).await;
+            return;
+        }
     }
     conn.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(limits.request, conn).await;
@@ -855,10 +1115,7 @@ pub async fn start_with(
     limits: Limits,
     collector: Arc<Collector>,
 ) -> std::io::Result<Bound> {
-    let mut bound = Bound {
-        otlp: None,
-        xray: None,
-    };
+    let mut bound = Bound::default();
     if let Some(addr) = config.otlp {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -869,6 +1126,23 @@ pub async fn start_with(
             .saturating_mul(limits.bodies_in_memory.max(1))
             .min(Semaphore::MAX_PERMITS);
         let shared = Arc::new(Shared {
+            collector: Arc::clone(&collector),
+            max_body: config.max_body,
+            limits,
+            budget: Semaphore::new(budget),
+        });
+        tokio::spawn(accept_loop(listener, shared));
+    }
+    if let Some(addr) = config.grpc {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("OTLP/gRPC on {addr}: {e}")))?;
+        bound.grpc = Some(listener.local_addr()?);
+        let budget = config
+            .max_body
+            .saturating_mul(limits.bodies_in_memory.max(1))
+            .min(Semaphore::MAX_PERMITS);
+        let shared = Arc::new(GrpcShared {
             collector: Arc::clone(&collector),
             max_body: config.max_body,
             limits,
@@ -1094,8 +1368,8 @@ mod tests {
         let collector = Collector::new(Mode::Count, None);
         let config = Config {
             otlp: Some(([127, 0, 0, 1], 0).into()),
-            xray: None,
             max_body: 1 << 20,
+            ..Config::default()
         };
         let bound = serve(config, limits, Arc::clone(&collector));
         (bound.otlp.unwrap(), collector)
@@ -1162,6 +1436,8 @@ mod tests {
             connections,
             bodies_in_memory: 1,
             connection_age: Duration::from_secs(60),
+            grpc_idle: Duration::from_millis(600),
+            grpc_streams: 4,
         }
     }
 
@@ -1209,9 +1485,9 @@ mod tests {
     /// The X-Ray daemon's TCP side on a free port with `limits`, on a runtime of its own thread.
     fn sampling_receiver(limits: Limits) -> SocketAddr {
         let config = Config {
-            otlp: None,
             xray: Some(([127, 0, 0, 1], 0).into()),
             max_body: 1 << 20,
+            ..Config::default()
         };
         serve(config, limits, Collector::new(Mode::Count, None))
             .xray

@@ -15,7 +15,7 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let Some(hc) = &settings.honeycomb else {
         unreachable!("checked in settings")
     };
-    let url = crate::otlp::config::traces_url(&hc.base);
+    let url = settings.protocol.traces_url(&hc.base);
     let mut headers = vec![("x-honeycomb-team".to_string(), hc.key.clone())];
     if let Some(dataset) = hc.dataset.as_ref().filter(|_| hc.info.kind.needs_dataset()) {
         headers.push((

@@ -10,16 +10,19 @@ use crate::otlp::send::{self as http, Request};
 pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let settings = ctx.settings;
     let collector = Collector::new(Mode::Keep, None);
+    let grpc = settings.protocol == crate::otlp::config::Protocol::Grpc;
+    let loopback: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
     let config = receiver::Config {
-        otlp: Some(([127, 0, 0, 1], 0).into()),
-        xray: None,
+        otlp: (!grpc).then_some(loopback),
+        grpc: grpc.then_some(loopback),
         max_body: 4 << 20,
+        ..receiver::Config::default()
     };
     let url = match receiver::start(&config, collector.clone())
         .await
-        .map(|b| b.otlp)
+        .map(|b| b.otlp.or(b.grpc))
     {
-        Ok(Some(addr)) => format!("http://{addr}/v1/traces"),
+        Ok(Some(addr)) => settings.protocol.traces_url(&format!("http://{addr}")),
         Ok(None) | Err(_) => {
             let mut result =
                 DestinationResult::new(Destination::Local, "in-process receiver".into());

@@ -72,7 +72,10 @@ impl DestinationResult {
     }
 
     fn with_outcome(mut self, outcome: &Outcome, url: &str) -> Self {
-        self.status = outcome.status.map(|s| s.to_string());
+        self.status = match outcome.grpc_code {
+            Some(code) => Some(crate::otlp::grpc::code_name(code).to_string()),
+            None => outcome.status.map(|s| s.to_string()),
+        };
         self.latency_ms = outcome.latency.as_millis() as u64;
         self.attempts = outcome.attempts;
         self.rejected_spans = outcome.rejected_spans;
@@ -205,6 +208,7 @@ pub fn http_client(settings: &SendTestSettings) -> Result<reqwest::Client> {
             )
         })?;
         builder = builder.add_root_certificate(cert);
+        crate::otlp::grpc::trust_extra_roots(pem);
     }
     builder
         .build()

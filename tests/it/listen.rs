@@ -131,6 +131,8 @@ impl Listen {
                 "--format",
                 "json",
                 "listen",
+                "--otlp-grpc",
+                "127.0.0.1:0",
                 "--otlp-http",
                 &http.to_string(),
                 "--xray-udp",
@@ -428,6 +430,8 @@ fn human_trees_and_scripted_exits() {
         .tracectl()
         .args([
             "listen",
+            "--otlp-grpc",
+            "127.0.0.1:0",
             "--otlp-http",
             &http,
             "--no-xray",
@@ -476,6 +480,8 @@ fn human_trees_and_scripted_exits() {
     let started = Instant::now();
     let out = run_within(ctx.tracectl().args([
         "listen",
+        "--otlp-grpc",
+        "127.0.0.1:0",
         "--otlp-http",
         "127.0.0.1:0",
         "--xray-udp",
@@ -502,6 +508,8 @@ fn port_in_use_is_a_clear_error() {
     let out = run_within(ctx.tracectl().args([
         "listen",
         "--no-xray",
+        "--otlp-grpc",
+        "127.0.0.1:0",
         "--otlp-http",
         &taken.local_addr().unwrap().to_string(),
         "--exit-after",
@@ -588,7 +596,12 @@ fn listen_human(spans: u64) -> (SocketAddr, Child, TestContext) {
     let mut child = ctx
         .tracectl()
         .args(["listen", "--no-xray", "--flush-after", "100ms"])
-        .args(["--otlp-http", &http.to_string()])
+        .args([
+            "--otlp-grpc",
+            "127.0.0.1:0",
+            "--otlp-http",
+            &http.to_string(),
+        ])
         .args(["--exit-after-spans", &spans.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
