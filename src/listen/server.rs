@@ -681,9 +681,14 @@ async fn serve_grpc(request: Request<Incoming>, shared: &GrpcShared) -> Response
     let path = request.uri().path();
     if path != grpc::EXPORT_PATH {
         let shown = render::escape(path, 200);
+        let hint = if path.contains(".metrics.") || path.contains(".logs.") {
+            " (tracectl listen shows traces only: set OTEL_METRICS_EXPORTER=none and OTEL_LOGS_EXPORTER=none in the app)"
+        } else {
+            ""
+        };
         return reject(
             Code::Unimplemented,
-            &format!("{shown}: only {} is served here", grpc::EXPORT_PATH),
+            &format!("{shown}: only {} is served here{hint}", grpc::EXPORT_PATH),
         );
     }
     let header = |name: &str| {
@@ -1480,6 +1485,202 @@ mod tests {
         let answer = post_good(addr);
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert_eq!(collector.stats().spans, 1);
+    }
+
+    /// An OTLP/gRPC receiver on a free port with `limits` and a body limit of 1 KiB.
+    fn grpc_receiver(limits: Limits) -> (SocketAddr, Arc<Collector>) {
+        let collector = Collector::new(Mode::Count, None);
+        let config = Config {
+            grpc: Some(([127, 0, 0, 1], 0).into()),
+            max_body: 1024,
+            ..Config::default()
+        };
+        let bound = serve(config, limits, Arc::clone(&collector));
+        (bound.grpc.unwrap(), collector)
+    }
+
+    fn export_request(name: &str) -> Vec<u8> {
+        use prost::Message;
+        let request: ExportTraceServiceRequest =
+            serde_json::from_str(&GOOD.replace("\"ok\"", &format!("{name:?}"))).unwrap();
+        request.encode_to_vec()
+    }
+
+    async fn h2_client(addr: SocketAddr) -> h2::client::SendRequest<Bytes> {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+
+    /// One call: the HTTP status and the grpc-status (from the headers of a trailers-only answer,
+    /// else from the trailers).
+    async fn call(
+        client: &mut h2::client::SendRequest<Bytes>,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, Option<String>, Option<String>) {
+        let mut request = hyper::Request::post(format!("http://x{path}"));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let request = request.body(()).unwrap();
+        let ready = client.clone().ready().await.unwrap();
+        *client = ready;
+        let (response, mut stream) = client.send_request(request, false).unwrap();
+        let _ = stream.send_data(Bytes::from(body), true);
+        let response = response.await.unwrap();
+        let status = response.status().as_u16();
+        let get = |h: &hyper::HeaderMap, k: &str| {
+            h.get(k).and_then(|v| v.to_str().ok()).map(str::to_string)
+        };
+        if let Some(code) = get(response.headers(), "grpc-status") {
+            return (status, Some(code), get(response.headers(), "grpc-message"));
+        }
+        let mut body = response.into_body();
+        while let Some(chunk) = body.data().await {
+            let _ = chunk;
+        }
+        let trailers = body.trailers().await.ok().flatten().unwrap_or_default();
+        (
+            status,
+            get(&trailers, "grpc-status"),
+            get(&trailers, "grpc-message"),
+        )
+    }
+
+    const GRPC: (&str, &str) = ("content-type", "application/grpc");
+
+    #[test]
+    fn grpc_answers_with_the_status_codes_the_spec_asks_for() {
+        let (addr, collector) = grpc_receiver(Limits::default());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut c = h2_client(addr).await;
+            let path = grpc::EXPORT_PATH;
+            let good = grpc::frame(&export_request("plain"), false);
+            assert_eq!(
+                call(&mut c, path, &[GRPC], good.clone()).await.1.as_deref(),
+                Some("0")
+            );
+            let gz = grpc::frame(&crate::otlp::send::gzip(&export_request("zipped")), true);
+            let gzip = [GRPC, ("grpc-encoding", "gzip")];
+            assert_eq!(
+                call(&mut c, path, &gzip, gz.clone()).await.1.as_deref(),
+                Some("0")
+            );
+            // Undecodable protobuf, a broken frame, zero bytes (field number 0): INVALID_ARGUMENT.
+            let garbage = grpc::frame(&[0xff, 0x13, 0x37, 0x00], false);
+            let (_, code, message) = call(&mut c, path, &[GRPC], garbage).await;
+            assert_eq!(code.as_deref(), Some("3"), "{message:?}");
+            let (_, code, _) = call(&mut c, path, &[GRPC], b"\0\0\0\0\x09abc".to_vec()).await;
+            assert_eq!(code.as_deref(), Some("3"));
+            let zero_ids = export_request("x").iter().map(|_| 0u8).collect::<Vec<_>>();
+            let (_, code, _) = call(&mut c, path, &[GRPC], grpc::frame(&zero_ids, false)).await;
+            assert_eq!(code.as_deref(), Some("3"));
+            // Over the limit, announced or after gunzip: RESOURCE_EXHAUSTED.
+            let (_, code, message) =
+                call(&mut c, path, &[GRPC], grpc::frame(&[b'x'; 2000], false)).await;
+            assert_eq!(code.as_deref(), Some("8"));
+            assert!(message.unwrap().contains("1024 bytes"));
+            let (_, code, _) = call(&mut c, path, &[GRPC], b"\0\xff\xff\xff\xff".to_vec()).await;
+            assert_eq!(code.as_deref(), Some("8"));
+            let bomb = grpc::frame(&crate::otlp::send::gzip(&[0u8; 100_000]), true);
+            let (_, code, _) = call(&mut c, path, &gzip, bomb).await;
+            assert_eq!(code.as_deref(), Some("8"));
+            // Other services and encodings: UNIMPLEMENTED; not gRPC at all: 415.
+            let metrics = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+            let (_, code, message) = call(&mut c, metrics, &[GRPC], good.clone()).await;
+            assert_eq!(code.as_deref(), Some("12"));
+            assert!(message.unwrap().contains("OTEL_METRICS_EXPORTER=none"));
+            let zstd = [GRPC, ("grpc-encoding", "zstd")];
+            assert_eq!(call(&mut c, path, &zstd, gz).await.1.as_deref(), Some("12"));
+            let text = [("content-type", "text/plain")];
+            assert_eq!(call(&mut c, path, &text, good.clone()).await.0, 415);
+            // Compressed flag without an encoding.
+            let (_, code, _) = call(&mut c, path, &[GRPC], grpc::frame(b"x", true)).await;
+            assert_eq!(code.as_deref(), Some("13"));
+            // Still serving on the same connection.
+            assert_eq!(
+                call(&mut c, path, &[GRPC], good).await.1.as_deref(),
+                Some("0")
+            );
+        });
+        let stats = collector.stats();
+        assert_eq!((stats.spans, stats.rejected_requests), (3, 10));
+    }
+
+    #[test]
+    fn grpc_stalled_calls_silent_connections_and_garbage_are_closed() {
+        use std::io::{Read, Write};
+        let limits = stall_limits(8);
+        let (addr, collector) = grpc_receiver(limits);
+        // Garbage instead of the HTTP/2 preface: closed at once.
+        let mut garbage = std::net::TcpStream::connect(addr).unwrap();
+        garbage
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\xff\xfe\xfd")
+            .unwrap();
+        let (took, _) = closed_after(&mut garbage);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        // Connected, silent: closed once `header_read` passed without a call.
+        let mut silent = std::net::TcpStream::connect(addr).unwrap();
+        let (took, _) = closed_after(&mut silent);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            // A call whose message never ends: DEADLINE_EXCEEDED after `body_read`.
+            let mut c = h2_client(addr).await;
+            let request = hyper::Request::post(format!("http://x{}", grpc::EXPORT_PATH))
+                .header(GRPC.0, GRPC.1)
+                .body(())
+                .unwrap();
+            let (response, mut stream) = c.send_request(request, false).unwrap();
+            stream
+                .send_data(Bytes::from_static(b"\0\0\0\x01\0abc"), false)
+                .unwrap();
+            let started = Instant::now();
+            let response = tokio::time::timeout(Duration::from_secs(5), response)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(started.elapsed() < Duration::from_secs(3));
+            assert_eq!(response.headers()["grpc-status"], "4");
+            // Many calls at once on one connection, past its cap of streams: all answered.
+            let good = grpc::frame(&export_request("many"), false);
+            let mut calls = Vec::new();
+            for _ in 0..40 {
+                let mut c = c.clone();
+                let good = good.clone();
+                calls.push(tokio::spawn(async move {
+                    call(&mut c, grpc::EXPORT_PATH, &[GRPC], good).await.1
+                }));
+            }
+            for answer in calls {
+                assert_eq!(answer.await.unwrap().as_deref(), Some("0"));
+            }
+            // The connection, idle for `grpc_idle`, is asked to close.
+            let started = Instant::now();
+            loop {
+                if c.clone().ready().await.is_err() {
+                    break;
+                }
+                assert!(started.elapsed() < Duration::from_secs(5), "still open");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        assert_eq!(collector.stats().spans, 40);
+        // Still serving.
+        let mut plain = std::net::TcpStream::connect(addr).unwrap();
+        let _ = plain.read(&mut [0u8; 0]);
     }
 
     /// The X-Ray daemon's TCP side on a free port with `limits`, on a runtime of its own thread.

@@ -151,10 +151,21 @@ fn transport_failure(err: &(dyn std::error::Error + 'static)) -> Failure {
         current = e.source();
     }
     let lower = text.to_ascii_lowercase();
-    let message = excerpt(text.rsplit(": ").next().unwrap_or(&text), 200);
+    // The innermost error says what happened; the outer ones repeat it with "transport error".
+    let innermost = {
+        let mut e = err;
+        while let Some(next) = e.source() {
+            e = next;
+        }
+        e.to_string()
+    };
+    let message = excerpt(&innermost, 200);
     if kind == Some(std::io::ErrorKind::ConnectionRefused) || lower.contains("connection refused") {
         Failure::Refused { message }
-    } else if kind == Some(std::io::ErrorKind::TimedOut) || lower.contains("timed out") {
+    } else if kind == Some(std::io::ErrorKind::TimedOut)
+        || lower.contains("timed out")
+        || lower.contains("timeout expired")
+    {
         Failure::Timeout
     } else if lower.contains("failed to lookup address")
         || lower.contains("name or service not known")
@@ -251,11 +262,19 @@ pub async fn send(
         let code = status.code() as i32;
         // A status tonic made up from a transport error (refused, reset, TLS) is that failure.
         if let Some(source) = std::error::Error::source(&status) {
-            let failure = transport_failure(source);
-            if !matches!(failure, Failure::Connect { .. }) {
-                outcome.failure = Some(failure);
-                break;
-            }
+            outcome.failure = Some(match transport_failure(source) {
+                Failure::Connect { message } if request.url.starts_with("http://") => {
+                    Failure::Connect {
+                        message: format!(
+                            "{message} (the connection broke before any gRPC answer: is this a TLS \
+                             port (use https://), or an HTTP/1 one such as OTLP/HTTP's 4318 \
+                             (gRPC is usually on 4317)?)"
+                        ),
+                    }
+                }
+                failure => failure,
+            });
+            break;
         }
         outcome.grpc_code = Some(code);
         let text = status.message().trim().replace(['\n', '\r'], " ");
