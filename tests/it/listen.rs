@@ -14,11 +14,11 @@ use crate::common::*;
 use crate::peers::{self, Guard, Rotel, free_port, wait_for_port};
 
 /// How long any child of these tests may run before it is killed and the test fails.
-const DEADLINE: Duration = Duration::from_secs(60);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Wait for `child` until `deadline`; past it, kill it and fail.
 #[track_caller]
-fn wait_within(child: &mut Child, deadline: Duration) -> ExitStatus {
+pub(crate) fn wait_within(child: &mut Child, deadline: Duration) -> ExitStatus {
     let end = Instant::now() + deadline;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -67,7 +67,7 @@ fn output_of(mut child: Child, deadline: Duration) -> Output {
 
 /// Run `cmd` to completion within [`DEADLINE`].
 #[track_caller]
-fn run_within(cmd: &mut Command) -> Output {
+pub(crate) fn run_within(cmd: &mut Command) -> Output {
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -79,7 +79,7 @@ fn run_within(cmd: &mut Command) -> Output {
 
 /// Run `cmd` within [`DEADLINE`]; it must succeed.
 #[track_caller]
-fn run_ok_within(cmd: &mut Command) -> Output {
+pub(crate) fn run_ok_within(cmd: &mut Command) -> Output {
     let out = run_within(cmd);
     assert!(
         out.status.success(),
@@ -90,7 +90,11 @@ fn run_ok_within(cmd: &mut Command) -> Output {
 }
 
 /// `tracectl --format json send-test ARGS` within [`DEADLINE`]; its output and parsed JSON.
-fn send_test_within(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Output, Value) {
+pub(crate) fn send_test_within(
+    ctx: &TestContext,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (Output, Value) {
     let mut cmd = ctx.tracectl();
     cmd.args(["--format", "json", "send-test"])
         .args(args)
@@ -113,16 +117,18 @@ fn free_udp_port() -> u16 {
 }
 
 /// `tracectl listen --format json` on free ports, its span lines collected as they come.
-struct Listen {
-    http: SocketAddr,
-    udp: SocketAddr,
+pub(crate) struct Listen {
+    pub(crate) http: SocketAddr,
+    pub(crate) grpc: SocketAddr,
+    pub(crate) udp: SocketAddr,
     lines: Arc<Mutex<Vec<Value>>>,
     child: Guard,
 }
 
 impl Listen {
-    fn start(extra: &[&str]) -> Self {
+    pub(crate) fn start(extra: &[&str]) -> Self {
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let udp: SocketAddr = format!("127.0.0.1:{}", free_udp_port()).parse().unwrap();
         let ctx = TestContext::empty();
         let mut child = ctx
@@ -132,7 +138,7 @@ impl Listen {
                 "json",
                 "listen",
                 "--otlp-grpc",
-                "127.0.0.1:0",
+                &grpc.to_string(),
                 "--otlp-http",
                 &http.to_string(),
                 "--xray-udp",
@@ -154,19 +160,25 @@ impl Listen {
             }
         });
         wait_for_port(http, &mut child, "tracectl listen");
+        wait_for_port(grpc, &mut child, "tracectl listen (gRPC)");
         Listen {
             http,
+            grpc,
             udp,
             lines,
             child: Guard(child),
         }
     }
 
-    fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://{}", self.http)
     }
 
-    fn wait_for(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub(crate) fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    pub(crate) fn wait_for(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let lines = self.lines.lock().unwrap().clone();
@@ -181,12 +193,12 @@ impl Listen {
         }
     }
 
-    fn child(&mut self) -> &mut Child {
+    pub(crate) fn child(&mut self) -> &mut Child {
         &mut self.child.0
     }
 }
 
-fn by_name<'a>(spans: &'a [Value], name: &str) -> &'a Value {
+pub(crate) fn by_name<'a>(spans: &'a [Value], name: &str) -> &'a Value {
     spans
         .iter()
         .find(|s| s["name"] == name)
