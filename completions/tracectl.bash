@@ -353,13 +353,17 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__listen)
-            opts="-q -v -C -h -V --otlp-http --xray-udp --no-otlp --no-xray --max-body --flush-after --exit-after-spans --exit-after --view --width --color --format --quiet --verbose --dir --help --version"
+            opts="-q -v -C -h -V --otlp-http --otlp-grpc --xray-udp --no-otlp --no-otlp-grpc --no-xray --max-body --flush-after --exit-after-spans --exit-after --view --width --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --otlp-http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-grpc)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -442,7 +446,7 @@ _tracectl() {
                     return 0
                     ;;
                 --protocol)
-                    COMPREPLY=($(compgen -W "http/protobuf http/json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "http/protobuf http/json grpc" -- "${cur}"))
                     return 0
                     ;;
                 --compression)

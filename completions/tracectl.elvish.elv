@@ -132,6 +132,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
         }
         &'tracectl;listen'= {
             cand --otlp-http 'Address of the OTLP/HTTP receiver'
+            cand --otlp-grpc 'Address of the OTLP/gRPC receiver'
             cand --xray-udp 'Address of the X-Ray daemon-compatible UDP receiver'
             cand --max-body 'Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)'
             cand --flush-after 'Show a trace once no span of it arrived for this long'
@@ -143,7 +144,8 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --format 'Output format'
             cand -C 'Run as if started in DIR'
             cand --dir 'Run as if started in DIR'
-            cand --no-otlp 'Do not receive OTLP'
+            cand --no-otlp 'Do not receive OTLP (neither HTTP nor gRPC)'
+            cand --no-otlp-grpc 'Do not receive OTLP/gRPC (OTLP/HTTP stays on)'
             cand --no-xray 'Do not receive X-Ray segments'
             cand -q 'Print only errors and the result'
             cand --quiet 'Print only errors and the result'

@@ -85,7 +85,8 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l dataset 
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l endpoint -d 'OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l header -d 'Extra OTLP header (repeatable)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l protocol -d 'OTLP encoding [default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf]' -r -f -a "http/protobuf\t''
-http/json\t''"
+http/json\t''
+grpc\t'OTLP/gRPC: TraceService/Export on HTTP/2; the endpoint is used as it is, no path added'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l compression -d 'OTLP compression [default: OTEL_EXPORTER_OTLP_COMPRESSION, else none]' -r -f -a "gzip\t''
 none\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l timeout -d 'Time allowed per destination, retries included (e.g. 10s, 500ms) [default: 10s]' -r
@@ -135,6 +136,7 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s v -l verbos
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l otlp-http -d 'Address of the OTLP/HTTP receiver' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l otlp-grpc -d 'Address of the OTLP/gRPC receiver' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l xray-udp -d 'Address of the X-Ray daemon-compatible UDP receiver' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l max-body -d 'Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l flush-after -d 'Show a trace once no span of it arrived for this long' -r
@@ -150,7 +152,8 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l format -d '
 json\t'One stable JSON object on stdout (JSON lines for `listen`)'
 github\t'GitHub Actions annotations (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s C -l dir -d 'Run as if started in DIR' -r -F
-complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp -d 'Do not receive OTLP'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp -d 'Do not receive OTLP (neither HTTP nor gRPC)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp-grpc -d 'Do not receive OTLP/gRPC (OTLP/HTTP stays on)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-xray -d 'Do not receive X-Ray segments'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s v -l verbose -d 'Print more detail (repeat for more)'

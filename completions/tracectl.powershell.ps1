@@ -139,6 +139,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
         }
         'tracectl;listen' {
             [CompletionResult]::new('--otlp-http', '--otlp-http', [CompletionResultType]::ParameterName, 'Address of the OTLP/HTTP receiver')
+            [CompletionResult]::new('--otlp-grpc', '--otlp-grpc', [CompletionResultType]::ParameterName, 'Address of the OTLP/gRPC receiver')
             [CompletionResult]::new('--xray-udp', '--xray-udp', [CompletionResultType]::ParameterName, 'Address of the X-Ray daemon-compatible UDP receiver')
             [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)')
             [CompletionResult]::new('--flush-after', '--flush-after', [CompletionResultType]::ParameterName, 'Show a trace once no span of it arrived for this long')
@@ -150,7 +151,8 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
-            [CompletionResult]::new('--no-otlp', '--no-otlp', [CompletionResultType]::ParameterName, 'Do not receive OTLP')
+            [CompletionResult]::new('--no-otlp', '--no-otlp', [CompletionResultType]::ParameterName, 'Do not receive OTLP (neither HTTP nor gRPC)')
+            [CompletionResult]::new('--no-otlp-grpc', '--no-otlp-grpc', [CompletionResultType]::ParameterName, 'Do not receive OTLP/gRPC (OTLP/HTTP stays on)')
             [CompletionResult]::new('--no-xray', '--no-xray', [CompletionResultType]::ParameterName, 'Do not receive X-Ray segments')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')

@@ -95,7 +95,9 @@ collector\:"The project'\''s collector over OTLP/HTTP (the port its service publ
 '--dataset=[Honeycomb dataset, required by classic keys]:NAME:_default' \
 '--endpoint=[OTLP endpoint\: a base URL (/v1/traces is appended) or the full traces URL]:URL:_default' \
 '*--header=[Extra OTLP header (repeatable)]:NAME=VALUE:_default' \
-'--protocol=[OTLP encoding \[default\: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf\]]:PROTOCOL:(http/protobuf http/json)' \
+'--protocol=[OTLP encoding \[default\: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf\]]:PROTOCOL:((http/protobuf\:""
+http/json\:""
+grpc\:"OTLP/gRPC\: TraceService/Export on HTTP/2; the endpoint is used as it is, no path added"))' \
 '--compression=[OTLP compression \[default\: OTEL_EXPORTER_OTLP_COMPRESSION, else none\]]:COMPRESSION:(gzip none)' \
 '--timeout=[Time allowed per destination, retries included (e.g. 10s, 500ms) \[default\: 10s\]]:DURATION:_default' \
 '--service-name=[Service name of the test trace \[default\: OTEL_SERVICE_NAME, HONEYCOMB_SERVICE_NAME, or the project'\''s\]]:NAME:_default' \
@@ -162,6 +164,7 @@ github\:"GitHub Actions annotations (doctor); other commands print human output"
 (listen)
 _arguments "${_arguments_options[@]}" : \
 '--otlp-http=[Address of the OTLP/HTTP receiver]:ADDR:_default' \
+'--otlp-grpc=[Address of the OTLP/gRPC receiver]:ADDR:_default' \
 '--xray-udp=[Address of the X-Ray daemon-compatible UDP receiver]:ADDR:_default' \
 '--max-body=[Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)]:SIZE:_default' \
 '--flush-after=[Show a trace once no span of it arrived for this long]:DURATION:_default' \
@@ -178,7 +181,8 @@ json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
 github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
-'--no-otlp[Do not receive OTLP]' \
+'--no-otlp[Do not receive OTLP (neither HTTP nor gRPC)]' \
+'--no-otlp-grpc[Do not receive OTLP/gRPC (OTLP/HTTP stays on)]' \
 '--no-xray[Do not receive X-Ray segments]' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
