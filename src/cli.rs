@@ -69,8 +69,10 @@ pub enum Command {
     SendTest(Box<SendTestArgs>),
     /// Check keys, credentials, regions, endpoints, clocks and the project's configuration
     Doctor(Box<DoctorArgs>),
-    /// Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed
+    /// Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed
     Listen(ListenArgs),
+    /// Show traces saved by `listen --save` or the OpenTelemetry Collector's file exporter
+    Show(ShowArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -370,6 +372,25 @@ pub struct ListenArgs {
     /// Exit after this long (e.g. 30, 30s, 2m)
     #[arg(long, value_name = "SECONDS", value_parser = crate::otlp::config::parse_duration)]
     pub exit_after: Option<std::time::Duration>,
+
+    /// How traces are drawn [default: waterfall when stdout is a terminal, else tree]
+    #[arg(long, value_name = "VIEW")]
+    pub view: Option<View>,
+
+    /// Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal's width, else 80]
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(1..))]
+    pub width: Option<u16>,
+
+    /// Append every received request to FILE as OTLP/JSON lines (the Collector file exporter's layout)
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// OTLP/JSON lines files: one ExportTraceServiceRequest per line
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<std::path::PathBuf>,
 
     /// How traces are drawn [default: waterfall when stdout is a terminal, else tree]
     #[arg(long, value_name = "VIEW")]

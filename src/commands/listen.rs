@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::cli::{ListenArgs, View};
 use crate::error::{Error, ExitStatus, Result};
+use crate::listen::saved::Saver;
 use crate::listen::server::{self, Collector, Config, Mode};
 use crate::listen::waterfall::Style;
 use crate::output::Printer;
@@ -39,6 +40,14 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         }
     };
     let collector = Collector::new(mode, Some(printer.line_sink()));
+    if let Some(path) = &args.save {
+        let warn = Box::new(|message: &str| eprintln!("warning: {message}"));
+        let saver = Saver::open(path, warn).map_err(|e| Error::Io {
+            source: e,
+            hint: Some("--save takes a file in a folder you can write to (it is appended to)".to_string()),
+        })?;
+        collector.save_to(saver);
+    }
     let config = Config {
         otlp: (!args.no_otlp).then_some(args.otlp_http),
         grpc: (!args.no_otlp && !args.no_otlp_grpc).then_some(args.otlp_grpc),
@@ -113,8 +122,18 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     } else {
         String::new()
     };
+    let saved = match collector.saver() {
+        Some(saver) => match saver.counts() {
+            (saved, 0) => format!("; {saved} requests saved to {}", saver.path().display()),
+            (saved, unsaved) => format!(
+                "; {saved} requests saved to {}, {unsaved} not saved",
+                saver.path().display()
+            ),
+        },
+        None => String::new(),
+    };
     printer.note(&format!(
-        "{} traces, {} spans, {} rejected requests, {} bad datagrams{refused}",
+        "{} traces, {} spans, {} rejected requests, {} bad datagrams{refused}{saved}",
         stats.traces, stats.spans, stats.rejected_requests, stats.bad_datagrams
     ));
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -127,7 +146,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
 
 /// The view asked for; without one, a waterfall for a person at a terminal and the tree (stable
 /// text, no width to guess) for a pipe or a file.
-fn view(asked: Option<View>, stdout_is_terminal: bool) -> View {
+pub(crate) fn view(asked: Option<View>, stdout_is_terminal: bool) -> View {
     asked.unwrap_or(if stdout_is_terminal {
         View::Waterfall
     } else {
@@ -137,7 +156,7 @@ fn view(asked: Option<View>, stdout_is_terminal: bool) -> View {
 
 /// The waterfall's width: `--width`, else `COLUMNS` (as shells export it), else the terminal's
 /// width, else 80.
-fn width(flag: Option<u16>, columns_env: Option<String>, terminal: Option<u16>) -> usize {
+pub(crate) fn width(flag: Option<u16>, columns_env: Option<String>, terminal: Option<u16>) -> usize {
     let from_env = columns_env
         .and_then(|c| c.trim().parse::<u16>().ok())
         .filter(|c| *c > 0);

@@ -5,6 +5,7 @@ mod doctor;
 mod init;
 mod listen;
 mod send_test;
+mod show;
 
 use std::path::PathBuf;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
         Command::SendTest(args) => send_test::run(*args, &dir, printer),
         Command::Doctor(args) => doctor::run(*args, &dir, printer),
         Command::Listen(args) => listen::run(args, &dir, printer),
+        Command::Show(args) => show::run(&args, printer),
         Command::Completions(args) => completions::run(&args, printer),
     }
 }

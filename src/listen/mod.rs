@@ -4,6 +4,7 @@ pub mod decode;
 pub mod grpc;
 pub mod render;
 pub mod sampling;
+pub mod saved;
 pub mod server;
 pub mod waterfall;
 pub mod weigh;

@@ -272,6 +272,8 @@ pub struct Collector {
     refused_connections: AtomicU64,
     arrived: tokio::sync::Notify,
     seen: Mutex<HashSet<String>>,
+    /// Where received requests are saved (`listen --save`).
+    saver: std::sync::OnceLock<super::saved::Saver>,
 }
 
 impl Collector {
@@ -296,6 +298,7 @@ impl Collector {
             refused_connections: AtomicU64::new(0),
             arrived: tokio::sync::Notify::new(),
             seen: Mutex::default(),
+            saver: std::sync::OnceLock::new(),
         })
     }
 
@@ -311,8 +314,28 @@ impl Collector {
         lock(&self.pending)
     }
 
+    /// Save every request received from now on with `saver`.
+    pub fn save_to(&self, saver: super::saved::Saver) {
+        let _ = self.saver.set(saver);
+    }
+
+    pub fn saver(&self) -> Option<&super::saved::Saver> {
+        self.saver.get()
+    }
+
     /// One decoded OTLP export request and its spans.
-    pub fn receive(&self, _request: &ExportTraceServiceRequest, spans: Vec<ReceivedSpan>) {
+    pub fn receive(&self, request: &ExportTraceServiceRequest, spans: Vec<ReceivedSpan>) {
+        if let Some(saver) = self.saver.get() {
+            saver.save(request);
+        }
+        self.accept(spans);
+    }
+
+    /// Spans of one X-Ray datagram: saved as an OTLP request, like the rest.
+    pub fn receive_xray(&self, spans: Vec<ReceivedSpan>) {
+        if let Some(saver) = self.saver.get() {
+            saver.save(&super::saved::request_of(&spans));
+        }
         self.accept(spans);
     }
 
@@ -1176,7 +1199,7 @@ pub async fn start_with(
                     continue;
                 };
                 match decode::decode_xray(&buf[..n]) {
-                    Ok(spans) => collector.accept(spans),
+                    Ok(spans) => collector.receive_xray(spans),
                     Err(_) => {
                         collector.bad_datagrams.fetch_add(1, Ordering::Relaxed);
                     }
