@@ -171,6 +171,11 @@ pub struct SendTestArgs {
     /// Load mode: requests in flight at once
     #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub concurrency: u64,
+
+    /// Replay the spans saved in FILE (OTLP/JSON lines: listen --save, the Collector's file
+    /// exporter) instead of the test trace, with new ids and times (otlp, honeycomb, local, collector)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["wait", "count", "service_name", "span_name", "attributes"])]
+    pub from: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]

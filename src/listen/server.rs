@@ -483,6 +483,11 @@ impl Collector {
         }
     }
 
+    /// Every kept span (`Mode::Keep`).
+    pub fn kept_all(&self) -> Vec<ReceivedSpan> {
+        self.lock().kept.clone()
+    }
+
     /// The kept spans of one trace (`Mode::Keep`).
     pub fn kept(&self, trace_id: &str) -> Vec<ReceivedSpan> {
         self.lock()

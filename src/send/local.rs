@@ -2,10 +2,9 @@
 
 use std::time::Instant;
 
-use super::{Context, DestinationResult, State, jitter, left};
+use super::{Context, DestinationResult, State};
 use crate::cli::Destination;
 use crate::listen::server::{self as receiver, Collector, Mode};
-use crate::otlp::send::{self as http, Request};
 
 pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let settings = ctx.settings;
@@ -30,24 +29,22 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
             return result;
         }
     };
-    let request = Request::otlp(
-        url.clone(),
-        Vec::new(),
-        &ctx.trace.to_request(),
-        settings.protocol,
-        settings.compression,
-    );
-    let outcome = http::send(&ctx.client, &request, left(deadline), &mut jitter()).await;
+    let outcome = ctx
+        .send_otlp(&url, Vec::new(), settings.protocol, settings.compression, deadline)
+        .await;
     let mut result =
         DestinationResult::new(Destination::Local, url.clone()).with_outcome(&outcome, &url);
     if !result.ok {
         return result;
     }
-    let expected = ctx.trace.spans.len() as u64;
+    let expected = ctx.span_count() as u64;
     let arrived = tokio::time::timeout_at(deadline.into(), collector.wait_for_spans(expected))
         .await
         .is_ok();
-    let received = collector.kept(&ctx.trace.trace_id_hex());
+    let received = match ctx.replay {
+        Some(_) => collector.kept_all(),
+        None => collector.kept(&ctx.trace.trace_id_hex()),
+    };
     if arrived && received.len() as u64 == expected {
         result.state = State::Arrived;
         result.detail = Some(format!("the receiver decoded all {expected} spans"));
