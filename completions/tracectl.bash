@@ -34,6 +34,9 @@ _tracectl() {
             tracectl,send-test)
                 cmd="tracectl__subcmd__send__subcmd__test"
                 ;;
+            tracectl,show)
+                cmd="tracectl__subcmd__show"
+                ;;
             tracectl__subcmd__help,completions)
                 cmd="tracectl__subcmd__help__subcmd__completions"
                 ;;
@@ -52,6 +55,9 @@ _tracectl() {
             tracectl__subcmd__help,send-test)
                 cmd="tracectl__subcmd__help__subcmd__send__subcmd__test"
                 ;;
+            tracectl__subcmd__help,show)
+                cmd="tracectl__subcmd__help__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +65,7 @@ _tracectl() {
 
     case "${cmd}" in
         tracectl)
-            opts="-q -v -C -h -V --color --format --quiet --verbose --dir --help --version init send-test doctor listen completions help"
+            opts="-q -v -C -h -V --color --format --quiet --verbose --dir --help --version init send-test doctor listen show completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,7 +191,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__help)
-            opts="init send-test doctor listen completions help"
+            opts="init send-test doctor listen show completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -282,6 +288,20 @@ _tracectl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tracectl__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tracectl__subcmd__init)
             opts="-y -q -v -C -h -V --compose-file --service --env-file --honeycomb --no-honeycomb --xray --no-xray --honeycomb-api-key --dataset --honeycomb-region --service-name --aws-region --xray-url --xray-via --migrate --sampling-rule --force --dry-run --yes --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -353,7 +373,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__listen)
-            opts="-q -v -C -h -V --otlp-http --otlp-grpc --xray-udp --no-otlp --no-otlp-grpc --no-xray --max-body --flush-after --exit-after-spans --exit-after --view --width --color --format --quiet --verbose --dir --help --version"
+            opts="-q -v -C -h -V --otlp-http --otlp-grpc --xray-udp --no-otlp --no-otlp-grpc --no-xray --max-body --flush-after --exit-after-spans --exit-after --view --width --save --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,6 +415,10 @@ _tracectl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --save)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -419,7 +443,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__send__subcmd__test)
-            opts="-q -v -C -h -V --to --honeycomb-api-key --dataset --endpoint --header --protocol --compression --timeout --service-name --span-name --attribute --aws-region --wait --compose-file --service --env-file --count --concurrency --color --format --quiet --verbose --dir --help --version"
+            opts="-q -v -C -h -V --to --honeycomb-api-key --dataset --endpoint --header --protocol --compression --timeout --service-name --span-name --attribute --aws-region --wait --compose-file --service --env-file --count --concurrency --from --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -494,6 +518,48 @@ _tracectl() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json github" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tracectl__subcmd__show)
+            opts="-q -v -C -h -V --view --width --color --format --quiet --verbose --dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --view)
+                    COMPREPLY=($(compgen -W "tree waterfall" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

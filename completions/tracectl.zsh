@@ -110,6 +110,7 @@ grpc\:"OTLP/gRPC\: TraceService/Export on HTTP/2; the endpoint is used as it is,
 '--env-file=[Env file that holds the secrets \[default\: .env beside the compose file\]]:FILE:_files' \
 '--count=[Load mode\: send N traces of 3 spans each and report throughput and latency (otlp, local)]:N:_default' \
 '--concurrency=[Load mode\: requests in flight at once]:C:_default' \
+'(--wait --count --service-name --span-name --attribute)--from=[Replay the spans saved in FILE (OTLP/JSON lines\: listen --save, the Collector'\''s file exporter) instead of the test trace, with new ids and times (otlp, honeycomb, local, collector)]:FILE:_files' \
 '--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
 always\:""
 never\:""))' \
@@ -173,6 +174,7 @@ _arguments "${_arguments_options[@]}" : \
 '--view=[How traces are drawn \[default\: waterfall when stdout is a terminal, else tree\]]:VIEW:((tree\:"An indented tree with kinds and key attributes"
 waterfall\:"One line per span with a bar on the trace'\''s time axis"))' \
 '--width=[Waterfall width in columns, at least 40 \[default\: COLUMNS, else the terminal'\''s width, else 80\]]:COLUMNS:_default' \
+'--save=[Append every received request to FILE as OTLP/JSON lines (the Collector file exporter'\''s layout)]:FILE:_files' \
 '--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
 always\:""
 never\:""))' \
@@ -192,6 +194,30 @@ github\:"GitHub Actions annotations (doctor); other commands print human output"
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
+&& ret=0
+;;
+(show)
+_arguments "${_arguments_options[@]}" : \
+'--view=[How traces are drawn \[default\: waterfall when stdout is a terminal, else tree\]]:VIEW:((tree\:"An indented tree with kinds and key attributes"
+waterfall\:"One line per span with a bar on the trace'\''s time axis"))' \
+'--width=[Waterfall width in columns, at least 40 \[default\: COLUMNS, else the terminal'\''s width, else 80\]]:COLUMNS:_default' \
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
+github\:"GitHub Actions annotations (doctor); other commands print human output"))' \
+'-C+[Run as if started in DIR]:DIR:_files' \
+'--dir=[Run as if started in DIR]:DIR:_files' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[Print more detail (repeat for more)]' \
+'*--verbose[Print more detail (repeat for more)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'*::files -- OTLP/JSON lines files\: one ExportTraceServiceRequest per line:_files' \
 && ret=0
 ;;
 (completions)
@@ -243,6 +269,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(show)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -266,7 +296,8 @@ _tracectl_commands() {
 'init:Write the env and compose configuration for Honeycomb and X-Ray' \
 'send-test:Send a realistic synthetic trace to every configured destination and prove it arrived' \
 'doctor:Check keys, credentials, regions, endpoints, clocks and the project'\''s configuration' \
-'listen:Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed' \
+'listen:Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed' \
+'show:Show traces saved by \`listen --save\` or the OpenTelemetry Collector'\''s file exporter' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -288,7 +319,8 @@ _tracectl__subcmd__help_commands() {
 'init:Write the env and compose configuration for Honeycomb and X-Ray' \
 'send-test:Send a realistic synthetic trace to every configured destination and prove it arrived' \
 'doctor:Check keys, credentials, regions, endpoints, clocks and the project'\''s configuration' \
-'listen:Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed' \
+'listen:Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed' \
+'show:Show traces saved by \`listen --save\` or the OpenTelemetry Collector'\''s file exporter' \
 'completions:Print a shell completion script' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -324,6 +356,11 @@ _tracectl__subcmd__help__subcmd__send-test_commands() {
     local commands; commands=()
     _describe -t commands 'tracectl help send-test commands' commands "$@"
 }
+(( $+functions[_tracectl__subcmd__help__subcmd__show_commands] )) ||
+_tracectl__subcmd__help__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'tracectl help show commands' commands "$@"
+}
 (( $+functions[_tracectl__subcmd__init_commands] )) ||
 _tracectl__subcmd__init_commands() {
     local commands; commands=()
@@ -338,6 +375,11 @@ _tracectl__subcmd__listen_commands() {
 _tracectl__subcmd__send-test_commands() {
     local commands; commands=()
     _describe -t commands 'tracectl send-test commands' commands "$@"
+}
+(( $+functions[_tracectl__subcmd__show_commands] )) ||
+_tracectl__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'tracectl show commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_tracectl" ]; then

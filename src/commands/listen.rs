@@ -44,7 +44,9 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         let warn = Box::new(|message: &str| eprintln!("warning: {message}"));
         let saver = Saver::open(path, warn).map_err(|e| Error::Io {
             source: e,
-            hint: Some("--save takes a file in a folder you can write to (it is appended to)".to_string()),
+            hint: Some(
+                "--save takes a file in a folder you can write to (it is appended to)".to_string(),
+            ),
         })?;
         collector.save_to(saver);
     }
@@ -156,7 +158,11 @@ pub(crate) fn view(asked: Option<View>, stdout_is_terminal: bool) -> View {
 
 /// The waterfall's width: `--width`, else `COLUMNS` (as shells export it), else the terminal's
 /// width, else 80.
-pub(crate) fn width(flag: Option<u16>, columns_env: Option<String>, terminal: Option<u16>) -> usize {
+pub(crate) fn width(
+    flag: Option<u16>,
+    columns_env: Option<String>,
+    terminal: Option<u16>,
+) -> usize {
     let from_env = columns_env
         .and_then(|c| c.trim().parse::<u16>().ok())
         .filter(|c| *c > 0);

@@ -42,7 +42,10 @@ pub fn run(args: &ShowArgs, printer: &Printer) -> Result<ExitStatus> {
     for path in &args.files {
         let file = fs_err::File::open(path).map_err(|e| Error::Io {
             source: e,
-            hint: Some("show reads files written by listen --save or the Collector's file exporter".to_string()),
+            hint: Some(
+                "show reads files written by listen --save or the Collector's file exporter"
+                    .to_string(),
+            ),
         })?;
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
         saved::for_each_line(reader, |number, line| match line {

@@ -243,7 +243,8 @@ pub fn for_each_line(
     let mut number = 0;
     loop {
         buf.clear();
-        let n = std::io::Read::take(&mut reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+        let n =
+            std::io::Read::take(&mut reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
         if n == 0 {
             return Ok(());
         }
@@ -380,17 +381,30 @@ mod tests {
         let now = 1_800_000_000_000_000_000u64;
         refresh(&mut requests, now, &mut random);
         let spans = &requests[0].resource_spans[0].scope_spans[0].spans;
-        assert_ne!(hex_of(&spans[0].trace_id), "5b8efff798038103d269b633813fc60c");
+        assert_ne!(
+            hex_of(&spans[0].trace_id),
+            "5b8efff798038103d269b633813fc60c"
+        );
         assert_eq!(spans[0].trace_id, spans[1].trace_id);
         assert_ne!(spans[0].trace_id, spans[2].trace_id);
         assert_eq!(spans[1].parent_span_id, spans[0].span_id);
         assert_ne!(spans[0].span_id, spans[1].span_id);
         // The orphan's missing parent gets a new id too: still an orphan, still consistent.
         assert_eq!(spans[2].parent_span_id.len(), 8);
-        assert!(spans.iter().all(|s| s.span_id.len() == 8 && s.trace_id.len() == 16));
+        assert!(
+            spans
+                .iter()
+                .all(|s| s.span_id.len() == 8 && s.trace_id.len() == 16)
+        );
         assert_eq!(spans[0].start_time_unix_nano, now);
-        assert_eq!(spans[0].end_time_unix_nano - spans[0].start_time_unix_nano, 4000);
-        assert_eq!(spans[1].start_time_unix_nano - spans[0].start_time_unix_nano, 1000);
+        assert_eq!(
+            spans[0].end_time_unix_nano - spans[0].start_time_unix_nano,
+            4000
+        );
+        assert_eq!(
+            spans[1].start_time_unix_nano - spans[0].start_time_unix_nano,
+            1000
+        );
         // X-Ray layout: the first four bytes are the epoch seconds.
         let epoch = u32::from_be_bytes(spans[0].trace_id[..4].try_into().unwrap());
         assert_eq!(u64::from(epoch), now / 1_000_000_000);
@@ -408,7 +422,9 @@ mod tests {
         text.extend_from_slice(b"\n{\"resourceSpans\": [\n");
         text.extend_from_slice(br#"{"resourceLogs":[]}"#);
         text.extend_from_slice(b"\n");
-        text.extend_from_slice(br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"trace_id":"5b8e","name":"x"}]}]}]}"#);
+        text.extend_from_slice(
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"trace_id":"5b8e","name":"x"}]}]}]}"#,
+        );
         text.extend_from_slice(b"\n");
         text.extend_from_slice(&line[..line.len() / 2]);
         let mut seen = Vec::new();

@@ -151,7 +151,13 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         unreachable!("checked in settings")
     };
     let outcome = ctx
-        .send_otlp(&url, Vec::new(), Protocol::HttpProtobuf, Compression::None, deadline)
+        .send_otlp(
+            &url,
+            Vec::new(),
+            Protocol::HttpProtobuf,
+            Compression::None,
+            deadline,
+        )
         .await;
     let mut result =
         DestinationResult::new(Destination::Collector, url.clone()).with_outcome(&outcome, &url);

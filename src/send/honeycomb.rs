@@ -24,7 +24,13 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         ));
     }
     let outcome = ctx
-        .send_otlp(&url, headers, settings.protocol, settings.compression, deadline)
+        .send_otlp(
+            &url,
+            headers,
+            settings.protocol,
+            settings.compression,
+            deadline,
+        )
         .await;
     let mut result =
         DestinationResult::new(Destination::Honeycomb, url.clone()).with_outcome(&outcome, &url);

@@ -30,7 +30,13 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         }
     };
     let outcome = ctx
-        .send_otlp(&url, Vec::new(), settings.protocol, settings.compression, deadline)
+        .send_otlp(
+            &url,
+            Vec::new(),
+            settings.protocol,
+            settings.compression,
+            deadline,
+        )
         .await;
     let mut result =
         DestinationResult::new(Destination::Local, url.clone()).with_outcome(&outcome, &url);

@@ -14,11 +14,11 @@ use serde::Serialize;
 use crate::cli::Destination;
 use crate::error::{Error, Result};
 use crate::listen::ReceivedSpan;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use crate::otlp::send::{self as http, Outcome};
 use crate::otlp::trace::SyntheticTrace;
 use crate::settings::SendTestSettings;
 use crate::xray::api::AwsFailure;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -159,7 +159,13 @@ impl Context<'_> {
     ) -> Outcome {
         let mut total = Outcome::default();
         for request in self.requests() {
-            let req = http::Request::otlp(url.to_string(), headers.clone(), &request, protocol, compression);
+            let req = http::Request::otlp(
+                url.to_string(),
+                headers.clone(),
+                &request,
+                protocol,
+                compression,
+            );
             let outcome = http::send(&self.client, &req, left(deadline), &mut jitter()).await;
             total.attempts += outcome.attempts;
             total.rejected_spans += outcome.rejected_spans;

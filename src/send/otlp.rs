@@ -15,7 +15,13 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         .map(|h| (h.name.clone(), h.value.clone()))
         .collect();
     let outcome = ctx
-        .send_otlp(&otlp.url, headers, otlp.protocol, otlp.compression, deadline)
+        .send_otlp(
+            &otlp.url,
+            headers,
+            otlp.protocol,
+            otlp.compression,
+            deadline,
+        )
         .await;
     let mut result = DestinationResult::new(Destination::Otlp, otlp.url.clone())
         .with_outcome(&outcome, &otlp.url);

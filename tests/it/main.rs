@@ -21,6 +21,7 @@ mod listen_hostile;
 mod model;
 mod odd_secrets_and_files;
 mod peers;
+mod save_replay;
 mod secrets;
 mod send_test;
 mod sigv4;

@@ -207,17 +207,26 @@ fn read_replay(
     if let Some(other) = settings.destinations.iter().find(|d| {
         !matches!(
             d,
-            Destination::Otlp | Destination::Honeycomb | Destination::Local | Destination::Collector
+            Destination::Otlp
+                | Destination::Honeycomb
+                | Destination::Local
+                | Destination::Collector
         )
     }) {
         return Err(Error::usage(
-            format!("--from replays OTLP spans; --to {} does not take them", other.name()),
+            format!(
+                "--from replays OTLP spans; --to {} does not take them",
+                other.name()
+            ),
             "replay to otlp, honeycomb, local or collector".to_string(),
         ));
     }
     let file = fs_err::File::open(path).map_err(|e| Error::Io {
         source: e,
-        hint: Some("--from reads files written by listen --save or the Collector's file exporter".to_string()),
+        hint: Some(
+            "--from reads files written by listen --save or the Collector's file exporter"
+                .to_string(),
+        ),
     })?;
     let mut requests = Vec::new();
     let (mut spans, mut bad, mut too_many) = (0usize, 0usize, false);
@@ -250,7 +259,8 @@ fn read_replay(
     if too_many {
         return Err(Error::usage(
             format!("{}: more than {MAX_REPLAY_SPANS} spans", path.display()),
-            "replay a smaller file (split it by lines: each line is a whole export request)".to_string(),
+            "replay a smaller file (split it by lines: each line is a whole export request)"
+                .to_string(),
         ));
     }
     if requests.is_empty() {
