@@ -373,7 +373,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__listen)
-            opts="-q -v -C -h -V --otlp-http --otlp-grpc --xray-udp --no-otlp --no-otlp-grpc --no-xray --max-body --flush-after --exit-after-spans --exit-after --view --width --save --color --format --quiet --verbose --dir --help --version"
+            opts="-q -v -C -h -V --otlp-http --otlp-grpc --xray-udp --no-otlp --no-otlp-grpc --no-xray --max-body --flush-after --exit-after-spans --exit-after --view --width --save --check --strict --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

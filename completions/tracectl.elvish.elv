@@ -150,6 +150,8 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --no-otlp 'Do not receive OTLP (neither HTTP nor gRPC)'
             cand --no-otlp-grpc 'Do not receive OTLP/gRPC (OTLP/HTTP stays on)'
             cand --no-xray 'Do not receive X-Ray segments'
+            cand --check 'Report instrumentation problems after each trace, not only when listen stops'
+            cand --strict 'With --check: exit 1 when any problem was found (for CI)'
             cand -q 'Print only errors and the result'
             cand --quiet 'Print only errors and the result'
             cand -v 'Print more detail (repeat for more)'

@@ -158,6 +158,8 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s C -l dir -d
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp -d 'Do not receive OTLP (neither HTTP nor gRPC)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp-grpc -d 'Do not receive OTLP/gRPC (OTLP/HTTP stays on)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-xray -d 'Do not receive X-Ray segments'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l check -d 'Report instrumentation problems after each trace, not only when listen stops'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l strict -d 'With --check: exit 1 when any problem was found (for CI)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'

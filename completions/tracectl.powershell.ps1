@@ -157,6 +157,8 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('--no-otlp', '--no-otlp', [CompletionResultType]::ParameterName, 'Do not receive OTLP (neither HTTP nor gRPC)')
             [CompletionResult]::new('--no-otlp-grpc', '--no-otlp-grpc', [CompletionResultType]::ParameterName, 'Do not receive OTLP/gRPC (OTLP/HTTP stays on)')
             [CompletionResult]::new('--no-xray', '--no-xray', [CompletionResultType]::ParameterName, 'Do not receive X-Ray segments')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Report instrumentation problems after each trace, not only when listen stops')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'With --check: exit 1 when any problem was found (for CI)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')

@@ -186,6 +186,8 @@ github\:"GitHub Actions annotations (doctor); other commands print human output"
 '--no-otlp[Do not receive OTLP (neither HTTP nor gRPC)]' \
 '--no-otlp-grpc[Do not receive OTLP/gRPC (OTLP/HTTP stays on)]' \
 '--no-xray[Do not receive X-Ray segments]' \
+'--check[Report instrumentation problems after each trace, not only when listen stops]' \
+'--strict[With --check\: exit 1 when any problem was found (for CI)]' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
 '*-v[Print more detail (repeat for more)]' \

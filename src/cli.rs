@@ -389,6 +389,14 @@ pub struct ListenArgs {
     /// Append every received request to FILE as OTLP/JSON lines (the Collector file exporter's layout)
     #[arg(long, value_name = "FILE")]
     pub save: Option<std::path::PathBuf>,
+
+    /// Report instrumentation problems after each trace, not only when listen stops
+    #[arg(long)]
+    pub check: bool,
+
+    /// With --check: exit 1 when any problem was found (for CI)
+    #[arg(long, requires = "check")]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

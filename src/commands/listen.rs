@@ -50,6 +50,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         })?;
         collector.save_to(saver);
     }
+    collector.enable_checks(args.check, args.flush_after);
     let config = Config {
         otlp: (!args.no_otlp).then_some(args.otlp_http),
         grpc: (!args.no_otlp && !args.no_otlp_grpc).then_some(args.otlp_grpc),
@@ -114,6 +115,10 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         Ok::<bool, Error>(interrupted)
     })?;
     collector.flush(true);
+    let (findings, found) = collector.finish_checks();
+    if !args.check && !findings.is_empty() {
+        collector.report_findings(&findings);
+    }
     let stats = collector.stats();
     let refused = if stats.refused_connections > 0 {
         format!(
@@ -135,10 +140,13 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         None => String::new(),
     };
     printer.note(&format!(
-        "{} traces, {} spans, {} rejected requests, {} bad datagrams{refused}{saved}",
+        "{} traces, {} spans, {} rejected requests, {} bad datagrams{refused}{saved}; {found} instrumentation finding(s)",
         stats.traces, stats.spans, stats.rejected_requests, stats.bad_datagrams
     ));
     runtime.shutdown_timeout(Duration::from_millis(100));
+    if args.strict && found > 0 {
+        return Ok(ExitStatus::Failure);
+    }
     Ok(if interrupted {
         ExitStatus::Interrupted
     } else {

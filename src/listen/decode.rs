@@ -120,7 +120,7 @@ fn value_to_json(value: &AnyValue) -> Json {
 pub const MAX_SERVICE_BYTES: usize = 256;
 
 /// `name` cut to [`MAX_SERVICE_BYTES`] on a character boundary, an ellipsis marking the cut.
-fn short_service(name: &str) -> String {
+pub fn short_service(name: &str) -> String {
     if name.len() <= MAX_SERVICE_BYTES {
         return name.to_string();
     }

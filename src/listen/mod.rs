@@ -1,5 +1,6 @@
 //! The local receiver: OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP in, span trees or JSON lines out.
 
+pub mod check;
 pub mod decode;
 pub mod grpc;
 pub mod render;

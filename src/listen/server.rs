@@ -274,6 +274,23 @@ pub struct Collector {
     seen: Mutex<HashSet<String>>,
     /// Where received requests are saved (`listen --save`).
     saver: std::sync::OnceLock<super::saved::Saver>,
+    /// The instrumentation check (`listen`; `--check` reports after each trace).
+    checks: std::sync::OnceLock<Checks>,
+}
+
+/// Findings kept for the summary; past this they are counted, not kept.
+const MAX_KEPT_FINDINGS: usize = 1000;
+
+struct Checks {
+    checker: Mutex<super::check::Checker>,
+    /// Report findings as each trace is shown, not only at the end.
+    per_trace: bool,
+    /// Traces waiting to be checked when the view shows spans one by one (JSON lines).
+    pending: Mutex<Pending>,
+    flush_after: Duration,
+    findings: Mutex<Vec<super::check::Finding>>,
+    count: AtomicU64,
+    started: Instant,
 }
 
 impl Collector {
@@ -299,6 +316,7 @@ impl Collector {
             arrived: tokio::sync::Notify::new(),
             seen: Mutex::default(),
             saver: std::sync::OnceLock::new(),
+            checks: std::sync::OnceLock::new(),
         })
     }
 
@@ -323,10 +341,28 @@ impl Collector {
         self.saver.get()
     }
 
+    /// Check the instrumentation of what arrives; with `per_trace`, report after each trace
+    /// (traces of a JSON-lines view are checked once quiet for `flush_after`).
+    pub fn enable_checks(&self, per_trace: bool, flush_after: Duration) {
+        let _ = self.checks.set(Checks {
+            checker: Mutex::default(),
+            per_trace,
+            pending: Mutex::default(),
+            flush_after,
+            findings: Mutex::default(),
+            count: AtomicU64::new(0),
+            started: Instant::now(),
+        });
+    }
+
     /// One decoded OTLP export request and its spans.
     pub fn receive(&self, request: &ExportTraceServiceRequest, spans: Vec<ReceivedSpan>) {
         if let Some(saver) = self.saver.get() {
             saver.save(request);
+        }
+        if let Some(checks) = self.checks.get() {
+            let now = checks.started.elapsed().as_secs_f64();
+            lock(&checks.checker).observe(request, now);
         }
         self.accept(spans);
     }
@@ -377,6 +413,32 @@ impl Collector {
                         render::json_line_into(span, &mut text);
                     }
                     out.write_bytes(&text);
+                }
+                if let Some(checks) = self.checks.get() {
+                    let mut slots: Vec<Option<ReceivedSpan>> =
+                        spans.into_iter().map(Some).collect();
+                    let mut overflow = Vec::new();
+                    {
+                        let mut pending = lock(&checks.pending);
+                        let now = Instant::now();
+                        for group in groups {
+                            let trace: Vec<ReceivedSpan> =
+                                group.iter().filter_map(|i| slots[*i].take()).collect();
+                            let id = trace[0].trace_id.clone();
+                            overflow.extend(pending.add(id, trace, now));
+                        }
+                        while pending.traces.len() > MAX_PENDING_TRACES
+                            || pending.bytes > MAX_PENDING_BYTES
+                        {
+                            let Some(oldest) = pending.pop_oldest() else {
+                                break;
+                            };
+                            overflow.push(oldest);
+                        }
+                    }
+                    for trace in overflow {
+                        self.check(&trace);
+                    }
                 }
             }
             Mode::Keep => {
@@ -431,10 +493,98 @@ impl Collector {
             };
             out.write(&format!("{text}\n"));
         }
+        self.check(trace);
+    }
+
+    /// Check one trace; with `--check`, report what is new at once.
+    fn check(&self, trace: &[ReceivedSpan]) {
+        let Some(checks) = self.checks.get() else {
+            return;
+        };
+        let mut found = super::check::check_trace(trace);
+        let fresh = {
+            let mut checker = lock(&checks.checker);
+            found.extend(checker.service_findings());
+            checker.fresh(found)
+        };
+        self.record(checks, fresh);
+    }
+
+    fn record(&self, checks: &Checks, fresh: Vec<super::check::Finding>) {
+        if fresh.is_empty() {
+            return;
+        }
+        checks
+            .count
+            .fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        if checks.per_trace {
+            self.report(&fresh);
+        }
+        let mut kept = lock(&checks.findings);
+        let room = MAX_KEPT_FINDINGS.saturating_sub(kept.len());
+        kept.extend(fresh.into_iter().take(room));
+    }
+
+    /// Write findings: one JSON object per line in the JSON view, else a warning and a fix each.
+    fn report(&self, findings: &[super::check::Finding]) {
+        let Some(out) = &self.out else {
+            return;
+        };
+        if matches!(self.mode, Mode::JsonLines) {
+            let mut text = Vec::new();
+            for finding in findings {
+                let _ = serde_json::to_writer(&mut text, finding);
+                text.push(b'\n');
+            }
+            out.write_bytes(&text);
+        } else {
+            out.write(&super::check::human(findings));
+        }
+        out.flush();
+    }
+
+    /// At the end: check what still waits, and the services as they stand; report what is new
+    /// when reporting per trace. Returns every finding (at most [`MAX_KEPT_FINDINGS`]) and
+    /// their count.
+    pub fn finish_checks(&self) -> (Vec<super::check::Finding>, u64) {
+        let Some(checks) = self.checks.get() else {
+            return (Vec::new(), 0);
+        };
+        let waiting = lock(&checks.pending).take_quiet(None, None);
+        for trace in &waiting {
+            self.check(trace);
+        }
+        let fresh = {
+            let mut checker = lock(&checks.checker);
+            let found = checker.service_findings();
+            checker.fresh(found)
+        };
+        self.record(checks, fresh);
+        let all = lock(&checks.findings).clone();
+        (all, checks.count.load(Ordering::Relaxed))
+    }
+
+    /// Report findings gathered so far (the end of a run without `--check`).
+    pub fn report_findings(&self, findings: &[super::check::Finding]) {
+        self.report(findings);
     }
 
     /// Show the traces that have been quiet long enough (all of them with `all`).
     pub fn flush(&self, all: bool) {
+        if let (Mode::JsonLines, Some(checks)) = (&self.mode, self.checks.get()) {
+            let now = Instant::now();
+            let ready = match (all, now.checked_sub(checks.flush_after)) {
+                (true, _) => lock(&checks.pending).take_quiet(None, None),
+                (false, Some(before)) => lock(&checks.pending).take_quiet(
+                    Some(before),
+                    now.checked_sub(checks.flush_after.saturating_mul(MAX_WAIT_FLUSHES)),
+                ),
+                (false, None) => Vec::new(),
+            };
+            for trace in &ready {
+                self.check(trace);
+            }
+        }
         let quiet_for = match self.mode {
             Mode::Trees { flush_after } | Mode::Waterfalls { flush_after, .. } => flush_after,
             _ => {

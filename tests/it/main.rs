@@ -16,6 +16,7 @@ mod init;
 mod init_apply;
 mod init_e2e;
 mod listen;
+mod listen_check;
 mod listen_grpc;
 mod listen_hostile;
 mod model;
