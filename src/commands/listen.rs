@@ -116,8 +116,12 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     })?;
     collector.flush(true);
     let (findings, found) = collector.finish_checks();
+    // Without --check, stdout carries only what arrived; the findings join the summary.
     if !args.check && !findings.is_empty() {
-        collector.report_findings(&findings);
+        printer.warn(&format!(
+            "{found} instrumentation finding(s):\n{}",
+            crate::listen::check::human(&findings).trim_end()
+        ));
     }
     let stats = collector.stats();
     let refused = if stats.refused_connections > 0 {

@@ -25,18 +25,17 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// What makes two findings the same one: reported once.
+    /// What makes two findings the same one, reported once: the same problem in the same
+    /// service (a problem in the code repeats in every trace; once is enough to fix it).
     fn key(&self) -> String {
         match self.check {
-            // Per service: once is enough, whatever the trace.
-            "unknown-service" | "no-service-version" | "instance-restart" | "client-root"
-            | "legacy-semconv" => format!("{}\0{}\0{}", self.check, self.service, self.message),
-            _ => format!(
-                "{}\0{}\0{}",
-                self.check,
-                self.trace_id.as_deref().unwrap_or(""),
-                self.span_id.as_deref().unwrap_or("")
-            ),
+            // Orphans of differently named spans may have different causes.
+            "orphan-span" | "client-root" => {
+                let name = self.message.split(" which ").next().unwrap_or("");
+                let name = name.split(" name parent ").next().unwrap_or(name);
+                format!("{}\0{}\0{name}", self.check, self.service)
+            }
+            _ => format!("{}\0{}", self.check, self.service),
         }
     }
 }

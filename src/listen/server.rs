@@ -564,11 +564,6 @@ impl Collector {
         (all, checks.count.load(Ordering::Relaxed))
     }
 
-    /// Report findings gathered so far (the end of a run without `--check`).
-    pub fn report_findings(&self, findings: &[super::check::Finding]) {
-        self.report(findings);
-    }
-
     /// Show the traces that have been quiet long enough (all of them with `all`).
     pub fn flush(&self, all: bool) {
         if let (Mode::JsonLines, Some(checks)) = (&self.mode, self.checks.get()) {

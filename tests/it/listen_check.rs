@@ -224,13 +224,49 @@ fn findings_are_shown_under_the_trace_and_summed_up_at_the_end() {
     );
     let status = wait_within(&mut child, DEADLINE);
     assert_eq!(status.code(), Some(0));
+    let (mut text, mut err) = (String::new(), String::new());
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    // Without --check, stdout carries the trees alone; the findings come with the summary.
+    assert!(text.starts_with("● flawed-orphan"), "{text}");
+    assert!(!text.contains('⚠'), "{text}");
+    assert!(
+        err.contains("warning: 1 instrumentation finding(s):\n⚠ orphan-span  flawed-orphan: 1 span(s) (SELECT activities) name parent"),
+        "{err}"
+    );
+    assert!(err.contains("  fix: end every span you start"), "{err}");
+    assert!(err.contains("; 1 instrumentation finding(s)"), "{err}");
+
+    // With --check, under the trace that has it, on stdout.
+    let http = format!("127.0.0.1:{}", free_port());
+    let mut child = ctx
+        .tracectl()
+        .args([
+            "--color",
+            "never",
+            "listen",
+            "--no-xray",
+            "--view",
+            "tree",
+            "--check",
+        ])
+        .args(["--otlp-grpc", "127.0.0.1:0", "--otlp-http", &http])
+        .args(["--exit-after-spans", "3", "--flush-after", "200ms"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    peers::wait_for_port(http.parse().unwrap(), &mut child, "tracectl listen");
+    run_ok_within(
+        peers::clean_python()
+            .arg(manifest_dir().join("tests/support/flawed_app.py"))
+            .arg("orphan")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{http}")),
+    );
+    assert_eq!(wait_within(&mut child, DEADLINE).code(), Some(0));
     let mut text = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut text).unwrap();
-    // Without --check, the findings come once, at the end, after the trees.
     let tree = text.find("● flawed-orphan").expect(&text);
-    let finding = text
-        .find("⚠ orphan-span  flawed-orphan: 1 span(s) (SELECT activities) name parent")
-        .expect(&text);
+    let finding = text.find("⚠ orphan-span  flawed-orphan:").expect(&text);
     assert!(tree < finding, "{text}");
-    assert!(text.contains("  fix: end every span you start"), "{text}");
 }
