@@ -1158,6 +1158,30 @@ struct Activity {
     last_end: AtomicU64,
 }
 
+/// One call counted open until it ends, however it ends: a call the client resets is dropped
+/// unfinished, and must not keep its connection from ever being idle.
+struct OpenCall {
+    activity: Arc<Activity>,
+    opened: Instant,
+}
+
+impl OpenCall {
+    fn new(activity: Arc<Activity>, opened: Instant) -> Self {
+        activity.open.fetch_add(1, Ordering::SeqCst);
+        activity.calls.fetch_add(1, Ordering::SeqCst);
+        OpenCall { activity, opened }
+    }
+}
+
+impl Drop for OpenCall {
+    fn drop(&mut self) {
+        self.activity
+            .last_end
+            .store(self.opened.elapsed().as_millis() as u64, Ordering::SeqCst);
+        self.activity.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Serve one HTTP/2 connection. HTTP/2 has no request head to time: a connection that opens no
 /// call within `header_read`, or none for `grpc_idle` after its last, is asked to close (GOAWAY)
 /// and dropped if that is not done within `header_read`; calls per connection are capped, and
@@ -1169,16 +1193,11 @@ async fn connection_h2<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E
     let service = {
         let activity = Arc::clone(&activity);
         hyper::service::service_fn(move |req| {
-            let activity = Arc::clone(&activity);
-            activity.open.fetch_add(1, Ordering::SeqCst);
-            activity.calls.fetch_add(1, Ordering::SeqCst);
+            let open = OpenCall::new(Arc::clone(&activity), opened);
             let answer = Arc::clone(&shared).answer(req);
             async move {
                 let response = answer.await;
-                activity
-                    .last_end
-                    .store(opened.elapsed().as_millis() as u64, Ordering::SeqCst);
-                activity.open.fetch_sub(1, Ordering::SeqCst);
+                drop(open);
                 response
             }
         })
@@ -1854,6 +1873,46 @@ mod tests {
         // Still serving.
         let mut plain = std::net::TcpStream::connect(addr).unwrap();
         let _ = plain.read(&mut [0u8; 0]);
+    }
+
+    #[test]
+    fn grpc_calls_the_client_resets_do_not_keep_the_connection_open() {
+        let (addr, collector) = grpc_receiver(stall_limits(8));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut c = h2_client(addr).await;
+            // Ten calls started, half a message sent, then reset by the client.
+            for _ in 0..10 {
+                let request = hyper::Request::post(format!("http://x{}", grpc::EXPORT_PATH))
+                    .header(GRPC.0, GRPC.1)
+                    .body(())
+                    .unwrap();
+                c = c.ready().await.unwrap();
+                let (_, mut stream) = c.send_request(request, false).unwrap();
+                stream
+                    .send_data(Bytes::from_static(b"\0\0\0\x01\0abc"), false)
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                stream.send_reset(h2::Reason::CANCEL);
+            }
+            // The connection goes idle and is asked to close within `grpc_idle` and a bit.
+            let started = Instant::now();
+            while c.clone().ready().await.is_ok() {
+                assert!(started.elapsed() < Duration::from_secs(4), "still open");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        // Still serving others.
+        runtime.block_on(async {
+            let mut c = h2_client(addr).await;
+            let good = grpc::frame(&export_request("after"), false);
+            let answer = call(&mut c, grpc::EXPORT_PATH, &[GRPC], good).await;
+            assert_eq!(answer.1.as_deref(), Some("0"));
+        });
+        assert_eq!(collector.stats().spans, 1);
     }
 
     /// The X-Ray daemon's TCP side on a free port with `limits`, on a runtime of its own thread.
