@@ -216,6 +216,8 @@ pub enum Line {
 /// Decode one line as an export request, with the receiver's bounds (decoded size, spans per
 /// request, valid ids).
 pub fn parse_line(line: &[u8]) -> Line {
+    // A file saved by a Windows editor may start with a byte-order mark.
+    let line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
     if line.iter().all(u8::is_ascii_whitespace) {
         return Line::Empty;
     }
@@ -446,6 +448,23 @@ mod tests {
         assert!(seen[4].1.contains("invalid traceId"), "{seen:?}");
         assert!(seen[5].1.starts_with("bad"), "{seen:?}");
         assert_eq!(seen.len(), 6);
+    }
+
+    #[test]
+    fn windows_line_endings_and_a_byte_order_mark_are_read() {
+        let line = json_line(&request(TWO));
+        let mut text = "\u{feff}".as_bytes().to_vec();
+        text.extend_from_slice(&line[..line.len() - 1]);
+        text.extend_from_slice(b"\r\n\r\n");
+        text.extend_from_slice(&line[..line.len() - 1]);
+        let mut spans = 0;
+        for_each_line(&text[..], |_, l| match l {
+            Line::Request(r) => spans += span_count(&[r]),
+            Line::Empty => {}
+            Line::Bad(why) => panic!("{why}"),
+        })
+        .unwrap();
+        assert_eq!(spans, 6);
     }
 
     #[test]

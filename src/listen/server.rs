@@ -276,6 +276,8 @@ pub struct Collector {
     saver: std::sync::OnceLock<super::saved::Saver>,
     /// The instrumentation check (`listen`; `--check` reports after each trace).
     checks: std::sync::OnceLock<Checks>,
+    /// Whether listen already said it takes no metrics or logs.
+    told_traces_only: std::sync::atomic::AtomicBool,
 }
 
 /// Findings kept for the summary; past this they are counted, not kept.
@@ -317,6 +319,7 @@ impl Collector {
             seen: Mutex::default(),
             saver: std::sync::OnceLock::new(),
             checks: std::sync::OnceLock::new(),
+            told_traces_only: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -414,7 +417,9 @@ impl Collector {
                     }
                     out.write_bytes(&text);
                 }
-                if let Some(checks) = self.checks.get() {
+                // Spans stream out one by one here; grouping them into traces to check costs
+                // about a fifth of the throughput, so it is done only when asked (--check).
+                if let Some(checks) = self.checks.get().filter(|c| c.per_trace) {
                     let mut slots: Vec<Option<ReceivedSpan>> =
                         spans.into_iter().map(Some).collect();
                     let mut overflow = Vec::new();
@@ -854,11 +859,23 @@ async fn serve_grpc(request: Request<Incoming>, shared: &GrpcShared) -> Response
     let path = request.uri().path();
     if path != grpc::EXPORT_PATH {
         let shown = render::escape(path, 200);
-        let hint = if path.contains(".metrics.") || path.contains(".logs.") {
+        let other_signal = path.contains(".metrics.") || path.contains(".logs.");
+        let hint = if other_signal {
             " (tracectl listen shows traces only: set OTEL_METRICS_EXPORTER=none and OTEL_LOGS_EXPORTER=none in the app)"
         } else {
             ""
         };
+        // SDKs log only the status code, not this message: say it on listen's side too, once.
+        if other_signal
+            && matches!(collector.out, Some(Sink::Stdout(_)))
+            && !collector.told_traces_only.swap(true, Ordering::Relaxed)
+        {
+            use colored::Colorize;
+            eprintln!(
+                "{} an app exports metrics or logs over gRPC ({shown}); listen shows traces only and answers UNIMPLEMENTED: set OTEL_METRICS_EXPORTER=none and OTEL_LOGS_EXPORTER=none in the app to keep its log quiet",
+                "warning:".yellow().bold()
+            );
+        }
         return reject(
             Code::Unimplemented,
             &format!("{shown}: only {} is served here{hint}", grpc::EXPORT_PATH),

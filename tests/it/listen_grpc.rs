@@ -287,6 +287,11 @@ fn hostile_grpc_calls_get_the_spec_status_and_listen_keeps_serving() {
     let metrics = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
     let answer = grpc_raw(&listen, metrics, "empty", false);
     assert_eq!(answer["code"], "UNIMPLEMENTED", "{answer}");
+    let logs = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+    assert_eq!(
+        grpc_raw(&listen, logs, "empty", false)["code"],
+        "UNIMPLEMENTED"
+    );
     assert!(
         answer["details"]
             .as_str()
@@ -319,5 +324,11 @@ fn hostile_grpc_calls_get_the_spec_status_and_listen_keeps_serving() {
         .unwrap()
         .read_to_string(&mut err)
         .unwrap();
-    assert!(err.contains("4 rejected requests"), "{err}");
+    assert!(err.contains("5 rejected requests"), "{err}");
+    assert_eq!(
+        err.matches("an app exports metrics or logs over gRPC")
+            .count(),
+        1,
+        "{err}"
+    );
 }
