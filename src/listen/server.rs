@@ -1893,6 +1893,53 @@ mod tests {
     }
 
     #[test]
+    fn grpc_connections_past_the_cap_are_closed_and_the_rest_served() {
+        use std::io::Read;
+        let (addr, collector) = grpc_receiver(Limits {
+            connections: 3,
+            ..Limits::default()
+        });
+        let held: Vec<std::net::TcpStream> = (0..3)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
+        let mut extra = std::net::TcpStream::connect(addr).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(extra.read(&mut [0u8; 16]).unwrap_or(0), 0, "closed at once");
+        assert_eq!(collector.stats().refused_connections, 1);
+        drop(held);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let served = runtime.block_on(async {
+                let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+                let (client, conn) = h2::client::handshake(tcp).await.ok()?;
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+                let mut client = client;
+                let good = grpc::frame(&export_request("after cap"), false);
+                // A connection closed at once (no slot yet) fails the call: try again.
+                tokio::spawn(
+                    async move { call(&mut client, grpc::EXPORT_PATH, &[GRPC], good).await.1 },
+                )
+                .await
+                .ok()
+                .flatten()
+            });
+            if served.as_deref() == Some("0") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no slot came back");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
     fn grpc_calls_the_client_resets_do_not_keep_the_connection_open() {
         let (addr, collector) = grpc_receiver(stall_limits(8));
         let runtime = tokio::runtime::Builder::new_current_thread()
