@@ -37,6 +37,9 @@ _tracectl() {
             tracectl,send-test)
                 cmd="tracectl__subcmd__send__subcmd__test"
                 ;;
+            tracectl,show)
+                cmd="tracectl__subcmd__show"
+                ;;
             tracectl,version)
                 cmd="tracectl__subcmd__version"
                 ;;
@@ -61,6 +64,9 @@ _tracectl() {
             tracectl__subcmd__help,send-test)
                 cmd="tracectl__subcmd__help__subcmd__send__subcmd__test"
                 ;;
+            tracectl__subcmd__help,show)
+                cmd="tracectl__subcmd__help__subcmd__show"
+                ;;
             tracectl__subcmd__help,version)
                 cmd="tracectl__subcmd__help__subcmd__version"
                 ;;
@@ -71,7 +77,7 @@ _tracectl() {
 
     case "${cmd}" in
         tracectl)
-            opts="-q -v -C -h -V --color --format --quiet --verbose --dir --help --version init send-test doctor listen completions version man help"
+            opts="-q -v -C -h -V --color --format --quiet --verbose --dir --help --version init send-test doctor listen show completions version man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,7 +203,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__help)
-            opts="init send-test doctor listen completions version man help"
+            opts="init send-test doctor listen show completions version man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -308,6 +314,20 @@ _tracectl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        tracectl__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         tracectl__subcmd__help__subcmd__version)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -397,13 +417,17 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__listen)
-            opts="-q -v -C -h -V --otlp-http --xray-udp --no-otlp --no-xray --max-body --flush-after --exit-after-spans --exit-after --view --width --color --format --quiet --verbose --dir --help --version"
+            opts="-q -v -C -h -V --otlp-http --otlp-grpc --xray-udp --no-otlp --no-otlp-grpc --no-xray --max-body --flush-after --exit-after-spans --exit-after --view --width --save --check --strict --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --otlp-http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-grpc)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -432,6 +456,10 @@ _tracectl() {
                     return 0
                     ;;
                 --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -481,7 +509,7 @@ _tracectl() {
             return 0
             ;;
         tracectl__subcmd__send__subcmd__test)
-            opts="-q -v -C -h -V --to --honeycomb-api-key --dataset --endpoint --header --protocol --compression --timeout --service-name --span-name --attribute --aws-region --wait --compose-file --service --env-file --count --concurrency --color --format --quiet --verbose --dir --help --version"
+            opts="-q -v -C -h -V --to --honeycomb-api-key --dataset --endpoint --header --protocol --compression --timeout --service-name --span-name --attribute --aws-region --wait --compose-file --service --env-file --count --concurrency --from --color --format --quiet --verbose --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -508,7 +536,7 @@ _tracectl() {
                     return 0
                     ;;
                 --protocol)
-                    COMPREPLY=($(compgen -W "http/protobuf http/json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "http/protobuf http/json grpc" -- "${cur}"))
                     return 0
                     ;;
                 --compression)
@@ -556,6 +584,48 @@ _tracectl() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json github sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        tracectl__subcmd__show)
+            opts="-q -v -C -h -V --view --width --color --format --quiet --verbose --dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --view)
+                    COMPREPLY=($(compgen -W "tree waterfall" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,7 +33,8 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
             cand send-test 'Send a realistic synthetic trace to every configured destination and prove it arrived'
             cand doctor 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration'
-            cand listen 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
+            cand listen 'Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed'
+            cand show 'Show traces saved by `listen --save` or the OpenTelemetry Collector''s file exporter'
             cand completions 'Print a shell completion script'
             cand version 'Print the version, git commit, build date and target, for bug reports'
             cand man 'Write the man pages (tracectl.1 and one per command) into DIR'
@@ -93,6 +94,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --env-file 'Env file that holds the secrets [default: .env beside the compose file]'
             cand --count 'Load mode: send N traces of 3 spans each and report throughput and latency (otlp, local)'
             cand --concurrency 'Load mode: requests in flight at once'
+            cand --from 'Replay the spans saved in FILE (OTLP/JSON lines: listen --save, the Collector''s file exporter) instead of the test trace, with new ids and times (otlp, honeycomb, local, collector)'
             cand --color 'When to use colours'
             cand --format 'Output format'
             cand -C 'Run as if started in DIR'
@@ -136,6 +138,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
         }
         &'tracectl;listen'= {
             cand --otlp-http 'Address of the OTLP/HTTP receiver'
+            cand --otlp-grpc 'Address of the OTLP/gRPC receiver'
             cand --xray-udp 'Address of the X-Ray daemon-compatible UDP receiver'
             cand --max-body 'Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)'
             cand --flush-after 'Show a trace once no span of it arrived for this long'
@@ -143,12 +146,32 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --exit-after 'Exit after this long (e.g. 30, 30s, 2m)'
             cand --view 'How traces are drawn [default: waterfall when stdout is a terminal, else tree]'
             cand --width 'Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal''s width, else 80]'
+            cand --save 'Append every received request to FILE as OTLP/JSON lines (the Collector file exporter''s layout)'
             cand --color 'When to use colours'
             cand --format 'Output format'
             cand -C 'Run as if started in DIR'
             cand --dir 'Run as if started in DIR'
-            cand --no-otlp 'Do not receive OTLP'
+            cand --no-otlp 'Do not receive OTLP (neither HTTP nor gRPC)'
+            cand --no-otlp-grpc 'Do not receive OTLP/gRPC (OTLP/HTTP stays on)'
             cand --no-xray 'Do not receive X-Ray segments'
+            cand --check 'Report instrumentation problems after each trace, not only when listen stops'
+            cand --strict 'With --check: exit 1 when any problem was found (for CI)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'tracectl;show'= {
+            cand --view 'How traces are drawn [default: waterfall when stdout is a terminal, else tree]'
+            cand --width 'Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal''s width, else 80]'
+            cand --color 'When to use colours'
+            cand --format 'Output format'
+            cand -C 'Run as if started in DIR'
+            cand --dir 'Run as if started in DIR'
             cand -q 'Print only errors and the result'
             cand --quiet 'Print only errors and the result'
             cand -v 'Print more detail (repeat for more)'
@@ -202,7 +225,8 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand init 'Write the env and compose configuration for Honeycomb and X-Ray'
             cand send-test 'Send a realistic synthetic trace to every configured destination and prove it arrived'
             cand doctor 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration'
-            cand listen 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
+            cand listen 'Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed'
+            cand show 'Show traces saved by `listen --save` or the OpenTelemetry Collector''s file exporter'
             cand completions 'Print a shell completion script'
             cand version 'Print the version, git commit, build date and target, for bug reports'
             cand man 'Write the man pages (tracectl.1 and one per command) into DIR'
@@ -215,6 +239,8 @@ set edit:completion:arg-completer[tracectl] = {|@words|
         &'tracectl;help;doctor'= {
         }
         &'tracectl;help;listen'= {
+        }
+        &'tracectl;help;show'= {
         }
         &'tracectl;help;completions'= {
         }

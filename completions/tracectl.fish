@@ -39,7 +39,8 @@ complete -c tracectl -n "__fish_tracectl_needs_command" -s V -l version -d 'Prin
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
-complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed'
+complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "show" -d 'Show traces saved by `listen --save` or the OpenTelemetry Collector\'s file exporter'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "version" -d 'Print the version, git commit, build date and target, for bug reports'
 complete -c tracectl -n "__fish_tracectl_needs_command" -f -a "man" -d 'Write the man pages (tracectl.1 and one per command) into DIR'
@@ -92,7 +93,8 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l dataset 
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l endpoint -d 'OTLP endpoint: a base URL (/v1/traces is appended) or the full traces URL' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l header -d 'Extra OTLP header (repeatable)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l protocol -d 'OTLP encoding [default: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf]' -r -f -a "http/protobuf\t''
-http/json\t''"
+http/json\t''
+grpc\t'OTLP/gRPC: TraceService/Export on HTTP/2; the endpoint is used as it is, no path added'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l compression -d 'OTLP compression [default: OTEL_EXPORTER_OTLP_COMPRESSION, else none]' -r -f -a "gzip\t''
 none\t''"
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l timeout -d 'Time allowed per destination, retries included (e.g. 10s, 500ms) [default: 10s]' -r
@@ -106,6 +108,7 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l service 
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l env-file -d 'Env file that holds the secrets [default: .env beside the compose file]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l count -d 'Load mode: send N traces of 3 spans each and report throughput and latency (otlp, local)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l concurrency -d 'Load mode: requests in flight at once' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l from -d 'Replay the spans saved in FILE (OTLP/JSON lines: listen --save, the Collector\'s file exporter) instead of the test trace, with new ids and times (otlp, honeycomb, local, collector)' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
@@ -145,6 +148,7 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s v -l verbos
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l otlp-http -d 'Address of the OTLP/HTTP receiver' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l otlp-grpc -d 'Address of the OTLP/gRPC receiver' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l xray-udp -d 'Address of the X-Ray daemon-compatible UDP receiver' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l max-body -d 'Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l flush-after -d 'Show a trace once no span of it arrived for this long' -r
@@ -153,6 +157,7 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l exit-after 
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l view -d 'How traces are drawn [default: waterfall when stdout is a terminal, else tree]' -r -f -a "tree\t'An indented tree with kinds and key attributes'
 waterfall\t'One line per span with a bar on the trace\'s time axis'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l width -d 'Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal\'s width, else 80]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l save -d 'Append every received request to FILE as OTLP/JSON lines (the Collector file exporter\'s layout)' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
@@ -161,12 +166,30 @@ json\t'One stable JSON object on stdout (JSON lines for `listen`)'
 github\t'GitHub Actions annotations (doctor); other commands print human output'
 sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s C -l dir -d 'Run as if started in DIR' -r -F
-complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp -d 'Do not receive OTLP'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp -d 'Do not receive OTLP (neither HTTP nor gRPC)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-otlp-grpc -d 'Do not receive OTLP/gRPC (OTLP/HTTP stays on)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l no-xray -d 'Do not receive X-Ray segments'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l check -d 'Report instrumentation problems after each trace, not only when listen stops'
+complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -l strict -d 'With --check: exit 1 when any problem was found (for CI)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s q -l quiet -d 'Print only errors and the result'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c tracectl -n "__fish_tracectl_using_subcommand show" -l view -d 'How traces are drawn [default: waterfall when stdout is a terminal, else tree]' -r -f -a "tree\t'An indented tree with kinds and key attributes'
+waterfall\t'One line per span with a bar on the trace\'s time axis'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand show" -l width -d 'Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal\'s width, else 80]' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand show" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
+always\t''
+never\t''"
+complete -c tracectl -n "__fish_tracectl_using_subcommand show" -l format -d 'Output format' -r -f -a "human\t'Readable text, coloured on a terminal'
+json\t'One stable JSON object on stdout (JSON lines for `listen`)'
+github\t'GitHub Actions annotations (doctor); other commands print human output'
+sarif\t'SARIF 2.1.0 for code scanning (doctor); other commands print human output'"
+complete -c tracectl -n "__fish_tracectl_using_subcommand show" -s C -l dir -d 'Run as if started in DIR' -r -F
+complete -c tracectl -n "__fish_tracectl_using_subcommand show" -s q -l quiet -d 'Print only errors and the result'
+complete -c tracectl -n "__fish_tracectl_using_subcommand show" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tracectl -n "__fish_tracectl_using_subcommand show" -s V -l version -d 'Print version'
 complete -c tracectl -n "__fish_tracectl_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t'Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)'
 always\t''
 never\t''"
@@ -202,11 +225,12 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand man" -s q -l quiet -d 
 complete -c tracectl -n "__fish_tracectl_using_subcommand man" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c tracectl -n "__fish_tracectl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tracectl -n "__fish_tracectl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "version" -d 'Print the version, git commit, build date and target, for bug reports'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "man" -d 'Write the man pages (tracectl.1 and one per command) into DIR'
-complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen completions version man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen show completions version man help" -f -a "init" -d 'Write the env and compose configuration for Honeycomb and X-Ray'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen show completions version man help" -f -a "send-test" -d 'Send a realistic synthetic trace to every configured destination and prove it arrived'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen show completions version man help" -f -a "doctor" -d 'Check keys, credentials, regions, endpoints, clocks and the project\'s configuration'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen show completions version man help" -f -a "listen" -d 'Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen show completions version man help" -f -a "show" -d 'Show traces saved by `listen --save` or the OpenTelemetry Collector\'s file exporter'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen show completions version man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen show completions version man help" -f -a "version" -d 'Print the version, git commit, build date and target, for bug reports'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen show completions version man help" -f -a "man" -d 'Write the man pages (tracectl.1 and one per command) into DIR'
+complete -c tracectl -n "__fish_tracectl_using_subcommand help; and not __fish_seen_subcommand_from init send-test doctor listen show completions version man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -36,7 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write the env and compose configuration for Honeycomb and X-Ray')
             [CompletionResult]::new('send-test', 'send-test', [CompletionResultType]::ParameterValue, 'Send a realistic synthetic trace to every configured destination and prove it arrived')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration')
-            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show traces saved by `listen --save` or the OpenTelemetry Collector''s file exporter')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version, git commit, build date and target, for bug reports')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (tracectl.1 and one per command) into DIR')
@@ -98,6 +99,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file that holds the secrets [default: .env beside the compose file]')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Load mode: send N traces of 3 spans each and report throughput and latency (otlp, local)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Load mode: requests in flight at once')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Replay the spans saved in FILE (OTLP/JSON lines: listen --save, the Collector''s file exporter) instead of the test trace, with new ids and times (otlp, honeycomb, local, collector)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
@@ -143,6 +145,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
         }
         'tracectl;listen' {
             [CompletionResult]::new('--otlp-http', '--otlp-http', [CompletionResultType]::ParameterName, 'Address of the OTLP/HTTP receiver')
+            [CompletionResult]::new('--otlp-grpc', '--otlp-grpc', [CompletionResultType]::ParameterName, 'Address of the OTLP/gRPC receiver')
             [CompletionResult]::new('--xray-udp', '--xray-udp', [CompletionResultType]::ParameterName, 'Address of the X-Ray daemon-compatible UDP receiver')
             [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)')
             [CompletionResult]::new('--flush-after', '--flush-after', [CompletionResultType]::ParameterName, 'Show a trace once no span of it arrived for this long')
@@ -150,12 +153,33 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('--exit-after', '--exit-after', [CompletionResultType]::ParameterName, 'Exit after this long (e.g. 30, 30s, 2m)')
             [CompletionResult]::new('--view', '--view', [CompletionResultType]::ParameterName, 'How traces are drawn [default: waterfall when stdout is a terminal, else tree]')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal''s width, else 80]')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Append every received request to FILE as OTLP/JSON lines (the Collector file exporter''s layout)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
-            [CompletionResult]::new('--no-otlp', '--no-otlp', [CompletionResultType]::ParameterName, 'Do not receive OTLP')
+            [CompletionResult]::new('--no-otlp', '--no-otlp', [CompletionResultType]::ParameterName, 'Do not receive OTLP (neither HTTP nor gRPC)')
+            [CompletionResult]::new('--no-otlp-grpc', '--no-otlp-grpc', [CompletionResultType]::ParameterName, 'Do not receive OTLP/gRPC (OTLP/HTTP stays on)')
             [CompletionResult]::new('--no-xray', '--no-xray', [CompletionResultType]::ParameterName, 'Do not receive X-Ray segments')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Report instrumentation problems after each trace, not only when listen stops')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'With --check: exit 1 when any problem was found (for CI)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'tracectl;show' {
+            [CompletionResult]::new('--view', '--view', [CompletionResultType]::ParameterName, 'How traces are drawn [default: waterfall when stdout is a terminal, else tree]')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal''s width, else 80]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -213,7 +237,8 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write the env and compose configuration for Honeycomb and X-Ray')
             [CompletionResult]::new('send-test', 'send-test', [CompletionResultType]::ParameterValue, 'Send a realistic synthetic trace to every configured destination and prove it arrived')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check keys, credentials, regions, endpoints, clocks and the project''s configuration')
-            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show traces saved by `listen --save` or the OpenTelemetry Collector''s file exporter')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version, git commit, build date and target, for bug reports')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (tracectl.1 and one per command) into DIR')
@@ -230,6 +255,9 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             break
         }
         'tracectl;help;listen' {
+            break
+        }
+        'tracectl;help;show' {
             break
         }
         'tracectl;help;completions' {

@@ -100,7 +100,9 @@ collector\:"The project'\''s collector over OTLP/HTTP (the port its service publ
 '--dataset=[Honeycomb dataset, required by classic keys]:NAME:_default' \
 '--endpoint=[OTLP endpoint\: a base URL (/v1/traces is appended) or the full traces URL]:URL:_default' \
 '*--header=[Extra OTLP header (repeatable)]:NAME=VALUE:_default' \
-'--protocol=[OTLP encoding \[default\: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf\]]:PROTOCOL:(http/protobuf http/json)' \
+'--protocol=[OTLP encoding \[default\: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf\]]:PROTOCOL:((http/protobuf\:""
+http/json\:""
+grpc\:"OTLP/gRPC\: TraceService/Export on HTTP/2; the endpoint is used as it is, no path added"))' \
 '--compression=[OTLP compression \[default\: OTEL_EXPORTER_OTLP_COMPRESSION, else none\]]:COMPRESSION:(gzip none)' \
 '--timeout=[Time allowed per destination, retries included (e.g. 10s, 500ms) \[default\: 10s\]]:DURATION:_default' \
 '--service-name=[Service name of the test trace \[default\: OTEL_SERVICE_NAME, HONEYCOMB_SERVICE_NAME, or the project'\''s\]]:NAME:_default' \
@@ -113,6 +115,7 @@ collector\:"The project'\''s collector over OTLP/HTTP (the port its service publ
 '--env-file=[Env file that holds the secrets \[default\: .env beside the compose file\]]:FILE:_files' \
 '--count=[Load mode\: send N traces of 3 spans each and report throughput and latency (otlp, local)]:N:_default' \
 '--concurrency=[Load mode\: requests in flight at once]:C:_default' \
+'(--wait --count --service-name --span-name --attribute)--from=[Replay the spans saved in FILE (OTLP/JSON lines\: listen --save, the Collector'\''s file exporter) instead of the test trace, with new ids and times (otlp, honeycomb, local, collector)]:FILE:_files' \
 '--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
 always\:""
 never\:""))' \
@@ -170,11 +173,42 @@ sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human outpu
 (listen)
 _arguments "${_arguments_options[@]}" : \
 '--otlp-http=[Address of the OTLP/HTTP receiver]:ADDR:_default' \
+'--otlp-grpc=[Address of the OTLP/gRPC receiver]:ADDR:_default' \
 '--xray-udp=[Address of the X-Ray daemon-compatible UDP receiver]:ADDR:_default' \
 '--max-body=[Largest OTLP request body accepted, compressed or not (e.g. 4MiB, 512KiB)]:SIZE:_default' \
 '--flush-after=[Show a trace once no span of it arrived for this long]:DURATION:_default' \
 '--exit-after-spans=[Exit once this many spans have arrived]:N:_default' \
 '--exit-after=[Exit after this long (e.g. 30, 30s, 2m)]:SECONDS:_default' \
+'--view=[How traces are drawn \[default\: waterfall when stdout is a terminal, else tree\]]:VIEW:((tree\:"An indented tree with kinds and key attributes"
+waterfall\:"One line per span with a bar on the trace'\''s time axis"))' \
+'--width=[Waterfall width in columns, at least 40 \[default\: COLUMNS, else the terminal'\''s width, else 80\]]:COLUMNS:_default' \
+'--save=[Append every received request to FILE as OTLP/JSON lines (the Collector file exporter'\''s layout)]:FILE:_files' \
+'--color=[When to use colours]:WHEN:((auto\:"Colour on a terminal, unless NO_COLOR is set (FORCE_COLOR / CLICOLOR_FORCE force it)"
+always\:""
+never\:""))' \
+'--format=[Output format]:FORMAT:((human\:"Readable text, coloured on a terminal"
+json\:"One stable JSON object on stdout (JSON lines for \`listen\`)"
+github\:"GitHub Actions annotations (doctor); other commands print human output"
+sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
+'-C+[Run as if started in DIR]:DIR:_files' \
+'--dir=[Run as if started in DIR]:DIR:_files' \
+'--no-otlp[Do not receive OTLP (neither HTTP nor gRPC)]' \
+'--no-otlp-grpc[Do not receive OTLP/gRPC (OTLP/HTTP stays on)]' \
+'--no-xray[Do not receive X-Ray segments]' \
+'--check[Report instrumentation problems after each trace, not only when listen stops]' \
+'--strict[With --check\: exit 1 when any problem was found (for CI)]' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[Print more detail (repeat for more)]' \
+'*--verbose[Print more detail (repeat for more)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(show)
+_arguments "${_arguments_options[@]}" : \
 '--view=[How traces are drawn \[default\: waterfall when stdout is a terminal, else tree\]]:VIEW:((tree\:"An indented tree with kinds and key attributes"
 waterfall\:"One line per span with a bar on the trace'\''s time axis"))' \
 '--width=[Waterfall width in columns, at least 40 \[default\: COLUMNS, else the terminal'\''s width, else 80\]]:COLUMNS:_default' \
@@ -187,8 +221,6 @@ github\:"GitHub Actions annotations (doctor); other commands print human output"
 sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human output"))' \
 '-C+[Run as if started in DIR]:DIR:_files' \
 '--dir=[Run as if started in DIR]:DIR:_files' \
-'--no-otlp[Do not receive OTLP]' \
-'--no-xray[Do not receive X-Ray segments]' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
 '*-v[Print more detail (repeat for more)]' \
@@ -197,6 +229,7 @@ sarif\:"SARIF 2.1.0 for code scanning (doctor); other commands print human outpu
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
+'*::files -- OTLP/JSON lines files\: one ExportTraceServiceRequest per line:_files' \
 && ret=0
 ;;
 (completions)
@@ -290,6 +323,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(show)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -321,7 +358,8 @@ _tracectl_commands() {
 'init:Write the env and compose configuration for Honeycomb and X-Ray' \
 'send-test:Send a realistic synthetic trace to every configured destination and prove it arrived' \
 'doctor:Check keys, credentials, regions, endpoints, clocks and the project'\''s configuration' \
-'listen:Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed' \
+'listen:Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed' \
+'show:Show traces saved by \`listen --save\` or the OpenTelemetry Collector'\''s file exporter' \
 'completions:Print a shell completion script' \
 'version:Print the version, git commit, build date and target, for bug reports' \
 'man:Write the man pages (tracectl.1 and one per command) into DIR' \
@@ -345,7 +383,8 @@ _tracectl__subcmd__help_commands() {
 'init:Write the env and compose configuration for Honeycomb and X-Ray' \
 'send-test:Send a realistic synthetic trace to every configured destination and prove it arrived' \
 'doctor:Check keys, credentials, regions, endpoints, clocks and the project'\''s configuration' \
-'listen:Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed' \
+'listen:Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed' \
+'show:Show traces saved by \`listen --save\` or the OpenTelemetry Collector'\''s file exporter' \
 'completions:Print a shell completion script' \
 'version:Print the version, git commit, build date and target, for bug reports' \
 'man:Write the man pages (tracectl.1 and one per command) into DIR' \
@@ -388,6 +427,11 @@ _tracectl__subcmd__help__subcmd__send-test_commands() {
     local commands; commands=()
     _describe -t commands 'tracectl help send-test commands' commands "$@"
 }
+(( $+functions[_tracectl__subcmd__help__subcmd__show_commands] )) ||
+_tracectl__subcmd__help__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'tracectl help show commands' commands "$@"
+}
 (( $+functions[_tracectl__subcmd__help__subcmd__version_commands] )) ||
 _tracectl__subcmd__help__subcmd__version_commands() {
     local commands; commands=()
@@ -412,6 +456,11 @@ _tracectl__subcmd__man_commands() {
 _tracectl__subcmd__send-test_commands() {
     local commands; commands=()
     _describe -t commands 'tracectl send-test commands' commands "$@"
+}
+(( $+functions[_tracectl__subcmd__show_commands] )) ||
+_tracectl__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'tracectl show commands' commands "$@"
 }
 (( $+functions[_tracectl__subcmd__version_commands] )) ||
 _tracectl__subcmd__version_commands() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproducible benchmarks on loopback. Usage: scripts/bench.sh [send-test|init|all]
+# Reproducible benchmarks on loopback. Usage: scripts/bench.sh [send-test|doctor|listen|independent|init|all]
 # Prints hyperfine tables and peak RSS; raw results land in target/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +76,7 @@ if [ "$what" = listen ] || [ "$what" = all ]; then
     wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
     for round in 1 2 3; do
         port=$(free_port)
-        /usr/bin/time -f '%M' -o "$out/listen-rss" "$bin" --format json listen --no-xray --otlp-http "127.0.0.1:$port" \
+        /usr/bin/time -f '%M' -o "$out/listen-rss" "$bin" --format json listen --no-xray --no-otlp-grpc --otlp-http "127.0.0.1:$port" \
             --exit-after-spans $((count * 3)) >/dev/null 2>&1 &
         wait_port "$port"
         echo "round $round  tracectl listen (JSON lines to /dev/null): $(load "$port"), peak RSS $(wait; cat "$out/listen-rss") KiB"
@@ -91,7 +91,7 @@ if [ "$what" = listen ] || [ "$what" = all ]; then
 
     echo "== listen beside 100 clients that stall mid-body"
     port=$(free_port)
-    "$bin" --format json listen --no-xray --otlp-http "127.0.0.1:$port" --exit-after 60 >/dev/null 2>&1 &
+    "$bin" --format json listen --no-xray --no-otlp-grpc --otlp-http "127.0.0.1:$port" --exit-after 60 >/dev/null 2>&1 &
     listen_pid=$!
     wait_port "$port"
     "$venv/bin/python" scripts/bench/stall.py "$port" 100 200
@@ -100,7 +100,7 @@ if [ "$what" = listen ] || [ "$what" = all ]; then
     echo "== one request carrying 20 000 traces (60 000 spans, OTLP/JSON), drawn as trees"
     "$venv/bin/python" scripts/bench/big_request.py "$out/big.json" 20000
     port=$(free_port)
-    /usr/bin/time -v -o "$out/big-time" "$bin" listen --no-xray --otlp-http "127.0.0.1:$port" --max-body 64MiB \
+    /usr/bin/time -v -o "$out/big-time" "$bin" listen --no-xray --no-otlp-grpc --otlp-http "127.0.0.1:$port" --max-body 64MiB \
         --flush-after 100ms --exit-after-spans 60000 >"$out/big-trees.txt" 2>/dev/null &
     wait_port "$port"
     started=$(date +%s.%N)
@@ -111,6 +111,37 @@ if [ "$what" = listen ] || [ "$what" = all ]; then
     echo "$(du -h "$out/big.json" | cut -f1) body: answered ${code% *} in ${code#* } s; all trees drawn after" \
         "$(echo "$finished - $started" | bc) s ($(grep -c '^●' "$out/big-trees.txt") trees);" \
         "peak RSS $(awk -F': ' '/Maximum resident/ {print $2}' "$out/big-time") KiB"
+fi
+
+if [ "$what" = independent ] || [ "$what" = all ]; then
+    # Load tools neither side wrote: wrk (OTLP/HTTP) and h2load (OTLP/gRPC: raw HTTP/2 calls with
+    # the gRPC-framed body), one fixed 30-span export, 16 connections, 10 s each.
+    command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk" >&2; exit 2; }
+    command -v h2load >/dev/null || { echo "h2load missing: apt-get install nghttp2-client" >&2; exit 2; }
+    "$venv/bin/python" scripts/bench/otlp_body.py "$out/body"
+    rotel=$(find "$venv/lib" -path '*site-packages/rotel/rotel-agent' | head -n 1)
+    wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; }
+    export_path=/opentelemetry.proto.collector.trace.v1.TraceService/Export
+    http_rps() { BODY="$out/body.pb" wrk -t2 -c16 -d10s -s scripts/bench/post.lua "http://127.0.0.1:$1/v1/traces" | awk '/Requests\/sec/ {print $2}'; }
+    grpc_rps() { h2load -c16 -m4 -D10 -d "$out/body.grpc" -H 'content-type: application/grpc' -H 'te: trailers' \
+        "http://127.0.0.1:$1$export_path" | awk '/^finished in/ {gsub(",", "", $4); print $4} /^status codes:/ {codes=$0} END {print codes > "/dev/stderr"}'; }
+    for proto in http grpc; do
+        http=$(free_port); grpc=$(free_port)
+        /usr/bin/time -f '%M' -o "$out/listen-rss" "$bin" --format json listen --no-xray --otlp-http "127.0.0.1:$http" \
+            --otlp-grpc "127.0.0.1:$grpc" --exit-after 13 >/dev/null 2>&1 &
+        if [ $proto = http ]; then wait_port "$http"; ours=$(http_rps "$http"); else wait_port "$grpc"; ours=$(grpc_rps "$grpc"); fi
+        wait; ours_rss=$(cat "$out/listen-rss")
+        http=$(free_port); grpc=$(free_port)
+        "$rotel" start --exporter blackhole --otlp-http-endpoint "127.0.0.1:$http" --otlp-grpc-endpoint "127.0.0.1:$grpc" >/dev/null 2>&1 &
+        rotel_pid=$!
+        if [ $proto = http ]; then wait_port "$http"; theirs=$(http_rps "$http"); else wait_port "$grpc"; theirs=$(grpc_rps "$grpc"); fi
+        theirs_rss=$(awk '/VmHWM/ {print $2}' "/proc/$rotel_pid/status")
+        kill "$rotel_pid"; wait "$rotel_pid" 2>/dev/null || true
+        echo "OTLP/$proto: listen (JSON lines to /dev/null) $ours requests/s, peak RSS $ours_rss KiB;" \
+            "rotel (blackhole) $theirs requests/s, peak RSS $theirs_rss KiB; ratio $(echo "scale=2; $ours / $theirs" | bc)"
+    done
+    echo "release binary: $(stat -c %s "$bin") bytes"
+    hyperfine -N --warmup 20 --runs 300 "$bin --version" /bin/true 2>/dev/null | grep -E 'Time|±' || true
 fi
 
 if [ "$what" = init ] || [ "$what" = all ]; then

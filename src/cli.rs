@@ -71,8 +71,10 @@ pub enum Command {
     SendTest(Box<SendTestArgs>),
     /// Check keys, credentials, regions, endpoints, clocks and the project's configuration
     Doctor(Box<DoctorArgs>),
-    /// Receive traces locally (OTLP/HTTP and X-Ray daemon UDP) and show them, no account needed
+    /// Receive traces locally (OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP) and show them, no account needed
     Listen(ListenArgs),
+    /// Show traces saved by `listen --save` or the OpenTelemetry Collector's file exporter
+    Show(ShowArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Print the version, git commit, build date and target, for bug reports
@@ -176,6 +178,11 @@ pub struct SendTestArgs {
     /// Load mode: requests in flight at once
     #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub concurrency: u64,
+
+    /// Replay the spans saved in FILE (OTLP/JSON lines: listen --save, the Collector's file
+    /// exporter) instead of the test trace, with new ids and times (otlp, honeycomb, local, collector)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["wait", "count", "service_name", "span_name", "attributes"])]
+    pub from: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -364,13 +371,21 @@ pub struct ListenArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4318")]
     pub otlp_http: std::net::SocketAddr,
 
+    /// Address of the OTLP/gRPC receiver
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4317")]
+    pub otlp_grpc: std::net::SocketAddr,
+
     /// Address of the X-Ray daemon-compatible UDP receiver
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:2000")]
     pub xray_udp: std::net::SocketAddr,
 
-    /// Do not receive OTLP
+    /// Do not receive OTLP (neither HTTP nor gRPC)
     #[arg(long)]
     pub no_otlp: bool,
+
+    /// Do not receive OTLP/gRPC (OTLP/HTTP stays on)
+    #[arg(long)]
+    pub no_otlp_grpc: bool,
 
     /// Do not receive X-Ray segments
     #[arg(long)]
@@ -391,6 +406,33 @@ pub struct ListenArgs {
     /// Exit after this long (e.g. 30, 30s, 2m)
     #[arg(long, value_name = "SECONDS", value_parser = crate::otlp::config::parse_duration)]
     pub exit_after: Option<std::time::Duration>,
+
+    /// How traces are drawn [default: waterfall when stdout is a terminal, else tree]
+    #[arg(long, value_name = "VIEW")]
+    pub view: Option<View>,
+
+    /// Waterfall width in columns, at least 40 [default: COLUMNS, else the terminal's width, else 80]
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(1..))]
+    pub width: Option<u16>,
+
+    /// Append every received request to FILE as OTLP/JSON lines (the Collector file exporter's layout)
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<std::path::PathBuf>,
+
+    /// Report instrumentation problems after each trace, not only when listen stops
+    #[arg(long)]
+    pub check: bool,
+
+    /// With --check: exit 1 when any problem was found (for CI)
+    #[arg(long, requires = "check")]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// OTLP/JSON lines files: one ExportTraceServiceRequest per line
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<std::path::PathBuf>,
 
     /// How traces are drawn [default: waterfall when stdout is a terminal, else tree]
     #[arg(long, value_name = "VIEW")]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::cli::{ListenArgs, View};
 use crate::error::{Error, ExitStatus, Result};
+use crate::listen::saved::Saver;
 use crate::listen::server::{self, Collector, Config, Mode};
 use crate::listen::waterfall::Style;
 use crate::output::Printer;
@@ -39,8 +40,20 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         }
     };
     let collector = Collector::new(mode, Some(printer.line_sink()));
+    if let Some(path) = &args.save {
+        let warn = Box::new(|message: &str| eprintln!("warning: {message}"));
+        let saver = Saver::open(path, warn).map_err(|e| Error::Io {
+            source: e,
+            hint: Some(
+                "--save takes a file in a folder you can write to (it is appended to)".to_string(),
+            ),
+        })?;
+        collector.save_to(saver);
+    }
+    collector.enable_checks(args.check, args.flush_after);
     let config = Config {
         otlp: (!args.no_otlp).then_some(args.otlp_http),
+        grpc: (!args.no_otlp && !args.no_otlp_grpc).then_some(args.otlp_grpc),
         xray: (!args.no_xray).then_some(args.xray_udp),
         max_body: args.max_body,
     };
@@ -53,15 +66,18 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     let interrupted = runtime.block_on(async {
         let bound = server::start(&config, Arc::clone(&collector)).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-                "another receiver holds the port: stop it, or pass --otlp-http / --xray-udp (port 0 picks a free one)"
+                "another receiver holds the port: stop it, or pass --otlp-http / --otlp-grpc / --xray-udp (port 0 picks a free one; --no-otlp-grpc leaves gRPC off)"
             } else {
-                "check the address given to --otlp-http / --xray-udp"
+                "check the address given to --otlp-http / --otlp-grpc / --xray-udp"
             };
             Error::Io { source: e, hint: Some(hint.to_string()) }
         })?;
         let mut lines = Vec::new();
         if let Some(addr) = bound.otlp {
             lines.push(format!("OTLP/HTTP  http://{addr}/v1/traces   (OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr})"));
+        }
+        if let Some(addr) = bound.grpc {
+            lines.push(format!("OTLP/gRPC  http://{addr}              (OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr})"));
         }
         if let Some(addr) = bound.xray {
             lines.push(format!("X-Ray UDP  {addr}                  (AWS_XRAY_DAEMON_ADDRESS={addr}; sampling rules over TCP)"));
@@ -99,6 +115,14 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         Ok::<bool, Error>(interrupted)
     })?;
     collector.flush(true);
+    let (findings, found) = collector.finish_checks();
+    // Without --check, stdout carries only what arrived; the findings join the summary.
+    if !args.check && !findings.is_empty() {
+        printer.warn(&format!(
+            "{found} instrumentation finding(s):\n{}",
+            crate::listen::check::human(&findings).trim_end()
+        ));
+    }
     let stats = collector.stats();
     let refused = if stats.refused_connections > 0 {
         format!(
@@ -109,11 +133,24 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     } else {
         String::new()
     };
+    let saved = match collector.saver() {
+        Some(saver) => match saver.counts() {
+            (saved, 0) => format!("; {saved} requests saved to {}", saver.path().display()),
+            (saved, unsaved) => format!(
+                "; {saved} requests saved to {}, {unsaved} not saved",
+                saver.path().display()
+            ),
+        },
+        None => String::new(),
+    };
     printer.note(&format!(
-        "{} traces, {} spans, {} rejected requests, {} bad datagrams{refused}",
+        "{} traces, {} spans, {} rejected requests, {} bad datagrams{refused}{saved}; {found} instrumentation finding(s)",
         stats.traces, stats.spans, stats.rejected_requests, stats.bad_datagrams
     ));
     runtime.shutdown_timeout(Duration::from_millis(100));
+    if args.strict && found > 0 {
+        return Ok(ExitStatus::Failure);
+    }
     Ok(if interrupted {
         ExitStatus::Interrupted
     } else {
@@ -123,7 +160,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
 
 /// The view asked for; without one, a waterfall for a person at a terminal and the tree (stable
 /// text, no width to guess) for a pipe or a file.
-fn view(asked: Option<View>, stdout_is_terminal: bool) -> View {
+pub(crate) fn view(asked: Option<View>, stdout_is_terminal: bool) -> View {
     asked.unwrap_or(if stdout_is_terminal {
         View::Waterfall
     } else {
@@ -133,7 +170,11 @@ fn view(asked: Option<View>, stdout_is_terminal: bool) -> View {
 
 /// The waterfall's width: `--width`, else `COLUMNS` (as shells export it), else the terminal's
 /// width, else 80.
-fn width(flag: Option<u16>, columns_env: Option<String>, terminal: Option<u16>) -> usize {
+pub(crate) fn width(
+    flag: Option<u16>,
+    columns_env: Option<String>,
+    terminal: Option<u16>,
+) -> usize {
     let from_env = columns_env
         .and_then(|c| c.trim().parse::<u16>().ok())
         .filter(|c| *c > 0);

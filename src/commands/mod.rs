@@ -7,6 +7,7 @@ mod listen;
 mod man;
 mod send_test;
 mod version;
+mod show;
 
 use std::path::PathBuf;
 
@@ -22,6 +23,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
         Command::Doctor(args) => doctor::run(*args, &dir()?, printer),
         Command::Listen(args) => listen::run(args, &dir()?, printer),
         // About tracectl itself, not a project: no folder needed.
+        Command::Show(args) => show::run(&args, printer),
         Command::Completions(args) => completions::run(&args, printer),
         Command::Version => version::run(printer),
         Command::Man(args) => man::run(&args, printer),

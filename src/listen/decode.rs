@@ -120,7 +120,7 @@ fn value_to_json(value: &AnyValue) -> Json {
 pub const MAX_SERVICE_BYTES: usize = 256;
 
 /// `name` cut to [`MAX_SERVICE_BYTES`] on a character boundary, an ellipsis marking the cut.
-fn short_service(name: &str) -> String {
+pub fn short_service(name: &str) -> String {
     if name.len() <= MAX_SERVICE_BYTES {
         return name.to_string();
     }
@@ -226,6 +226,17 @@ pub fn decode_otlp(
     body: &[u8],
     max: usize,
 ) -> Result<(Vec<ReceivedSpan>, Encoding), OtlpError> {
+    let (request, encoding) = decode_request(content_type, content_encoding, body, max)?;
+    Ok((spans_of(&request)?, encoding))
+}
+
+/// Decode one export body to the request itself (for `--save`), bounded as [`decode_otlp`].
+pub fn decode_request(
+    content_type: &str,
+    content_encoding: Option<&str>,
+    body: &[u8],
+    max: usize,
+) -> Result<(ExportTraceServiceRequest, Encoding), OtlpError> {
     let encoding =
         Encoding::from_content_type(content_type).ok_or(OtlpError::UnsupportedMediaType)?;
     if body.len() > max {
@@ -250,7 +261,7 @@ pub fn decode_otlp(
         Encoding::Json => serde_json::from_slice(&body)
             .map_err(|e| OtlpError::BadRequest(format!("OTLP/JSON: {e}")))?,
     };
-    Ok((spans_of(&request)?, encoding))
+    Ok((request, encoding))
 }
 
 /// The success answer: an empty ExportTraceServiceResponse in the request's encoding.

@@ -1,8 +1,11 @@
-//! The local receiver: OTLP/HTTP and X-Ray daemon UDP in, span trees or JSON lines out.
+//! The local receiver: OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP in, span trees or JSON lines out.
 
+pub mod check;
 pub mod decode;
+pub mod grpc;
 pub mod render;
 pub mod sampling;
+pub mod saved;
 pub mod server;
 pub mod waterfall;
 pub mod weigh;

@@ -11,9 +11,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::decode::{self, Encoding, OtlpError};
+use super::grpc::{self, Code, GrpcBody, Unframed};
 use super::{ReceivedSpan, render, sampling};
 use crate::output::LineSink;
 
@@ -67,6 +69,13 @@ pub struct Limits {
     pub bodies_in_memory: usize,
     /// A connection is asked to close after this long, so none is held forever.
     pub connection_age: Duration,
+    /// An HTTP/2 (gRPC) connection with no call open for this long, once it has made one, is
+    /// asked to close. gRPC clients keep their connection between exports (the SDKs' batch
+    /// processor exports every 5 s), so this is longer than `header_read`, which bounds the wait
+    /// for the first call.
+    pub grpc_idle: Duration,
+    /// Calls open at once on one HTTP/2 connection.
+    pub grpc_streams: u32,
 }
 
 impl Default for Limits {
@@ -78,6 +87,8 @@ impl Default for Limits {
             connections: 512,
             bodies_in_memory: 64,
             connection_age: Duration::from_secs(600),
+            grpc_idle: Duration::from_secs(60),
+            grpc_streams: 100,
         }
     }
 }
@@ -261,6 +272,27 @@ pub struct Collector {
     refused_connections: AtomicU64,
     arrived: tokio::sync::Notify,
     seen: Mutex<HashSet<String>>,
+    /// Where received requests are saved (`listen --save`).
+    saver: std::sync::OnceLock<super::saved::Saver>,
+    /// The instrumentation check (`listen`; `--check` reports after each trace).
+    checks: std::sync::OnceLock<Checks>,
+    /// Whether listen already said it takes no metrics or logs.
+    told_traces_only: std::sync::atomic::AtomicBool,
+}
+
+/// Findings kept for the summary; past this they are counted, not kept.
+const MAX_KEPT_FINDINGS: usize = 1000;
+
+struct Checks {
+    checker: Mutex<super::check::Checker>,
+    /// Report findings as each trace is shown, not only at the end.
+    per_trace: bool,
+    /// Traces waiting to be checked when the view shows spans one by one (JSON lines).
+    pending: Mutex<Pending>,
+    flush_after: Duration,
+    findings: Mutex<Vec<super::check::Finding>>,
+    count: AtomicU64,
+    started: Instant,
 }
 
 impl Collector {
@@ -285,6 +317,9 @@ impl Collector {
             refused_connections: AtomicU64::new(0),
             arrived: tokio::sync::Notify::new(),
             seen: Mutex::default(),
+            saver: std::sync::OnceLock::new(),
+            checks: std::sync::OnceLock::new(),
+            told_traces_only: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -298,6 +333,49 @@ impl Collector {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         lock(&self.pending)
+    }
+
+    /// Save every request received from now on with `saver`.
+    pub fn save_to(&self, saver: super::saved::Saver) {
+        let _ = self.saver.set(saver);
+    }
+
+    pub fn saver(&self) -> Option<&super::saved::Saver> {
+        self.saver.get()
+    }
+
+    /// Check the instrumentation of what arrives; with `per_trace`, report after each trace
+    /// (traces of a JSON-lines view are checked once quiet for `flush_after`).
+    pub fn enable_checks(&self, per_trace: bool, flush_after: Duration) {
+        let _ = self.checks.set(Checks {
+            checker: Mutex::default(),
+            per_trace,
+            pending: Mutex::default(),
+            flush_after,
+            findings: Mutex::default(),
+            count: AtomicU64::new(0),
+            started: Instant::now(),
+        });
+    }
+
+    /// One decoded OTLP export request and its spans.
+    pub fn receive(&self, request: &ExportTraceServiceRequest, spans: Vec<ReceivedSpan>) {
+        if let Some(saver) = self.saver.get() {
+            saver.save(request);
+        }
+        if let Some(checks) = self.checks.get() {
+            let now = checks.started.elapsed().as_secs_f64();
+            lock(&checks.checker).observe(request, now);
+        }
+        self.accept(spans);
+    }
+
+    /// Spans of one X-Ray datagram: saved as an OTLP request, like the rest.
+    pub fn receive_xray(&self, spans: Vec<ReceivedSpan>) {
+        if let Some(saver) = self.saver.get() {
+            saver.save(&super::saved::request_of(&spans));
+        }
+        self.accept(spans);
     }
 
     pub fn accept(&self, spans: Vec<ReceivedSpan>) {
@@ -338,6 +416,34 @@ impl Collector {
                         render::json_line_into(span, &mut text);
                     }
                     out.write_bytes(&text);
+                }
+                // Spans stream out one by one here; grouping them into traces to check costs
+                // about a fifth of the throughput, so it is done only when asked (--check).
+                if let Some(checks) = self.checks.get().filter(|c| c.per_trace) {
+                    let mut slots: Vec<Option<ReceivedSpan>> =
+                        spans.into_iter().map(Some).collect();
+                    let mut overflow = Vec::new();
+                    {
+                        let mut pending = lock(&checks.pending);
+                        let now = Instant::now();
+                        for group in groups {
+                            let trace: Vec<ReceivedSpan> =
+                                group.iter().filter_map(|i| slots[*i].take()).collect();
+                            let id = trace[0].trace_id.clone();
+                            overflow.extend(pending.add(id, trace, now));
+                        }
+                        while pending.traces.len() > MAX_PENDING_TRACES
+                            || pending.bytes > MAX_PENDING_BYTES
+                        {
+                            let Some(oldest) = pending.pop_oldest() else {
+                                break;
+                            };
+                            overflow.push(oldest);
+                        }
+                    }
+                    for trace in overflow {
+                        self.check(&trace);
+                    }
                 }
             }
             Mode::Keep => {
@@ -392,10 +498,93 @@ impl Collector {
             };
             out.write(&format!("{text}\n"));
         }
+        self.check(trace);
+    }
+
+    /// Check one trace; with `--check`, report what is new at once.
+    fn check(&self, trace: &[ReceivedSpan]) {
+        let Some(checks) = self.checks.get() else {
+            return;
+        };
+        let mut found = super::check::check_trace(trace);
+        let fresh = {
+            let mut checker = lock(&checks.checker);
+            found.extend(checker.service_findings());
+            checker.fresh(found)
+        };
+        self.record(checks, fresh);
+    }
+
+    fn record(&self, checks: &Checks, fresh: Vec<super::check::Finding>) {
+        if fresh.is_empty() {
+            return;
+        }
+        checks
+            .count
+            .fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        if checks.per_trace {
+            self.report(&fresh);
+        }
+        let mut kept = lock(&checks.findings);
+        let room = MAX_KEPT_FINDINGS.saturating_sub(kept.len());
+        kept.extend(fresh.into_iter().take(room));
+    }
+
+    /// Write findings: one JSON object per line in the JSON view, else a warning and a fix each.
+    fn report(&self, findings: &[super::check::Finding]) {
+        let Some(out) = &self.out else {
+            return;
+        };
+        if matches!(self.mode, Mode::JsonLines) {
+            let mut text = Vec::new();
+            for finding in findings {
+                let _ = serde_json::to_writer(&mut text, finding);
+                text.push(b'\n');
+            }
+            out.write_bytes(&text);
+        } else {
+            out.write(&super::check::human(findings));
+        }
+        out.flush();
+    }
+
+    /// At the end: check what still waits, and the services as they stand; report what is new
+    /// when reporting per trace. Returns every finding (at most [`MAX_KEPT_FINDINGS`]) and
+    /// their count.
+    pub fn finish_checks(&self) -> (Vec<super::check::Finding>, u64) {
+        let Some(checks) = self.checks.get() else {
+            return (Vec::new(), 0);
+        };
+        let waiting = lock(&checks.pending).take_quiet(None, None);
+        for trace in &waiting {
+            self.check(trace);
+        }
+        let fresh = {
+            let mut checker = lock(&checks.checker);
+            let found = checker.service_findings();
+            checker.fresh(found)
+        };
+        self.record(checks, fresh);
+        let all = lock(&checks.findings).clone();
+        (all, checks.count.load(Ordering::Relaxed))
     }
 
     /// Show the traces that have been quiet long enough (all of them with `all`).
     pub fn flush(&self, all: bool) {
+        if let (Mode::JsonLines, Some(checks)) = (&self.mode, self.checks.get()) {
+            let now = Instant::now();
+            let ready = match (all, now.checked_sub(checks.flush_after)) {
+                (true, _) => lock(&checks.pending).take_quiet(None, None),
+                (false, Some(before)) => lock(&checks.pending).take_quiet(
+                    Some(before),
+                    now.checked_sub(checks.flush_after.saturating_mul(MAX_WAIT_FLUSHES)),
+                ),
+                (false, None) => Vec::new(),
+            };
+            for trace in &ready {
+                self.check(trace);
+            }
+        }
         let quiet_for = match self.mode {
             Mode::Trees { flush_after } | Mode::Waterfalls { flush_after, .. } => flush_after,
             _ => {
@@ -444,6 +633,11 @@ impl Collector {
         }
     }
 
+    /// Every kept span (`Mode::Keep`).
+    pub fn kept_all(&self) -> Vec<ReceivedSpan> {
+        self.lock().kept.clone()
+    }
+
     /// The kept spans of one trace (`Mode::Keep`).
     pub fn kept(&self, trace_id: &str) -> Vec<ReceivedSpan> {
         self.lock()
@@ -455,15 +649,19 @@ impl Collector {
     }
 }
 
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub otlp: Option<SocketAddr>,
+    pub grpc: Option<SocketAddr>,
     pub xray: Option<SocketAddr>,
     pub max_body: usize,
 }
 
 /// Where the receivers listen once bound (ports resolved when 0 was asked for).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Bound {
     pub otlp: Option<SocketAddr>,
+    pub grpc: Option<SocketAddr>,
     pub xray: Option<SocketAddr>,
 }
 
@@ -488,10 +686,22 @@ enum BodyError {
 /// Read a body of at most `max` bytes before `deadline`, taking its share of `budget` as the bytes
 /// arrive. The permits are held until the returned value is dropped.
 async fn read_body<'a>(
+    body: Incoming,
+    max: usize,
+    budget: &'a Semaphore,
+    deadline: tokio::time::Instant,
+) -> Result<(Vec<u8>, Option<SemaphorePermit<'a>>), BodyError> {
+    read_body_checked(body, max, budget, deadline, |_| false).await
+}
+
+/// [`read_body`], refusing as too large as soon as `too_large` says so of what arrived so far
+/// (a gRPC prefix announcing more than the limit).
+async fn read_body_checked<'a>(
     mut body: Incoming,
     max: usize,
     budget: &'a Semaphore,
     deadline: tokio::time::Instant,
+    too_large: impl Fn(&[u8]) -> bool,
 ) -> Result<(Vec<u8>, Option<SemaphorePermit<'a>>), BodyError> {
     let mut bytes = Vec::new();
     let mut held: Option<SemaphorePermit<'a>> = None;
@@ -522,6 +732,9 @@ async fn read_body<'a>(
             None => held = Some(permit),
         }
         bytes.extend_from_slice(&data);
+        if too_large(&bytes) {
+            return Err(BodyError::TooLarge);
+        }
     }
 }
 
@@ -536,15 +749,20 @@ struct Shared {
 
 /// What one TCP receiver serves: the connection handling (caps, timeouts, ageing) is shared.
 trait Endpoint: Send + Sync + 'static {
+    /// Served over HTTP/2 (gRPC) rather than HTTP/1.1.
+    const HTTP2: bool = false;
+    type Body: hyper::body::Body<Data = Bytes, Error = Infallible> + Send + 'static;
     fn limits(&self) -> Limits;
     fn collector(&self) -> &Collector;
     fn answer(
         self: Arc<Self>,
         request: Request<Incoming>,
-    ) -> impl std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send;
+    ) -> impl std::future::Future<Output = Result<Response<Self::Body>, Infallible>> + Send;
 }
 
 impl Endpoint for Shared {
+    type Body = Full<Bytes>;
+
     fn limits(&self) -> Limits {
         self.limits
     }
@@ -570,6 +788,8 @@ struct SamplingShared {
 }
 
 impl Endpoint for SamplingShared {
+    type Body = Full<Bytes>;
+
     fn limits(&self) -> Limits {
         self.limits
     }
@@ -592,6 +812,161 @@ impl Endpoint for SamplingShared {
                 b"the request took too long\n".to_vec(),
             ))
         }))
+    }
+}
+
+/// OTLP/gRPC ([`grpc`]): the OTLP/HTTP receiver's limits, over HTTP/2.
+struct GrpcShared {
+    collector: Arc<Collector>,
+    max_body: usize,
+    limits: Limits,
+    /// Bytes of messages held in memory, at most `limits.bodies_in_memory * max_body`.
+    budget: Semaphore,
+}
+
+impl Endpoint for GrpcShared {
+    const HTTP2: bool = true;
+    type Body = GrpcBody;
+
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    fn collector(&self) -> &Collector {
+        &self.collector
+    }
+
+    async fn answer(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<GrpcBody>, Infallible> {
+        let deadline = tokio::time::Instant::now() + self.limits.request;
+        let answer = tokio::time::timeout_at(deadline, serve_grpc(request, &self)).await;
+        Ok(answer.unwrap_or_else(|_| {
+            self.collector.rejected.fetch_add(1, Ordering::Relaxed);
+            grpc::status(Code::DeadlineExceeded, "the call took too long")
+        }))
+    }
+}
+
+async fn serve_grpc(request: Request<Incoming>, shared: &GrpcShared) -> Response<GrpcBody> {
+    let collector = &shared.collector;
+    let max_body = shared.max_body;
+    let reject = |code: Code, message: &str| {
+        collector.rejected.fetch_add(1, Ordering::Relaxed);
+        grpc::status(code, message)
+    };
+    let path = request.uri().path();
+    if path != grpc::EXPORT_PATH {
+        let shown = render::escape(path, 200);
+        let other_signal = path.contains(".metrics.") || path.contains(".logs.");
+        let hint = if other_signal {
+            " (tracectl listen shows traces only: set OTEL_METRICS_EXPORTER=none and OTEL_LOGS_EXPORTER=none in the app)"
+        } else {
+            ""
+        };
+        // SDKs log only the status code, not this message: say it on listen's side too, once.
+        if other_signal
+            && matches!(collector.out, Some(Sink::Stdout(_)))
+            && !collector.told_traces_only.swap(true, Ordering::Relaxed)
+        {
+            use colored::Colorize;
+            eprintln!(
+                "{} an app exports metrics or logs over gRPC ({shown}); listen shows traces only and answers UNIMPLEMENTED: set OTEL_METRICS_EXPORTER=none and OTEL_LOGS_EXPORTER=none in the app to keep its log quiet",
+                "warning:".yellow().bold()
+            );
+        }
+        return reject(
+            Code::Unimplemented,
+            &format!("{shown}: only {} is served here{hint}", grpc::EXPORT_PATH),
+        );
+    }
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    if request.method() != hyper::Method::POST || !content_type.starts_with("application/grpc") {
+        collector.rejected.fetch_add(1, Ordering::Relaxed);
+        return grpc::http_error(if request.method() == hyper::Method::POST {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        } else {
+            StatusCode::METHOD_NOT_ALLOWED
+        });
+    }
+    let encoding = match header("grpc-encoding").as_deref() {
+        None | Some("identity") => None,
+        Some("gzip") => Some("gzip"),
+        Some(other) => {
+            let shown = render::escape(other, 60);
+            return reject(
+                Code::Unimplemented,
+                &format!("grpc-encoding {shown} is not supported; use gzip or identity"),
+            );
+        }
+    };
+    let too_large = || {
+        reject(
+            Code::ResourceExhausted,
+            &format!(
+                "the message is larger than this receiver's limit of {max_body} bytes (listen --max-body)"
+            ),
+        )
+    };
+    let deadline = tokio::time::Instant::now() + shared.limits.body_read;
+    let read = read_body_checked(
+        request.into_body(),
+        max_body.saturating_add(5),
+        &shared.budget,
+        deadline,
+        |head| grpc::announces_too_much(head, max_body).is_some(),
+    )
+    .await;
+    let (body, _held) = match read {
+        Ok(read) => read,
+        Err(BodyError::TooLarge) => return too_large(),
+        Err(BodyError::TimedOut) => {
+            return reject(
+                Code::DeadlineExceeded,
+                "the message did not arrive whole in time",
+            );
+        }
+        Err(BodyError::Read(err)) => {
+            return reject(Code::Cancelled, &format!("reading the message: {err}"));
+        }
+    };
+    let (compressed, message) = match grpc::unframe(&body, max_body) {
+        Unframed::Message { compressed, bytes } => (compressed, bytes),
+        Unframed::TooLarge { .. } => return too_large(),
+        Unframed::Malformed(why) => return reject(Code::InvalidArgument, &why),
+    };
+    if compressed && encoding.is_none() {
+        return reject(
+            Code::Internal,
+            "the message is marked compressed but no grpc-encoding was sent",
+        );
+    }
+    let content_encoding = if compressed { encoding } else { None };
+    match decode::decode_request(
+        Encoding::Protobuf.content_type(),
+        content_encoding,
+        message,
+        max_body,
+    ) {
+        Ok((request, _)) => match decode::spans_of(&request) {
+            Ok(spans) => {
+                collector.receive(&request, spans);
+                grpc::ok(&decode::success_body(Encoding::Protobuf))
+            }
+            Err(OtlpError::BadRequest(why)) => reject(Code::InvalidArgument, &why),
+            Err(_) => reject(Code::InvalidArgument, "undecodable"),
+        },
+        Err(OtlpError::TooLarge) => too_large(),
+        Err(OtlpError::BadRequest(why)) => reject(Code::InvalidArgument, &why),
+        Err(OtlpError::UnsupportedMediaType) => reject(Code::Internal, "unsupported media type"),
     }
 }
 
@@ -740,9 +1115,12 @@ async fn serve(request: Request<Incoming>, shared: &Shared) -> Response<Full<Byt
                 ));
             }
         };
-    match decode::decode_otlp(&content_type, content_encoding.as_deref(), &body, max_body) {
-        Ok((spans, encoding)) => {
-            collector.accept(spans);
+    let decoded =
+        decode::decode_request(&content_type, content_encoding.as_deref(), &body, max_body)
+            .and_then(|(request, encoding)| Ok((decode::spans_of(&request)?, encoding, request)));
+    match decoded {
+        Ok((spans, encoding, request)) => {
+            collector.receive(&request, spans);
             reply(
                 StatusCode::OK,
                 encoding.content_type(),
@@ -766,6 +1144,9 @@ async fn serve(request: Request<Incoming>, shared: &Shared) -> Response<Full<Byt
 /// current request is answered, and dropped if that takes longer than a request may.
 async fn connection<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) {
     let _ = stream.set_nodelay(true);
+    if E::HTTP2 {
+        return connection_h2(stream, shared).await;
+    }
     let limits = shared.limits();
     let service = hyper::service::service_fn(move |req| Arc::clone(&shared).answer(req));
     let conn = hyper::server::conn::http1::Builder::new()
@@ -780,6 +1161,99 @@ async fn connection<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) 
     tokio::select! {
         _ = conn.as_mut() => return,
         () = tokio::time::sleep(limits.connection_age) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(limits.request, conn).await;
+}
+
+/// Calls open on one HTTP/2 connection and when the last one ended, for its idle limit.
+#[derive(Default)]
+struct Activity {
+    open: std::sync::atomic::AtomicUsize,
+    calls: AtomicU64,
+    /// Milliseconds since the connection opened at which the last call ended.
+    last_end: AtomicU64,
+}
+
+/// One call counted open until it ends, however it ends: a call the client resets is dropped
+/// unfinished, and must not keep its connection from ever being idle.
+struct OpenCall {
+    activity: Arc<Activity>,
+    opened: Instant,
+}
+
+impl OpenCall {
+    fn new(activity: Arc<Activity>, opened: Instant) -> Self {
+        activity.open.fetch_add(1, Ordering::SeqCst);
+        activity.calls.fetch_add(1, Ordering::SeqCst);
+        OpenCall { activity, opened }
+    }
+}
+
+impl Drop for OpenCall {
+    fn drop(&mut self) {
+        self.activity
+            .last_end
+            .store(self.opened.elapsed().as_millis() as u64, Ordering::SeqCst);
+        self.activity.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Serve one HTTP/2 connection. HTTP/2 has no request head to time: a connection that opens no
+/// call within `header_read`, or none for `grpc_idle` after its last, is asked to close (GOAWAY)
+/// and dropped if that is not done within `header_read`; calls per connection are capped, and
+/// header lists are bounded. After `connection_age` it is asked to close as HTTP/1.1 ones are.
+async fn connection_h2<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) {
+    let limits = shared.limits();
+    let opened = Instant::now();
+    let activity = Arc::new(Activity::default());
+    let service = {
+        let activity = Arc::clone(&activity);
+        hyper::service::service_fn(move |req| {
+            let open = OpenCall::new(Arc::clone(&activity), opened);
+            let answer = Arc::clone(&shared).answer(req);
+            async move {
+                let response = answer.await;
+                drop(open);
+                response
+            }
+        })
+    };
+    let mut builder =
+        hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_concurrent_streams(limits.grpc_streams)
+        .max_header_list_size(64 << 10)
+        // A peer that stops answering pings is gone: its connection is dropped.
+        .keep_alive_interval(Some(limits.grpc_idle))
+        .keep_alive_timeout(limits.header_read);
+    let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let tick = (limits.header_read / 4).max(Duration::from_millis(20));
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = tokio::time::sleep(tick) => {}
+        }
+        let now = opened.elapsed();
+        if now >= limits.connection_age {
+            break;
+        }
+        if activity.open.load(Ordering::SeqCst) > 0 {
+            continue;
+        }
+        let idle = if activity.calls.load(Ordering::SeqCst) == 0 {
+            now >= limits.header_read
+        } else {
+            let last = Duration::from_millis(activity.last_end.load(Ordering::SeqCst));
+            now.saturating_sub(last) >= limits.grpc_idle
+        };
+        if idle {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(limits.header_read, conn).await;
+            return;
+        }
     }
     conn.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(limits.request, conn).await;
@@ -855,10 +1329,7 @@ pub async fn start_with(
     limits: Limits,
     collector: Arc<Collector>,
 ) -> std::io::Result<Bound> {
-    let mut bound = Bound {
-        otlp: None,
-        xray: None,
-    };
+    let mut bound = Bound::default();
     if let Some(addr) = config.otlp {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -869,6 +1340,23 @@ pub async fn start_with(
             .saturating_mul(limits.bodies_in_memory.max(1))
             .min(Semaphore::MAX_PERMITS);
         let shared = Arc::new(Shared {
+            collector: Arc::clone(&collector),
+            max_body: config.max_body,
+            limits,
+            budget: Semaphore::new(budget),
+        });
+        tokio::spawn(accept_loop(listener, shared));
+    }
+    if let Some(addr) = config.grpc {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("OTLP/gRPC on {addr}: {e}")))?;
+        bound.grpc = Some(listener.local_addr()?);
+        let budget = config
+            .max_body
+            .saturating_mul(limits.bodies_in_memory.max(1))
+            .min(Semaphore::MAX_PERMITS);
+        let shared = Arc::new(GrpcShared {
             collector: Arc::clone(&collector),
             max_body: config.max_body,
             limits,
@@ -897,7 +1385,7 @@ pub async fn start_with(
                     continue;
                 };
                 match decode::decode_xray(&buf[..n]) {
-                    Ok(spans) => collector.accept(spans),
+                    Ok(spans) => collector.receive_xray(spans),
                     Err(_) => {
                         collector.bad_datagrams.fetch_add(1, Ordering::Relaxed);
                     }
@@ -1094,8 +1582,8 @@ mod tests {
         let collector = Collector::new(Mode::Count, None);
         let config = Config {
             otlp: Some(([127, 0, 0, 1], 0).into()),
-            xray: None,
             max_body: 1 << 20,
+            ..Config::default()
         };
         let bound = serve(config, limits, Arc::clone(&collector));
         (bound.otlp.unwrap(), collector)
@@ -1162,6 +1650,8 @@ mod tests {
             connections,
             bodies_in_memory: 1,
             connection_age: Duration::from_secs(60),
+            grpc_idle: Duration::from_millis(600),
+            grpc_streams: 4,
         }
     }
 
@@ -1206,12 +1696,295 @@ mod tests {
         assert_eq!(collector.stats().spans, 1);
     }
 
+    /// An OTLP/gRPC receiver on a free port with `limits` and a body limit of 1 KiB.
+    fn grpc_receiver(limits: Limits) -> (SocketAddr, Arc<Collector>) {
+        let collector = Collector::new(Mode::Count, None);
+        let config = Config {
+            grpc: Some(([127, 0, 0, 1], 0).into()),
+            max_body: 1024,
+            ..Config::default()
+        };
+        let bound = serve(config, limits, Arc::clone(&collector));
+        (bound.grpc.unwrap(), collector)
+    }
+
+    fn export_request(name: &str) -> Vec<u8> {
+        use prost::Message;
+        let request: ExportTraceServiceRequest =
+            serde_json::from_str(&GOOD.replace("\"ok\"", &format!("{name:?}"))).unwrap();
+        request.encode_to_vec()
+    }
+
+    async fn h2_client(addr: SocketAddr) -> h2::client::SendRequest<Bytes> {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+
+    /// One call: the HTTP status and the grpc-status (from the headers of a trailers-only answer,
+    /// else from the trailers).
+    async fn call(
+        client: &mut h2::client::SendRequest<Bytes>,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, Option<String>, Option<String>) {
+        let mut request = hyper::Request::post(format!("http://x{path}"));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let request = request.body(()).unwrap();
+        let ready = client.clone().ready().await.unwrap();
+        *client = ready;
+        let (response, mut stream) = client.send_request(request, false).unwrap();
+        let _ = stream.send_data(Bytes::from(body), true);
+        let response = response.await.unwrap();
+        let status = response.status().as_u16();
+        let get = |h: &hyper::HeaderMap, k: &str| {
+            h.get(k).and_then(|v| v.to_str().ok()).map(str::to_string)
+        };
+        if let Some(code) = get(response.headers(), "grpc-status") {
+            return (status, Some(code), get(response.headers(), "grpc-message"));
+        }
+        let mut body = response.into_body();
+        while let Some(chunk) = body.data().await {
+            let _ = chunk;
+        }
+        let trailers = body.trailers().await.ok().flatten().unwrap_or_default();
+        (
+            status,
+            get(&trailers, "grpc-status"),
+            get(&trailers, "grpc-message"),
+        )
+    }
+
+    const GRPC: (&str, &str) = ("content-type", "application/grpc");
+
+    #[test]
+    fn grpc_answers_with_the_status_codes_the_spec_asks_for() {
+        let (addr, collector) = grpc_receiver(Limits::default());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut c = h2_client(addr).await;
+            let path = grpc::EXPORT_PATH;
+            let good = grpc::frame(&export_request("plain"), false);
+            assert_eq!(
+                call(&mut c, path, &[GRPC], good.clone()).await.1.as_deref(),
+                Some("0")
+            );
+            let gz = grpc::frame(&crate::otlp::send::gzip(&export_request("zipped")), true);
+            let gzip = [GRPC, ("grpc-encoding", "gzip")];
+            assert_eq!(
+                call(&mut c, path, &gzip, gz.clone()).await.1.as_deref(),
+                Some("0")
+            );
+            // Undecodable protobuf, a broken frame, zero bytes (field number 0): INVALID_ARGUMENT.
+            let garbage = grpc::frame(&[0xff, 0x13, 0x37, 0x00], false);
+            let (_, code, message) = call(&mut c, path, &[GRPC], garbage).await;
+            assert_eq!(code.as_deref(), Some("3"), "{message:?}");
+            let (_, code, _) = call(&mut c, path, &[GRPC], b"\0\0\0\0\x09abc".to_vec()).await;
+            assert_eq!(code.as_deref(), Some("3"));
+            let zero_ids = export_request("x").iter().map(|_| 0u8).collect::<Vec<_>>();
+            let (_, code, _) = call(&mut c, path, &[GRPC], grpc::frame(&zero_ids, false)).await;
+            assert_eq!(code.as_deref(), Some("3"));
+            // Over the limit, announced or after gunzip: RESOURCE_EXHAUSTED.
+            let (_, code, message) =
+                call(&mut c, path, &[GRPC], grpc::frame(&[b'x'; 2000], false)).await;
+            assert_eq!(code.as_deref(), Some("8"));
+            assert!(message.unwrap().contains("1024 bytes"));
+            let (_, code, _) = call(&mut c, path, &[GRPC], b"\0\xff\xff\xff\xff".to_vec()).await;
+            assert_eq!(code.as_deref(), Some("8"));
+            let bomb = grpc::frame(&crate::otlp::send::gzip(&[0u8; 100_000]), true);
+            let (_, code, _) = call(&mut c, path, &gzip, bomb).await;
+            assert_eq!(code.as_deref(), Some("8"));
+            // Other services and encodings: UNIMPLEMENTED; not gRPC at all: 415.
+            let metrics = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+            let (_, code, message) = call(&mut c, metrics, &[GRPC], good.clone()).await;
+            assert_eq!(code.as_deref(), Some("12"));
+            assert!(message.unwrap().contains("OTEL_METRICS_EXPORTER=none"));
+            let zstd = [GRPC, ("grpc-encoding", "zstd")];
+            assert_eq!(call(&mut c, path, &zstd, gz).await.1.as_deref(), Some("12"));
+            let text = [("content-type", "text/plain")];
+            assert_eq!(call(&mut c, path, &text, good.clone()).await.0, 415);
+            // Compressed flag without an encoding.
+            let (_, code, _) = call(&mut c, path, &[GRPC], grpc::frame(b"x", true)).await;
+            assert_eq!(code.as_deref(), Some("13"));
+            // Still serving on the same connection.
+            assert_eq!(
+                call(&mut c, path, &[GRPC], good).await.1.as_deref(),
+                Some("0")
+            );
+        });
+        let stats = collector.stats();
+        assert_eq!((stats.spans, stats.rejected_requests), (3, 10));
+    }
+
+    #[test]
+    fn grpc_stalled_calls_silent_connections_and_garbage_are_closed() {
+        use std::io::{Read, Write};
+        let limits = stall_limits(8);
+        let (addr, collector) = grpc_receiver(limits);
+        // Garbage instead of the HTTP/2 preface: closed at once.
+        let mut garbage = std::net::TcpStream::connect(addr).unwrap();
+        garbage
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\xff\xfe\xfd")
+            .unwrap();
+        let (took, _) = closed_after(&mut garbage);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        // Connected, silent: closed once `header_read` passed without a call.
+        let mut silent = std::net::TcpStream::connect(addr).unwrap();
+        let (took, _) = closed_after(&mut silent);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            // A call whose message never ends: DEADLINE_EXCEEDED after `body_read`.
+            let mut c = h2_client(addr).await;
+            let request = hyper::Request::post(format!("http://x{}", grpc::EXPORT_PATH))
+                .header(GRPC.0, GRPC.1)
+                .body(())
+                .unwrap();
+            let (response, mut stream) = c.send_request(request, false).unwrap();
+            stream
+                .send_data(Bytes::from_static(b"\0\0\0\x01\0abc"), false)
+                .unwrap();
+            let started = Instant::now();
+            let response = tokio::time::timeout(Duration::from_secs(5), response)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(started.elapsed() < Duration::from_secs(3));
+            assert_eq!(response.headers()["grpc-status"], "4");
+            // Many calls at once on one connection, past its cap of streams: all answered.
+            let good = grpc::frame(&export_request("many"), false);
+            let mut calls = Vec::new();
+            for _ in 0..40 {
+                let mut c = c.clone();
+                let good = good.clone();
+                calls.push(tokio::spawn(async move {
+                    call(&mut c, grpc::EXPORT_PATH, &[GRPC], good).await.1
+                }));
+            }
+            for answer in calls {
+                assert_eq!(answer.await.unwrap().as_deref(), Some("0"));
+            }
+            // The connection, idle for `grpc_idle`, is asked to close.
+            let started = Instant::now();
+            loop {
+                if c.clone().ready().await.is_err() {
+                    break;
+                }
+                assert!(started.elapsed() < Duration::from_secs(5), "still open");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        assert_eq!(collector.stats().spans, 40);
+        // Still serving.
+        let mut plain = std::net::TcpStream::connect(addr).unwrap();
+        let _ = plain.read(&mut [0u8; 0]);
+    }
+
+    #[test]
+    fn grpc_connections_past_the_cap_are_closed_and_the_rest_served() {
+        use std::io::Read;
+        let (addr, collector) = grpc_receiver(Limits {
+            connections: 3,
+            ..Limits::default()
+        });
+        let held: Vec<std::net::TcpStream> = (0..3)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
+        let mut extra = std::net::TcpStream::connect(addr).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(extra.read(&mut [0u8; 16]).unwrap_or(0), 0, "closed at once");
+        assert_eq!(collector.stats().refused_connections, 1);
+        drop(held);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let served = runtime.block_on(async {
+                let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+                let (client, conn) = h2::client::handshake(tcp).await.ok()?;
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+                let mut client = client;
+                let good = grpc::frame(&export_request("after cap"), false);
+                // A connection closed at once (no slot yet) fails the call: try again.
+                tokio::spawn(
+                    async move { call(&mut client, grpc::EXPORT_PATH, &[GRPC], good).await.1 },
+                )
+                .await
+                .ok()
+                .flatten()
+            });
+            if served.as_deref() == Some("0") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no slot came back");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn grpc_calls_the_client_resets_do_not_keep_the_connection_open() {
+        let (addr, collector) = grpc_receiver(stall_limits(8));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut c = h2_client(addr).await;
+            // Ten calls started, half a message sent, then reset by the client.
+            for _ in 0..10 {
+                let request = hyper::Request::post(format!("http://x{}", grpc::EXPORT_PATH))
+                    .header(GRPC.0, GRPC.1)
+                    .body(())
+                    .unwrap();
+                c = c.ready().await.unwrap();
+                let (_, mut stream) = c.send_request(request, false).unwrap();
+                stream
+                    .send_data(Bytes::from_static(b"\0\0\0\x01\0abc"), false)
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                stream.send_reset(h2::Reason::CANCEL);
+            }
+            // The connection goes idle and is asked to close within `grpc_idle` and a bit.
+            let started = Instant::now();
+            while c.clone().ready().await.is_ok() {
+                assert!(started.elapsed() < Duration::from_secs(4), "still open");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        // Still serving others.
+        runtime.block_on(async {
+            let mut c = h2_client(addr).await;
+            let good = grpc::frame(&export_request("after"), false);
+            let answer = call(&mut c, grpc::EXPORT_PATH, &[GRPC], good).await;
+            assert_eq!(answer.1.as_deref(), Some("0"));
+        });
+        assert_eq!(collector.stats().spans, 1);
+    }
+
     /// The X-Ray daemon's TCP side on a free port with `limits`, on a runtime of its own thread.
     fn sampling_receiver(limits: Limits) -> SocketAddr {
         let config = Config {
-            otlp: None,
             xray: Some(([127, 0, 0, 1], 0).into()),
             max_body: 1 << 20,
+            ..Config::default()
         };
         serve(config, limits, Collector::new(Mode::Count, None))
             .xray

@@ -14,6 +14,10 @@ pub enum Protocol {
     #[value(name = "http/json")]
     #[serde(rename = "http/json")]
     HttpJson,
+    /// OTLP/gRPC: TraceService/Export on HTTP/2; the endpoint is used as it is, no path added.
+    #[value(name = "grpc")]
+    #[serde(rename = "grpc")]
+    Grpc,
 }
 
 impl Protocol {
@@ -21,6 +25,16 @@ impl Protocol {
         match self {
             Protocol::HttpProtobuf => "application/x-protobuf",
             Protocol::HttpJson => "application/json",
+            Protocol::Grpc => "application/grpc",
+        }
+    }
+
+    /// The URL to send to from a base endpoint: `/v1/traces` appended over HTTP, the base as it
+    /// is over gRPC (where the path is the method's).
+    pub fn traces_url(self, base: &str) -> String {
+        match self {
+            Protocol::Grpc => base.to_string(),
+            _ => traces_url(base),
         }
     }
 }
@@ -146,15 +160,26 @@ pub fn from_env(
             .or_else(|| var(generic).map(|v| (generic.to_string(), v)))
     };
 
+    let protocol = match flags.protocol {
+        Some(p) => p,
+        None => choice(
+            pick(
+                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+                "OTEL_EXPORTER_OTLP_PROTOCOL",
+            ),
+            Protocol::HttpProtobuf,
+            "use http/protobuf, http/json or grpc",
+        )?,
+    };
     let url = match &flags.endpoint {
         Some(url) if url.trim_end_matches('/').ends_with("/v1/traces") => url.clone(),
-        Some(base) => traces_url(base),
+        Some(base) => protocol.traces_url(base),
         None => match (
             var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
             var("OTEL_EXPORTER_OTLP_ENDPOINT"),
         ) {
             (Some(url), _) => url,
-            (None, Some(base)) => traces_url(&base),
+            (None, Some(base)) => protocol.traces_url(&base),
             (None, None) => return Ok(None),
         },
     };
@@ -179,17 +204,6 @@ pub fn from_env(
         headers.extend(parsed);
     }
 
-    let protocol = match flags.protocol {
-        Some(p) => p,
-        None => choice(
-            pick(
-                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-                "OTEL_EXPORTER_OTLP_PROTOCOL",
-            ),
-            Protocol::HttpProtobuf,
-            "use http/protobuf or http/json (gRPC is not sent by tracectl)",
-        )?,
-    };
     let compression = match flags.compression {
         Some(c) => c,
         None => choice(
@@ -359,12 +373,43 @@ mod tests {
     }
 
     #[test]
+    fn grpc_endpoints_are_used_as_they_are() {
+        let c = from_env(
+            env(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:4317"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (c.url.as_str(), c.protocol),
+            ("http://h:4317", Protocol::Grpc)
+        );
+        let flags = Overrides {
+            endpoint: Some("https://api.honeycomb.io:443".into()),
+            protocol: Some(Protocol::Grpc),
+            ..Overrides::default()
+        };
+        let c = from_env(env(&[]), &flags).unwrap().unwrap();
+        assert_eq!(c.url, "https://api.honeycomb.io:443");
+        let c = from_env(
+            env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:4318")]),
+            &Overrides::default(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.url, "http://h:4318/v1/traces");
+    }
+
+    #[test]
     fn bad_values_are_usage_errors() {
         for pairs in [
             &[("OTEL_EXPORTER_OTLP_ENDPOINT", "h:4318")][..],
             &[
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h"),
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc/json"),
             ],
             &[
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h"),

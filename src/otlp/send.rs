@@ -29,11 +29,13 @@ pub struct Request {
     pub body: Vec<u8>,
     pub content_type: &'static str,
     pub gzip: bool,
+    /// Over gRPC `body` is the uncompressed protobuf and `gzip` asks for grpc-encoding gzip.
+    pub grpc: bool,
 }
 
 pub fn encode(request: &ExportTraceServiceRequest, protocol: Protocol) -> Vec<u8> {
     match protocol {
-        Protocol::HttpProtobuf => request.encode_to_vec(),
+        Protocol::HttpProtobuf | Protocol::Grpc => request.encode_to_vec(),
         Protocol::HttpJson => serde_json::to_vec(request).unwrap_or_default(),
     }
 }
@@ -54,12 +56,18 @@ impl Request {
     ) -> Self {
         let body = encode(trace, protocol);
         let gzip = compression == Compression::Gzip;
+        let grpc = protocol == Protocol::Grpc;
         Request {
             url,
             headers,
-            body: if gzip { self::gzip(&body) } else { body },
+            body: if gzip && !grpc {
+                self::gzip(&body)
+            } else {
+                body
+            },
             content_type: protocol.content_type(),
             gzip,
+            grpc,
         }
     }
 }
@@ -84,6 +92,11 @@ pub enum Failure {
     },
     /// A TLS handshake got a plain-HTTP answer: the URL says https:// to an http:// port.
     PlainHttp,
+    /// A gRPC status other than OK.
+    Grpc {
+        code: i32,
+        message: Option<String>,
+    },
     Connect {
         message: String,
     },
@@ -108,6 +121,13 @@ impl Failure {
                 "the endpoint speaks plain HTTP, not TLS (https:// was used)".to_string()
             }
             Failure::Connect { message } => format!("connection failed: {message}"),
+            Failure::Grpc { code, message } => {
+                let name = super::grpc::code_name(*code);
+                match message {
+                    Some(m) => format!("gRPC {name}: {m}"),
+                    None => format!("gRPC {name}"),
+                }
+            }
         }
     }
 }
@@ -118,6 +138,9 @@ pub struct Outcome {
     #[serde(serialize_with = "as_millis")]
     pub latency: Duration,
     pub attempts: u32,
+    /// The gRPC status code of the last answer, over gRPC.
+    #[serde(skip)]
+    pub grpc_code: Option<i32>,
     pub rejected_spans: i64,
     /// A partial-success message: a warning when nothing was rejected.
     pub message: Option<String>,
@@ -385,6 +408,9 @@ pub async fn send(
     timeout: Duration,
     random: &mut impl FnMut() -> f64,
 ) -> Outcome {
+    if request.grpc {
+        return super::grpc::send(request, timeout, random).await;
+    }
     let started = Instant::now();
     let deadline = started + timeout;
     let mut outcome = Outcome::default();
@@ -524,6 +550,15 @@ pub fn hint(failure: &Failure, destination: &str, url: &str) -> Option<String> {
             None => "use http:// for this endpoint: the port does not speak TLS".to_string(),
         },
         Failure::Connect { .. } => return None,
+        Failure::Grpc { code: 16, .. } if honeycomb => {
+            "the Honeycomb key is invalid or missing: check HONEYCOMB_API_KEY".to_string()
+        }
+        Failure::Grpc { code: 16 | 7, .. } => "the endpoint refused the credentials: check the headers (OTEL_EXPORTER_OTLP_HEADERS or --header)".to_string(),
+        Failure::Grpc { code: 12, .. } => format!("{url} does not serve OTLP/gRPC traces: is it an OTLP/HTTP port (4318)? Then use --protocol http/protobuf"),
+        Failure::Grpc { code: 14, .. } => "the endpoint is unavailable: is the receiver running, and does it speak gRPC (HTTP/2) on that port?".to_string(),
+        Failure::Grpc { code: 8, .. } => "the receiver refused the message size or is out of capacity".to_string(),
+        Failure::Grpc { code: 3, .. } => "the receiver could not decode the export: is the endpoint an OTLP/gRPC receiver?".to_string(),
+        Failure::Grpc { .. } => return None,
     })
 }
 

@@ -3,11 +3,10 @@
 
 use std::time::Instant;
 
-use super::{Context, DestinationResult, State, jitter, left};
+use super::{Context, DestinationResult, State};
 use crate::cli::Destination;
 use crate::error::{Error, Result};
 use crate::otlp::config::{Compression, Protocol};
-use crate::otlp::send::{self as http, Request};
 use crate::project::collector::split_url;
 use crate::project::model::Model;
 
@@ -142,14 +141,15 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let Some(url) = ctx.settings.collector_url.clone() else {
         unreachable!("checked in settings")
     };
-    let req = Request::otlp(
-        url.clone(),
-        Vec::new(),
-        &ctx.trace.to_request(),
-        Protocol::HttpProtobuf,
-        Compression::None,
-    );
-    let outcome = http::send(&ctx.client, &req, left(deadline), &mut jitter()).await;
+    let outcome = ctx
+        .send_otlp(
+            &url,
+            Vec::new(),
+            Protocol::HttpProtobuf,
+            Compression::None,
+            deadline,
+        )
+        .await;
     let mut result =
         DestinationResult::new(Destination::Collector, url.clone()).with_outcome(&outcome, &url);
     if !result.ok {

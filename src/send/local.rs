@@ -2,24 +2,26 @@
 
 use std::time::Instant;
 
-use super::{Context, DestinationResult, State, jitter, left};
+use super::{Context, DestinationResult, State};
 use crate::cli::Destination;
 use crate::listen::server::{self as receiver, Collector, Mode};
-use crate::otlp::send::{self as http, Request};
 
 pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let settings = ctx.settings;
     let collector = Collector::new(Mode::Keep, None);
+    let grpc = settings.protocol == crate::otlp::config::Protocol::Grpc;
+    let loopback: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
     let config = receiver::Config {
-        otlp: Some(([127, 0, 0, 1], 0).into()),
-        xray: None,
+        otlp: (!grpc).then_some(loopback),
+        grpc: grpc.then_some(loopback),
         max_body: 4 << 20,
+        ..receiver::Config::default()
     };
     let url = match receiver::start(&config, collector.clone())
         .await
-        .map(|b| b.otlp)
+        .map(|b| b.otlp.or(b.grpc))
     {
-        Ok(Some(addr)) => format!("http://{addr}/v1/traces"),
+        Ok(Some(addr)) => settings.protocol.traces_url(&format!("http://{addr}")),
         Ok(None) | Err(_) => {
             let mut result =
                 DestinationResult::new(Destination::Local, "in-process receiver".into());
@@ -27,24 +29,28 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
             return result;
         }
     };
-    let request = Request::otlp(
-        url.clone(),
-        Vec::new(),
-        &ctx.trace.to_request(),
-        settings.protocol,
-        settings.compression,
-    );
-    let outcome = http::send(&ctx.client, &request, left(deadline), &mut jitter()).await;
+    let outcome = ctx
+        .send_otlp(
+            &url,
+            Vec::new(),
+            settings.protocol,
+            settings.compression,
+            deadline,
+        )
+        .await;
     let mut result =
         DestinationResult::new(Destination::Local, url.clone()).with_outcome(&outcome, &url);
     if !result.ok {
         return result;
     }
-    let expected = ctx.trace.spans.len() as u64;
+    let expected = ctx.span_count() as u64;
     let arrived = tokio::time::timeout_at(deadline.into(), collector.wait_for_spans(expected))
         .await
         .is_ok();
-    let received = collector.kept(&ctx.trace.trace_id_hex());
+    let received = match ctx.replay {
+        Some(_) => collector.kept_all(),
+        None => collector.kept(&ctx.trace.trace_id_hex()),
+    };
     if arrived && received.len() as u64 == expected {
         result.state = State::Arrived;
         result.detail = Some(format!("the receiver decoded all {expected} spans"));

@@ -18,6 +18,7 @@ use crate::otlp::send::{self as http, Outcome};
 use crate::otlp::trace::SyntheticTrace;
 use crate::settings::SendTestSettings;
 use crate::xray::api::AwsFailure;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,7 +73,10 @@ impl DestinationResult {
     }
 
     fn with_outcome(mut self, outcome: &Outcome, url: &str) -> Self {
-        self.status = outcome.status.map(|s| s.to_string());
+        self.status = match outcome.grpc_code {
+            Some(code) => Some(crate::otlp::grpc::code_name(code).to_string()),
+            None => outcome.status.map(|s| s.to_string()),
+        };
         self.latency_ms = outcome.latency.as_millis() as u64;
         self.attempts = outcome.attempts;
         self.rejected_spans = outcome.rejected_spans;
@@ -120,11 +124,64 @@ const CONFIG_TIMEOUT: &str = "ConfigTimeout";
 pub struct Context<'a> {
     pub settings: &'a SendTestSettings,
     pub trace: &'a SyntheticTrace,
+    /// Saved requests sent instead of the synthetic trace (`--from`).
+    pub replay: Option<&'a [ExportTraceServiceRequest]>,
     pub client: reqwest::Client,
     aws: tokio::sync::OnceCell<aws_config::SdkConfig>,
 }
 
 impl Context<'_> {
+    /// What this run sends: the synthetic trace, or the replayed requests, one export each.
+    fn requests(&self) -> Vec<ExportTraceServiceRequest> {
+        match self.replay {
+            Some(requests) => requests.to_vec(),
+            None => vec![self.trace.to_request()],
+        }
+    }
+
+    /// The spans this run sends.
+    fn span_count(&self) -> usize {
+        match self.replay {
+            Some(requests) => crate::listen::saved::span_count(requests),
+            None => self.trace.spans.len(),
+        }
+    }
+
+    /// Send every request of this run to one OTLP endpoint, in order, stopping at the first
+    /// failure; one outcome for them all (attempts, rejected spans and latency added up).
+    async fn send_otlp(
+        &self,
+        url: &str,
+        headers: Vec<(String, crate::secret::Secret)>,
+        protocol: crate::otlp::config::Protocol,
+        compression: crate::otlp::config::Compression,
+        deadline: Instant,
+    ) -> Outcome {
+        let mut total = Outcome::default();
+        for request in self.requests() {
+            let req = http::Request::otlp(
+                url.to_string(),
+                headers.clone(),
+                &request,
+                protocol,
+                compression,
+            );
+            let outcome = http::send(&self.client, &req, left(deadline), &mut jitter()).await;
+            total.attempts += outcome.attempts;
+            total.rejected_spans += outcome.rejected_spans;
+            total.latency += outcome.latency;
+            total.status = outcome.status;
+            total.grpc_code = outcome.grpc_code;
+            total.server_date = outcome.server_date.or(total.server_date);
+            total.message = outcome.message.or(total.message);
+            if outcome.failure.is_some() {
+                total.failure = outcome.failure;
+                break;
+            }
+        }
+        total
+    }
+
     /// The AWS configuration (profiles, SSO, credential processes), before `deadline`.
     async fn aws(&self, deadline: Instant) -> Result<&aws_config::SdkConfig, AwsFailure> {
         let load = self
@@ -205,6 +262,7 @@ pub fn http_client(settings: &SendTestSettings) -> Result<reqwest::Client> {
             )
         })?;
         builder = builder.add_root_certificate(cert);
+        crate::otlp::grpc::trust_extra_roots(pem);
     }
     builder
         .build()
@@ -217,10 +275,12 @@ pub use collector::url as collector_url;
 pub async fn execute(
     settings: &SendTestSettings,
     trace: &SyntheticTrace,
+    replay: Option<&[ExportTraceServiceRequest]>,
 ) -> Result<Vec<DestinationResult>> {
     let ctx = Context {
         settings,
         trace,
+        replay,
         client: http_client(settings)?,
         aws: tokio::sync::OnceCell::new(),
     };

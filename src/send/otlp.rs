@@ -2,9 +2,8 @@
 
 use std::time::Instant;
 
-use super::{Context, DestinationResult, State, jitter, left};
+use super::{Context, DestinationResult, State};
 use crate::cli::Destination;
-use crate::otlp::send::{self as http, Request};
 
 pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let Some(otlp) = &ctx.settings.otlp else {
@@ -15,14 +14,15 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         .iter()
         .map(|h| (h.name.clone(), h.value.clone()))
         .collect();
-    let req = Request::otlp(
-        otlp.url.clone(),
-        headers,
-        &ctx.trace.to_request(),
-        otlp.protocol,
-        otlp.compression,
-    );
-    let outcome = http::send(&ctx.client, &req, left(deadline), &mut jitter()).await;
+    let outcome = ctx
+        .send_otlp(
+            &otlp.url,
+            headers,
+            otlp.protocol,
+            otlp.compression,
+            deadline,
+        )
+        .await;
     let mut result = DestinationResult::new(Destination::Otlp, otlp.url.clone())
         .with_outcome(&outcome, &otlp.url);
     if result.ok && ctx.settings.wait.is_some() {

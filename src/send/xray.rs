@@ -168,6 +168,7 @@ pub async fn otlp(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         body,
         content_type,
         gzip: false,
+        grpc: false,
     };
     let outcome = http::send(&ctx.client, &req, left(deadline), &mut jitter()).await;
     let mut result =

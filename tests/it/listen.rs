@@ -14,11 +14,11 @@ use crate::common::*;
 use crate::peers::{self, Guard, Rotel, free_port, wait_for_port};
 
 /// How long any child of these tests may run before it is killed and the test fails.
-const DEADLINE: Duration = Duration::from_secs(60);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Wait for `child` until `deadline`; past it, kill it and fail.
 #[track_caller]
-fn wait_within(child: &mut Child, deadline: Duration) -> ExitStatus {
+pub(crate) fn wait_within(child: &mut Child, deadline: Duration) -> ExitStatus {
     let end = Instant::now() + deadline;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -67,7 +67,7 @@ fn output_of(mut child: Child, deadline: Duration) -> Output {
 
 /// Run `cmd` to completion within [`DEADLINE`].
 #[track_caller]
-fn run_within(cmd: &mut Command) -> Output {
+pub(crate) fn run_within(cmd: &mut Command) -> Output {
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -79,7 +79,7 @@ fn run_within(cmd: &mut Command) -> Output {
 
 /// Run `cmd` within [`DEADLINE`]; it must succeed.
 #[track_caller]
-fn run_ok_within(cmd: &mut Command) -> Output {
+pub(crate) fn run_ok_within(cmd: &mut Command) -> Output {
     let out = run_within(cmd);
     assert!(
         out.status.success(),
@@ -90,7 +90,11 @@ fn run_ok_within(cmd: &mut Command) -> Output {
 }
 
 /// `tracectl --format json send-test ARGS` within [`DEADLINE`]; its output and parsed JSON.
-fn send_test_within(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> (Output, Value) {
+pub(crate) fn send_test_within(
+    ctx: &TestContext,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (Output, Value) {
     let mut cmd = ctx.tracectl();
     cmd.args(["--format", "json", "send-test"])
         .args(args)
@@ -113,16 +117,18 @@ fn free_udp_port() -> u16 {
 }
 
 /// `tracectl listen --format json` on free ports, its span lines collected as they come.
-pub struct Listen {
-    pub http: SocketAddr,
-    pub udp: SocketAddr,
+pub(crate) struct Listen {
+    pub(crate) http: SocketAddr,
+    pub(crate) grpc: SocketAddr,
+    pub(crate) udp: SocketAddr,
     lines: Arc<Mutex<Vec<Value>>>,
     child: Guard,
 }
 
 impl Listen {
-    pub fn start(extra: &[&str]) -> Self {
+    pub(crate) fn start(extra: &[&str]) -> Self {
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let udp: SocketAddr = format!("127.0.0.1:{}", free_udp_port()).parse().unwrap();
         let ctx = TestContext::empty();
         let mut child = ctx
@@ -131,6 +137,8 @@ impl Listen {
                 "--format",
                 "json",
                 "listen",
+                "--otlp-grpc",
+                &grpc.to_string(),
                 "--otlp-http",
                 &http.to_string(),
                 "--xray-udp",
@@ -152,19 +160,25 @@ impl Listen {
             }
         });
         wait_for_port(http, &mut child, "tracectl listen");
+        wait_for_port(grpc, &mut child, "tracectl listen (gRPC)");
         Listen {
             http,
+            grpc,
             udp,
             lines,
             child: Guard(child),
         }
     }
 
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://{}", self.http)
     }
 
-    pub fn wait_for(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub(crate) fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    pub(crate) fn wait_for(&self, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let lines = self.lines.lock().unwrap().clone();
@@ -179,12 +193,12 @@ impl Listen {
         }
     }
 
-    fn child(&mut self) -> &mut Child {
+    pub(crate) fn child(&mut self) -> &mut Child {
         &mut self.child.0
     }
 }
 
-fn by_name<'a>(spans: &'a [Value], name: &str) -> &'a Value {
+pub(crate) fn by_name<'a>(spans: &'a [Value], name: &str) -> &'a Value {
     spans
         .iter()
         .find(|s| s["name"] == name)
@@ -428,6 +442,8 @@ fn human_trees_and_scripted_exits() {
         .tracectl()
         .args([
             "listen",
+            "--otlp-grpc",
+            "127.0.0.1:0",
             "--otlp-http",
             &http,
             "--no-xray",
@@ -476,6 +492,8 @@ fn human_trees_and_scripted_exits() {
     let started = Instant::now();
     let out = run_within(ctx.tracectl().args([
         "listen",
+        "--otlp-grpc",
+        "127.0.0.1:0",
         "--otlp-http",
         "127.0.0.1:0",
         "--xray-udp",
@@ -502,6 +520,8 @@ fn port_in_use_is_a_clear_error() {
     let out = run_within(ctx.tracectl().args([
         "listen",
         "--no-xray",
+        "--otlp-grpc",
+        "127.0.0.1:0",
         "--otlp-http",
         &taken.local_addr().unwrap().to_string(),
         "--exit-after",
@@ -588,7 +608,12 @@ fn listen_human(spans: u64) -> (SocketAddr, Child, TestContext) {
     let mut child = ctx
         .tracectl()
         .args(["listen", "--no-xray", "--flush-after", "100ms"])
-        .args(["--otlp-http", &http.to_string()])
+        .args([
+            "--otlp-grpc",
+            "127.0.0.1:0",
+            "--otlp-http",
+            &http.to_string(),
+        ])
         .args(["--exit-after-spans", &spans.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -33,6 +33,8 @@ impl Listen {
             .tracectl()
             .args(args)
             .args([
+                "--otlp-grpc",
+                "127.0.0.1:0",
                 "--otlp-http",
                 &http.to_string(),
                 "--xray-udp",

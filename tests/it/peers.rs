@@ -202,6 +202,7 @@ pub fn parse_rotel_log(log: &str) -> Vec<LoggedSpan> {
 /// A rotel collector on free loopback ports, printing every span it receives.
 pub struct Rotel {
     pub http: SocketAddr,
+    pub grpc: SocketAddr,
     log: Arc<Mutex<String>>,
     _guard: Guard,
 }
@@ -223,9 +224,21 @@ impl Rotel {
         ])
     }
 
+    /// A rotel that forwards what it receives over OTLP/gRPC to `endpoint`.
+    pub fn forwarding_grpc_to(endpoint: &str) -> Self {
+        Self::with_exporter(&[
+            "--exporter",
+            "otlp",
+            "--otlp-exporter-protocol",
+            "grpc",
+            "--otlp-exporter-endpoint",
+            endpoint,
+        ])
+    }
+
     fn with_exporter(exporter: &[&str]) -> Self {
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-        let grpc = format!("127.0.0.1:{}", free_port());
+        let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut child = Command::new(rotel_agent())
             .arg("start")
             .args(exporter)
@@ -235,7 +248,7 @@ impl Rotel {
                 "--otlp-http-endpoint",
                 &http.to_string(),
                 "--otlp-grpc-endpoint",
-                &grpc,
+                &grpc.to_string(),
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -252,8 +265,10 @@ impl Rotel {
             }
         });
         wait_for_port(http, &mut child, "rotel-agent");
+        wait_for_port(grpc, &mut child, "rotel-agent (gRPC)");
         Rotel {
             http,
+            grpc,
             log,
             _guard: Guard(child),
         }

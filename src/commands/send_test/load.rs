@@ -146,19 +146,22 @@ pub async fn run(settings: &SendTestSettings, client: reqwest::Client) -> Result
         ),
         _ => {
             let collector = Collector::new(Mode::Count, None);
+            let grpc = settings.protocol == crate::otlp::config::Protocol::Grpc;
+            let loopback: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
             let config = receiver::Config {
-                otlp: Some(([127, 0, 0, 1], 0).into()),
-                xray: None,
+                otlp: (!grpc).then_some(loopback),
+                grpc: grpc.then_some(loopback),
                 max_body: 4 << 20,
+                ..receiver::Config::default()
             };
-            let addr = receiver::start(&config, collector)
+            let bound = receiver::start(&config, collector)
                 .await
-                .map_err(Error::from)?
-                .otlp;
+                .map_err(Error::from)?;
+            let addr = bound.otlp.or(bound.grpc);
             let addr =
                 addr.ok_or_else(|| Error::usage("the local receiver did not start", None))?;
             (
-                format!("http://{addr}/v1/traces"),
+                settings.protocol.traces_url(&format!("http://{addr}")),
                 Vec::new(),
                 settings.protocol,
                 settings.compression,

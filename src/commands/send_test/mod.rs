@@ -69,7 +69,15 @@ pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStat
     }
     let mut random = rand_u64();
     let trace = SyntheticTrace::build(&settings.trace, SystemTime::now(), &mut random);
-    let results = runtime.block_on(crate::send::execute(&settings, &trace));
+    let replay = match &args.from {
+        Some(path) => Some(read_replay(path, &settings, printer, &mut random)?),
+        None => None,
+    };
+    let results = runtime.block_on(crate::send::execute(
+        &settings,
+        &trace,
+        replay.as_ref().map(|r| r.requests.as_slice()),
+    ));
     crate::send::shut_down(runtime);
     let results = results?;
     for r in &results {
@@ -82,7 +90,7 @@ pub fn run(args: SendTestArgs, dir: &Path, printer: &Printer) -> Result<ExitStat
             r.attempts
         ));
     }
-    report(printer, &settings, &trace, &results);
+    report(printer, &settings, &trace, replay.as_ref(), &results);
     Ok(if results.iter().all(|r| r.ok) {
         ExitStatus::Success
     } else {
@@ -177,13 +185,134 @@ fn print_load(printer: &Printer, r: &load::LoadReport) {
     printer.out(&out);
 }
 
+/// Saved requests to send again (`--from`), with new ids and times.
+struct Replay {
+    file: std::path::PathBuf,
+    requests: Vec<opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest>,
+    spans: usize,
+    traces: usize,
+}
+
+/// Spans one replay sends at most: the file is held in memory, and sent in its own batches.
+const MAX_REPLAY_SPANS: usize = 1_000_000;
+
+fn read_replay(
+    path: &Path,
+    settings: &SendTestSettings,
+    printer: &Printer,
+    random: &mut impl FnMut() -> u64,
+) -> Result<Replay> {
+    use crate::cli::Destination;
+    use crate::listen::saved::{self, Line};
+    if let Some(other) = settings.destinations.iter().find(|d| {
+        !matches!(
+            d,
+            Destination::Otlp
+                | Destination::Honeycomb
+                | Destination::Local
+                | Destination::Collector
+        )
+    }) {
+        return Err(Error::usage(
+            format!(
+                "--from replays OTLP spans; --to {} does not take them",
+                other.name()
+            ),
+            "replay to otlp, honeycomb, local or collector".to_string(),
+        ));
+    }
+    let file = fs_err::File::open(path).map_err(|e| Error::Io {
+        source: e,
+        hint: Some(
+            "--from reads files written by listen --save or the Collector's file exporter"
+                .to_string(),
+        ),
+    })?;
+    let mut requests = Vec::new();
+    let (mut spans, mut bad, mut too_many) = (0usize, 0usize, false);
+    saved::for_each_line(std::io::BufReader::new(file), |number, line| match line {
+        Line::Request(request) => {
+            let n = saved::span_count(std::slice::from_ref(&request));
+            if spans + n > MAX_REPLAY_SPANS {
+                too_many = true;
+                return;
+            }
+            spans += n;
+            requests.push(request);
+        }
+        Line::Empty => {}
+        Line::Bad(why) => {
+            bad += 1;
+            if bad <= 10 {
+                printer.warn(&format!(
+                    "{}:{number}: skipped: {}",
+                    path.display(),
+                    crate::otlp::send::excerpt(&why, 200)
+                ));
+            }
+        }
+    })
+    .map_err(|e| Error::Io {
+        source: std::io::Error::new(e.kind(), format!("{}: {e}", path.display())),
+        hint: None,
+    })?;
+    if too_many {
+        return Err(Error::usage(
+            format!("{}: more than {MAX_REPLAY_SPANS} spans", path.display()),
+            "replay a smaller file (split it by lines: each line is a whole export request)"
+                .to_string(),
+        ));
+    }
+    if requests.is_empty() {
+        return Err(Error::usage(
+            format!("{}: no spans to replay", path.display()),
+            "--from reads OTLP/JSON lines: listen --save writes them, and so does the Collector's file exporter (format: json)".to_string(),
+        ));
+    }
+    if bad > 0 {
+        printer.warn(&format!("{bad} line(s) of {} skipped", path.display()));
+    }
+    let now = crate::otlp::trace::unix_nanos(SystemTime::now());
+    saved::refresh(&mut requests, now, random);
+    let traces = requests
+        .iter()
+        .flat_map(|r| &r.resource_spans)
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .map(|s| s.trace_id.clone())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    Ok(Replay {
+        file: path.to_path_buf(),
+        requests,
+        spans,
+        traces,
+    })
+}
+
 fn report(
     printer: &Printer,
     settings: &SendTestSettings,
     trace: &SyntheticTrace,
+    replay: Option<&Replay>,
     results: &[DestinationResult],
 ) {
     let ok = results.iter().all(|r| r.ok);
+    if let (false, Some(replay)) = (printer.is_human(), replay) {
+        printer.json(&json!({
+            "version": 1,
+            "command": "send-test",
+            "ok": ok,
+            "replayed": {
+                "file": replay.file.display().to_string(),
+                "requests": replay.requests.len(),
+                "traces": replay.traces,
+                "spans": replay.spans,
+            },
+            "results": results,
+        }));
+        return;
+    }
     if !printer.is_human() {
         printer.json(&json!({
             "version": 1,
@@ -200,13 +329,21 @@ fn report(
         return;
     }
     use colored::Colorize;
-    let mut out = format!(
-        "Test trace {} (X-Ray {}), service {}, {} spans\n\n",
-        trace.trace_id_hex(),
-        trace.xray_trace_id(),
-        trace.service_name,
-        trace.spans.len()
-    );
+    let mut out = match replay {
+        Some(replay) => format!(
+            "Replaying {} spans of {} traces from {}, with new ids and times\n\n",
+            replay.spans,
+            replay.traces,
+            replay.file.display()
+        ),
+        None => format!(
+            "Test trace {} (X-Ray {}), service {}, {} spans\n\n",
+            trace.trace_id_hex(),
+            trace.xray_trace_id(),
+            trace.service_name,
+            trace.spans.len()
+        ),
+    };
     for r in results {
         let (mark, state) = match r.state {
             State::Failed => ("✗".red().bold(), "failed".red()),
@@ -236,7 +373,17 @@ fn report(
             out.push_str(&format!("      {} {hint}\n", "hint:".cyan().bold()));
         }
         if let Some(received) = r.received.as_ref().filter(|r| !r.is_empty()) {
-            out.push_str(&format!("\n{}", render::tree(received)));
+            // One tree per trace (a replay sends many), in the order they arrived.
+            let mut traces: Vec<Vec<crate::listen::ReceivedSpan>> = Vec::new();
+            for span in received {
+                match traces.iter_mut().find(|t| t[0].trace_id == span.trace_id) {
+                    Some(trace) => trace.push(span.clone()),
+                    None => traces.push(vec![span.clone()]),
+                }
+            }
+            for trace in &traces {
+                out.push_str(&format!("\n{}", render::tree(trace)));
+            }
         }
     }
     if settings.wait.is_none() && ok && results.iter().any(|r| r.state == State::Accepted) {
