@@ -256,6 +256,30 @@ mod tests {
     }
 
     #[test]
+    fn reversed_ranges_and_upper_case_protocols() {
+        assert_eq!(published("14318:4318/TCP", 4318), Ok(Some((None, 14318))));
+        assert_eq!(published("14318:4318/Udp", 4318), Ok(None));
+        for spec in ["4319-4318:4317-4318", "4318:4319-4317", "1-65535:0-65535"] {
+            let err = published(spec, 4318).unwrap_err();
+            assert!(err.contains(spec.split(':').next().unwrap()) || err.contains("4319-4317"), "{spec}: {err}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text, and text shaped like a port spec: an answer or an error, never a panic.
+        #[test]
+        fn published_never_panics(
+            any in ".{0,40}",
+            spec in "(\\[?[0-9a-f:.]{0,8}\\]?:)?([0-9]{1,6}(-[0-9]{1,6})?:)?[0-9]{1,6}(-[0-9]{1,6})?(/[a-zA-Z]{0,4})?",
+            port in proptest::num::u16::ANY,
+        ) {
+            let _ = published(&any, port);
+            let _ = published(&spec, port);
+            let _ = published(&spec, 4318);
+        }
+    }
+
+    #[test]
     fn urls_split_with_default_ports() {
         assert_eq!(
             split_url("http://collector:4318/v1/traces"),
