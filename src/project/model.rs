@@ -197,6 +197,15 @@ impl Model {
             .unwrap_or_else(|| self.backend_env_files.get(name).cloned())
     }
 
+    /// A compose `${VAR}` as Compose interpolates it: the process environment, then the env file
+    /// (blank values included: `${VAR:-default}` and `${VAR-default}` tell them apart).
+    pub fn compose_var(&self, name: &str) -> Option<String> {
+        self.process
+            .get(name)
+            .or_else(|| self.env_file.values.get(name))
+            .cloned()
+    }
+
     /// Whether a compose `${VAR}` has a value: from the process environment or the env file.
     pub fn defined(&self, name: &str) -> bool {
         self.process.contains_key(name) || self.env_file.values.contains_key(name)
@@ -236,10 +245,7 @@ impl Model {
         };
         let (_, env) = layout.compose.environment(host).ok()?;
         let collector = Collector::read(host, layout.compose.image(host), &env, |v| {
-            self.process
-                .get(v)
-                .or_else(|| self.env_file.values.get(v))
-                .cloned()
+            self.compose_var(v)
         });
         Some((target, collector))
     }
@@ -299,12 +305,7 @@ impl Model {
             Layer::EnvFile => Some((self.dotenv(name)?, Source::EnvFile(name.into()))),
             Layer::Backend => {
                 let raw = self.backend(name)?;
-                let value = interpolate(&raw, |v| {
-                    self.process
-                        .get(v)
-                        .or_else(|| self.env_file.values.get(v))
-                        .cloned()
-                })?;
+                let value = interpolate(&raw, |v| self.compose_var(v))?;
                 non_empty(Some(&value)).map(|v| (v, Source::Backend(name.into())))
             }
         }
