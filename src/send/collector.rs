@@ -196,7 +196,7 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let Some(wait) = ctx.settings.wait else {
         return result;
     };
-    let until = Instant::now() + wait;
+    let until = super::after(wait);
     let xray = async {
         ctx.settings.aws_region.as_ref()?;
         let mut r = result.clone();

@@ -59,7 +59,7 @@ pub async fn daemon(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     if let Some(until) = settings
         .wait
         .filter(|_| result.ok)
-        .map(|w| Instant::now() + w)
+        .map(super::after)
     {
         // Arrival is checked through the API: that needs the AWS configuration, on its own budget.
         match ctx.aws(until).await {
@@ -109,7 +109,7 @@ pub async fn api(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
             result.latency_ms = started.elapsed().as_millis() as u64;
             result.link = Some(xray::console_link(&region, &ctx.trace.xray_trace_id()));
             if let Some(w) = ctx.settings.wait {
-                wait(&mut result, ctx, aws, Instant::now() + w).await;
+                wait(&mut result, ctx, aws, super::after(w)).await;
             }
             result
         }
@@ -182,7 +182,7 @@ pub async fn otlp(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     if result.ok {
         result.link = Some(xray::console_link(&region, &ctx.trace.xray_trace_id()));
         if let Some(w) = ctx.settings.wait {
-            wait(&mut result, ctx, aws, Instant::now() + w).await;
+            wait(&mut result, ctx, aws, super::after(w)).await;
         }
     }
     result
