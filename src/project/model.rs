@@ -132,7 +132,10 @@ impl Model {
         };
         let env_file = read_env_file(&project_dir, env_path, args.env_file.is_some());
         let (backend_env, backend_env_files) = match &layout {
-            Ok(l) => backend_environment(l),
+            Ok(l) => {
+                register_env_file_secrets(l);
+                backend_environment(l)
+            }
             Err(_) => (Vec::new(), BTreeMap::new()),
         };
         Model {
@@ -643,6 +646,30 @@ fn backend_environment(layout: &Layout) -> ServiceEnv {
         }
     }
     (env, from_files)
+}
+
+/// Register the secrets in every env file any service names (`env_file:`), before anything can
+/// quote one back: a collector's exporter key is as secret as the backend's, and a peer that
+/// echoes it must not print it.
+fn register_env_file_secrets(layout: &Layout) {
+    let mut seen = std::collections::HashSet::new();
+    for service in layout.compose.service_names() {
+        for file in layout.compose.env_files(&service).unwrap_or_default() {
+            if !seen.insert(file.path.clone()) {
+                continue;
+            }
+            let display = project::display(&layout.dir, &file.path);
+            if let Ok(Some(text)) = project::write::read_text(&file.path, &display) {
+                crate::secret::register_all(crate::secret::in_text(&text));
+                if let Ok(values) = dotenv::values(&file.path, &text) {
+                    // As the printer registers the env file's: every value, by name and shape.
+                    for (name, value) in &values {
+                        crate::secret::register_all(crate::secret::in_variable(name, value));
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
