@@ -72,6 +72,23 @@ pub fn url(model: &Model, endpoint: Option<&str>) -> Result<String> {
         crate::otlp::config::check_endpoint("--endpoint", e)?;
         return Ok(traces_url(e.trim()));
     }
+    // The collector is found through the compose file: one that cannot be read is the reason.
+    match &model.layout {
+        Err(Error::Parse {
+            path,
+            line,
+            column,
+            message,
+        }) => return Err(Error::parse(path, *line, *column, message.clone())),
+        Err(Error::Project { path, message, .. }) => {
+            return Err(Error::project(
+                path,
+                message.clone(),
+                "fix the compose file, or pass --endpoint URL".to_string(),
+            ));
+        }
+        _ => {}
+    }
     let written = [
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
