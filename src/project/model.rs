@@ -130,11 +130,13 @@ impl Model {
             (Err(_), Some(file)) => dir.join(file),
             (Err(_), None) => project_dir.join(".env"),
         };
-        let env_file = read_env_file(&project_dir, env_path, args.env_file.is_some());
+        let env_file = read_env_file(&project_dir, env_path, args.env_file.is_some(), &process);
+        // Services' env files are interpolated as Compose does: its environment, then .env.
+        let lookup = |n: &str| process.get(n).or_else(|| env_file.values.get(n)).cloned();
         let (backend_env, backend_env_files) = match &layout {
             Ok(l) => {
-                register_env_file_secrets(l);
-                backend_environment(l)
+                register_env_file_secrets(l, &lookup);
+                backend_environment(l, &lookup)
             }
             Err(_) => (Vec::new(), BTreeMap::new()),
         };
@@ -625,7 +627,7 @@ type ServiceEnv = (Vec<(String, Option<String>)>, BTreeMap<String, String>);
 /// The one place the model asks the compose file for the backend's environment. Its env files are
 /// read in order, a later file overriding an earlier one as Compose does; a file that is missing or
 /// does not parse adds nothing here (doctor's compose check says why).
-fn backend_environment(layout: &Layout) -> ServiceEnv {
+fn backend_environment(layout: &Layout, lookup: &dyn Fn(&str) -> Option<String>) -> ServiceEnv {
     let env = layout
         .compose
         .environment(&layout.service)
@@ -640,7 +642,7 @@ fn backend_environment(layout: &Layout) -> ServiceEnv {
         let display = project::display(&layout.dir, &file.path);
         if let Ok(Some(text)) = project::write::read_text(&file.path, &display) {
             crate::secret::register_all(crate::secret::in_text(&text));
-            if let Ok(values) = dotenv::values(&file.path, &text) {
+            if let Ok(values) = dotenv::resolved(&file.path, &text, lookup) {
                 from_files.extend(values);
             }
         }
@@ -651,7 +653,7 @@ fn backend_environment(layout: &Layout) -> ServiceEnv {
 /// Register the secrets in every env file any service names (`env_file:`), before anything can
 /// quote one back: a collector's exporter key is as secret as the backend's, and a peer that
 /// echoes it must not print it.
-fn register_env_file_secrets(layout: &Layout) {
+fn register_env_file_secrets(layout: &Layout, lookup: &dyn Fn(&str) -> Option<String>) {
     let mut seen = std::collections::HashSet::new();
     for service in layout.compose.service_names() {
         for file in layout.compose.env_files(&service).unwrap_or_default() {
@@ -661,7 +663,7 @@ fn register_env_file_secrets(layout: &Layout) {
             let display = project::display(&layout.dir, &file.path);
             if let Ok(Some(text)) = project::write::read_text(&file.path, &display) {
                 crate::secret::register_all(crate::secret::in_text(&text));
-                if let Ok(values) = dotenv::values(&file.path, &text) {
+                if let Ok(values) = dotenv::resolved(&file.path, &text, lookup) {
                     // As the printer registers the env file's: every value, by name and shape.
                     for (name, value) in &values {
                         crate::secret::register_all(crate::secret::in_variable(name, value));
@@ -672,7 +674,14 @@ fn register_env_file_secrets(layout: &Layout) {
     }
 }
 
-fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
+/// The project's env file, its values as Compose reads them: `${VAR}` from the environment
+/// Compose runs in (`process`), then from the file's earlier lines.
+fn read_env_file(
+    dir: &Path,
+    path: PathBuf,
+    explicit: bool,
+    process: &BTreeMap<String, String>,
+) -> EnvFile {
     let display = project::display(dir, &path);
     let mut file = EnvFile {
         display,
@@ -682,7 +691,7 @@ fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
         Ok(Some(text)) => {
             // Before anything can quote the file back, even a parse error.
             crate::secret::register_all(crate::secret::in_text(&text));
-            match dotenv::values(&path, &text) {
+            match dotenv::resolved(&path, &text, |n| process.get(n).cloned()) {
                 Ok(values) => file.values = values,
                 Err(e) => file.error = Some(e),
             }
