@@ -67,7 +67,9 @@ pub fn check_endpoint(flag: &str, value: &str) -> Result<()> {
     let refuse = |why: String| {
         Err(Error::usage(
             format!("{flag} '{shown}' {why}"),
-            format!("pass {flag} as a URL such as http://127.0.0.1:4318 or http://127.0.0.1:4318/v1/traces"),
+            format!(
+                "pass {flag} as a URL such as http://127.0.0.1:4318 or http://127.0.0.1:4318/v1/traces"
+            ),
         ))
     };
     let url = match reqwest::Url::parse(value.trim()) {
@@ -81,7 +83,10 @@ pub fn check_endpoint(flag: &str, value: &str) -> Result<()> {
         return refuse("names no host".to_string());
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return refuse("has a query or fragment (`?…` or `#…`), which an OTLP endpoint cannot carry".to_string());
+        return refuse(
+            "has a query or fragment (`?…` or `#…`), which an OTLP endpoint cannot carry"
+                .to_string(),
+        );
     }
     Ok(())
 }

@@ -1656,7 +1656,10 @@ impl Compose {
 
     /// The published ports of a service, as written.
     pub fn ports(&self, name: &str) -> Vec<String> {
-        self.port_entries(name).into_iter().map(|(p, _)| p).collect()
+        self.port_entries(name)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect()
     }
 
     /// The service's `ports:` as short-syntax specs with the line of each entry: a long-syntax

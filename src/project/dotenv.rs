@@ -82,7 +82,9 @@ pub fn resolved(
             (line, column_of(text, offset))
         };
         let (span, why) = match &e {
-            ResolveError::Required { key, name, span, .. } => (
+            ResolveError::Required {
+                key, name, span, ..
+            } => (
                 Some(span.start),
                 format!("{key} needs {name} to be set (its ${{{name}:?…}} requires it)"),
             ),
@@ -101,12 +103,51 @@ pub fn resolved(
         let (line, column) = span.map_or((1, 1), at);
         Error::parse(path, line, column, why)
     })?;
-    // The last declaration wins, as in `values`.
-    Ok(resolved
-        .entries()
+    // adotenv keeps `$$` as written where Compose writes one `$` (outside single quotes), so
+    // each value is put together again from its parts, a reference to an earlier line taking
+    // that line's value as Compose read it. The last declaration wins, as in `values`.
+    let mut read: Vec<Option<String>> = Vec::new();
+    let mut out = BTreeMap::new();
+    for entry in resolved.entries() {
+        let single = doc
+            .entry(entry.entry)
+            .is_some_and(|e| e.quote() == adotenv::Quote::Single);
+        let value = entry
+            .value
+            .as_ref()
+            .map(|_| compose_value(&entry.segments, single, &read));
+        if read.len() <= entry.entry {
+            read.resize(entry.entry + 1, None);
+        }
+        read[entry.entry] = value.clone();
+        if let Some(value) = value {
+            out.insert(entry.key.clone(), value);
+        }
+    }
+    Ok(out)
+}
+
+fn compose_value(
+    segments: &[adotenv::ResolvedSegment],
+    single_quoted: bool,
+    read: &[Option<String>],
+) -> String {
+    use adotenv::{ResolvedSegmentKind as Kind, ValueOrigin};
+    segments
         .iter()
-        .filter_map(|e| Some((e.key.clone(), e.value.clone()?)))
-        .collect())
+        .map(|segment| match &segment.kind {
+            Kind::Literal { .. } if !single_quoted => segment.value.replace("$$", "$"),
+            Kind::Variable {
+                origin: Some(ValueOrigin::File { entry, .. }),
+                ..
+            } => read
+                .get(*entry)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| segment.value.clone()),
+            _ => segment.value.clone(),
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -250,7 +291,11 @@ mod tests {
     fn values_are_read_and_interpolated_as_compose_does() {
         let shell = crate::test_support::env(&[("SHELL_ONLY", "shell"), ("BOTH", "shell")]);
         for (text, key, want) in [
-            ("REGION=eu-west-3\nAWS_REGION=${REGION}\n", "AWS_REGION", "eu-west-3"),
+            (
+                "REGION=eu-west-3\nAWS_REGION=${REGION}\n",
+                "AWS_REGION",
+                "eu-west-3",
+            ),
             ("AWS_REGION: eu-west-3\n", "AWS_REGION", "eu-west-3"),
             ("AWS_REGION:eu\n", "AWS_REGION", "eu"),
             ("AWS_REGION = eu\n", "AWS_REGION", "eu"),

@@ -107,12 +107,13 @@ pub fn url(model: &Model, endpoint: Option<&str>) -> Result<String> {
         ));
     };
     // Interpolated as Compose does: the environment tracectl runs in, then the env file.
-    let value = crate::project::model::interpolate(&value, |n| model.compose_var(n)).ok_or_else(|| {
-        Error::usage(
-            format!("the backend's {name} ({value}) uses a variable that is not set"),
-            "set it in .env, or pass --endpoint URL".to_string(),
-        )
-    })?;
+    let value =
+        crate::project::model::interpolate(&value, |n| model.compose_var(n)).ok_or_else(|| {
+            Error::usage(
+                format!("the backend's {name} ({value}) uses a variable that is not set"),
+                "set it in .env, or pass --endpoint URL".to_string(),
+            )
+        })?;
     let full = if name == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" {
         value.clone()
     } else {
@@ -135,8 +136,7 @@ pub fn url(model: &Model, endpoint: Option<&str>) -> Result<String> {
     };
     let mut found = None;
     for (spec, line) in layout.compose.port_entries(host) {
-        let Some(spec) = crate::project::model::interpolate(&spec, |n| model.compose_var(n))
-        else {
+        let Some(spec) = crate::project::model::interpolate(&spec, |n| model.compose_var(n)) else {
             continue;
         };
         match published(&spec, port) {

@@ -56,11 +56,7 @@ pub async fn daemon(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         }
     }
     result.latency_ms = started.elapsed().as_millis() as u64;
-    if let Some(until) = settings
-        .wait
-        .filter(|_| result.ok)
-        .map(super::after)
-    {
+    if let Some(until) = settings.wait.filter(|_| result.ok).map(super::after) {
         // Arrival is checked through the API: that needs the AWS configuration, on its own budget.
         match ctx.aws(until).await {
             Ok(aws) => wait(&mut result, ctx, aws, until).await,

@@ -79,7 +79,9 @@ fn every_port_syntax_compose_accepts_is_where_the_trace_goes() {
     let rotel = Rotel::start();
     let port = rotel.http.port().to_string();
     for ports in [
-        format!("    ports:\n      - target: 4318\n        published: \"{port}\"\n        host_ip: 127.0.0.1\n        protocol: tcp\n"),
+        format!(
+            "    ports:\n      - target: 4318\n        published: \"{port}\"\n        host_ip: 127.0.0.1\n        protocol: tcp\n"
+        ),
         format!("    ports:\n      - target: 4318\n        published: {port}\n"),
         format!("    ports:\n      - \"{port}:4318/TCP\"\n"),
         format!("    ports:\n      - {{ target: 4318, published: \"{port}\", protocol: TCP }}\n"),
@@ -142,7 +144,10 @@ fn a_key_in_another_services_env_file_is_masked_when_a_peer_echoes_it() {
     });
     let port = peer.url().rsplit_once(':').unwrap().1.to_string();
     for (env_file, line) in [
-        ("env_file: collector.env", "ROTEL_EXPORTER_HC_CUSTOM_HEADERS"),
+        (
+            "env_file: collector.env",
+            "ROTEL_EXPORTER_HC_CUSTOM_HEADERS",
+        ),
         (
             "env_file:\n      - path: ./collector.env\n        required: false",
             "HEADERS",
@@ -273,7 +278,10 @@ fn a_compose_file_nested_too_deeply_is_refused_without_a_crash() {
                     all.contains(&format!("docker-compose.yml:{line}:")),
                     "{args:?}: {all}"
                 );
-                assert!(all.contains("nested too deeply (limit 256)"), "{args:?}: {all}");
+                assert!(
+                    all.contains("nested too deeply (limit 256)"),
+                    "{args:?}: {all}"
+                );
                 assert_eq!(ctx.snapshot(), before, "{args:?}");
             }
         }
