@@ -759,3 +759,23 @@ fn env_files_are_read_as_compose_v2_reads_them() {
         .unwrap();
     assert_eq!(compared.get(), 24 * KEYS);
 }
+
+#[test]
+fn a_region_written_as_compose_reads_dotenv_is_found() {
+    for env in [
+        "REGION=eu-west-3\nAWS_REGION=${REGION}\n",
+        "AWS_REGION: eu-west-3\n",
+        "AWS_REGION = 'eu-west-3'\n",
+    ] {
+        let ctx = TestContext::fixture("cruddur");
+        ctx.write(".env", env);
+        let (out, v) = json_run(&ctx, "doctor", &["--offline", "--check", "aws-region"], &[]);
+        assert_exit(&out, 0);
+        let c = check(&v, "aws-region");
+        assert_eq!(c["status"], "pass", "{env:?}: {c}");
+        assert!(
+            c["detail"].as_str().unwrap().starts_with("eu-west-3"),
+            "{env:?}: {c}"
+        );
+    }
+}
