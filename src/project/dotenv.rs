@@ -167,7 +167,17 @@ pub fn set_all(
 ) -> Result<(String, Vec<KeyChange>)> {
     let mut current = text.to_string();
     let mut changes = Vec::new();
+    // A last line without its line end gets one before a key is appended after it: Compose
+    // would read `A='x'B=y` as two statements, but every other reader would not.
+    let unended = !text.is_empty() && !text.ends_with('\n');
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     for (key, value) in entries {
+        if !current.ends_with('\n')
+            && !current.is_empty()
+            && !parse(path, &current)?.entries().any(|e| e.key() == key)
+        {
+            current.push_str(eol);
+        }
         let doc = parse(path, &current)?;
         let existing: Vec<_> = doc.entries().filter(|e| e.key() == key).collect();
         if existing.len() > 1 {
@@ -217,6 +227,10 @@ pub fn set_all(
     if (text.is_empty() || text.ends_with('\n')) && !current.is_empty() && !current.ends_with('\n')
     {
         current.push('\n');
+    }
+    // One that did not end its last line still does not.
+    if unended && let Some(stripped) = current.strip_suffix('\n') {
+        current = stripped.strip_suffix('\r').unwrap_or(stripped).to_string();
     }
     Ok((current, changes))
 }
@@ -316,6 +330,20 @@ mod tests {
         let err = resolved(p(), "A=1\nB=${R:?set R}\n", &shell).unwrap_err();
         assert!(err.to_string().starts_with(".env:2:"), "{err}");
         assert!(err.to_string().contains("R"), "{err}");
+    }
+
+    #[test]
+    fn a_key_is_appended_on_its_own_line_after_an_unended_quoted_one() {
+        let entries = [("B".to_string(), "2".to_string())];
+        for (text, want) in [
+            ("A='x'", "A='x'\nB=2"),
+            ("A='x'\r\nC=\"y\"", "A='x'\r\nC=\"y\"\r\nB=2"),
+            ("A='x'\n", "A='x'\nB=2\n"),
+        ] {
+            let (out, _) = set_all(p(), text, &entries).unwrap();
+            assert_eq!(out, want, "{text:?}");
+            assert_eq!(set_all(p(), &out, &entries).unwrap().0, out);
+        }
     }
 
     #[test]
