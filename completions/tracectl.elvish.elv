@@ -88,7 +88,7 @@ set edit:completion:arg-completer[tracectl] = {|@words|
             cand --span-name 'Name of the root span [default: GET /api/activities/home]'
             cand --attribute 'Extra attribute on the root span (repeatable)'
             cand --aws-region 'AWS region for X-Ray [default: AWS_REGION, AWS_DEFAULT_REGION, the profile''s, or the project''s .env]'
-            cand --wait 'Wait up to SECONDS for proof that the trace arrived'
+            cand --wait 'Wait up to SECONDS (at most 3600) for proof that the trace arrived'
             cand --compose-file 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]'
             cand --service 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]'
             cand --env-file 'Env file that holds the secrets [default: .env beside the compose file]'

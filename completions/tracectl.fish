@@ -102,7 +102,7 @@ complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l service-
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l span-name -d 'Name of the root span [default: GET /api/activities/home]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l attribute -d 'Extra attribute on the root span (repeatable)' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l aws-region -d 'AWS region for X-Ray [default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s, or the project\'s .env]' -r
-complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l wait -d 'Wait up to SECONDS for proof that the trace arrived' -r
+complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l wait -d 'Wait up to SECONDS (at most 3600) for proof that the trace arrived' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l compose-file -d 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]' -r -F
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l service -d 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]' -r
 complete -c tracectl -n "__fish_tracectl_using_subcommand send-test" -l env-file -d 'Env file that holds the secrets [default: .env beside the compose file]' -r -F

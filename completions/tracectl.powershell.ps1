@@ -93,7 +93,7 @@ Register-ArgumentCompleter -Native -CommandName 'tracectl' -ScriptBlock {
             [CompletionResult]::new('--span-name', '--span-name', [CompletionResultType]::ParameterName, 'Name of the root span [default: GET /api/activities/home]')
             [CompletionResult]::new('--attribute', '--attribute', [CompletionResultType]::ParameterName, 'Extra attribute on the root span (repeatable)')
             [CompletionResult]::new('--aws-region', '--aws-region', [CompletionResultType]::ParameterName, 'AWS region for X-Ray [default: AWS_REGION, AWS_DEFAULT_REGION, the profile''s, or the project''s .env]')
-            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait up to SECONDS for proof that the trace arrived')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait up to SECONDS (at most 3600) for proof that the trace arrived')
             [CompletionResult]::new('--compose-file', '--compose-file', [CompletionResultType]::ParameterName, 'Compose file [default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml]')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Compose service that runs the backend [default: the one whose build folder holds a Flask app]')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Env file that holds the secrets [default: .env beside the compose file]')

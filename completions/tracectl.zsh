@@ -109,7 +109,7 @@ grpc\:"OTLP/gRPC\: TraceService/Export on HTTP/2; the endpoint is used as it is,
 '--span-name=[Name of the root span \[default\: GET /api/activities/home\]]:NAME:_default' \
 '*--attribute=[Extra attribute on the root span (repeatable)]:KEY=VALUE:_default' \
 '--aws-region=[AWS region for X-Ray \[default\: AWS_REGION, AWS_DEFAULT_REGION, the profile'\''s, or the project'\''s .env\]]:REGION:_default' \
-'--wait=[Wait up to SECONDS for proof that the trace arrived]::SECONDS:_default' \
+'--wait=[Wait up to SECONDS (at most 3600) for proof that the trace arrived]::SECONDS:_default' \
 '--compose-file=[Compose file \[default\: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml\]]:FILE:_files' \
 '--service=[Compose service that runs the backend \[default\: the one whose build folder holds a Flask app\]]:NAME:_default' \
 '--env-file=[Env file that holds the secrets \[default\: .env beside the compose file\]]:FILE:_files' \

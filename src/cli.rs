@@ -164,8 +164,8 @@ pub struct SendTestArgs {
     #[arg(long, value_name = "REGION", env = "AWS_REGION")]
     pub aws_region: Option<String>,
 
-    /// Wait up to SECONDS for proof that the trace arrived
-    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "60")]
+    /// Wait up to SECONDS (at most 3600) for proof that the trace arrived
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "60", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub wait: Option<u64>,
 
     #[command(flatten)]

@@ -28,6 +28,8 @@ pub use output::Printer;
 
 /// Pure functions the integration tests hold against the real program they imitate.
 pub mod judged {
+    /// An env file's values as Compose reads them (its dotenv rules, `${VAR}` interpolated).
+    pub use crate::project::dotenv::resolved as env_file;
     /// Compose's `${VAR}` interpolation, as the project model reads compose values.
     pub use crate::project::model::interpolate;
 }

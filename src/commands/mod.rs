@@ -6,8 +6,8 @@ mod init;
 mod listen;
 mod man;
 mod send_test;
-mod version;
 mod show;
+mod version;
 
 use std::path::PathBuf;
 

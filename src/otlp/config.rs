@@ -72,6 +72,51 @@ pub fn traces_url(base: &str) -> String {
     format!("{}/v1/traces", base.trim_end_matches('/'))
 }
 
+/// An endpoint given on the command line (`flag`), refused before anything is sent unless it is an
+/// http:// or https:// URL with a host, a valid port, and no query or fragment (OTLP/HTTP appends
+/// its own path; a query would be sent as part of it). The message shows the value with any
+/// password masked.
+pub fn check_endpoint(flag: &str, value: &str) -> Result<()> {
+    let shown = mask_userinfo(value);
+    let refuse = |why: String| {
+        Err(Error::usage(
+            format!("{flag} '{shown}' {why}"),
+            format!(
+                "pass {flag} as a URL such as http://127.0.0.1:4318 or http://127.0.0.1:4318/v1/traces"
+            ),
+        ))
+    };
+    let url = match reqwest::Url::parse(value.trim()) {
+        Ok(url) => url,
+        Err(e) => return refuse(format!("is not a valid URL: {e}")),
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return refuse("is not an http:// or https:// URL".to_string());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return refuse("names no host".to_string());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return refuse(
+            "has a query or fragment (`?…` or `#…`), which an OTLP endpoint cannot carry"
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
+/// `value` with the userinfo of a URL (`user:password@`) masked.
+fn mask_userinfo(value: &str) -> String {
+    let Some((scheme, rest)) = value.split_once("://") else {
+        return value.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+        None => value.to_string(),
+    }
+}
+
 /// `k=v,k2=v2` with percent-encoded values, as `OTEL_EXPORTER_OTLP_HEADERS` is written.
 pub fn parse_headers(text: &str, source: &str) -> Result<Vec<Header>> {
     let mut headers = Vec::new();
@@ -171,6 +216,9 @@ pub fn from_env(
             "use http/protobuf, http/json or grpc",
         )?,
     };
+    if let Some(endpoint) = &flags.endpoint {
+        check_endpoint("--endpoint", endpoint)?;
+    }
     let url = match &flags.endpoint {
         Some(url) if url.trim_end_matches('/').ends_with("/v1/traces") => url.clone(),
         Some(base) => protocol.traces_url(base),
@@ -282,6 +330,33 @@ pub fn resource_attributes(text: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_that_are_not_urls_are_refused_naming_the_value() {
+        for ok in [
+            "http://127.0.0.1:4318",
+            "https://collector/v1/traces",
+            "http://[::1]:4318/",
+        ] {
+            assert!(check_endpoint("--endpoint", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1:99999",
+            "http://[::1",
+            "http://127.0.0.1:abc",
+            "http://127.0.0.1:4318/v1/traces?x=1",
+            "http://127.0.0.1:4318#f",
+            "ftp://127.0.0.1:1",
+            "127.0.0.1:4318",
+            "http://",
+        ] {
+            let err = check_endpoint("--endpoint", bad).unwrap_err();
+            assert_eq!(err.exit_status(), crate::error::ExitStatus::Usage);
+            assert!(err.to_string().contains(&format!("'{bad}'")), "{err}");
+        }
+        let err = check_endpoint("--endpoint", "http://u:pw123@h:99999").unwrap_err();
+        assert!(err.to_string().contains("'http://…@h:99999'"), "{err}");
+    }
     use crate::test_support::env;
 
     #[test]

@@ -1879,17 +1879,52 @@ impl Compose {
 
     /// The published ports of a service, as written.
     pub fn ports(&self, name: &str) -> Vec<String> {
+        self.port_entries(name)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect()
+    }
+
+    /// The service's `ports:` as short-syntax specs with the line of each entry: a long-syntax
+    /// entry (`target:`, `published:`, `host_ip:`, `protocol:`) is written as the short spec
+    /// Compose reads it as (`127.0.0.1:14318:4318/tcp`); values are not interpolated.
+    pub fn port_entries(&self, name: &str) -> Vec<(String, usize)> {
         let Ok(body) = self.body(name) else {
             return Vec::new();
         };
-        match self.lookup(&body, "ports").map(|f| f.value) {
-            Some(YamlNode::Sequence(seq)) => seq
-                .values()
-                .filter_map(|v| self.deref(v))
-                .filter_map(|v| scalar_text(&v))
-                .collect(),
-            _ => Vec::new(),
-        }
+        let Some(YamlNode::Sequence(seq)) = self.lookup(&body, "ports").map(|f| f.value) else {
+            return Vec::new();
+        };
+        seq.values()
+            .filter_map(|v| {
+                let line = self.line_of(&syntax(&v));
+                match self.deref(v)? {
+                    YamlNode::Mapping(m) => {
+                        let field = |key: &str| {
+                            self.lookup(m.syntax(), key)
+                                .and_then(|f| scalar_text(&f.value))
+                                .filter(|t| !t.is_empty())
+                        };
+                        let target = field("target")?;
+                        let mut spec = match field("published") {
+                            Some(published) => match field("host_ip") {
+                                Some(ip) if ip.contains(':') && !ip.starts_with('[') => {
+                                    format!("[{ip}]:{published}:{target}")
+                                }
+                                Some(ip) => format!("{ip}:{published}:{target}"),
+                                None => format!("{published}:{target}"),
+                            },
+                            None => target,
+                        };
+                        if let Some(protocol) = field("protocol") {
+                            spec = format!("{spec}/{protocol}");
+                        }
+                        Some((spec, line))
+                    }
+                    other => scalar_text(&other).map(|t| (t, line)),
+                }
+            })
+            .collect()
     }
 
     /// A `build:` option of a service written as a mapping (`dockerfile`, `target`), merged keys
@@ -2266,11 +2301,28 @@ mod tests {
     }
 
     #[test]
+    fn long_syntax_ports_read_as_their_short_spec() {
+        let text = "x-p: &p\n  target: 4318\n  published: \"${P:-14318}\"\nservices:\n  c:\n    image: x\n    ports:\n      - target: 4318\n        published: \"14318\"\n        host_ip: 127.0.0.1\n        protocol: TCP\n      - {target: 4317, published: 14317, host_ip: \"::1\"}\n      - target: 9\n      - *p\n      - \"1:2/udp\"\n      - {published: 3}\n";
+        let c = parse(text);
+        assert_eq!(
+            c.port_entries("c"),
+            [
+                ("127.0.0.1:14318:4318/TCP".to_string(), 8),
+                ("[::1]:14317:4317".to_string(), 12),
+                ("9".to_string(), 13),
+                ("${P:-14318}:4318".to_string(), 14),
+                ("1:2/udp".to_string(), 15),
+            ]
+        );
+    }
+
+    #[test]
     fn merged_build_and_environment_are_seen() {
         let text = "x-base: &base\n  build: ./api\n  environment: &base-env\n    A: \"1\"\n  env_file: common.env\nx-more: &more\n  ports:\n    - \"80:80\"\nservices:\n  api:\n    <<: [*base, *more]\n    image: x\n";
         let c = parse(text);
         assert_eq!(c.build_context("api").as_deref(), Some("./api"));
         assert_eq!(c.ports("api"), ["80:80"]);
+        assert_eq!(c.port_entries("api"), [("80:80".to_string(), 8)]);
         let (style, vars) = c.environment("api").unwrap();
         assert_eq!(style, Some(EnvStyle::Map));
         assert_eq!(vars, vec![("A".to_string(), Some("1".to_string()))]);

@@ -133,9 +133,14 @@ impl Model {
             (Err(_), Some(file)) => dir.join(file),
             (Err(_), None) => project_dir.join(".env"),
         };
-        let env_file = read_env_file(&project_dir, env_path, args.env_file.is_some());
+        let env_file = read_env_file(&project_dir, env_path, args.env_file.is_some(), &process);
+        // Services' env files are interpolated as Compose does: its environment, then .env.
+        let lookup = |n: &str| process.get(n).or_else(|| env_file.values.get(n)).cloned();
         let (backend_env, backend_env_files) = match &layout {
-            Ok(l) => backend_environment(l),
+            Ok(l) => {
+                register_env_file_secrets(l, &lookup);
+                backend_environment(l, &lookup)
+            }
             Err(_) => (Vec::new(), BTreeMap::new()),
         };
         let start = match &layout {
@@ -205,6 +210,15 @@ impl Model {
             .unwrap_or_else(|| self.backend_env_files.get(name).cloned())
     }
 
+    /// A compose `${VAR}` as Compose interpolates it: the process environment, then the env file
+    /// (blank values included: `${VAR:-default}` and `${VAR-default}` tell them apart).
+    pub fn compose_var(&self, name: &str) -> Option<String> {
+        self.process
+            .get(name)
+            .or_else(|| self.env_file.values.get(name))
+            .cloned()
+    }
+
     /// Whether a compose `${VAR}` has a value: from the process environment or the env file.
     pub fn defined(&self, name: &str) -> bool {
         self.process.contains_key(name) || self.env_file.values.contains_key(name)
@@ -256,7 +270,7 @@ impl Model {
         };
         // What the container gets: its env_file variables, then `environment:` over them.
         layout.compose.environment(host).ok()?;
-        let (own, files) = service_environment(layout, host);
+        let (own, files) = service_environment(layout, host, &|v| self.compose_var(v));
         let env: Vec<(String, Option<String>)> = files
             .into_iter()
             .map(|(k, v)| (k, Some(v)))
@@ -264,10 +278,7 @@ impl Model {
             .collect();
         let entrypoint = layout.compose.has_key(host, "entrypoint");
         let collector = Collector::read(host, layout.compose.image(host), entrypoint, &env, |v| {
-            self.process
-                .get(v)
-                .or_else(|| self.env_file.values.get(v))
-                .cloned()
+            self.compose_var(v)
         });
         Some((target, collector))
     }
@@ -327,12 +338,7 @@ impl Model {
             Layer::EnvFile => Some((self.dotenv(name)?, Source::EnvFile(name.into()))),
             Layer::Backend => {
                 let raw = self.backend(name)?;
-                let value = interpolate(&raw, |v| {
-                    self.process
-                        .get(v)
-                        .or_else(|| self.env_file.values.get(v))
-                        .cloned()
-                })?;
+                let value = interpolate(&raw, |v| self.compose_var(v))?;
                 non_empty(Some(&value)).map(|v| (v, Source::Backend(name.into())))
             }
         }
@@ -649,13 +655,17 @@ type ServiceEnv = (Vec<(String, Option<String>)>, BTreeMap<String, String>);
 /// The one place the model asks the compose file for the backend's environment. Its env files are
 /// read in order, a later file overriding an earlier one as Compose does; a file that is missing or
 /// does not parse adds nothing here (doctor's compose check says why).
-fn backend_environment(layout: &Layout) -> ServiceEnv {
-    service_environment(layout, &layout.service)
+fn backend_environment(layout: &Layout, lookup: &dyn Fn(&str) -> Option<String>) -> ServiceEnv {
+    service_environment(layout, &layout.service, lookup)
 }
 
 /// A service's `environment:` as written, and the variables of its `env_file:` files (secrets
-/// in them registered as they are read).
-fn service_environment(layout: &Layout, service: &str) -> ServiceEnv {
+/// in them registered as they are read), interpolated through `lookup` as Compose does.
+fn service_environment(
+    layout: &Layout,
+    service: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> ServiceEnv {
     let env = layout
         .compose
         .environment(service)
@@ -666,7 +676,7 @@ fn service_environment(layout: &Layout, service: &str) -> ServiceEnv {
         let display = project::display(&layout.dir, &file.path);
         if let Ok(Some(text)) = project::write::read_text(&file.path, &display) {
             crate::secret::register_all(crate::secret::in_text(&text));
-            if let Ok(values) = dotenv::values(&file.path, &text) {
+            if let Ok(values) = dotenv::resolved(&file.path, &text, lookup) {
                 from_files.extend(values);
             }
         }
@@ -674,7 +684,38 @@ fn service_environment(layout: &Layout, service: &str) -> ServiceEnv {
     (env, from_files)
 }
 
-fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
+/// Register the secrets in every env file any service names (`env_file:`), before anything can
+/// quote one back: a collector's exporter key is as secret as the backend's, and a peer that
+/// echoes it must not print it.
+fn register_env_file_secrets(layout: &Layout, lookup: &dyn Fn(&str) -> Option<String>) {
+    let mut seen = std::collections::HashSet::new();
+    for service in layout.compose.service_names() {
+        for file in layout.compose.env_files(&service).unwrap_or_default() {
+            if !seen.insert(file.path.clone()) {
+                continue;
+            }
+            let display = project::display(&layout.dir, &file.path);
+            if let Ok(Some(text)) = project::write::read_text(&file.path, &display) {
+                crate::secret::register_all(crate::secret::in_text(&text));
+                if let Ok(values) = dotenv::resolved(&file.path, &text, lookup) {
+                    // As the printer registers the env file's: every value, by name and shape.
+                    for (name, value) in &values {
+                        crate::secret::register_all(crate::secret::in_variable(name, value));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The project's env file, its values as Compose reads them: `${VAR}` from the environment
+/// Compose runs in (`process`), then from the file's earlier lines.
+fn read_env_file(
+    dir: &Path,
+    path: PathBuf,
+    explicit: bool,
+    process: &BTreeMap<String, String>,
+) -> EnvFile {
     let display = project::display(dir, &path);
     let mut file = EnvFile {
         display,
@@ -684,7 +725,7 @@ fn read_env_file(dir: &Path, path: PathBuf, explicit: bool) -> EnvFile {
         Ok(Some(text)) => {
             // Before anything can quote the file back, even a parse error.
             crate::secret::register_all(crate::secret::in_text(&text));
-            match dotenv::values(&path, &text) {
+            match dotenv::resolved(&path, &text, |n| process.get(n).cloned()) {
                 Ok(values) => file.values = values,
                 Err(e) => file.error = Some(e),
             }

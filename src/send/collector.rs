@@ -11,50 +11,82 @@ use crate::project::collector::split_url;
 use crate::project::model::Model;
 
 /// The host port that publishes `container_port` in one compose `ports:` entry (short syntax:
-/// `4318`, `4318:4318`, `127.0.0.1:14318:4318/tcp`, `[::1]:4318:4318`, `4317-4318:4317-4318`),
-/// with the host address when one is bound. A bare container port publishes to a random host
-/// port, which cannot be known from the file: `None`.
-pub fn published(spec: &str, container_port: u16) -> Option<(Option<String>, u16)> {
+/// `4318`, `4318:4318`, `127.0.0.1:14318:4318/tcp`, `[::1]:4318:4318`, `4317-4318:4317-4318`;
+/// the protocol in any case, as Compose reads it), with the host address when one is bound. A bare
+/// container port publishes to a random host port, which cannot be known from the file:
+/// `Ok(None)`. A range Compose refuses (reversed, or of another length than its counterpart) is
+/// an error saying why.
+pub fn published(
+    spec: &str,
+    container_port: u16,
+) -> std::result::Result<Option<(Option<String>, u16)>, String> {
     let spec = spec.trim().trim_matches(['"', '\'']);
     let (spec, protocol) = spec.split_once('/').unwrap_or((spec, "tcp"));
-    if protocol != "tcp" {
-        return None;
+    if !protocol.eq_ignore_ascii_case("tcp") {
+        return Ok(None);
     }
     // The container side is after the last ':' outside brackets.
-    let (host_part, container) = spec.rsplit_once(':')?;
+    let Some((host_part, container)) = spec.rsplit_once(':') else {
+        return Ok(None);
+    };
     let (ip, host) = match host_part.rfind([']', ':']) {
         Some(i) if host_part.as_bytes()[i] == b':' => (
             Some(host_part[..i].trim_matches(['[', ']'])),
             &host_part[i + 1..],
         ),
-        Some(_) => return None,
+        Some(_) => return Ok(None),
         None => (None, host_part),
     };
-    let range = |text: &str| -> Option<(u16, u16)> {
-        match text.split_once('-') {
-            Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
-            None => {
-                let p = text.parse().ok()?;
-                Some((p, p))
-            }
+    let range = |text: &str| -> std::result::Result<Option<(u16, u16)>, String> {
+        let (lo, hi) = text.split_once('-').unwrap_or((text, text));
+        let (Ok(lo), Ok(hi)) = (lo.parse::<u16>(), hi.parse::<u16>()) else {
+            return Ok(None);
+        };
+        if lo > hi {
+            return Err(format!("the port range {text} is reversed"));
         }
+        Ok(Some((lo, hi)))
     };
-    let (c_lo, c_hi) = range(container)?;
-    let (h_lo, h_hi) = range(host)?;
+    let (Some((c_lo, c_hi)), Some((h_lo, h_hi))) = (range(container)?, range(host)?) else {
+        return Ok(None);
+    };
+    if h_hi - h_lo != c_hi - c_lo && c_lo != c_hi {
+        return Err(format!(
+            "the host range {host} and the container range {container} differ in length"
+        ));
+    }
     if !(c_lo..=c_hi).contains(&container_port) || h_hi - h_lo != c_hi - c_lo {
-        return None;
+        return Ok(None);
     }
     let ip = ip
         .filter(|i| !i.is_empty() && *i != "0.0.0.0" && *i != "::")
         .map(str::to_string);
-    Some((ip, h_lo + (container_port - c_lo)))
+    Ok(Some((ip, h_lo + (container_port - c_lo))))
 }
 
 /// Where send-test reaches the collector: `--endpoint` as given, else the backend's OTLP endpoint
 /// with a compose service's host and port replaced by what that service publishes.
 pub fn url(model: &Model, endpoint: Option<&str>) -> Result<String> {
     if let Some(e) = endpoint {
-        return Ok(traces_url(e));
+        crate::otlp::config::check_endpoint("--endpoint", e)?;
+        return Ok(traces_url(e.trim()));
+    }
+    // The collector is found through the compose file: one that cannot be read is the reason.
+    match &model.layout {
+        Err(Error::Parse {
+            path,
+            line,
+            column,
+            message,
+        }) => return Err(Error::parse(path, *line, *column, message.clone())),
+        Err(Error::Project { path, message, .. }) => {
+            return Err(Error::project(
+                path,
+                message.clone(),
+                "fix the compose file, or pass --endpoint URL".to_string(),
+            ));
+        }
+        _ => {}
     }
     let written = [
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -73,12 +105,14 @@ pub fn url(model: &Model, endpoint: Option<&str>) -> Result<String> {
             "the backend sets no OTLP endpoint, so there is no collector to send to".into(),
         ));
     };
-    let value = crate::project::model::interpolate(&value, |n| model.env(n)).ok_or_else(|| {
-        Error::usage(
-            format!("the backend's {name} ({value}) uses a variable that is not set"),
-            "set it in .env, or pass --endpoint URL".to_string(),
-        )
-    })?;
+    // Interpolated as Compose does: the environment tracectl runs in, then the env file.
+    let value =
+        crate::project::model::interpolate(&value, |n| model.compose_var(n)).ok_or_else(|| {
+            Error::usage(
+                format!("the backend's {name} ({value}) uses a variable that is not set"),
+                "set it in .env, or pass --endpoint URL".to_string(),
+            )
+        })?;
     let full = if name == "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" {
         value.clone()
     } else {
@@ -98,14 +132,34 @@ pub fn url(model: &Model, endpoint: Option<&str>) -> Result<String> {
             "the backend exports to {host}, not to a collector service of the compose file"
         )));
     };
-    let ports = model
-        .layout()
-        .map(|l| l.compose.ports(&service))
-        .unwrap_or_default();
-    let found = ports
-        .iter()
-        .filter_map(|p| crate::project::model::interpolate(p, |n| model.env(n)))
-        .find_map(|p| published(&p, port));
+    let Some(layout) = model.layout() else {
+        return Err(no_collector(format!(
+            "the backend exports to {host}, not to a collector service of the compose file"
+        )));
+    };
+    let mut found = None;
+    for (spec, line) in layout.compose.port_entries(&service) {
+        let Some(spec) = crate::project::model::interpolate(&spec, |n| model.compose_var(n)) else {
+            continue;
+        };
+        match published(&spec, port) {
+            Ok(Some(p)) => {
+                found = Some(p);
+                break;
+            }
+            Ok(None) => {}
+            Err(why) => {
+                return Err(Error::parse(
+                    layout.compose.path(),
+                    line,
+                    1,
+                    format!(
+                        "the '{host}' service's port \"{spec}\" cannot be published: {why} (Docker Compose refuses it too)"
+                    ),
+                ));
+            }
+        }
+    }
     match found {
         Some((ip, host_port)) => {
             let ip = ip.unwrap_or_else(|| "127.0.0.1".into());
@@ -163,7 +217,7 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     let Some(wait) = ctx.settings.wait else {
         return result;
     };
-    let until = Instant::now() + wait;
+    let until = super::after(wait);
     let xray = async {
         ctx.settings.aws_region.as_ref()?;
         let mut r = result.clone();
@@ -238,25 +292,56 @@ mod tests {
 
     #[test]
     fn published_ports_in_every_short_form() {
-        assert_eq!(published("4318:4318", 4318), Some((None, 4318)));
-        assert_eq!(published("\"14318:4318\"", 4318), Some((None, 14318)));
+        let some = |ip: Option<&str>, port| Ok(Some((ip.map(str::to_string), port)));
+        assert_eq!(published("4318:4318", 4318), some(None, 4318));
+        assert_eq!(published("\"14318:4318\"", 4318), some(None, 14318));
         assert_eq!(
             published("127.0.0.1:14318:4318/tcp", 4318),
-            Some((Some("127.0.0.1".into()), 14318))
+            some(Some("127.0.0.1"), 14318)
         );
-        assert_eq!(
-            published("[::1]:4318:4318", 4318),
-            Some((Some("::1".into()), 4318))
-        );
-        assert_eq!(published("0.0.0.0:4318:4318", 4318), Some((None, 4318)));
-        assert_eq!(published("4317-4318:4317-4318", 4318), Some((None, 4318)));
-        assert_eq!(published("5317-5318:4317-4318", 4318), Some((None, 5318)));
-        // Not this port, random host port, UDP, nonsense.
-        assert_eq!(published("4317:4317", 4318), None);
-        assert_eq!(published("4318", 4318), None);
-        assert_eq!(published("4318:4318/udp", 4318), None);
-        assert_eq!(published("a:b", 4318), None);
-        assert_eq!(published("", 4318), None);
+        assert_eq!(published("[::1]:4318:4318", 4318), some(Some("::1"), 4318));
+        assert_eq!(published("0.0.0.0:4318:4318", 4318), some(None, 4318));
+        assert_eq!(published("4317-4318:4317-4318", 4318), some(None, 4318));
+        assert_eq!(published("5317-5318:4317-4318", 4318), some(None, 5318));
+        // Not this port, random host port (a bare port, or one of a host range), UDP, nonsense.
+        for spec in [
+            "4317:4317",
+            "4318",
+            "4318:4318/udp",
+            "14318-14320:4318",
+            "a:b",
+            "",
+        ] {
+            assert_eq!(published(spec, 4318), Ok(None), "{spec}");
+        }
+    }
+
+    #[test]
+    fn reversed_ranges_and_upper_case_protocols() {
+        assert_eq!(published("14318:4318/TCP", 4318), Ok(Some((None, 14318))));
+        assert_eq!(published("14318:4318/Udp", 4318), Ok(None));
+        for (spec, named) in [
+            ("4319-4318:4317-4318", "4319-4318"),
+            ("4318:4319-4317", "4319-4317"),
+            ("1-65535:0-65535", "1-65535"),
+        ] {
+            let err = published(spec, 4318).unwrap_err();
+            assert!(err.contains(named), "{spec}: {err}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text, and text shaped like a port spec: an answer or an error, never a panic.
+        #[test]
+        fn published_never_panics(
+            any in ".{0,40}",
+            spec in "(\\[?[0-9a-f:.]{0,8}\\]?:)?([0-9]{1,6}(-[0-9]{1,6})?:)?[0-9]{1,6}(-[0-9]{1,6})?(/[a-zA-Z]{0,4})?",
+            port in proptest::num::u16::ANY,
+        ) {
+            let _ = published(&any, port);
+            let _ = published(&spec, port);
+            let _ = published(&spec, 4318);
+        }
     }
 
     #[test]

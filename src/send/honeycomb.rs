@@ -56,7 +56,7 @@ pub(super) async fn follow_up(
     let start = unix_nanos(trace.start()) / 1_000_000_000;
     let end = unix_nanos(trace.end()) / 1_000_000_000;
     // The link is part of sending; with --wait, the permission check is part of waiting.
-    let until = settings.wait.map(|w| Instant::now() + w);
+    let until = settings.wait.map(super::after);
     let auth = honeycomb::auth(client, &hc.base, &hc.key, left(until.unwrap_or(deadline))).await;
     if let Ok(auth) = &auth {
         result.link =

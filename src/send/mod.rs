@@ -241,6 +241,15 @@ fn jitter() -> impl FnMut() -> f64 {
 }
 
 /// The time left until `deadline`, at least a millisecond (a zero timeout means "none" to some).
+/// `wait` from now, saturating: a duration past what the clock can hold is a day, longer than
+/// any flag allows.
+pub(crate) fn after(wait: std::time::Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(86_400)))
+        .unwrap_or(now)
+}
+
 fn left(deadline: Instant) -> std::time::Duration {
     deadline
         .saturating_duration_since(Instant::now())
@@ -284,7 +293,7 @@ pub async fn execute(
         client: http_client(settings)?,
         aws: tokio::sync::OnceCell::new(),
     };
-    let deadline = Instant::now() + settings.timeout;
+    let deadline = after(settings.timeout);
     let futures = settings
         .destinations
         .iter()

@@ -56,11 +56,7 @@ pub async fn daemon(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
         }
     }
     result.latency_ms = started.elapsed().as_millis() as u64;
-    if let Some(until) = settings
-        .wait
-        .filter(|_| result.ok)
-        .map(|w| Instant::now() + w)
-    {
+    if let Some(until) = settings.wait.filter(|_| result.ok).map(super::after) {
         // Arrival is checked through the API: that needs the AWS configuration, on its own budget.
         match ctx.aws(until).await {
             Ok(aws) => wait(&mut result, ctx, aws, until).await,
@@ -109,7 +105,7 @@ pub async fn api(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
             result.latency_ms = started.elapsed().as_millis() as u64;
             result.link = Some(xray::console_link(&region, &ctx.trace.xray_trace_id()));
             if let Some(w) = ctx.settings.wait {
-                wait(&mut result, ctx, aws, Instant::now() + w).await;
+                wait(&mut result, ctx, aws, super::after(w)).await;
             }
             result
         }
@@ -183,7 +179,7 @@ pub async fn otlp(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     if result.ok {
         result.link = Some(xray::console_link(&region, &ctx.trace.xray_trace_id()));
         if let Some(w) = ctx.settings.wait {
-            wait(&mut result, ctx, aws, Instant::now() + w).await;
+            wait(&mut result, ctx, aws, super::after(w)).await;
         }
     }
     result

@@ -7,6 +7,7 @@ mod collector_hostile;
 mod common;
 mod completions;
 mod compose_edit;
+mod compose_ports;
 mod compose_shared_nodes;
 mod doctor;
 mod doctor_collector;

@@ -669,3 +669,114 @@ fn interpolation_agrees_with_compose_v2() {
     let compared = compared.get();
     assert!(compared > 100, "only {compared} values compared");
 }
+
+/// One generated `.env` value as written: literal text, `$$` and references (plain and with
+/// operators) to the environment's SET and EMPTY, to UNSET, and to the file's own keys, some
+/// declared later; unquoted, single- or double-quoted, with or without a comment.
+fn env_value(keys: usize) -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let name = prop_oneof![
+        Just("SET".to_string()),
+        Just("EMPTY".to_string()),
+        Just("UNSET".to_string()),
+        (0..keys).prop_map(|k| format!("K{k}")),
+    ];
+    let piece = prop_oneof![
+        "[a-z0-9./:-]{1,4}",
+        Just("$$".to_string()),
+        name.clone().prop_map(|n| format!("${n}")),
+        name.clone().prop_map(|n| format!("${{{n}}}")),
+        (
+            name,
+            prop_oneof![Just(":-"), Just("-"), Just(":+"), Just("+")],
+            "[a-z0-9]{0,3}"
+        )
+            .prop_map(|(n, op, d)| format!("${{{n}{op}{d}}}")),
+    ];
+    let quote = prop_oneof![Just(""), Just("'"), Just("\"")];
+    let comment = prop_oneof![Just(""), Just(" # note")];
+    (proptest::collection::vec(piece, 0..4), quote, comment)
+        .prop_map(|(parts, q, c)| format!("{q}{}{q}{c}", parts.concat()))
+}
+
+#[test]
+fn env_files_are_read_as_compose_v2_reads_them() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    const KEYS: usize = 8;
+    let judge = crate::peers::docker_compose();
+    let lookup = |name: &str| match name {
+        "SET" => Some("v".to_string()),
+        "EMPTY" => Some(String::new()),
+        _ => None,
+    };
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let separator = prop_oneof![Just("="), Just(": "), Just(" = "), Just(":")];
+    let compared = std::cell::Cell::new(0usize);
+    runner
+        .run(
+            &proptest::collection::vec((separator, env_value(KEYS)), KEYS),
+            |lines| {
+                let ctx = TestContext::empty();
+                let env: String = lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (sep, value))| format!("K{i}{sep}{value}\n"))
+                    .collect();
+                ctx.write(".env", &env);
+                let mut compose = String::from("services:\n  a:\n    image: x\n    environment:\n");
+                for i in 0..KEYS {
+                    compose.push_str(&format!("      K{i}: \"${{K{i}-unset}}\"\n"));
+                }
+                ctx.write("compose.yaml", &compose);
+                let out = output_within(
+                    std::process::Command::new(&judge)
+                        .args(["config", "--format", "json"])
+                        .current_dir(&ctx.root)
+                        .env_clear()
+                        .env("SET", "v")
+                        .env("EMPTY", ""),
+                    Duration::from_secs(30),
+                );
+                prop_assert!(out.status.success(), "{}\n{env}", stderr(&out));
+                let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                let theirs = &doc["services"]["a"]["environment"];
+                let ours = tracectl::judged::env_file(std::path::Path::new(".env"), &env, lookup)
+                    .unwrap_or_else(|e| panic!("{e}\n{env}"));
+                for i in 0..KEYS {
+                    let key = format!("K{i}");
+                    // Compose's own output writes `$` as `$$`.
+                    let theirs = theirs[&key].as_str().unwrap_or_default().replace("$$", "$");
+                    compared.set(compared.get() + 1);
+                    prop_assert_eq!(ours.get(&key), Some(&theirs), "{} in\n{}", key, env);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    assert_eq!(compared.get(), 24 * KEYS);
+}
+
+#[test]
+fn a_region_written_as_compose_reads_dotenv_is_found() {
+    for env in [
+        "REGION=eu-west-3\nAWS_REGION=${REGION}\n",
+        "AWS_REGION: eu-west-3\n",
+        "AWS_REGION = 'eu-west-3'\n",
+    ] {
+        let ctx = TestContext::fixture("cruddur");
+        ctx.write(".env", env);
+        let (out, v) = json_run(&ctx, "doctor", &["--offline", "--check", "aws-region"], &[]);
+        assert_exit(&out, 0);
+        let c = check(&v, "aws-region");
+        assert_eq!(c["status"], "pass", "{env:?}: {c}");
+        assert!(
+            c["detail"].as_str().unwrap().starts_with("eu-west-3"),
+            "{env:?}: {c}"
+        );
+    }
+}
