@@ -233,12 +233,9 @@ impl<'a> Module<'a> {
     /// `use_reloader=False`: the reloader runs the app again in a child process.
     pub fn reloader_lines(&self) -> Vec<usize> {
         let mut lines = Vec::new();
+        let apps = self.app_names();
         for call in self.all(&["call"]) {
-            let is_run = call.child_by_field_name("function").is_some_and(|f| {
-                f.kind() == "attribute"
-                    && f.child_by_field_name("attribute")
-                        .is_some_and(|a| self.text_of(a) == "run")
-            });
+            let is_run = self.is_app_run(call, &apps);
             let Some(args) = call.child_by_field_name("arguments").filter(|_| is_run) else {
                 continue;
             };
@@ -258,6 +255,55 @@ impl<'a> Module<'a> {
             }
         }
         lines
+    }
+
+    /// What can stand for a Flask app before `.run(...)`: the names apps are bound to
+    /// (`app` of `app = Flask(...)`), names imported from another module (`from api import
+    /// app`), and calls of the factories that make one (`create_app()`).
+    fn app_names(&self) -> Vec<String> {
+        let apps = self.apps();
+        let mut names: Vec<String> = apps.iter().map(|(name, _, _)| name.clone()).collect();
+        names.extend(
+            apps.iter()
+                .filter_map(|(_, _, f)| f.clone())
+                .map(|f| format!("{f}()")),
+        );
+        names.extend(
+            self.imported_before(usize::MAX)
+                .into_iter()
+                .filter(|(module, _)| !module.is_empty())
+                .map(|(_, name)| name),
+        );
+        names
+    }
+
+    /// Whether `call` is `APP.run(...)` on what [`Module::app_names`] says is an app: another
+    /// object's `run(..., debug=...)` (`asyncio.run`, say) takes no `use_reloader`.
+    fn is_app_run(&self, call: Node, apps: &[String]) -> bool {
+        call.child_by_field_name("function").is_some_and(|f| {
+            f.kind() == "attribute"
+                && f.child_by_field_name("attribute")
+                    .is_some_and(|a| self.text_of(a) == "run")
+                && f.child_by_field_name("object").is_some_and(|o| {
+                    let object: String = match o.kind() {
+                        // `create_app()` or `create_app(config)`: the factory is what counts.
+                        "call" => o
+                            .child_by_field_name("function")
+                            .map(|f| format!("{}()", self.text_of(f)))
+                            .unwrap_or_default(),
+                        _ => self.text_of(o).to_string(),
+                    };
+                    apps.contains(&object)
+                })
+        })
+    }
+
+    /// Every identifier the module uses, for choosing a name it does not.
+    fn identifiers(&self) -> std::collections::HashSet<&str> {
+        self.all(&["identifier"])
+            .into_iter()
+            .map(|n| self.text_of(n))
+            .collect()
     }
 
     /// `NAME = Flask(...)` statements: at module level, and directly in the body of a function
@@ -330,10 +376,16 @@ impl<'a> Module<'a> {
             .collect()
     }
 
-    /// Names bound by module-level imports, as (module, name) (`import os` is ("", "os")).
-    fn imported(&self) -> Vec<(String, String)> {
+    /// Names bound by module-level imports that start before byte `offset`, as (module, name)
+    /// (`import os` is ("", "os")): an import further down binds its name too late for code
+    /// inserted above it.
+    fn imported_before(&self, offset: usize) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for node in self.children(self.root()) {
+        for node in self
+            .children(self.root())
+            .into_iter()
+            .filter(|n| n.start_byte() < offset)
+        {
             match node.kind() {
                 "import_statement" => {
                     for n in self.children(node) {
@@ -460,7 +512,17 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
     };
     let calls = module.call_functions();
     let has = |f: &str| calls.iter().any(|c| c == f);
-    let imported = module.imported();
+    let top = match &factory {
+        None => statement,
+        Some(_) => top_level_ancestor(statement),
+    };
+    let imported = module.imported_before(top.start_byte());
+    // The provider's name: `provider`, unless the app already uses that name for something.
+    let used = module.identifiers();
+    let provider = ["provider", "otel_provider", "tracectl_provider"]
+        .into_iter()
+        .find(|n| !used.contains(n))
+        .unwrap_or("tracectl_otel_provider");
     let mut wanted_imports: Vec<(&str, &str)> = Vec::new();
     let mut setup: Vec<String> = Vec::new();
     let mut after_app: Vec<String> = Vec::new();
@@ -476,9 +538,9 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
                 ("opentelemetry.sdk.trace.export", "BatchSpanProcessor"),
             ]);
             setup.extend([
-                "provider = TracerProvider()".to_string(),
-                "provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))".to_string(),
-                "trace.set_tracer_provider(provider)".to_string(),
+                format!("{provider} = TracerProvider()"),
+                format!("{provider}.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))"),
+                format!("trace.set_tracer_provider({provider})"),
             ]);
             report
                 .added
@@ -535,12 +597,29 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
     }
 
     let mut inserts: Vec<(usize, String)> = Vec::new();
+    // Lines are added after whole lines only: a statement whose line goes on (`; more`, or a
+    // `\` continuation) would be split.
+    let own_line = |node: Node, what: &str| -> Result<()> {
+        let rest = &body[node.end_byte()..line_end(body, node.end_byte())];
+        let rest = rest.trim();
+        if rest.is_empty() || rest.starts_with('#') {
+            return Ok(());
+        }
+        Err(Error::project(
+            path,
+            format!(
+                "line {}: {what} shares its line with other code (`{}`)",
+                node.end_position().row + 1,
+                rest.chars().take(40).collect::<String>()
+            ),
+            "put it on its own line, then run tracectl again".to_string(),
+        ))
+    };
+    if !after_app.is_empty() {
+        own_line(statement, &format!("`{name} = Flask(...)`"))?;
+    }
     // Imports and setup: after the last module-level import before the app (or its factory),
     // else after a module docstring, else before the first statement.
-    let top = match &factory {
-        None => statement,
-        Some(_) => top_level_ancestor(statement),
-    };
     if !imports.is_empty() || !setup.is_empty() {
         let statements = module.children(module.root());
         let last_import = statements
@@ -560,7 +639,10 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
                     .is_some_and(|n| n.kind() == "string")
         });
         let (at, after_code) = match last_import.or(docstring) {
-            Some(anchor) => (line_end(body, anchor.end_byte()), true),
+            Some(anchor) => {
+                own_line(*anchor, "the import tracectl adds its lines after")?;
+                (line_end(body, anchor.end_byte()), true)
+            }
             None => (
                 line_start(
                     body,
@@ -617,14 +699,9 @@ pub fn instrument(path: &Path, text: &str, edit: &AppEdit) -> Result<(String, Ap
 /// `use_reloader=False` after the last argument of each `X.run(..., debug=...)` lacking it.
 fn reloader_inserts(module: &Module, file: &str, report: &mut AppReport) -> Vec<(usize, String)> {
     let mut inserts = Vec::new();
+    let apps = module.app_names();
     for call in module.all(&["call"]) {
-        let Some(function) = call.child_by_field_name("function") else {
-            continue;
-        };
-        let is_run = function.kind() == "attribute"
-            && function
-                .child_by_field_name("attribute")
-                .is_some_and(|a| module.text_of(a) == "run");
+        let is_run = module.is_app_run(call, &apps);
         let Some(args) = call.child_by_field_name("arguments").filter(|_| is_run) else {
             continue;
         };
@@ -775,6 +852,43 @@ mod tests {
         let two = err("from flask import Flask\na = Flask('a')\nb = Flask('b')\n");
         assert!(two.contains("`a` at app.py:2 and `b` at app.py:3"), "{two}");
         assert!(err("x = 1; app = Flask(__name__)\n").contains("shares its line"));
+        // A line that goes on after the app, or after the import tracectl adds below.
+        let on = err("from flask import Flask\napp = Flask(__name__); CONFIG = \\\n    {'a': 1}\n");
+        assert!(
+            on.contains("line 2: `app = Flask(...)` shares its line with other code"),
+            "{on}"
+        );
+        let import =
+            err("from flask import Flask\nimport os; X = \\\n  1\napp = Flask(__name__)\n");
+        assert!(
+            import.starts_with("app.py") && import.contains("shares its line"),
+            "{import}"
+        );
+    }
+
+    #[test]
+    fn only_the_apps_own_run_gets_use_reloader() {
+        let text = "import asyncio\nfrom flask import Flask\napp = Flask(__name__)\nasyncio.run(main(), debug=True)\napp.run(debug=True)\n";
+        let out = run(text, &full());
+        assert!(out.contains("asyncio.run(main(), debug=True)\n"), "{out}");
+        assert!(
+            out.contains("app.run(debug=True, use_reloader=False)\n"),
+            "{out}"
+        );
+        let m = Module::parse(Path::new("app.py"), text).unwrap();
+        assert_eq!(m.reloader_lines(), [5]);
+    }
+
+    #[test]
+    fn a_provider_name_the_app_uses_is_left_alone_and_late_imports_do_not_count() {
+        let text = "from flask import Flask\nprovider = 'cognito'\napp = Flask(__name__)\n\nfrom opentelemetry import trace\n";
+        let out = run(text, &full());
+        assert!(out.contains("otel_provider = TracerProvider()\n"), "{out}");
+        assert!(out.contains("provider = 'cognito'\n"), "{out}");
+        // `trace` is imported after the app: the setup above it imports it itself.
+        let setup = out.find("trace.set_tracer_provider").unwrap();
+        let import = out.find("from opentelemetry import trace\n").unwrap();
+        assert!(import < setup, "{out}");
     }
 
     #[test]
@@ -872,7 +986,12 @@ mod tests {
                 parts.push(app.to_string());
                 parts.extend(after.iter().map(|s| s.to_string()));
                 if main {
-                    parts.push("if __name__ == '__main__':\n    app.run(debug=True)".to_string());
+                    // The app's own run, under the name the app was bound to.
+                    let name = app.split(" = ").next().unwrap_or("app");
+                    let name = name.rsplit(['\n', '\t', ' ']).next().unwrap_or(name);
+                    parts.push(format!(
+                        "if __name__ == '__main__':\n    {name}.run(debug=True)"
+                    ));
                 }
                 let mut text = parts.join("\n");
                 if last_nl {
