@@ -220,6 +220,30 @@ impl Pending {
         Some(trace.spans)
     }
 
+    /// Add one request's spans, grouped by trace (`groups` holds indexes into `spans`), then
+    /// evict the oldest traces past the bounds; returns what must be shown now.
+    fn add_groups(
+        &mut self,
+        spans: Vec<ReceivedSpan>,
+        groups: &[Vec<usize>],
+    ) -> Vec<Vec<ReceivedSpan>> {
+        let mut slots: Vec<Option<ReceivedSpan>> = spans.into_iter().map(Some).collect();
+        let mut overflow = Vec::new();
+        let now = Instant::now();
+        for group in groups {
+            let trace: Vec<ReceivedSpan> = group.iter().filter_map(|i| slots[*i].take()).collect();
+            let id = trace[0].trace_id.clone();
+            overflow.extend(self.add(id, trace, now));
+        }
+        while self.traces.len() > MAX_PENDING_TRACES || self.bytes > MAX_PENDING_BYTES {
+            let Some(oldest) = self.pop_oldest() else {
+                break;
+            };
+            overflow.push(oldest);
+        }
+        overflow
+    }
+
     fn pop_oldest(&mut self) -> Option<Vec<ReceivedSpan>> {
         let (_, id) = self.by_last_seen.pop_first()?;
         self.take(&id)
@@ -420,27 +444,7 @@ impl Collector {
                 // Spans stream out one by one here; grouping them into traces to check costs
                 // about a fifth of the throughput, so it is done only when asked (--check).
                 if let Some(checks) = self.checks.get().filter(|c| c.per_trace) {
-                    let mut slots: Vec<Option<ReceivedSpan>> =
-                        spans.into_iter().map(Some).collect();
-                    let mut overflow = Vec::new();
-                    {
-                        let mut pending = lock(&checks.pending);
-                        let now = Instant::now();
-                        for group in groups {
-                            let trace: Vec<ReceivedSpan> =
-                                group.iter().filter_map(|i| slots[*i].take()).collect();
-                            let id = trace[0].trace_id.clone();
-                            overflow.extend(pending.add(id, trace, now));
-                        }
-                        while pending.traces.len() > MAX_PENDING_TRACES
-                            || pending.bytes > MAX_PENDING_BYTES
-                        {
-                            let Some(oldest) = pending.pop_oldest() else {
-                                break;
-                            };
-                            overflow.push(oldest);
-                        }
-                    }
+                    let overflow = lock(&checks.pending).add_groups(spans, &groups);
                     for trace in overflow {
                         self.check(&trace);
                     }
@@ -461,26 +465,7 @@ impl Collector {
             }
             Mode::Count => {}
             Mode::Trees { .. } | Mode::Waterfalls { .. } => {
-                let mut slots: Vec<Option<ReceivedSpan>> = spans.into_iter().map(Some).collect();
-                let mut overflow = Vec::new();
-                {
-                    let mut pending = self.lock();
-                    let now = Instant::now();
-                    for group in groups {
-                        let trace: Vec<ReceivedSpan> =
-                            group.iter().filter_map(|i| slots[*i].take()).collect();
-                        let id = trace[0].trace_id.clone();
-                        overflow.extend(pending.add(id, trace, now));
-                    }
-                    while pending.traces.len() > MAX_PENDING_TRACES
-                        || pending.bytes > MAX_PENDING_BYTES
-                    {
-                        let Some(oldest) = pending.pop_oldest() else {
-                            break;
-                        };
-                        overflow.push(oldest);
-                    }
-                }
+                let overflow = self.lock().add_groups(spans, &groups);
                 for trace in overflow {
                     self.show(&trace);
                 }
