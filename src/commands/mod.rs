@@ -72,3 +72,43 @@ fn project_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
         )),
     }
 }
+
+/// Every export request of a saved file (`listen --save`, the Collector's file exporter), in
+/// order, to `each`. A line that is not one is skipped: the first ten overall are named as
+/// `FILE:LINE`, and `bad` counts them all. `what` says who reads such files, for the hint when
+/// the file cannot be opened.
+pub(crate) fn read_saved(
+    path: &std::path::Path,
+    what: &str,
+    printer: &Printer,
+    bad: &mut usize,
+    mut each: impl FnMut(opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest),
+) -> Result<()> {
+    use crate::listen::saved::{self, Line};
+    const NAMED_BAD_LINES: usize = 10;
+    let file = fs_err::File::open(path).map_err(|e| Error::Io {
+        source: e,
+        hint: Some(format!(
+            "{what} reads files written by listen --save or the Collector's file exporter"
+        )),
+    })?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    saved::for_each_line(reader, |number, line| match line {
+        Line::Request(request) => each(request),
+        Line::Empty => {}
+        Line::Bad(why) => {
+            *bad += 1;
+            if *bad <= NAMED_BAD_LINES {
+                printer.warn(&format!(
+                    "{}:{number}: skipped: {}",
+                    path.display(),
+                    crate::otlp::send::excerpt(&why, 200)
+                ));
+            }
+        }
+    })
+    .map_err(|e| Error::Io {
+        source: std::io::Error::new(e.kind(), format!("{}: {e}", path.display())),
+        hint: None,
+    })
+}

@@ -6,13 +6,9 @@ use std::time::Duration;
 use crate::cli::{ShowArgs, View};
 use crate::error::{Error, ExitStatus, Result};
 use crate::listen::decode;
-use crate::listen::saved::{self, Line};
 use crate::listen::server::{Collector, Mode};
 use crate::listen::waterfall::Style;
 use crate::output::Printer;
-
-/// Bad lines named one by one; past this they are only counted.
-const NAMED_BAD_LINES: usize = 10;
 
 pub fn run(args: &ShowArgs, printer: &Printer) -> Result<ExitStatus> {
     let stdout_is_terminal = std::io::stdout().is_terminal();
@@ -40,36 +36,11 @@ pub fn run(args: &ShowArgs, printer: &Printer) -> Result<ExitStatus> {
     let collector = Collector::new(mode, Some(printer.line_sink()));
     let (mut good, mut bad) = (0usize, 0usize);
     for path in &args.files {
-        let file = fs_err::File::open(path).map_err(|e| Error::Io {
-            source: e,
-            hint: Some(
-                "show reads files written by listen --save or the Collector's file exporter"
-                    .to_string(),
-            ),
-        })?;
-        let reader = std::io::BufReader::with_capacity(1 << 20, file);
-        saved::for_each_line(reader, |number, line| match line {
-            Line::Request(request) => {
-                good += 1;
-                if let Ok(spans) = decode::spans_of(&request) {
-                    collector.accept(spans);
-                }
+        super::read_saved(path, "show", printer, &mut bad, |request| {
+            good += 1;
+            if let Ok(spans) = decode::spans_of(&request) {
+                collector.accept(spans);
             }
-            Line::Empty => {}
-            Line::Bad(why) => {
-                bad += 1;
-                if bad <= NAMED_BAD_LINES {
-                    printer.warn(&format!(
-                        "{}:{number}: skipped: {}",
-                        path.display(),
-                        crate::otlp::send::excerpt(&why, 200)
-                    ));
-                }
-            }
-        })
-        .map_err(|e| Error::Io {
-            source: std::io::Error::new(e.kind(), format!("{}: {e}", path.display())),
-            hint: None,
         })?;
     }
     collector.flush(true);

@@ -203,7 +203,7 @@ fn read_replay(
     random: &mut impl FnMut() -> u64,
 ) -> Result<Replay> {
     use crate::cli::Destination;
-    use crate::listen::saved::{self, Line};
+    use crate::listen::saved;
     if let Some(other) = settings.destinations.iter().find(|d| {
         !matches!(
             d,
@@ -221,40 +221,16 @@ fn read_replay(
             "replay to otlp, honeycomb, local or collector".to_string(),
         ));
     }
-    let file = fs_err::File::open(path).map_err(|e| Error::Io {
-        source: e,
-        hint: Some(
-            "--from reads files written by listen --save or the Collector's file exporter"
-                .to_string(),
-        ),
-    })?;
     let mut requests = Vec::new();
     let (mut spans, mut bad, mut too_many) = (0usize, 0usize, false);
-    saved::for_each_line(std::io::BufReader::new(file), |number, line| match line {
-        Line::Request(request) => {
-            let n = saved::span_count(std::slice::from_ref(&request));
-            if spans + n > MAX_REPLAY_SPANS {
-                too_many = true;
-                return;
-            }
-            spans += n;
-            requests.push(request);
+    super::read_saved(path, "--from", printer, &mut bad, |request| {
+        let n = saved::span_count(std::slice::from_ref(&request));
+        if spans + n > MAX_REPLAY_SPANS {
+            too_many = true;
+            return;
         }
-        Line::Empty => {}
-        Line::Bad(why) => {
-            bad += 1;
-            if bad <= 10 {
-                printer.warn(&format!(
-                    "{}:{number}: skipped: {}",
-                    path.display(),
-                    crate::otlp::send::excerpt(&why, 200)
-                ));
-            }
-        }
-    })
-    .map_err(|e| Error::Io {
-        source: std::io::Error::new(e.kind(), format!("{}: {e}", path.display())),
-        hint: None,
+        spans += n;
+        requests.push(request);
     })?;
     if too_many {
         return Err(Error::usage(
