@@ -376,6 +376,16 @@ fn code_packages(settings: &InitSettings, requests: bool) -> Vec<&'static str> {
     packages
 }
 
+/// The folders of python images' default PATH.
+const ON_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
 struct Wrapped {
     command: CommandReport,
     compose_edit: Option<(&'static str, CommandEdit)>,
@@ -541,18 +551,46 @@ fn wrap(
         )),
         _ => {}
     }
+    // pip installs the agent next to the program: a program named by path (a virtualenv that
+    // is not on PATH) is wrapped by the agent of the same folder.
+    // Only for Python's own programs (a script like ./start.sh has no agent beside it), and not
+    // from the folders on the image's PATH (Debian's /usr/bin/python3 has pip install to
+    // /usr/local/bin), where the bare name is found anyway.
+    let wrapper = match words[program].rsplit_once('/') {
+        Some((dir, name))
+            if (start::is_python(name) || matches!(name, "gunicorn" | "flask"))
+                && !ON_PATH.contains(&dir.trim_end_matches('/')) =>
+        {
+            format!("{dir}/{}", recipe::WRAPPER)
+        }
+        _ => recipe::WRAPPER.to_string(),
+    };
+    // The same, written in the shell's (or Compose's) words.
+    let wrapper_word = if wrapper
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:,=${}~".contains(c))
+    {
+        wrapper.clone()
+    } else if !wrapper.contains('\'') {
+        format!("'{wrapper}'")
+    } else {
+        return Err(format!(
+            "{at}: the program's folder has a quote in its name; wrap the command with {} yourself",
+            recipe::WRAPPER
+        ));
+    };
     let mut after: Vec<String> = before.clone();
     if let Some(r) = no_reload_after {
         after.insert(r + 1, "--no-reload".to_string());
     }
-    after.insert(program, recipe::WRAPPER.to_string());
+    after.insert(program, wrapper.clone());
     let mut compose_edit = None;
     let mut dockerfile = None;
     match &part.origin {
         Origin::Compose { key, .. } => {
             let edit = match part.form {
                 Form::Exec => {
-                    let mut inserts = vec![(program, recipe::WRAPPER.to_string())];
+                    let mut inserts = vec![(program, wrapper.clone())];
                     if let Some(r) = no_reload_after {
                         inserts.push((r + 1, "--no-reload".to_string()));
                     }
@@ -563,10 +601,8 @@ fn wrap(
                 }
                 _ => {
                     let mut text = part.text.clone();
-                    let mut inserts = vec![(
-                        part.words[program].span.start,
-                        format!("{} ", recipe::WRAPPER),
-                    )];
+                    let mut inserts =
+                        vec![(part.words[program].span.start, format!("{wrapper_word} "))];
                     if let Some(r) = no_reload_after {
                         inserts.push((part.words[r].span.end, " --no-reload".to_string()));
                     }
@@ -595,7 +631,8 @@ fn wrap(
                         None => ", ".to_string(),
                     };
                     let at = file_at(part.words[0].span.start).ok_or("internal: no position")?;
-                    inserts.push((at, format!("\"{}\"{sep}", recipe::WRAPPER)));
+                    let json = serde_json::to_string(&wrapper).map_err(|e| e.to_string())?;
+                    inserts.push((at, format!("{json}{sep}")));
                     if let Some(r) = no_reload_after {
                         let at = end_of(&part.words[r]).ok_or("internal: no position")?;
                         inserts.push((at, format!("{sep}\"--no-reload\"")));
@@ -604,7 +641,7 @@ fn wrap(
                 _ => {
                     let at =
                         file_at(part.words[program].span.start).ok_or("internal: no position")?;
-                    inserts.push((at, format!("{} ", recipe::WRAPPER)));
+                    inserts.push((at, format!("{wrapper_word} ")));
                     if let Some(r) = no_reload_after {
                         let at = end_of(&part.words[r]).ok_or("internal: no position")?;
                         inserts.push((at, " --no-reload".to_string()));
@@ -771,4 +808,61 @@ mod tests {
     }
 
     const WRAPPER_WORD: &str = recipe::WRAPPER;
+}
+
+#[cfg(test)]
+mod wrapper_path_tests {
+    use super::*;
+    use crate::project::start::dockerfile_parts;
+
+    fn wrapped(text: &str) -> String {
+        let (entrypoint, command) = dockerfile_parts(Path::new("Dockerfile"), text, None).unwrap();
+        let start = StartCommand {
+            entrypoint,
+            command,
+            dockerfile: Some((PathBuf::from("Dockerfile"), text.to_string())),
+            target: None,
+        };
+        let w = wrap(Some(&start), "api", "compose.yaml", &|p| {
+            p.display().to_string()
+        })
+        .unwrap();
+        w.dockerfile.map(|(_, _, new)| new).unwrap()
+    }
+
+    /// pip installs `opentelemetry-instrument` next to the program: a program named by path
+    /// (a virtualenv not on PATH) is wrapped by the agent of the same folder.
+    #[test]
+    fn a_program_given_by_path_is_wrapped_from_its_folder() {
+        assert_eq!(
+            wrapped("FROM x\nCMD [\"/venv/bin/gunicorn\", \"-b\", \"0.0.0.0:80\", \"app:app\"]\n"),
+            "FROM x\nCMD [\"/venv/bin/opentelemetry-instrument\", \"/venv/bin/gunicorn\", \"-b\", \"0.0.0.0:80\", \"app:app\"]\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD ./venv/bin/flask run\n"),
+            "FROM x\nCMD ./venv/bin/opentelemetry-instrument ./venv/bin/flask run --no-reload\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD exec \"/opt/my venv/bin/python\" -m flask run\n"),
+            "FROM x\nCMD exec '/opt/my venv/bin/opentelemetry-instrument' \"/opt/my venv/bin/python\" -m flask run --no-reload\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD $VIRTUAL_ENV/bin/gunicorn app:app\n"),
+            "FROM x\nCMD $VIRTUAL_ENV/bin/opentelemetry-instrument $VIRTUAL_ENV/bin/gunicorn app:app\n"
+        );
+        // A bare name stays bare: the agent is found on PATH as the program is; so do the
+        // folders on PATH and programs that are not Python's.
+        assert_eq!(
+            wrapped("FROM x\nCMD [\"/usr/bin/python3\", \"app.py\"]\n"),
+            "FROM x\nCMD [\"opentelemetry-instrument\", \"/usr/bin/python3\", \"app.py\"]\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD [\"./start.sh\"]\n"),
+            "FROM x\nCMD [\"opentelemetry-instrument\", \"./start.sh\"]\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD [\"gunicorn\", \"app:app\"]\n"),
+            "FROM x\nCMD [\"opentelemetry-instrument\", \"gunicorn\", \"app:app\"]\n"
+        );
+    }
 }

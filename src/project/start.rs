@@ -177,7 +177,7 @@ fn basename(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
 }
 
-fn is_python(word: &str) -> bool {
+pub fn is_python(word: &str) -> bool {
     basename(word)
         .strip_prefix("python")
         .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.'))
