@@ -158,6 +158,32 @@ pub fn plan(
         app: None,
         notes: Vec::new(),
     };
+    // A build that installs its packages inline never reads requirements.txt: what init adds
+    // there would not reach the image (a wrapped command would not even start).
+    if otel || xray_sdk {
+        let start = model.start.as_ref().ok().and_then(|s| s.as_ref());
+        if let Some((path, text)) = start.and_then(|s| s.dockerfile.as_ref()) {
+            let installs = start::inline_installs(text);
+            if let Some((line, args)) = installs.first() {
+                let at = format!("{}:{line}", display(path));
+                let message = format!(
+                    "{at} installs the packages itself (`RUN {args}`) and the build never reads \
+                     requirements.txt: the OpenTelemetry packages tracectl adds there would not \
+                     reach the image"
+                );
+                let hint = format!(
+                    "add the packages to that RUN line ({}), or install requirements.txt in the \
+                     Dockerfile (`COPY requirements.txt .` and `RUN pip install -r \
+                     requirements.txt`), then run init again",
+                    planned_packages(settings, requests).join(" ")
+                );
+                if requested != Instrument::None {
+                    return Err(Error::usage(message, hint));
+                }
+                out.warnings.push(format!("{message}; {hint}"));
+            }
+        }
+    }
     if requested == Instrument::None {
         out.packages = code_packages(settings, requests);
         if xray_sdk {
@@ -363,6 +389,24 @@ pub fn plan(
     }
     out.report = Some(report);
     Ok(out)
+}
+
+/// The packages the chosen instrumentation needs, for a hint.
+fn planned_packages(settings: &InitSettings, requests: bool) -> Vec<&'static str> {
+    let mut packages = match settings.instrument {
+        Instrument::ZeroCode => {
+            let mut p = recipe::ZERO_CODE_PACKAGES.to_vec();
+            if requests {
+                p.push(recipe::REQUESTS_INSTRUMENTATION);
+            }
+            p
+        }
+        _ => code_packages(settings, requests),
+    };
+    if recipe::uses_xray_sdk(settings) {
+        packages.extend(recipe::XRAY_PACKAGES);
+    }
+    packages
 }
 
 fn code_packages(settings: &InitSettings, requests: bool) -> Vec<&'static str> {

@@ -581,6 +581,39 @@ fn instructions(text: &str) -> Vec<Instruction> {
     out
 }
 
+/// The `RUN` lines (line, arguments) of a Dockerfile that install Python packages by name
+/// (`pip install flask`, poetry, pipenv, uv, pdm) when no instruction names requirements.txt:
+/// packages added to requirements.txt never reach such an image. Empty when the build reads
+/// requirements.txt, or installs nothing tracectl can see.
+pub fn inline_installs(text: &str) -> Vec<(usize, String)> {
+    let all = instructions(text);
+    if all
+        .iter()
+        .any(|i| i.args.contains("requirements.txt") || i.args.contains("requirements*"))
+    {
+        return Vec::new();
+    }
+    all.into_iter()
+        .filter(|i| i.keyword == "RUN")
+        .filter(|i| {
+            let words: Vec<&str> = i.args.split_whitespace().collect();
+            words.windows(2).any(|w| {
+                matches!(w[1], "install" | "sync" | "add")
+                    && (matches!(basename(w[0]), "pip" | "poetry" | "pipenv" | "pdm" | "uv")
+                        || basename(w[0])
+                            .strip_prefix("pip")
+                            .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.')))
+            })
+        })
+        .map(|i| {
+            (
+                i.line,
+                i.args.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect()
+}
+
 /// The words that end the here-documents a line opens (`<<EOF`, `<<-EOF`, `<<"EOF"`), in order;
 /// a leading `-` is kept (tabs before the word are allowed then).
 fn heredoc_words(line: &str) -> Vec<String> {

@@ -940,3 +940,52 @@ fn an_app_not_in_utf8_stops_only_the_modes_that_edit_it() {
     assert!(stderr(&out).contains("api/app.py:2:6"), "{}", stderr(&out));
     assert!(ctx.snapshot() == before);
 }
+
+/// A Dockerfile that installs its packages inline and never reads requirements.txt: the
+/// packages init would add there never reach the image (the wrapped command would not even
+/// start), so zero-code and code are refused naming the RUN line to extend, nothing written;
+/// `--instrument none` says it.
+#[test]
+fn packages_installed_inline_are_refused_naming_the_run_line() {
+    let dockerfile = "FROM python:3.12-slim\nCOPY . .\nRUN pip install --no-cache-dir \\\n    flask gunicorn\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n";
+    for mode in ["zero-code", "code"] {
+        let ctx = project(
+            "services:\n  api:\n    build: ./api\n",
+            Some(dockerfile),
+            APP,
+        );
+        std::fs::remove_file(ctx.path("api/requirements.txt")).unwrap();
+        let before = ctx.snapshot();
+        let out = init(&ctx, &["--instrument", mode]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(
+            err.contains("api/Dockerfile:3") && err.contains("requirements.txt"),
+            "{mode}: {err}"
+        );
+        assert!(ctx.snapshot() == before, "{mode}: a file changed");
+    }
+    // Mentioned anywhere (an ARG, a COPY): the build reads it.
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n",
+        Some(
+            "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt && pip install gunicorn\nCMD [\"gunicorn\", \"app:app\"]\n",
+        ),
+        APP,
+    );
+    init_twice(&ctx, &["--instrument", "zero-code"]);
+    // --instrument none writes only requirements.txt: a warning.
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n",
+        Some(dockerfile),
+        APP,
+    );
+    let out = init(&ctx, &["--instrument", "none"]);
+    assert_exit(&out, 0);
+    assert!(
+        format!("{}{}", stdout(&out), stderr(&out)).contains("api/Dockerfile:3"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
