@@ -964,6 +964,19 @@ fn packages_installed_inline_are_refused_naming_the_run_line() {
             "{mode}: {err}"
         );
         assert!(ctx.snapshot() == before, "{mode}: a file changed");
+        // The hint followed: the packages are on the RUN line, init goes on.
+        let packages = err
+            .split("that RUN line (")
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap();
+        ctx.write(
+            "api/Dockerfile",
+            &dockerfile.replace("gunicorn\nCMD", &format!("gunicorn {packages}\nCMD")),
+        );
+        assert_exit(&init(&ctx, &["--instrument", mode]), 0);
     }
     // Mentioned anywhere (an ARG, a COPY): the build reads it.
     let ctx = project(
