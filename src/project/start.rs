@@ -560,7 +560,12 @@ fn instructions(text: &str) -> Vec<Instruction> {
                 (args, start)
             }
         };
-        heredocs.extend(heredoc_words(content));
+        if current
+            .as_ref()
+            .is_some_and(|i| matches!(i.keyword.as_str(), "RUN" | "COPY" | "ADD"))
+        {
+            heredocs.extend(heredoc_words(content));
+        }
         let continued = content.trim_end().ends_with(escape);
         let content = if continued {
             let t = content.trim_end();
@@ -614,25 +619,35 @@ pub fn inline_installs(text: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
-/// The words that end the here-documents a line opens (`<<EOF`, `<<-EOF`, `<<"EOF"`), in order;
-/// a leading `-` is kept (tabs before the word are allowed then).
+/// The words that end the here-documents a line of RUN/COPY/ADD opens, in order, as BuildKit
+/// reads them: a shell word (quotes kept) that is `[n]<<[-]WORD`, WORD one word, maybe quoted
+/// (`<<EOF`, `<<-EOF`, `<<"EOF"`); a `<<` inside quotes or inside a word opens none. A leading
+/// `-` is kept (tabs before the word are allowed then).
 fn heredoc_words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut rest = line;
-    while let Some(at) = rest.find("<<") {
-        rest = &rest[at + 2..];
-        let dash = rest.starts_with('-');
-        let after = rest.trim_start_matches('-');
-        let word: String = after
-            .trim_start_matches(['"', '\''])
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if !word.is_empty() {
-            words.push(if dash { format!("-{word}") } else { word });
-        }
-    }
+    let (words, _) = split_words(line);
     words
+        .iter()
+        .filter_map(|w| {
+            let raw = &line[w.span.clone()];
+            let rest = raw
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .strip_prefix("<<")?;
+            let dash = rest.starts_with('-');
+            let rest = rest.strip_prefix('-').unwrap_or(rest);
+            if rest.is_empty() || rest.contains('<') {
+                return None;
+            }
+            let (name, _) = split_words(rest);
+            match name.as_slice() {
+                [one] if !one.text.is_empty() => Some(if dash {
+                    format!("-{}", one.text)
+                } else {
+                    one.text.clone()
+                }),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// The `CMD` and `ENTRYPOINT` in effect in a Dockerfile's stage `target` (the last stage when
@@ -927,6 +942,39 @@ mod tests {
         // Not JSON: the shell form, as Docker does.
         let (_, c) = parts("FROM x\nCMD ['flask', 'run']\n", None);
         assert_eq!(c.unwrap().form, Form::Shell);
+    }
+
+    /// BuildKit reads a here-document only from a shell word of RUN/COPY/ADD that is
+    /// `<<[-]WORD` (quotes around WORD allowed): a `<<` inside quotes, in an expression, or in
+    /// another instruction opens none, and the lines after it are instructions.
+    #[test]
+    fn only_a_heredoc_word_opens_a_heredoc() {
+        let text = "FROM python:3.12-slim AS base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n\nFROM base AS prod\nRUN python -c \"print(1<<4)\"\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n";
+        assert_eq!(
+            words_of(&parts(text, None).1),
+            ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]
+        );
+        for run in [
+            "RUN echo 'a <<EOF b'",
+            "RUN x=$((1<<EOF))",
+            "RUN cat<<EOF",
+            "LABEL a=<<EOF",
+            "RUN echo \"<<EOF\"",
+        ] {
+            let text = format!("FROM x\n{run}\nCMD [\"flask\", \"run\"]\nEOF\n");
+            assert_eq!(words_of(&parts(&text, None).1), ["flask", "run"], "{run}");
+        }
+        for run in [
+            "RUN <<EOF",
+            "RUN cat <<'EOF' > /x",
+            "RUN cat <<\"EOF\"",
+            "RUN 3<<EOF cat",
+            "COPY <<EOF /x",
+            "RUN <<-EOF",
+        ] {
+            let text = format!("FROM x\nCMD [\"flask\", \"run\"]\n{run}\nCMD fake\nEOF\n");
+            assert_eq!(words_of(&parts(&text, None).1), ["flask", "run"], "{run}");
+        }
     }
 
     #[test]
