@@ -75,20 +75,41 @@ pub struct AppFile {
 /// after wsgi.py).
 pub fn app_path(model: &Model, layout: &Layout) -> Option<PathBuf> {
     let context = layout.context.as_ref()?;
+    // A module's file: NAME.py, else the package NAME/__init__.py.
     let from_module = |name: &str| {
         let module = name.split(':').next().unwrap_or(name).trim();
         let module = module.strip_suffix(".py").unwrap_or(module);
-        (!module.is_empty()).then(|| PathBuf::from(format!("{}.py", module.replace('.', "/"))))
+        let module = module.trim_start_matches("./");
+        (!module.is_empty()).then(|| {
+            let file = PathBuf::from(format!("{}.py", module.replace('.', "/")));
+            let package = PathBuf::from(module.replace('.', "/")).join("__init__.py");
+            if !context.join(&file).is_file() && context.join(&package).is_file() {
+                package
+            } else {
+                file
+            }
+        })
     };
-    let named = match model.start.as_ref().ok().and_then(|s| s.as_ref()) {
-        Some(start) => match start.server() {
+    let start = model.start.as_ref().ok().and_then(|s| s.as_ref());
+    // `python FILE`: relative to the image's WORKDIR, which `COPY . .` fills with the build
+    // folder; an absolute path under that WORKDIR maps to the same place.
+    let script = |file: &str| {
+        let path = Path::new(file);
+        if path.is_relative() {
+            return path.to_path_buf();
+        }
+        let workdir = start
+            .and_then(|s| s.dockerfile.as_ref())
+            .and_then(|(_, text)| start::workdir(text));
+        workdir
+            .and_then(|w| path.strip_prefix(&w).ok().map(Path::to_path_buf))
+            .or_else(|| path.file_name().map(PathBuf::from))
+            .unwrap_or_else(|| path.to_path_buf())
+    };
+    let named = match start {
+        Some(start) => match start.inner_server() {
             Server::Gunicorn { app: Some(a), .. } => from_module(&a),
-            Server::Script { file } => Some(
-                Path::new(&file)
-                    .file_name()
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| file.clone().into()),
-            ),
+            Server::Script { file } => Some(script(&file)),
             Server::FlaskRun { app: Some(a), .. } => from_module(&a),
             _ => None,
         },

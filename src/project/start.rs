@@ -280,21 +280,32 @@ fn flask(rest: &[&str], offset: usize) -> Server {
 
 fn gunicorn(rest: &[&str]) -> Server {
     let preload = rest.contains(&"--preload");
-    // APP_MODULE is the positional argument; by convention the last word.
-    let app = rest
-        .last()
-        .filter(|w| !w.starts_with('-'))
-        .filter(|_| {
-            rest.len() < 2 || {
-                let before = rest[rest.len() - 2];
-                // `-b 0.0.0.0:80` as the last two words: the value of an option.
-                let short_option = before.len() == 2 && before.starts_with('-') && before != "--";
-                let long_option =
-                    before.starts_with("--") && !before.contains('=') && !is_flag(before);
-                !short_option && !long_option
+    // APP_MODULE is the positional argument, wherever it stands among the options.
+    let mut app = None;
+    let mut i = 0;
+    while let Some(word) = rest.get(i) {
+        i += match *word {
+            "--" => {
+                app = rest.get(i + 1).map(|s| s.to_string());
+                break;
             }
-        })
-        .map(|s| s.to_string());
+            w if w.starts_with("--") => {
+                if w.contains('=') || is_flag(w) {
+                    1
+                } else {
+                    2
+                }
+            }
+            // Short flags without a value (daemon, stdio inheritance, version, help).
+            "-D" | "-R" | "-v" | "-h" => 1,
+            w if w.starts_with('-') && w.len() == 2 => 2,
+            w if w.starts_with('-') => 1,
+            w => {
+                app = Some(w.to_string());
+                1
+            }
+        };
+    }
     Server::Gunicorn { app, preload }
 }
 
@@ -584,6 +595,30 @@ fn instructions(text: &str) -> Vec<Instruction> {
     }
     out.extend(current);
     out
+}
+
+/// The working directory a Dockerfile's last `WORKDIR`s leave (relative ones joined).
+pub fn workdir(text: &str) -> Option<String> {
+    let mut dir: Option<String> = None;
+    for i in instructions(text) {
+        match i.keyword.as_str() {
+            "WORKDIR" => {
+                let arg = i
+                    .args
+                    .trim()
+                    .trim_matches(['"', '\''])
+                    .trim_end_matches('/');
+                dir = Some(if arg.starts_with('/') {
+                    arg.to_string()
+                } else {
+                    format!("{}/{arg}", dir.as_deref().unwrap_or(""))
+                });
+            }
+            "FROM" => dir = None,
+            _ => {}
+        }
+    }
+    dir
 }
 
 /// The `RUN` lines (line, arguments) of a Dockerfile that install Python packages by name

@@ -1002,3 +1002,66 @@ fn packages_installed_inline_are_refused_naming_the_run_line() {
         stderr(&out)
     );
 }
+
+/// The app file is the one the start command names: gunicorn's APP_MODULE wherever it stands
+/// (`pkg.mod:app` → pkg/mod.py), `flask --app NAME` (NAME.py or the package NAME/__init__.py),
+/// `python src/app.py` under the build folder (not an app.py next to it).
+#[test]
+fn the_app_file_is_the_one_the_command_names() {
+    let compose = "services:\n  api:\n    build: ./api\n";
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "CMD [\"gunicorn\", \"main:app\", \"-b\", \"0.0.0.0:8000\"]",
+            "api/main.py",
+            &[],
+        ),
+        (
+            "CMD gunicorn -w 2 --bind=0.0.0.0:80 -k sync web.wsgi:app --access-logfile -",
+            "api/web/wsgi.py",
+            &["api/web/__init__.py"],
+        ),
+        (
+            "CMD [\"flask\", \"--app\", \"hello\", \"run\", \"--host=0.0.0.0\"]",
+            "api/hello/__init__.py",
+            &[],
+        ),
+        (
+            "WORKDIR /srv\nCMD [\"python\", \"src/app.py\"]",
+            "api/src/app.py",
+            &["api/app.py"],
+        ),
+        (
+            "WORKDIR /srv\nCMD [\"python\", \"/srv/src/server.py\"]",
+            "api/src/server.py",
+            &["api/app.py"],
+        ),
+    ];
+    for (cmd, file, others) in cases {
+        let ctx = project(
+            compose,
+            Some(&format!(
+                "FROM python:3.12-slim\nCOPY . .\nRUN pip install -r requirements.txt\n{cmd}\n"
+            )),
+            APP,
+        );
+        std::fs::remove_file(ctx.path("api/app.py")).unwrap();
+        for other in *others {
+            ctx.write(other, "# another file\n");
+        }
+        ctx.write(file, APP);
+        let out = init(&ctx, &["--instrument", "code"]);
+        assert_exit(&out, 0);
+        assert!(
+            ctx.read(file).contains("FlaskInstrumentor"),
+            "{cmd}: {file} not instrumented\n{}",
+            stdout(&out)
+        );
+        for other in *others {
+            assert_eq!(
+                ctx.read(other),
+                "# another file\n",
+                "{cmd}: {other} changed"
+            );
+        }
+    }
+}
