@@ -269,7 +269,7 @@ fn python_app_py_gets_use_reloader_false_and_the_variables_the_agent_reads() {
     assert_eq!(env["OTEL_METRICS_EXPORTER"], "none");
     assert_eq!(env["OTEL_LOGS_EXPORTER"], "none");
     assert_eq!(env["OTEL_EXPORTER_OTLP_PROTOCOL"], "http/protobuf");
-    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/health");
+    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/health(?![^?])");
 }
 
 #[test]
@@ -640,7 +640,7 @@ fn json_reports_the_mode_the_server_and_where_the_command_is() {
         "{req}"
     );
     let env = &resolved(&ctx, "compose.yaml")["services"]["orders-api"]["environment"];
-    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/healthz");
+    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/healthz(?![^?])");
 }
 
 /// `python run.py` where the app lives in another module: the command is wrapped, and run.py
