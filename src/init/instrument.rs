@@ -222,7 +222,8 @@ pub fn plan(
         }
     }
     if requested == Instrument::None {
-        out.packages = code_packages(settings, requests);
+        // The lines printed to paste import RequestsInstrumentor (recipe::snippet).
+        out.packages = code_packages(settings, true);
         if xray_sdk {
             out.packages.extend(recipe::XRAY_PACKAGES);
         }

@@ -1065,3 +1065,24 @@ fn the_app_file_is_the_one_the_command_names() {
         }
     }
 }
+
+/// `--instrument none` prints lines to paste: every OpenTelemetry instrumentation they import is
+/// in requirements.txt, whether or not the app uses requests yet.
+#[test]
+fn the_printed_lines_only_import_what_requirements_lists() {
+    let ctx = project("services:\n  api:\n    build: ./api\n", None, APP);
+    let out = init(&ctx, &["--instrument", "none"]);
+    assert_exit(&out, 0);
+    let printed = stdout(&out);
+    let req = ctx.read("api/requirements.txt");
+    let modules: Vec<&str> = printed
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("from opentelemetry.instrumentation."))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(modules.contains(&"requests"), "{printed}");
+    for module in modules {
+        let package = format!("opentelemetry-instrumentation-{module}");
+        assert!(req.contains(&package), "{package} missing from\n{req}");
+    }
+}
