@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::project::app::{self, AppEdit, AppReport};
 use crate::project::compose::CommandEdit;
 use crate::project::model::Model;
-use crate::project::requirements;
 use crate::project::start::{self, Form, Origin, Server, StartCommand};
 use crate::project::{self, Layout};
 use crate::recipe::{self, EnvVar};
@@ -185,23 +184,9 @@ pub fn plan(
     if otel || xray_sdk {
         let start = model.start.as_ref().ok().and_then(|s| s.as_ref());
         if let Some((path, text)) = start.and_then(|s| s.dockerfile.as_ref()) {
-            let installs = start::inline_installs(text);
             let wanted = planned_packages(settings, requests);
             // Installed there already (the hint followed): nothing is missing from the image.
-            let names: Vec<String> = installs
-                .iter()
-                .flat_map(|(_, args)| args.split_whitespace())
-                .map(|w| {
-                    let end = w
-                        .find(['=', '<', '>', '~', '!', '[', ';', '@'])
-                        .unwrap_or(w.len());
-                    requirements::normalize(w[..end].trim_matches(['"', '\'']))
-                })
-                .collect();
-            let missing = wanted
-                .iter()
-                .any(|p| !names.contains(&requirements::normalize(p)));
-            if let Some((line, args)) = installs.first().filter(|_| missing) {
+            if let Some((line, args)) = start::inline_install_lacking(text, &wanted) {
                 let at = format!("{}:{line}", display(path));
                 let message = format!(
                     "{at} installs the packages itself (`RUN {args}`) and the build never reads \

@@ -654,6 +654,26 @@ pub fn inline_installs(text: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// The first `RUN` line (line, arguments) that installs packages inline when the build never
+/// reads requirements.txt and those lines lack one of `wanted`: what requirements.txt lists
+/// does not reach that image.
+pub fn inline_install_lacking(text: &str, wanted: &[&str]) -> Option<(usize, String)> {
+    use crate::project::requirements::normalize;
+    let installs = inline_installs(text);
+    let names: Vec<String> = installs
+        .iter()
+        .flat_map(|(_, args)| args.split_whitespace())
+        .map(|w| {
+            let end = w
+                .find(['=', '<', '>', '~', '!', '[', ';', '@'])
+                .unwrap_or(w.len());
+            normalize(w[..end].trim_matches(['"', '\'']))
+        })
+        .collect();
+    let lacking = wanted.iter().any(|p| !names.contains(&normalize(p)));
+    installs.into_iter().next().filter(|_| lacking)
+}
+
 /// The words that end the here-documents a line of RUN/COPY/ADD opens, in order, as BuildKit
 /// reads them: a shell word (quotes kept) that is `[n]<<[-]WORD`, WORD one word, maybe quoted
 /// (`<<EOF`, `<<-EOF`, `<<"EOF"`); a `<<` inside quotes or inside a word opens none. A leading
