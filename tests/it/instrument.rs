@@ -1086,3 +1086,43 @@ fn the_printed_lines_only_import_what_requirements_lists() {
         assert!(req.contains(&package), "{package} missing from\n{req}");
     }
 }
+
+/// A compose command naming the virtualenv's program by path is wrapped by that virtualenv's
+/// agent, in a list and in a string (quoted when the folder has a space); Compose v2 reads it.
+#[test]
+fn compose_commands_by_path_get_the_agent_of_their_folder() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "    command: [\"/venv/bin/gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n",
+            &[
+                "/venv/bin/opentelemetry-instrument",
+                "/venv/bin/gunicorn",
+                "-b",
+                "0.0.0.0:8000",
+                "app:app",
+            ],
+        ),
+        (
+            "    command: \"'/opt/my env/bin/python' app.py\"\n",
+            &[
+                "/opt/my env/bin/opentelemetry-instrument",
+                "/opt/my env/bin/python",
+                "app.py",
+            ],
+        ),
+    ];
+    for (command, want) in cases {
+        let ctx = project(
+            &format!("services:\n  api:\n    build: ./api\n{command}"),
+            None,
+            APP,
+        );
+        init_twice(&ctx, &["--instrument", "zero-code"]);
+        let v = resolved(&ctx, "compose.yaml");
+        assert_eq!(
+            strings(&v["services"]["api"]["command"]),
+            *want,
+            "{command}"
+        );
+    }
+}
