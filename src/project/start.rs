@@ -1032,6 +1032,29 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// RUN lines whose `<<` is inside quotes or inside a word never hide the CMD after them;
+        /// with one `<<WORD` word added, the lines up to WORD are data, and the CMD after it runs.
+        #[test]
+        fn quoted_shifts_never_hide_the_cmd(
+            pieces in proptest::collection::vec(proptest::sample::select(&[
+                "python", "-c", "\"print(1<<4)\"", "'a<<EOF'", "$((x<<2))", "cat<<EOF", "echo",
+                "\"<<EOF\"", "&&", "x=1", "'<<'",
+            ][..]), 1..8),
+            heredoc in proptest::bool::ANY,
+        ) {
+            let run = format!("RUN {}", pieces.join(" "));
+            let text = if heredoc {
+                format!("FROM x\nCMD [\"flask\", \"run\"]\n{run} <<END\nCMD fake\nEOF\nEND\n")
+            } else {
+                format!("FROM x\nCMD fake\n{run}\nCMD [\"flask\", \"run\"]\nEOF\n")
+            };
+            proptest::prop_assert_eq!(words_of(&parts(&text, None).1), ["flask", "run"]);
+        }
+    }
+
     #[test]
     fn the_last_stage_or_the_target_and_inheritance() {
         let text = "FROM python AS base\nCMD [\"flask\", \"run\"]\nFROM base AS dev\nFROM python AS prod\nENTRYPOINT [\"gunicorn\"]\nCMD [\"app:app\"]\nFROM node\n";
