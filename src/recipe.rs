@@ -54,13 +54,29 @@ pub fn zero_code_env() -> Vec<EnvVar> {
     ]
 }
 
-/// The health checks the Flask instrumentation leaves out (it reads this in both modes).
+/// The health checks the Flask instrumentation leaves out (it reads this in both modes). It
+/// searches each entry as a regex in the full URL (query included): each route is escaped and
+/// anchored where the path ends, so `/healthcare/...` stays traced.
 pub fn excluded_urls_env(health_routes: &[String]) -> Option<EnvVar> {
-    // Compose reads `$` as the start of a variable.
     (!health_routes.is_empty()).then(|| {
+        let entries: Vec<String> = health_routes
+            .iter()
+            .map(|route| {
+                let mut escaped = String::new();
+                for c in route.chars() {
+                    if "\\.+*?()|[]{}^$".contains(c) {
+                        escaped.push('\\');
+                    }
+                    escaped.push(c);
+                }
+                // Followed by nothing or the query; no `$`, which Compose would interpolate.
+                format!("{escaped}(?![^?])")
+            })
+            .collect();
+        // Compose reads `$` as the start of a variable.
         var(
             "OTEL_PYTHON_FLASK_EXCLUDED_URLS",
-            health_routes.join(",").replace('$', "$$"),
+            entries.join(",").replace('$', "$$"),
         )
     })
 }

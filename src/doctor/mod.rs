@@ -318,6 +318,14 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
                 ),
                 None => true,
             };
+            // The Dockerfile, as named in the output, with its text.
+            let dockerfile = model
+                .start
+                .as_ref()
+                .ok()
+                .and_then(|s| s.as_ref())
+                .and_then(|s| s.dockerfile.as_ref())
+                .map(|(path, text)| (crate::project::display(&layout.dir, path), text.clone()));
             let requirements = layout.requirements();
             let req_display = requirements
                 .as_ref()
@@ -332,6 +340,9 @@ pub fn project_checks(facts: &gather::Facts, env: &project::EnvFileFacts) -> Vec
                     &req_display,
                     project::Tracing::of(facts),
                     &mode,
+                    dockerfile
+                        .as_ref()
+                        .map(|(file, text)| (file.as_str(), text.as_str())),
                 ),
                 None => CheckResult::skip(
                     "requirements",

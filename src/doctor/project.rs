@@ -416,6 +416,7 @@ pub fn requirements(
     file: &str,
     tracing: Tracing,
     mode: &Instrumented,
+    dockerfile: Option<(&str, &str)>,
 ) -> CheckResult {
     let id = "requirements";
     let Some(text) = text else {
@@ -431,6 +432,23 @@ pub fn requirements(
     }
     if tracing.xray_sdk() {
         wanted.extend(recipe::XRAY_PACKAGES);
+    }
+    // A build that installs its packages inline never reads requirements.txt.
+    if let Some((at, args)) = dockerfile.and_then(|(file, text)| {
+        crate::project::start::inline_install_lacking(text, &wanted)
+            .map(|(line, args)| (format!("{file}:{line}"), args))
+    }) {
+        return CheckResult::fail(
+            id,
+            format!(
+                "{at} installs the packages itself (`RUN {args}`) and the build never reads \
+                 {file}: the tracing packages it lists are not in the image"
+            ),
+        )
+        .hint(format!(
+            "add {} to that RUN line, or install {file} in the Dockerfile",
+            wanted.join(" ")
+        ));
     }
     let missing = requirements::missing(text, &wanted);
     if missing.is_empty() {

@@ -74,20 +74,41 @@ pub struct AppFile {
 /// after wsgi.py).
 pub fn app_path(model: &Model, layout: &Layout) -> Option<PathBuf> {
     let context = layout.context.as_ref()?;
+    // A module's file: NAME.py, else the package NAME/__init__.py.
     let from_module = |name: &str| {
         let module = name.split(':').next().unwrap_or(name).trim();
         let module = module.strip_suffix(".py").unwrap_or(module);
-        (!module.is_empty()).then(|| PathBuf::from(format!("{}.py", module.replace('.', "/"))))
+        let module = module.trim_start_matches("./");
+        (!module.is_empty()).then(|| {
+            let file = PathBuf::from(format!("{}.py", module.replace('.', "/")));
+            let package = PathBuf::from(module.replace('.', "/")).join("__init__.py");
+            if !context.join(&file).is_file() && context.join(&package).is_file() {
+                package
+            } else {
+                file
+            }
+        })
     };
-    let named = match model.start.as_ref().ok().and_then(|s| s.as_ref()) {
-        Some(start) => match start.server() {
+    let start = model.start.as_ref().ok().and_then(|s| s.as_ref());
+    // `python FILE`: relative to the image's WORKDIR, which `COPY . .` fills with the build
+    // folder; an absolute path under that WORKDIR maps to the same place.
+    let script = |file: &str| {
+        let path = Path::new(file);
+        if path.is_relative() {
+            return path.to_path_buf();
+        }
+        let workdir = start
+            .and_then(|s| s.dockerfile.as_ref())
+            .and_then(|(_, text)| start::workdir(text));
+        workdir
+            .and_then(|w| path.strip_prefix(&w).ok().map(Path::to_path_buf))
+            .or_else(|| path.file_name().map(PathBuf::from))
+            .unwrap_or_else(|| path.to_path_buf())
+    };
+    let named = match start {
+        Some(start) => match start.inner_server() {
             Server::Gunicorn { app: Some(a), .. } => from_module(&a),
-            Server::Script { file } => Some(
-                Path::new(&file)
-                    .file_name()
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| file.clone().into()),
-            ),
+            Server::Script { file } => Some(script(&file)),
             Server::FlaskRun { app: Some(a), .. } => from_module(&a),
             _ => None,
         },
@@ -158,8 +179,36 @@ pub fn plan(
         app: None,
         notes: Vec::new(),
     };
+    // A build that installs its packages inline never reads requirements.txt: what init adds
+    // there would not reach the image (a wrapped command would not even start).
+    if otel || xray_sdk {
+        let start = model.start.as_ref().ok().and_then(|s| s.as_ref());
+        if let Some((path, text)) = start.and_then(|s| s.dockerfile.as_ref()) {
+            let wanted = planned_packages(settings, requests);
+            // Installed there already (the hint followed): nothing is missing from the image.
+            if let Some((line, args)) = start::inline_install_lacking(text, &wanted) {
+                let at = format!("{}:{line}", display(path));
+                let message = format!(
+                    "{at} installs the packages itself (`RUN {args}`) and the build never reads \
+                     requirements.txt: the OpenTelemetry packages tracectl adds there would not \
+                     reach the image"
+                );
+                let hint = format!(
+                    "add the packages to that RUN line ({}), or install requirements.txt in the \
+                     Dockerfile (`COPY requirements.txt .` and `RUN pip install -r \
+                     requirements.txt`), then run init again",
+                    wanted.join(" ")
+                );
+                if requested != Instrument::None {
+                    return Err(Error::usage(message, hint));
+                }
+                out.warnings.push(format!("{message}; {hint}"));
+            }
+        }
+    }
     if requested == Instrument::None {
-        out.packages = code_packages(settings, requests);
+        // The lines printed to paste import RequestsInstrumentor (recipe::snippet).
+        out.packages = code_packages(settings, true);
         if xray_sdk {
             out.packages.extend(recipe::XRAY_PACKAGES);
         }
@@ -365,6 +414,24 @@ pub fn plan(
     Ok(out)
 }
 
+/// The packages the chosen instrumentation needs, for a hint.
+fn planned_packages(settings: &InitSettings, requests: bool) -> Vec<&'static str> {
+    let mut packages = match settings.instrument {
+        Instrument::ZeroCode => {
+            let mut p = recipe::ZERO_CODE_PACKAGES.to_vec();
+            if requests {
+                p.push(recipe::REQUESTS_INSTRUMENTATION);
+            }
+            p
+        }
+        _ => code_packages(settings, requests),
+    };
+    if recipe::uses_xray_sdk(settings) {
+        packages.extend(recipe::XRAY_PACKAGES);
+    }
+    packages
+}
+
 fn code_packages(settings: &InitSettings, requests: bool) -> Vec<&'static str> {
     let mut packages = Vec::new();
     if recipe::uses_otel(settings) {
@@ -375,6 +442,16 @@ fn code_packages(settings: &InitSettings, requests: bool) -> Vec<&'static str> {
     }
     packages
 }
+
+/// The folders of python images' default PATH.
+const ON_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
 
 struct Wrapped {
     command: CommandReport,
@@ -541,18 +618,46 @@ fn wrap(
         )),
         _ => {}
     }
+    // pip installs the agent next to the program: a program named by path (a virtualenv that
+    // is not on PATH) is wrapped by the agent of the same folder.
+    // Only for Python's own programs (a script like ./start.sh has no agent beside it), and not
+    // from the folders on the image's PATH (Debian's /usr/bin/python3 has pip install to
+    // /usr/local/bin), where the bare name is found anyway.
+    let wrapper = match words[program].rsplit_once('/') {
+        Some((dir, name))
+            if (start::is_python(name) || matches!(name, "gunicorn" | "flask"))
+                && !ON_PATH.contains(&dir.trim_end_matches('/')) =>
+        {
+            format!("{dir}/{}", recipe::WRAPPER)
+        }
+        _ => recipe::WRAPPER.to_string(),
+    };
+    // The same, written in the shell's (or Compose's) words.
+    let wrapper_word = if wrapper
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:,=${}~".contains(c))
+    {
+        wrapper.clone()
+    } else if !wrapper.contains('\'') {
+        format!("'{wrapper}'")
+    } else {
+        return Err(format!(
+            "{at}: the program's folder has a quote in its name; wrap the command with {} yourself",
+            recipe::WRAPPER
+        ));
+    };
     let mut after: Vec<String> = before.clone();
     if let Some(r) = no_reload_after {
         after.insert(r + 1, "--no-reload".to_string());
     }
-    after.insert(program, recipe::WRAPPER.to_string());
+    after.insert(program, wrapper.clone());
     let mut compose_edit = None;
     let mut dockerfile = None;
     match &part.origin {
         Origin::Compose { key, .. } => {
             let edit = match part.form {
                 Form::Exec => {
-                    let mut inserts = vec![(program, recipe::WRAPPER.to_string())];
+                    let mut inserts = vec![(program, wrapper.clone())];
                     if let Some(r) = no_reload_after {
                         inserts.push((r + 1, "--no-reload".to_string()));
                     }
@@ -563,10 +668,8 @@ fn wrap(
                 }
                 _ => {
                     let mut text = part.text.clone();
-                    let mut inserts = vec![(
-                        part.words[program].span.start,
-                        format!("{} ", recipe::WRAPPER),
-                    )];
+                    let mut inserts =
+                        vec![(part.words[program].span.start, format!("{wrapper_word} "))];
                     if let Some(r) = no_reload_after {
                         inserts.push((part.words[r].span.end, " --no-reload".to_string()));
                     }
@@ -595,7 +698,8 @@ fn wrap(
                         None => ", ".to_string(),
                     };
                     let at = file_at(part.words[0].span.start).ok_or("internal: no position")?;
-                    inserts.push((at, format!("\"{}\"{sep}", recipe::WRAPPER)));
+                    let json = serde_json::to_string(&wrapper).map_err(|e| e.to_string())?;
+                    inserts.push((at, format!("{json}{sep}")));
                     if let Some(r) = no_reload_after {
                         let at = end_of(&part.words[r]).ok_or("internal: no position")?;
                         inserts.push((at, format!("{sep}\"--no-reload\"")));
@@ -604,7 +708,7 @@ fn wrap(
                 _ => {
                     let at =
                         file_at(part.words[program].span.start).ok_or("internal: no position")?;
-                    inserts.push((at, format!("{} ", recipe::WRAPPER)));
+                    inserts.push((at, format!("{wrapper_word} ")));
                     if let Some(r) = no_reload_after {
                         let at = end_of(&part.words[r]).ok_or("internal: no position")?;
                         inserts.push((at, " --no-reload".to_string()));
@@ -771,4 +875,61 @@ mod tests {
     }
 
     const WRAPPER_WORD: &str = recipe::WRAPPER;
+}
+
+#[cfg(test)]
+mod wrapper_path_tests {
+    use super::*;
+    use crate::project::start::dockerfile_parts;
+
+    fn wrapped(text: &str) -> String {
+        let (entrypoint, command) = dockerfile_parts(Path::new("Dockerfile"), text, None).unwrap();
+        let start = StartCommand {
+            entrypoint,
+            command,
+            dockerfile: Some((PathBuf::from("Dockerfile"), text.to_string())),
+            target: None,
+        };
+        let w = wrap(Some(&start), "api", "compose.yaml", &|p| {
+            p.display().to_string()
+        })
+        .unwrap();
+        w.dockerfile.map(|(_, _, new)| new).unwrap()
+    }
+
+    /// pip installs `opentelemetry-instrument` next to the program: a program named by path
+    /// (a virtualenv not on PATH) is wrapped by the agent of the same folder.
+    #[test]
+    fn a_program_given_by_path_is_wrapped_from_its_folder() {
+        assert_eq!(
+            wrapped("FROM x\nCMD [\"/venv/bin/gunicorn\", \"-b\", \"0.0.0.0:80\", \"app:app\"]\n"),
+            "FROM x\nCMD [\"/venv/bin/opentelemetry-instrument\", \"/venv/bin/gunicorn\", \"-b\", \"0.0.0.0:80\", \"app:app\"]\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD ./venv/bin/flask run\n"),
+            "FROM x\nCMD ./venv/bin/opentelemetry-instrument ./venv/bin/flask run --no-reload\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD exec \"/opt/my venv/bin/python\" -m flask run\n"),
+            "FROM x\nCMD exec '/opt/my venv/bin/opentelemetry-instrument' \"/opt/my venv/bin/python\" -m flask run --no-reload\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD $VIRTUAL_ENV/bin/gunicorn app:app\n"),
+            "FROM x\nCMD $VIRTUAL_ENV/bin/opentelemetry-instrument $VIRTUAL_ENV/bin/gunicorn app:app\n"
+        );
+        // A bare name stays bare: the agent is found on PATH as the program is; so do the
+        // folders on PATH and programs that are not Python's.
+        assert_eq!(
+            wrapped("FROM x\nCMD [\"/usr/bin/python3\", \"app.py\"]\n"),
+            "FROM x\nCMD [\"opentelemetry-instrument\", \"/usr/bin/python3\", \"app.py\"]\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD [\"./start.sh\"]\n"),
+            "FROM x\nCMD [\"opentelemetry-instrument\", \"./start.sh\"]\n"
+        );
+        assert_eq!(
+            wrapped("FROM x\nCMD [\"gunicorn\", \"app:app\"]\n"),
+            "FROM x\nCMD [\"opentelemetry-instrument\", \"gunicorn\", \"app:app\"]\n"
+        );
+    }
 }

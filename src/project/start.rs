@@ -177,7 +177,7 @@ fn basename(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
 }
 
-fn is_python(word: &str) -> bool {
+pub fn is_python(word: &str) -> bool {
     basename(word)
         .strip_prefix("python")
         .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.'))
@@ -280,21 +280,32 @@ fn flask(rest: &[&str], offset: usize) -> Server {
 
 fn gunicorn(rest: &[&str]) -> Server {
     let preload = rest.contains(&"--preload");
-    // APP_MODULE is the positional argument; by convention the last word.
-    let app = rest
-        .last()
-        .filter(|w| !w.starts_with('-'))
-        .filter(|_| {
-            rest.len() < 2 || {
-                let before = rest[rest.len() - 2];
-                // `-b 0.0.0.0:80` as the last two words: the value of an option.
-                let short_option = before.len() == 2 && before.starts_with('-') && before != "--";
-                let long_option =
-                    before.starts_with("--") && !before.contains('=') && !is_flag(before);
-                !short_option && !long_option
+    // APP_MODULE is the positional argument, wherever it stands among the options.
+    let mut app = None;
+    let mut i = 0;
+    while let Some(word) = rest.get(i) {
+        i += match *word {
+            "--" => {
+                app = rest.get(i + 1).map(|s| s.to_string());
+                break;
             }
-        })
-        .map(|s| s.to_string());
+            w if w.starts_with("--") => {
+                if w.contains('=') || is_flag(w) {
+                    1
+                } else {
+                    2
+                }
+            }
+            // Short flags without a value (daemon, stdio inheritance, version, help).
+            "-D" | "-R" | "-v" | "-h" => 1,
+            w if w.starts_with('-') && w.len() == 2 => 2,
+            w if w.starts_with('-') => 1,
+            w => {
+                app = Some(w.to_string());
+                1
+            }
+        };
+    }
     Server::Gunicorn { app, preload }
 }
 
@@ -560,7 +571,12 @@ fn instructions(text: &str) -> Vec<Instruction> {
                 (args, start)
             }
         };
-        heredocs.extend(heredoc_words(content));
+        if current
+            .as_ref()
+            .is_some_and(|i| matches!(i.keyword.as_str(), "RUN" | "COPY" | "ADD"))
+        {
+            heredocs.extend(heredoc_words(content));
+        }
         let continued = content.trim_end().ends_with(escape);
         let content = if continued {
             let t = content.trim_end();
@@ -581,25 +597,112 @@ fn instructions(text: &str) -> Vec<Instruction> {
     out
 }
 
-/// The words that end the here-documents a line opens (`<<EOF`, `<<-EOF`, `<<"EOF"`), in order;
-/// a leading `-` is kept (tabs before the word are allowed then).
-fn heredoc_words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut rest = line;
-    while let Some(at) = rest.find("<<") {
-        rest = &rest[at + 2..];
-        let dash = rest.starts_with('-');
-        let after = rest.trim_start_matches('-');
-        let word: String = after
-            .trim_start_matches(['"', '\''])
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if !word.is_empty() {
-            words.push(if dash { format!("-{word}") } else { word });
+/// The working directory a Dockerfile's last `WORKDIR`s leave (relative ones joined).
+pub fn workdir(text: &str) -> Option<String> {
+    let mut dir: Option<String> = None;
+    for i in instructions(text) {
+        match i.keyword.as_str() {
+            "WORKDIR" => {
+                let arg = i
+                    .args
+                    .trim()
+                    .trim_matches(['"', '\''])
+                    .trim_end_matches('/');
+                dir = Some(if arg.starts_with('/') {
+                    arg.to_string()
+                } else {
+                    format!("{}/{arg}", dir.as_deref().unwrap_or(""))
+                });
+            }
+            "FROM" => dir = None,
+            _ => {}
         }
     }
+    dir
+}
+
+/// The `RUN` lines (line, arguments) of a Dockerfile that install Python packages by name
+/// (`pip install flask`, poetry, pipenv, uv, pdm) when no instruction names requirements.txt:
+/// packages added to requirements.txt never reach such an image. Empty when the build reads
+/// requirements.txt, or installs nothing tracectl can see.
+pub fn inline_installs(text: &str) -> Vec<(usize, String)> {
+    let all = instructions(text);
+    if all
+        .iter()
+        .any(|i| i.args.contains("requirements.txt") || i.args.contains("requirements*"))
+    {
+        return Vec::new();
+    }
+    all.into_iter()
+        .filter(|i| i.keyword == "RUN")
+        .filter(|i| {
+            let words: Vec<&str> = i.args.split_whitespace().collect();
+            words.windows(2).any(|w| {
+                matches!(w[1], "install" | "sync" | "add")
+                    && (matches!(basename(w[0]), "pip" | "poetry" | "pipenv" | "pdm" | "uv")
+                        || basename(w[0])
+                            .strip_prefix("pip")
+                            .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.')))
+            })
+        })
+        .map(|i| {
+            (
+                i.line,
+                i.args.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect()
+}
+
+/// The first `RUN` line (line, arguments) that installs packages inline when the build never
+/// reads requirements.txt and those lines lack one of `wanted`: what requirements.txt lists
+/// does not reach that image.
+pub fn inline_install_lacking(text: &str, wanted: &[&str]) -> Option<(usize, String)> {
+    use crate::project::requirements::normalize;
+    let installs = inline_installs(text);
+    let names: Vec<String> = installs
+        .iter()
+        .flat_map(|(_, args)| args.split_whitespace())
+        .map(|w| {
+            let end = w
+                .find(['=', '<', '>', '~', '!', '[', ';', '@'])
+                .unwrap_or(w.len());
+            normalize(w[..end].trim_matches(['"', '\'']))
+        })
+        .collect();
+    let lacking = wanted.iter().any(|p| !names.contains(&normalize(p)));
+    installs.into_iter().next().filter(|_| lacking)
+}
+
+/// The words that end the here-documents a line of RUN/COPY/ADD opens, in order, as BuildKit
+/// reads them: a shell word (quotes kept) that is `[n]<<[-]WORD`, WORD one word, maybe quoted
+/// (`<<EOF`, `<<-EOF`, `<<"EOF"`); a `<<` inside quotes or inside a word opens none. A leading
+/// `-` is kept (tabs before the word are allowed then).
+fn heredoc_words(line: &str) -> Vec<String> {
+    let (words, _) = split_words(line);
     words
+        .iter()
+        .filter_map(|w| {
+            let raw = &line[w.span.clone()];
+            let rest = raw
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .strip_prefix("<<")?;
+            let dash = rest.starts_with('-');
+            let rest = rest.strip_prefix('-').unwrap_or(rest);
+            if rest.is_empty() || rest.contains('<') {
+                return None;
+            }
+            let (name, _) = split_words(rest);
+            match name.as_slice() {
+                [one] if !one.text.is_empty() => Some(if dash {
+                    format!("-{}", one.text)
+                } else {
+                    one.text.clone()
+                }),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// The `CMD` and `ENTRYPOINT` in effect in a Dockerfile's stage `target` (the last stage when
@@ -894,6 +997,62 @@ mod tests {
         // Not JSON: the shell form, as Docker does.
         let (_, c) = parts("FROM x\nCMD ['flask', 'run']\n", None);
         assert_eq!(c.unwrap().form, Form::Shell);
+    }
+
+    /// BuildKit reads a here-document only from a shell word of RUN/COPY/ADD that is
+    /// `<<[-]WORD` (quotes around WORD allowed): a `<<` inside quotes, in an expression, or in
+    /// another instruction opens none, and the lines after it are instructions.
+    #[test]
+    fn only_a_heredoc_word_opens_a_heredoc() {
+        let text = "FROM python:3.12-slim AS base\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n\nFROM base AS prod\nRUN python -c \"print(1<<4)\"\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n";
+        assert_eq!(
+            words_of(&parts(text, None).1),
+            ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]
+        );
+        for run in [
+            "RUN echo 'a <<EOF b'",
+            "RUN x=$((1<<EOF))",
+            "RUN cat<<EOF",
+            "LABEL a=<<EOF",
+            "RUN echo \"<<EOF\"",
+        ] {
+            let text = format!("FROM x\n{run}\nCMD [\"flask\", \"run\"]\nEOF\n");
+            assert_eq!(words_of(&parts(&text, None).1), ["flask", "run"], "{run}");
+        }
+        for run in [
+            "RUN <<EOF",
+            "RUN cat <<'EOF' > /x",
+            "RUN cat <<\"EOF\"",
+            "RUN 3<<EOF cat",
+            "COPY <<EOF /x",
+            "RUN <<-EOF",
+        ] {
+            let text = format!("FROM x\nCMD [\"flask\", \"run\"]\n{run}\nCMD fake\nEOF\n");
+            assert_eq!(words_of(&parts(&text, None).1), ["flask", "run"], "{run}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// RUN lines whose `<<` is inside quotes or inside a word never hide the CMD after them;
+        /// with one `<<WORD` word added, the lines up to WORD are data, and the CMD after it runs.
+        #[test]
+        fn quoted_shifts_never_hide_the_cmd(
+            pieces in proptest::collection::vec(proptest::sample::select(&[
+                "python", "-c", "\"print(1<<4)\"", "'a<<EOF'", "$((x<<2))", "cat<<EOF", "echo",
+                "\"<<EOF\"", "&&", "x=1", "'<<'",
+            ][..]), 1..8),
+            heredoc in proptest::bool::ANY,
+        ) {
+            let run = format!("RUN {}", pieces.join(" "));
+            let text = if heredoc {
+                format!("FROM x\nCMD [\"flask\", \"run\"]\n{run} <<END\nCMD fake\nEOF\nEND\n")
+            } else {
+                format!("FROM x\nCMD fake\n{run}\nCMD [\"flask\", \"run\"]\nEOF\n")
+            };
+            proptest::prop_assert_eq!(words_of(&parts(&text, None).1), ["flask", "run"]);
+        }
     }
 
     #[test]

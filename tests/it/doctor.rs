@@ -698,3 +698,41 @@ fn github_errors_escape_what_the_runner_decodes_and_keep_the_hint() {
     assert!(lines[0].contains("100%250A%0D::warning"), "{text:?}");
     assert!(lines[0].contains(" — "), "the hint is kept: {text:?}");
 }
+
+/// A requirements.txt that lists the packages counts for nothing when the Dockerfile installs
+/// its packages on a RUN line and never reads it: the check fails naming that line.
+#[test]
+fn requirements_the_build_never_reads_fail_naming_the_run_line() {
+    let ctx = TestContext::empty();
+    ctx.write("compose.yaml", "services:\n  api:\n    build: ./api\n");
+    let reads = "FROM python:3.12-slim\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"gunicorn\", \"app:app\"]\n";
+    ctx.write("api/Dockerfile", reads);
+    ctx.write("api/requirements.txt", "flask\ngunicorn\n");
+    ctx.write(
+        "api/app.py",
+        "from flask import Flask\napp = Flask(__name__)\n",
+    );
+    let out = run(ctx.tracectl().args([
+        "init",
+        "--yes",
+        "--no-xray",
+        "--honeycomb-api-key",
+        INGEST_US,
+    ]));
+    assert_exit(&out, 0);
+    let (_, v) = doctor_json(&ctx, &[], &[]);
+    assert_eq!(check(&v, "requirements")["status"], "pass", "{v:#}");
+    // The packages now go in inline: requirements.txt is never read.
+    let wrapped = ctx.read("api/Dockerfile");
+    ctx.write(
+        "api/Dockerfile",
+        &wrapped.replace("-r requirements.txt", "flask gunicorn"),
+    );
+    let (_, v) = doctor_json(&ctx, &[], &[]);
+    let c = check(&v, "requirements");
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert!(
+        c["detail"].as_str().unwrap().contains("api/Dockerfile:3"),
+        "{c:#}"
+    );
+}

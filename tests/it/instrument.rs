@@ -269,7 +269,7 @@ fn python_app_py_gets_use_reloader_false_and_the_variables_the_agent_reads() {
     assert_eq!(env["OTEL_METRICS_EXPORTER"], "none");
     assert_eq!(env["OTEL_LOGS_EXPORTER"], "none");
     assert_eq!(env["OTEL_EXPORTER_OTLP_PROTOCOL"], "http/protobuf");
-    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/health");
+    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/health(?![^?])");
 }
 
 #[test]
@@ -640,7 +640,7 @@ fn json_reports_the_mode_the_server_and_where_the_command_is() {
         "{req}"
     );
     let env = &resolved(&ctx, "compose.yaml")["services"]["orders-api"]["environment"];
-    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/healthz");
+    assert_eq!(env["OTEL_PYTHON_FLASK_EXCLUDED_URLS"], "/healthz(?![^?])");
 }
 
 /// `python run.py` where the app lives in another module: the command is wrapped, and run.py
@@ -939,4 +939,190 @@ fn an_app_not_in_utf8_stops_only_the_modes_that_edit_it() {
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("api/app.py:2:6"), "{}", stderr(&out));
     assert!(ctx.snapshot() == before);
+}
+
+/// A Dockerfile that installs its packages inline and never reads requirements.txt: the
+/// packages init would add there never reach the image (the wrapped command would not even
+/// start), so zero-code and code are refused naming the RUN line to extend, nothing written;
+/// `--instrument none` says it.
+#[test]
+fn packages_installed_inline_are_refused_naming_the_run_line() {
+    let dockerfile = "FROM python:3.12-slim\nCOPY . .\nRUN pip install --no-cache-dir \\\n    flask gunicorn\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n";
+    for mode in ["zero-code", "code"] {
+        let ctx = project(
+            "services:\n  api:\n    build: ./api\n",
+            Some(dockerfile),
+            APP,
+        );
+        std::fs::remove_file(ctx.path("api/requirements.txt")).unwrap();
+        let before = ctx.snapshot();
+        let out = init(&ctx, &["--instrument", mode]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(
+            err.contains("api/Dockerfile:3") && err.contains("requirements.txt"),
+            "{mode}: {err}"
+        );
+        assert!(ctx.snapshot() == before, "{mode}: a file changed");
+        // The hint followed: the packages are on the RUN line, init goes on.
+        let packages = err
+            .split("that RUN line (")
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap();
+        ctx.write(
+            "api/Dockerfile",
+            &dockerfile.replace("gunicorn\nCMD", &format!("gunicorn {packages}\nCMD")),
+        );
+        assert_exit(&init(&ctx, &["--instrument", mode]), 0);
+    }
+    // Mentioned anywhere (an ARG, a COPY): the build reads it.
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n",
+        Some(
+            "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt && pip install gunicorn\nCMD [\"gunicorn\", \"app:app\"]\n",
+        ),
+        APP,
+    );
+    init_twice(&ctx, &["--instrument", "zero-code"]);
+    // --instrument none writes only requirements.txt: a warning.
+    let ctx = project(
+        "services:\n  api:\n    build: ./api\n",
+        Some(dockerfile),
+        APP,
+    );
+    let out = init(&ctx, &["--instrument", "none"]);
+    assert_exit(&out, 0);
+    assert!(
+        format!("{}{}", stdout(&out), stderr(&out)).contains("api/Dockerfile:3"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+/// The app file is the one the start command names: gunicorn's APP_MODULE wherever it stands
+/// (`pkg.mod:app` → pkg/mod.py), `flask --app NAME` (NAME.py or the package NAME/__init__.py),
+/// `python src/app.py` under the build folder (not an app.py next to it).
+#[test]
+fn the_app_file_is_the_one_the_command_names() {
+    let compose = "services:\n  api:\n    build: ./api\n";
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "CMD [\"gunicorn\", \"main:app\", \"-b\", \"0.0.0.0:8000\"]",
+            "api/main.py",
+            &[],
+        ),
+        (
+            "CMD gunicorn -w 2 --bind=0.0.0.0:80 -k sync web.wsgi:app --access-logfile -",
+            "api/web/wsgi.py",
+            &["api/web/__init__.py"],
+        ),
+        (
+            "CMD [\"flask\", \"--app\", \"hello\", \"run\", \"--host=0.0.0.0\"]",
+            "api/hello/__init__.py",
+            &[],
+        ),
+        (
+            "WORKDIR /srv\nCMD [\"python\", \"src/app.py\"]",
+            "api/src/app.py",
+            &["api/app.py"],
+        ),
+        (
+            "WORKDIR /srv\nCMD [\"python\", \"/srv/src/server.py\"]",
+            "api/src/server.py",
+            &["api/app.py"],
+        ),
+    ];
+    for (cmd, file, others) in cases {
+        let ctx = project(
+            compose,
+            Some(&format!(
+                "FROM python:3.12-slim\nCOPY . .\nRUN pip install -r requirements.txt\n{cmd}\n"
+            )),
+            APP,
+        );
+        std::fs::remove_file(ctx.path("api/app.py")).unwrap();
+        for other in *others {
+            ctx.write(other, "# another file\n");
+        }
+        ctx.write(file, APP);
+        let out = init(&ctx, &["--instrument", "code"]);
+        assert_exit(&out, 0);
+        assert!(
+            ctx.read(file).contains("FlaskInstrumentor"),
+            "{cmd}: {file} not instrumented\n{}",
+            stdout(&out)
+        );
+        for other in *others {
+            assert_eq!(
+                ctx.read(other),
+                "# another file\n",
+                "{cmd}: {other} changed"
+            );
+        }
+    }
+}
+
+/// `--instrument none` prints lines to paste: every OpenTelemetry instrumentation they import is
+/// in requirements.txt, whether or not the app uses requests yet.
+#[test]
+fn the_printed_lines_only_import_what_requirements_lists() {
+    let ctx = project("services:\n  api:\n    build: ./api\n", None, APP);
+    let out = init(&ctx, &["--instrument", "none"]);
+    assert_exit(&out, 0);
+    let printed = stdout(&out);
+    let req = ctx.read("api/requirements.txt");
+    let modules: Vec<&str> = printed
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("from opentelemetry.instrumentation."))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(modules.contains(&"requests"), "{printed}");
+    for module in modules {
+        let package = format!("opentelemetry-instrumentation-{module}");
+        assert!(req.contains(&package), "{package} missing from\n{req}");
+    }
+}
+
+/// A compose command naming the virtualenv's program by path is wrapped by that virtualenv's
+/// agent, in a list and in a string (quoted when the folder has a space); Compose v2 reads it.
+#[test]
+fn compose_commands_by_path_get_the_agent_of_their_folder() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "    command: [\"/venv/bin/gunicorn\", \"-b\", \"0.0.0.0:8000\", \"app:app\"]\n",
+            &[
+                "/venv/bin/opentelemetry-instrument",
+                "/venv/bin/gunicorn",
+                "-b",
+                "0.0.0.0:8000",
+                "app:app",
+            ],
+        ),
+        (
+            "    command: \"'/opt/my env/bin/python' app.py\"\n",
+            &[
+                "/opt/my env/bin/opentelemetry-instrument",
+                "/opt/my env/bin/python",
+                "app.py",
+            ],
+        ),
+    ];
+    for (command, want) in cases {
+        let ctx = project(
+            &format!("services:\n  api:\n    build: ./api\n{command}"),
+            None,
+            APP,
+        );
+        init_twice(&ctx, &["--instrument", "zero-code"]);
+        let v = resolved(&ctx, "compose.yaml");
+        assert_eq!(
+            strings(&v["services"]["api"]["command"]),
+            *want,
+            "{command}"
+        );
+    }
 }

@@ -329,3 +329,57 @@ fn python_app_py_in_debug_mode_zero_code_traces_arrive() {
         "{spans:?}"
     );
 }
+
+/// The agent searches each OTEL_PYTHON_FLASK_EXCLUDED_URLS entry as a regex in the full URL:
+/// the entries init writes end at the route (or its query), so /health (with or without a
+/// query) produces no span while /healthcare/patients, which starts with the same letters, does.
+#[test]
+fn excluded_health_checks_leave_routes_that_start_alike_traced() {
+    let rotel = Rotel::start();
+    let ctx = TestContext::empty();
+    ctx.write(
+        "compose.yaml",
+        "services:\n  api:\n    build: ./api\n    command: [\"python3\", \"app.py\"]\n    environment:\n      PORT: \"5000\"\n",
+    );
+    ctx.write("api/requirements.txt", "flask\n");
+    ctx.write(
+        "api/app.py",
+        "import os\n\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get(\"/health\")\ndef health():\n    return \"ok\"\n\n\n@app.get(\"/healthcare/patients\")\ndef patients():\n    return \"the real endpoint\"\n\n\nif __name__ == \"__main__\":\n    app.run(host=\"127.0.0.1\", port=int(os.environ[\"PORT\"]))\n",
+    );
+    let out = run(ctx.tracectl().args([
+        "init",
+        "--yes",
+        "--no-xray",
+        "--instrument",
+        "zero-code",
+        "--honeycomb-api-key",
+        INGEST_US,
+    ]));
+    assert_exit(&out, 0);
+    let project = resolved(&ctx, "compose.yaml");
+    let argv = start_command(&project, "api", &ctx.path("api/Dockerfile"));
+    let mut env = backend_env(&project, "api");
+    assert!(
+        env.contains_key("OTEL_PYTHON_FLASK_EXCLUDED_URLS"),
+        "{env:?}"
+    );
+    let port = peers::free_port();
+    env.insert("PORT".into(), port.to_string());
+    env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), rotel.endpoint());
+    env.insert("OTEL_BSP_SCHEDULE_DELAY".into(), "100".into());
+    let _backend = start_backend(&argv, &ctx.path("api"), &env);
+    get_ok(port, "/health");
+    get_ok(port, "/health?probe=1");
+    get_ok(port, "/healthcare/patients");
+    let spans = rotel.wait_for_spans(|spans| {
+        spans.iter().any(|s| {
+            s.kind == "SPAN_KIND_SERVER" && s.attr("http.route") == Some("/healthcare/patients")
+        })
+    });
+    assert!(
+        !spans
+            .iter()
+            .any(|s| s.attr("http.route") == Some("/health")),
+        "the health check was traced: {spans:?}"
+    );
+}
