@@ -127,6 +127,19 @@ pub(crate) struct Listen {
 
 impl Listen {
     pub(crate) fn start(extra: &[&str]) -> Self {
+        // A free port is free when asked, not always when listen binds it: another test may take
+        // it in between. Listen then exits at once, saying so; start again on fresh ports.
+        let mut why = String::new();
+        for _ in 0..5 {
+            match Self::try_start(extra) {
+                Ok(listen) => return listen,
+                Err(e) => why = e,
+            }
+        }
+        panic!("tracectl listen did not start in 5 tries: {why}");
+    }
+
+    fn try_start(extra: &[&str]) -> Result<Self, String> {
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let grpc: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let udp: SocketAddr = format!("127.0.0.1:{}", free_udp_port()).parse().unwrap();
@@ -149,6 +162,29 @@ impl Listen {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let up = |addr: &SocketAddr| {
+            std::net::TcpStream::connect_timeout(addr, Duration::from_millis(100)).is_ok()
+        };
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    use std::io::Read;
+                    let _ = e.read_to_string(&mut err);
+                }
+                return Err(format!("it exited early with {status}: {err}"));
+            }
+            if up(&http) && up(&grpc) {
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("tracectl listen did not listen on {http} and {grpc} within 20 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let stdout = child.stdout.take().unwrap();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&lines);
@@ -159,15 +195,13 @@ impl Listen {
                 sink.lock().unwrap().push(v);
             }
         });
-        wait_for_port(http, &mut child, "tracectl listen");
-        wait_for_port(grpc, &mut child, "tracectl listen (gRPC)");
-        Listen {
+        Ok(Listen {
             http,
             grpc,
             udp,
             lines,
             child: Guard(child),
-        }
+        })
     }
 
     pub(crate) fn endpoint(&self) -> String {
