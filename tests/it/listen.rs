@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::*;
-use crate::peers::{self, Guard, Rotel, free_port, wait_for_port};
+use crate::peers::{self, Guard, Rotel, free_port, free_udp_port, wait_for_port};
 
 /// How long any child of these tests may run before it is killed and the test fails.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
@@ -106,14 +106,6 @@ pub(crate) fn send_test_within(
     let v = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
     (out, v)
-}
-
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `tracectl listen --format json` on free ports, its span lines collected as they come.

@@ -85,12 +85,34 @@ pub fn docker_compose() -> PathBuf {
     })
 }
 
+/// A TCP port free on loopback for a server a test starts. Taken below the kernel's ephemeral
+/// range (32768-60999 here), where the source ports of the suite's own connections never land:
+/// a port handed out by `bind(0)` can be taken by an outgoing connection before the server binds.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_below_ephemeral(|port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+}
+
+/// As [`free_port`], for UDP.
+pub fn free_udp_port() -> u16 {
+    free_below_ephemeral(|port| std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok())
+}
+
+fn free_below_ephemeral(free: impl Fn(u16) -> bool) -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // Each test process starts at its own place in the range and walks it, so parallel tests
+    // seldom try the same port at once.
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const LOW: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    let start = std::process::id().wrapping_mul(7919) % SPAN;
+    for _ in 0..SPAN {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed) % SPAN) % SPAN;
+        let port = (LOW + offset) as u16;
+        if free(port) {
+            return port;
+        }
+    }
+    panic!("no free loopback port between {LOW} and {}", LOW + SPAN);
 }
 
 pub fn wait_for_port(addr: SocketAddr, child: &mut Child, what: &str) {
