@@ -1308,6 +1308,15 @@ pub async fn start(config: &Config, collector: Arc<Collector>) -> std::io::Resul
     start_with(config, Limits::default(), collector).await
 }
 
+/// The bytes of request bodies a receiver holds at once: `bodies_in_memory` bodies of
+/// `--max-body` each.
+fn body_budget(config: &Config, limits: &Limits) -> usize {
+    config
+        .max_body
+        .saturating_mul(limits.bodies_in_memory.max(1))
+        .min(Semaphore::MAX_PERMITS)
+}
+
 /// [`start`] with other limits.
 pub async fn start_with(
     config: &Config,
@@ -1320,10 +1329,7 @@ pub async fn start_with(
             .await
             .map_err(|e| std::io::Error::new(e.kind(), format!("OTLP/HTTP on {addr}: {e}")))?;
         bound.otlp = Some(listener.local_addr()?);
-        let budget = config
-            .max_body
-            .saturating_mul(limits.bodies_in_memory.max(1))
-            .min(Semaphore::MAX_PERMITS);
+        let budget = body_budget(config, &limits);
         let shared = Arc::new(Shared {
             collector: Arc::clone(&collector),
             max_body: config.max_body,
@@ -1337,10 +1343,7 @@ pub async fn start_with(
             .await
             .map_err(|e| std::io::Error::new(e.kind(), format!("OTLP/gRPC on {addr}: {e}")))?;
         bound.grpc = Some(listener.local_addr()?);
-        let budget = config
-            .max_body
-            .saturating_mul(limits.bodies_in_memory.max(1))
-            .min(Semaphore::MAX_PERMITS);
+        let budget = body_budget(config, &limits);
         let shared = Arc::new(GrpcShared {
             collector: Arc::clone(&collector),
             max_body: config.max_body,

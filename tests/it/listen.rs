@@ -309,32 +309,7 @@ fn aws_xray_sdk_segments_arrive_over_udp() {
 fn rotel_forwards_to_listen() {
     let listen = Listen::start(&[]);
     let rotel = Rotel::forwarding_to(&listen.endpoint());
-    let ctx = TestContext::empty();
-    let (out, sent) = send_test_within(
-        &ctx,
-        &[
-            "--to",
-            "otlp",
-            "--endpoint",
-            &rotel.endpoint(),
-            "--service-name",
-            "via-rotel",
-        ],
-        &[],
-    );
-    assert_exit(&out, 0);
-    let trace_id = sent["trace_id"].as_str().unwrap().to_string();
-    let spans = listen.wait_for(|s| {
-        s.iter()
-            .filter(|s| s["trace_id"] == trace_id.as_str())
-            .count()
-            == 3
-    });
-    let root = spans
-        .iter()
-        .find(|s| s["trace_id"] == trace_id.as_str() && s["kind"] == "server")
-        .unwrap();
-    assert_eq!(root["service"], "via-rotel");
+    let root = forwarded_root(&rotel, &listen, "via-rotel");
     assert_eq!(root["name"], "GET /api/activities/home");
 }
 
@@ -879,4 +854,37 @@ fn a_huge_count_is_a_usage_error_at_once() {
     let err = stderr(&out);
     assert!(err.contains("--count 99999999999999"), "{err}");
     assert!(err.contains("10000000"), "{err}");
+}
+
+/// Send the synthetic trace through `rotel`, wait for its three spans at `listen`, and return
+/// the server span (its service checked to be `service`).
+pub(crate) fn forwarded_root(rotel: &Rotel, listen: &Listen, service: &str) -> Value {
+    let ctx = TestContext::empty();
+    let (out, sent) = send_test_within(
+        &ctx,
+        &[
+            "--to",
+            "otlp",
+            "--endpoint",
+            &rotel.endpoint(),
+            "--service-name",
+            service,
+        ],
+        &[],
+    );
+    assert_exit(&out, 0);
+    let trace_id = sent["trace_id"].as_str().unwrap().to_string();
+    let spans = listen.wait_for(|s| {
+        s.iter()
+            .filter(|s| s["trace_id"] == trace_id.as_str())
+            .count()
+            == 3
+    });
+    let root = spans
+        .iter()
+        .find(|s| s["trace_id"] == trace_id.as_str() && s["kind"] == "server")
+        .unwrap()
+        .clone();
+    assert_eq!(root["service"], service);
+    root
 }

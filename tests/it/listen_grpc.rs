@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::common::*;
 use crate::listen::{
-    DEADLINE, Listen, by_name, run_ok_within, run_within, send_test_within, wait_within,
+    DEADLINE, Listen, by_name, forwarded_root, run_ok_within, run_within, send_test_within,
+    wait_within,
 };
 use crate::peers::{self, RecordingPeer, Rotel};
 
@@ -109,32 +110,7 @@ wait $listen"#,
 fn rotel_forwards_to_listen_over_grpc() {
     let listen = Listen::start(&[]);
     let rotel = Rotel::forwarding_grpc_to(&listen.grpc_endpoint());
-    let ctx = TestContext::empty();
-    let (out, sent) = send_test_within(
-        &ctx,
-        &[
-            "--to",
-            "otlp",
-            "--endpoint",
-            &rotel.endpoint(),
-            "--service-name",
-            "via-rotel-grpc",
-        ],
-        &[],
-    );
-    assert_exit(&out, 0);
-    let trace_id = sent["trace_id"].as_str().unwrap().to_string();
-    let spans = listen.wait_for(|s| {
-        s.iter()
-            .filter(|s| s["trace_id"] == trace_id.as_str())
-            .count()
-            == 3
-    });
-    let root = spans
-        .iter()
-        .find(|s| s["trace_id"] == trace_id.as_str() && s["kind"] == "server")
-        .unwrap();
-    assert_eq!(root["service"], "via-rotel-grpc");
+    forwarded_root(&rotel, &listen, "via-rotel-grpc");
 }
 
 #[test]
