@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracectl::Printer;
 
+// listen allocates for every span it decodes and writes, from every worker thread: mimalloc
+// keeps that off the profile where the system allocator was a fifth of it (scripts/bench.sh).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Secrets are known before anything can fail and echo one, the command line included.

@@ -57,9 +57,9 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         xray: (!args.no_xray).then_some(args.xray_udp),
         max_body: args.max_body,
     };
-    // One thread: a receiver on loopback is bound by per-request work, not by cores, and a single
-    // thread spends nothing on handing work between threads (measured: scripts/bench.sh listen).
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // A worker per core: a load generator leaves most of a second core free, and one thread
+    // cannot use it (measured with wrk and h2load: scripts/bench.sh independent).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::from)?;

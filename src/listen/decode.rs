@@ -7,6 +7,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 use serde_json::{Map, Value as Json};
 
@@ -131,7 +132,7 @@ pub fn short_service(name: &str) -> String {
     format!("{}…", &name[..end])
 }
 
-fn kind_name(kind: i32) -> &'static str {
+pub(super) fn kind_name(kind: i32) -> &'static str {
     match kind {
         1 => "internal",
         2 => "server",
@@ -142,9 +143,10 @@ fn kind_name(kind: i32) -> &'static str {
     }
 }
 
-/// The spans of a decoded export request. Spans with missing or zero ids are refused: a
-/// snake_case JSON key (`trace_id`) decodes to an empty id rather than an error.
-pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>, OtlpError> {
+/// Refuse what [`spans_of`] refuses: more than [`MAX_SPANS_PER_REQUEST`] spans, or a span with a
+/// missing or zero id (a snake_case JSON key, `trace_id`, decodes to an empty id rather than an
+/// error). Returns the number of spans.
+pub fn validate(request: &ExportTraceServiceRequest) -> Result<usize, OtlpError> {
     let total: usize = request
         .resource_spans
         .iter()
@@ -156,27 +158,55 @@ pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>
             "{total} spans in one request; at most {MAX_SPANS_PER_REQUEST} are accepted, send smaller batches"
         )));
     }
+    let valid = |id: &[u8], len: usize| id.len() == len && id.iter().any(|b| *b != 0);
+    let spans = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans);
+    for span in spans {
+        if !valid(&span.trace_id, 16) || !valid(&span.span_id, 8) {
+            return Err(OtlpError::BadRequest(format!(
+                "span {:?} has an invalid traceId or spanId (16 and 8 bytes, hex in JSON, not all zero)",
+                span.name
+            )));
+        }
+    }
+    Ok(total)
+}
+
+/// The service a resource names (`unknown_service` when it names none), cut to
+/// [`MAX_SERVICE_BYTES`].
+pub fn service_of(resource: Option<&Resource>) -> String {
+    resource
+        .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v| match &v.value {
+            Some(any_value::Value::StringValue(name)) => Some(short_service(name)),
+            _ => None,
+        })
+        .unwrap_or_else(|| "unknown_service".to_string())
+}
+
+/// The spans of a decoded export request; refused as [`validate`] refuses.
+pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>, OtlpError> {
+    validate(request)?;
+    Ok(spans_of_valid(request))
+}
+
+/// The spans of an export request that [`validate`] passed.
+pub fn spans_of_valid(request: &ExportTraceServiceRequest) -> Vec<ReceivedSpan> {
+    let total = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
     let mut out = Vec::with_capacity(total);
     for resource_spans in &request.resource_spans {
-        let service = resource_spans
-            .resource
-            .as_ref()
-            .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
-            .and_then(|kv| kv.value.as_ref())
-            .and_then(|v| match &v.value {
-                Some(any_value::Value::StringValue(name)) => Some(short_service(name)),
-                _ => None,
-            })
-            .unwrap_or_else(|| "unknown_service".to_string());
+        let service = service_of(resource_spans.resource.as_ref());
         for scope in &resource_spans.scope_spans {
             for span in &scope.spans {
-                let valid = |id: &[u8], len: usize| id.len() == len && id.iter().any(|b| *b != 0);
-                if !valid(&span.trace_id, 16) || !valid(&span.span_id, 8) {
-                    return Err(OtlpError::BadRequest(format!(
-                        "span {:?} has an invalid traceId or spanId (16 and 8 bytes, hex in JSON, not all zero)",
-                        span.name
-                    )));
-                }
                 let attributes = span
                     .attributes
                     .iter()
@@ -205,7 +235,7 @@ pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// Decoded structs may take this many times the body's bytes. Real exports stay well below (a

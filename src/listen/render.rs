@@ -10,7 +10,10 @@ use std::fmt::Write as _;
 
 use colored::Colorize;
 
-use super::ReceivedSpan;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+
+use super::{ReceivedSpan, decode};
 
 /// The attributes worth a glance, in this order.
 pub(super) const KEY_ATTRIBUTES: &[&str] = &[
@@ -317,7 +320,7 @@ pub fn tree(spans: &[ReceivedSpan]) -> String {
 
 /// A span as one JSON object: its fields plus `duration_ms`.
 #[derive(serde::Serialize)]
-struct Line<'a> {
+struct Line<'a, A> {
     trace_id: &'a str,
     span_id: &'a str,
     parent_span_id: Option<&'a str>,
@@ -329,13 +332,22 @@ struct Line<'a> {
     duration_ms: f64,
     error: bool,
     status_message: Option<&'a str>,
-    attributes: &'a serde_json::Map<String, serde_json::Value>,
+    attributes: A,
     source: &'a str,
+}
+
+impl<A: serde::Serialize> Line<'_, A> {
+    fn write_into(&self, out: &mut Vec<u8>) {
+        let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafe);
+        if serde::Serialize::serialize(self, &mut serializer).is_ok() {
+            out.push(b'\n');
+        }
+    }
 }
 
 /// Append one span as a line of JSON to `out`.
 pub fn json_line_into(span: &ReceivedSpan, out: &mut Vec<u8>) {
-    let line = Line {
+    Line {
         trace_id: &span.trace_id,
         span_id: &span.span_id,
         parent_span_id: span.parent_id.as_deref(),
@@ -349,10 +361,100 @@ pub fn json_line_into(span: &ReceivedSpan, out: &mut Vec<u8>) {
         status_message: span.status_message.as_deref(),
         attributes: &span.attributes,
         source: span.source,
-    };
-    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafe);
-    if serde::Serialize::serialize(&line, &mut serializer).is_ok() {
-        out.push(b'\n');
+    }
+    .write_into(out);
+}
+
+/// Append every span of a request that [`decode::validate`] passed as lines of JSON: the lines
+/// [`json_line_into`] writes for the spans [`decode::spans_of`] builds, written straight from the
+/// request (the JSON view's hot path: no span, map or copied string is built on the way).
+pub fn json_lines_of(request: &ExportTraceServiceRequest, out: &mut Vec<u8>) {
+    let (mut trace_id, mut span_id, mut parent_id) = (String::new(), String::new(), String::new());
+    for resource_spans in &request.resource_spans {
+        let service = decode::service_of(resource_spans.resource.as_ref());
+        for span in resource_spans.scope_spans.iter().flat_map(|s| &s.spans) {
+            hex_into(&span.trace_id, &mut trace_id);
+            hex_into(&span.span_id, &mut span_id);
+            hex_into(&span.parent_span_id, &mut parent_id);
+            let end = span.end_time_unix_nano.max(span.start_time_unix_nano);
+            let status = span.status.as_ref();
+            Line {
+                trace_id: &trace_id,
+                span_id: &span_id,
+                parent_span_id: (!parent_id.is_empty()).then_some(parent_id.as_str()),
+                service: &service,
+                name: &span.name,
+                kind: decode::kind_name(span.kind),
+                start_unix_nano: span.start_time_unix_nano,
+                end_unix_nano: end,
+                duration_ms: end.saturating_sub(span.start_time_unix_nano) as f64 / 1e6,
+                error: status.is_some_and(|s| s.code == 2),
+                status_message: status.map(|s| s.message.as_str()).filter(|m| !m.is_empty()),
+                attributes: Attributes(&span.attributes),
+                source: "otlp",
+            }
+            .write_into(out);
+        }
+    }
+}
+
+/// `bytes` in lower-case hex, in place of what `out` held.
+fn hex_into(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.clear();
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+}
+
+/// OTLP attributes as the JSON object a span's attribute map is: keys in order, the last of
+/// repeated keys winning.
+struct Attributes<'a>(&'a [KeyValue]);
+
+impl serde::Serialize for Attributes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if self.0.windows(2).all(|w| w[0].key < w[1].key) {
+            for kv in self.0 {
+                map.serialize_entry(&kv.key, &Any(kv.value.as_ref()))?;
+            }
+            return map.end();
+        }
+        let mut order: Vec<&KeyValue> = self.0.iter().collect();
+        // Stable: of equal keys the last given stays last, and is the one written.
+        order.sort_by(|a, b| a.key.cmp(&b.key));
+        for (i, kv) in order.iter().enumerate() {
+            if order.get(i + 1).is_some_and(|next| next.key == kv.key) {
+                continue;
+            }
+            map.serialize_entry(&kv.key, &Any(kv.value.as_ref()))?;
+        }
+        map.end()
+    }
+}
+
+/// An OTLP value as the JSON value of a received span's attribute.
+struct Any<'a>(Option<&'a AnyValue>);
+
+impl serde::Serialize for Any<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use opentelemetry_proto::tonic::common::v1::any_value::Value;
+        match self.0.and_then(|v| v.value.as_ref()) {
+            Some(Value::StringValue(s)) => serializer.serialize_str(s),
+            Some(Value::BoolValue(b)) => serializer.serialize_bool(*b),
+            Some(Value::IntValue(i)) => serializer.serialize_i64(*i),
+            Some(Value::DoubleValue(d)) if d.is_finite() => serializer.serialize_f64(*d),
+            Some(Value::ArrayValue(array)) => {
+                serializer.collect_seq(array.values.iter().map(|v| Any(Some(v))))
+            }
+            Some(Value::KvlistValue(list)) => Attributes(&list.values).serialize(serializer),
+            Some(Value::BytesValue(bytes)) => {
+                serializer.serialize_str(&crate::otlp::trace::hex(bytes))
+            }
+            _ => serializer.serialize_unit(),
+        }
     }
 }
 
@@ -367,18 +469,28 @@ impl serde_json::ser::Formatter for TerminalSafe {
         writer: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
-        let mut from = 0;
-        for (at, c) in fragment.char_indices() {
+        let bytes = fragment.as_bytes();
+        let (mut from, mut at) = (0, 0);
+        while at < bytes.len() {
+            // Printable ASCII is always safe: only the rest is decoded and looked at.
+            if (0x20..0x7f).contains(&bytes[at]) {
+                at += 1;
+                continue;
+            }
+            let Some(c) = fragment[at..].chars().next() else {
+                break;
+            };
             if is_unsafe(c) {
-                writer.write_all(&fragment.as_bytes()[from..at])?;
+                writer.write_all(&bytes[from..at])?;
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
                     write!(writer, "\\u{unit:04x}")?;
                 }
                 from = at + c.len_utf8();
             }
+            at += c.len_utf8();
         }
-        writer.write_all(&fragment.as_bytes()[from..])
+        writer.write_all(&bytes[from..])
     }
 }
 
@@ -595,6 +707,197 @@ mod tests {
             let mut expected: Vec<String> = (0..spans.len()).map(|n| format!("s{n}")).collect();
             expected.sort();
             proptest::prop_assert_eq!(names, expected, "{}", text);
+        }
+
+        /// The JSON view's lines written straight from a request are the lines of the spans
+        /// built from it, byte for byte, whatever the request holds: repeated and unsorted keys,
+        /// nested values, NaN, odd parents, long service names, controls in any text.
+        #[test]
+        fn request_lines_are_the_lines_of_its_spans(request in arbitrary::request()) {
+            let mut direct = Vec::new();
+            json_lines_of(&request, &mut direct);
+            let mut built = Vec::new();
+            for span in decode::spans_of(&request).unwrap() {
+                json_line_into(&span, &mut built);
+            }
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&direct), String::from_utf8_lossy(&built));
+        }
+
+        /// Any text is written as JSON that reads back as the same text, with no character a
+        /// terminal acts on left raw.
+        #[test]
+        fn json_text_reads_back_and_hides_nothing(text in "\\PC*|[\\x00-\\x{a0}\\x{2000}-\\x{2070}\\x{fff0}-\\x{ffff}a]{0,40}") {
+            let mut out = Vec::new();
+            let mut serializer = serde_json::Serializer::with_formatter(&mut out, TerminalSafe);
+            serde::Serialize::serialize(&text, &mut serializer).unwrap();
+            let written = String::from_utf8(out).unwrap();
+            proptest::prop_assert!(!written.chars().any(is_unsafe), "{:?}", written);
+            let read: String = serde_json::from_str(&written).unwrap();
+            proptest::prop_assert_eq!(read, text);
+        }
+    }
+
+    /// Export requests of any shape that `decode::validate` passes.
+    mod arbitrary {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use opentelemetry_proto::tonic::common::v1::{
+            AnyValue, ArrayValue, KeyValue, KeyValueList, any_value::Value,
+        };
+        use opentelemetry_proto::tonic::resource::v1::Resource;
+        use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-c.]{0,3}",
+                "\\PC{0,8}",
+                "[\\x00-\\x{a0}\\x{202a}-\\x{202e}]{0,6}"
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = Option<AnyValue>> {
+            let leaf = prop_oneof![
+                Just(None),
+                text().prop_map(Value::StringValue).prop_map(Some),
+                any::<bool>().prop_map(Value::BoolValue).prop_map(Some),
+                any::<i64>().prop_map(Value::IntValue).prop_map(Some),
+                prop_oneof![
+                    any::<f64>(),
+                    Just(f64::NAN),
+                    Just(f64::INFINITY),
+                    Just(-0.0)
+                ]
+                .prop_map(Value::DoubleValue)
+                .prop_map(Some),
+                proptest::collection::vec(any::<u8>(), 0..6)
+                    .prop_map(Value::BytesValue)
+                    .prop_map(Some),
+                any::<i32>()
+                    .prop_map(Value::StringValueStrindex)
+                    .prop_map(Some),
+            ]
+            .prop_map(|value| Some(AnyValue { value }));
+            leaf.prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(|values| {
+                        let values = values.into_iter().map(|v| v.unwrap_or_default()).collect();
+                        Some(AnyValue {
+                            value: Some(Value::ArrayValue(ArrayValue { values })),
+                        })
+                    }),
+                    proptest::collection::vec(("[a-c]{0,2}", inner), 0..4).prop_map(|pairs| {
+                        let values = pairs
+                            .into_iter()
+                            .map(|(key, value)| KeyValue {
+                                key,
+                                value,
+                                ..Default::default()
+                            })
+                            .collect();
+                        Some(AnyValue {
+                            value: Some(Value::KvlistValue(KeyValueList { values })),
+                        })
+                    }),
+                ]
+            })
+        }
+
+        fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
+            proptest::collection::vec(
+                (prop_oneof!["[a-d]", "http\\.[a-z]{1,3}", text()], value()),
+                0..7,
+            )
+            .prop_map(|pairs| {
+                pairs
+                    .into_iter()
+                    .map(|(key, value)| KeyValue {
+                        key,
+                        value,
+                        ..Default::default()
+                    })
+                    .collect()
+            })
+        }
+
+        fn id(len: usize) -> impl Strategy<Value = Vec<u8>> {
+            proptest::collection::vec(any::<u8>(), len)
+                .prop_filter("not all zero", |id| id.iter().any(|b| *b != 0))
+        }
+
+        fn span() -> impl Strategy<Value = Span> {
+            (
+                (
+                    id(16),
+                    id(8),
+                    proptest::collection::vec(any::<u8>(), 0..10),
+                    text(),
+                    -1i32..7,
+                ),
+                (
+                    any::<u64>(),
+                    any::<u64>(),
+                    proptest::option::of((0i32..4, text())),
+                    attributes(),
+                ),
+            )
+                .prop_map(
+                    |(
+                        (trace_id, span_id, parent_span_id, name, kind),
+                        (start, end, status, attributes),
+                    )| Span {
+                        trace_id,
+                        span_id,
+                        parent_span_id,
+                        name,
+                        kind,
+                        start_time_unix_nano: start,
+                        end_time_unix_nano: end,
+                        status: status.map(|(code, message)| Status { code, message }),
+                        attributes,
+                        ..Default::default()
+                    },
+                )
+        }
+
+        fn resource() -> impl Strategy<Value = Option<Resource>> {
+            let name = prop_oneof![text(), "[é日a]{250,300}"];
+            proptest::option::of((proptest::option::of(name), attributes()).prop_map(
+                |(name, mut attributes)| {
+                    if let Some(name) = name {
+                        let value = Some(AnyValue {
+                            value: Some(Value::StringValue(name)),
+                        });
+                        attributes.insert(
+                            0,
+                            KeyValue {
+                                key: "service.name".into(),
+                                value,
+                                ..Default::default()
+                            },
+                        );
+                    }
+                    Resource {
+                        attributes,
+                        ..Default::default()
+                    }
+                },
+            ))
+        }
+
+        pub fn request() -> impl Strategy<Value = ExportTraceServiceRequest> {
+            let scope = proptest::collection::vec(span(), 0..4).prop_map(|spans| ScopeSpans {
+                spans,
+                ..Default::default()
+            });
+            let resource_spans = (resource(), proptest::collection::vec(scope, 0..3)).prop_map(
+                |(resource, scope_spans)| ResourceSpans {
+                    resource,
+                    scope_spans,
+                    ..Default::default()
+                },
+            );
+            proptest::collection::vec(resource_spans, 0..3)
+                .prop_map(|resource_spans| ExportTraceServiceRequest { resource_spans })
         }
     }
 }

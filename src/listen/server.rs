@@ -382,16 +382,60 @@ impl Collector {
         });
     }
 
-    /// One decoded OTLP export request and its spans.
-    pub fn receive(&self, request: &ExportTraceServiceRequest, spans: Vec<ReceivedSpan>) {
+    /// One decoded OTLP export request that [`decode::validate`] passed.
+    pub fn receive(&self, request: &ExportTraceServiceRequest) {
         if let Some(saver) = self.saver.get() {
             saver.save(request);
         }
-        if let Some(checks) = self.checks.get() {
+        let checks = self.checks.get();
+        if let Some(checks) = checks {
             let now = checks.started.elapsed().as_secs_f64();
             lock(&checks.checker).observe(request, now);
         }
-        self.accept(spans);
+        if matches!(self.mode, Mode::JsonLines) && !checks.is_some_and(|c| c.per_trace) {
+            self.accept_json_lines(request);
+        } else {
+            self.accept(decode::spans_of_valid(request));
+        }
+    }
+
+    /// [`Collector::accept`] for the JSON view when no trace waits to be checked: the lines are
+    /// written straight from the request.
+    fn accept_json_lines(&self, request: &ExportTraceServiceRequest) {
+        let spans = || {
+            request
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .flat_map(|s| &s.spans)
+        };
+        let count = spans().count();
+        if count == 0 {
+            return;
+        }
+        let traces: HashSet<&[u8]> = spans().map(|s| s.trace_id.as_slice()).collect();
+        self.count_traces(traces.into_iter().map(crate::otlp::trace::hex));
+        if let Some(out) = &self.out {
+            let mut text = Vec::with_capacity(count * 512);
+            render::json_lines_of(request, &mut text);
+            out.write_bytes(&text);
+        }
+        self.spans.fetch_add(count as u64, Ordering::Relaxed);
+        self.arrived.notify_waiters();
+    }
+
+    /// Count the trace ids never seen before.
+    fn count_traces<Id: AsRef<str> + Into<String>>(&self, ids: impl Iterator<Item = Id>) {
+        let mut seen = lock(&self.seen);
+        for id in ids {
+            if seen.len() >= MAX_SEEN_TRACES {
+                seen.clear();
+            }
+            if !seen.contains(id.as_ref()) {
+                seen.insert(id.into());
+                self.traces.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Spans of one X-Ray datagram: saved as an OTLP request, like the rest.
@@ -418,19 +462,7 @@ impl Collector {
             });
             groups[at].push(i);
         }
-        {
-            let mut seen = lock(&self.seen);
-            for group in &groups {
-                let id = &spans[group[0]].trace_id;
-                if seen.len() >= MAX_SEEN_TRACES {
-                    seen.clear();
-                }
-                if !seen.contains(id) {
-                    seen.insert(id.clone());
-                    self.traces.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }
+        self.count_traces(groups.iter().map(|g| &spans[g[0]].trace_id));
         drop(index);
         match &self.mode {
             Mode::JsonLines => {
@@ -941,9 +973,9 @@ async fn serve_grpc(request: Request<Incoming>, shared: &GrpcShared) -> Response
         message,
         max_body,
     ) {
-        Ok((request, _)) => match decode::spans_of(&request) {
-            Ok(spans) => {
-                collector.receive(&request, spans);
+        Ok((request, _)) => match decode::validate(&request) {
+            Ok(_) => {
+                collector.receive(&request);
                 grpc::ok(&decode::success_body(Encoding::Protobuf))
             }
             Err(OtlpError::BadRequest(why)) => reject(Code::InvalidArgument, &why),
@@ -1102,10 +1134,12 @@ async fn serve(request: Request<Incoming>, shared: &Shared) -> Response<Full<Byt
         };
     let decoded =
         decode::decode_request(&content_type, content_encoding.as_deref(), &body, max_body)
-            .and_then(|(request, encoding)| Ok((decode::spans_of(&request)?, encoding, request)));
+            .and_then(|(request, encoding)| {
+                decode::validate(&request).map(|_| (encoding, request))
+            });
     match decoded {
-        Ok((spans, encoding, request)) => {
-            collector.receive(&request, spans);
+        Ok((encoding, request)) => {
+            collector.receive(&request);
             reply(
                 StatusCode::OK,
                 encoding.content_type(),
