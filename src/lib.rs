@@ -20,6 +20,7 @@ mod send;
 mod settings;
 #[cfg(test)]
 mod test_support;
+mod tls;
 mod xray;
 
 pub use commands::run;

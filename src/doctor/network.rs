@@ -280,7 +280,7 @@ pub async fn honeycomb_otlp(
 async fn tls_handshake(host: &str, stream: tokio::net::TcpStream) -> Result<Duration, Failure> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let tls = crate::otlp::send::tls_failure;
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = crate::tls::provider();
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .and_then(|b| b.with_platform_verifier())
@@ -594,6 +594,7 @@ pub async fn run_all<P: Progress>(
     let facts = plan.facts;
     let want = plan.want;
     // No client timeout: each check is bounded from outside, so a hang reads the same everywhere.
+    crate::tls::install();
     let client = reqwest::Client::builder()
         .user_agent(concat!("tracectl/", env!("CARGO_PKG_VERSION")))
         // A redirect would carry the key to whatever server it names.

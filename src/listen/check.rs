@@ -109,24 +109,44 @@ impl Checker {
                 .as_ref()
                 .map(|r| r.attributes.as_slice())
                 .unwrap_or_default();
-            let service = string_attr(attributes, "service.name").unwrap_or("unknown_service");
-            let service = super::decode::short_service(service);
-            if !self.services.contains_key(&service) && self.services.len() >= MAX_SERVICES {
-                continue;
+            let name = string_attr(attributes, "service.name").unwrap_or("unknown_service");
+            // Nothing is copied for a service or instance already known: every request but the
+            // first of each takes this path.
+            let short;
+            let service = if name.len() <= super::decode::MAX_SERVICE_BYTES {
+                name
+            } else {
+                short = super::decode::short_service(name);
+                short.as_str()
+            };
+            if !self.services.contains_key(service) {
+                if self.services.len() >= MAX_SERVICES {
+                    continue;
+                }
+                self.services
+                    .insert(service.to_string(), ServiceFacts::default());
             }
-            let facts = self.services.entry(service).or_default();
+            let Some(facts) = self.services.get_mut(service) else {
+                continue;
+            };
             let has_version =
                 string_attr(attributes, "service.version").is_some_and(|v| !v.is_empty());
             facts.version = Some(facts.version.unwrap_or(false) || has_version);
             if let Some(id) = string_attr(attributes, "service.instance.id") {
-                let id: String = id.chars().take(128).collect();
-                if !facts.instances.contains_key(&id) && facts.instances.len() >= MAX_INSTANCES {
-                    continue;
+                let id = id.char_indices().nth(128).map_or(id, |(end, _)| &id[..end]);
+                if !facts.instances.contains_key(id) {
+                    if facts.instances.len() >= MAX_INSTANCES {
+                        continue;
+                    }
+                    let instance = Instance {
+                        first_seen: now,
+                        last_seen: now,
+                    };
+                    facts.instances.insert(id.to_string(), instance);
                 }
-                let instance = facts.instances.entry(id).or_insert(Instance {
-                    first_seen: now,
-                    last_seen: now,
-                });
+                let Some(instance) = facts.instances.get_mut(id) else {
+                    continue;
+                };
                 instance.last_seen = instance.last_seen.max(now);
             }
         }

@@ -320,7 +320,7 @@ pub fn tree(spans: &[ReceivedSpan]) -> String {
 
 /// A span as one JSON object: its fields plus `duration_ms`.
 #[derive(serde::Serialize)]
-struct Line<'a, A> {
+struct Line<'a> {
     trace_id: &'a str,
     span_id: &'a str,
     parent_span_id: Option<&'a str>,
@@ -332,11 +332,11 @@ struct Line<'a, A> {
     duration_ms: f64,
     error: bool,
     status_message: Option<&'a str>,
-    attributes: A,
+    attributes: &'a serde_json::Map<String, serde_json::Value>,
     source: &'a str,
 }
 
-impl<A: serde::Serialize> Line<'_, A> {
+impl Line<'_> {
     fn write_into(&self, out: &mut Vec<u8>) {
         let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafe);
         if serde::Serialize::serialize(self, &mut serializer).is_ok() {
@@ -367,94 +367,178 @@ pub fn json_line_into(span: &ReceivedSpan, out: &mut Vec<u8>) {
 
 /// Append every span of a request that [`decode::validate`] passed as lines of JSON: the lines
 /// [`json_line_into`] writes for the spans [`decode::spans_of`] builds, written straight from the
-/// request (the JSON view's hot path: no span, map or copied string is built on the way).
+/// request in one pass over each string (the JSON view's hot path: no span, map or copied string
+/// is built on the way). A property test holds the two to the same bytes.
 pub fn json_lines_of(request: &ExportTraceServiceRequest, out: &mut Vec<u8>) {
-    let (mut trace_id, mut span_id, mut parent_id) = (String::new(), String::new(), String::new());
     for resource_spans in &request.resource_spans {
         let service = decode::service_of(resource_spans.resource.as_ref());
         for span in resource_spans.scope_spans.iter().flat_map(|s| &s.spans) {
-            hex_into(&span.trace_id, &mut trace_id);
-            hex_into(&span.span_id, &mut span_id);
-            hex_into(&span.parent_span_id, &mut parent_id);
-            let end = span.end_time_unix_nano.max(span.start_time_unix_nano);
+            let start = span.start_time_unix_nano;
+            let end = span.end_time_unix_nano.max(start);
             let status = span.status.as_ref();
-            Line {
-                trace_id: &trace_id,
-                span_id: &span_id,
-                parent_span_id: (!parent_id.is_empty()).then_some(parent_id.as_str()),
-                service: &service,
-                name: &span.name,
-                kind: decode::kind_name(span.kind),
-                start_unix_nano: span.start_time_unix_nano,
-                end_unix_nano: end,
-                duration_ms: end.saturating_sub(span.start_time_unix_nano) as f64 / 1e6,
-                error: status.is_some_and(|s| s.code == 2),
-                status_message: status.map(|s| s.message.as_str()).filter(|m| !m.is_empty()),
-                attributes: Attributes(&span.attributes),
-                source: "otlp",
+            out.extend_from_slice(b"{\"trace_id\":\"");
+            hex_into(&span.trace_id, out);
+            out.extend_from_slice(b"\",\"span_id\":\"");
+            hex_into(&span.span_id, out);
+            out.extend_from_slice(b"\",\"parent_span_id\":");
+            if span.parent_span_id.is_empty() {
+                out.extend_from_slice(b"null");
+            } else {
+                out.push(b'"');
+                hex_into(&span.parent_span_id, out);
+                out.push(b'"');
             }
-            .write_into(out);
+            out.extend_from_slice(b",\"service\":");
+            json_string(&service, out);
+            out.extend_from_slice(b",\"name\":");
+            json_string(&span.name, out);
+            out.extend_from_slice(b",\"kind\":\"");
+            out.extend_from_slice(decode::kind_name(span.kind).as_bytes());
+            out.extend_from_slice(b"\",\"start_unix_nano\":");
+            out.extend_from_slice(itoa::Buffer::new().format(start).as_bytes());
+            out.extend_from_slice(b",\"end_unix_nano\":");
+            out.extend_from_slice(itoa::Buffer::new().format(end).as_bytes());
+            out.extend_from_slice(b",\"duration_ms\":");
+            json_f64((end - start) as f64 / 1e6, out);
+            out.extend_from_slice(b",\"error\":");
+            let error = status.is_some_and(|s| s.code == 2);
+            out.extend_from_slice(if error { b"true" } else { b"false" });
+            out.extend_from_slice(b",\"status_message\":");
+            match status.map(|s| s.message.as_str()).filter(|m| !m.is_empty()) {
+                Some(message) => json_string(message, out),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"attributes\":");
+            json_attributes(&span.attributes, out);
+            out.extend_from_slice(b",\"source\":\"otlp\"}\n");
         }
     }
 }
 
-/// `bytes` in lower-case hex, in place of what `out` held.
-fn hex_into(bytes: &[u8], out: &mut String) {
+/// `bytes` in lower-case hex.
+fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.clear();
     for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xf)]);
+    }
+}
+
+/// A float as serde_json writes it (non-finite ones as `null`).
+fn json_f64(value: f64, out: &mut Vec<u8>) {
+    let _ = serde::Serializer::serialize_f64(&mut serde_json::Serializer::new(&mut *out), value);
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it with [`TerminalSafe`]: `\"`, `\\`,
+/// the short escapes of C0 controls, `\u00XX` for the other C0 controls, and `\uXXXX` for every
+/// other character [`is_unsafe`] names.
+fn json_string(text: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let (mut from, mut at) = (0, 0);
+    while at < bytes.len() {
+        let b = bytes[at];
+        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+            at += 1;
+            continue;
+        }
+        out.extend_from_slice(&bytes[from..at]);
+        if b < 0x80 {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                _ => unicode_escape(u16::from(b), out),
+            }
+            at += 1;
+        } else {
+            let c = text[at..].chars().next().unwrap_or('\u{fffd}');
+            let len = c.len_utf8();
+            if is_unsafe(c) {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    unicode_escape(*unit, out);
+                }
+            } else {
+                out.extend_from_slice(&bytes[at..at + len]);
+            }
+            at += len;
+        }
+        from = at;
+    }
+    out.extend_from_slice(&bytes[from..]);
+    out.push(b'"');
+}
+
+fn unicode_escape(unit: u16, out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(DIGITS[usize::from((unit >> shift) & 0xf)]);
     }
 }
 
 /// OTLP attributes as the JSON object a span's attribute map is: keys in order, the last of
 /// repeated keys winning.
-struct Attributes<'a>(&'a [KeyValue]);
-
-impl serde::Serialize for Attributes<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        if self.0.windows(2).all(|w| w[0].key < w[1].key) {
-            for kv in self.0 {
-                map.serialize_entry(&kv.key, &Any(kv.value.as_ref()))?;
-            }
-            return map.end();
+fn json_attributes(attributes: &[KeyValue], out: &mut Vec<u8>) {
+    out.push(b'{');
+    let mut first = true;
+    let mut entry = |kv: &KeyValue, out: &mut Vec<u8>| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
         }
-        let mut order: Vec<&KeyValue> = self.0.iter().collect();
+        json_string(&kv.key, out);
+        out.push(b':');
+        json_value(kv.value.as_ref(), out);
+    };
+    if attributes.windows(2).all(|w| w[0].key < w[1].key) {
+        for kv in attributes {
+            entry(kv, out);
+        }
+    } else {
+        let mut order: Vec<&KeyValue> = attributes.iter().collect();
         // Stable: of equal keys the last given stays last, and is the one written.
         order.sort_by(|a, b| a.key.cmp(&b.key));
         for (i, kv) in order.iter().enumerate() {
-            if order.get(i + 1).is_some_and(|next| next.key == kv.key) {
-                continue;
+            if order.get(i + 1).is_none_or(|next| next.key != kv.key) {
+                entry(kv, out);
             }
-            map.serialize_entry(&kv.key, &Any(kv.value.as_ref()))?;
         }
-        map.end()
     }
+    out.push(b'}');
 }
 
 /// An OTLP value as the JSON value of a received span's attribute.
-struct Any<'a>(Option<&'a AnyValue>);
-
-impl serde::Serialize for Any<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use opentelemetry_proto::tonic::common::v1::any_value::Value;
-        match self.0.and_then(|v| v.value.as_ref()) {
-            Some(Value::StringValue(s)) => serializer.serialize_str(s),
-            Some(Value::BoolValue(b)) => serializer.serialize_bool(*b),
-            Some(Value::IntValue(i)) => serializer.serialize_i64(*i),
-            Some(Value::DoubleValue(d)) if d.is_finite() => serializer.serialize_f64(*d),
-            Some(Value::ArrayValue(array)) => {
-                serializer.collect_seq(array.values.iter().map(|v| Any(Some(v))))
-            }
-            Some(Value::KvlistValue(list)) => Attributes(&list.values).serialize(serializer),
-            Some(Value::BytesValue(bytes)) => {
-                serializer.serialize_str(&crate::otlp::trace::hex(bytes))
-            }
-            _ => serializer.serialize_unit(),
+fn json_value(value: Option<&AnyValue>, out: &mut Vec<u8>) {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    match value.and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(s)) => json_string(s, out),
+        Some(Value::BoolValue(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Some(Value::IntValue(i)) => {
+            out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes())
         }
+        Some(Value::DoubleValue(d)) => json_f64(*d, out),
+        Some(Value::ArrayValue(array)) => {
+            out.push(b'[');
+            for (i, v) in array.values.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_value(Some(v), out);
+            }
+            out.push(b']');
+        }
+        Some(Value::KvlistValue(list)) => json_attributes(&list.values, out),
+        Some(Value::BytesValue(bytes)) => {
+            out.push(b'"');
+            hex_into(bytes, out);
+            out.push(b'"');
+        }
+        _ => out.extend_from_slice(b"null"),
     }
 }
 
@@ -684,6 +768,24 @@ mod tests {
         assert_eq!(v["service"], "é ✓ 日本 \u{1F600}");
         assert!(text.contains("é ✓ 日本 \u{1F600}"), "{text}");
         assert_eq!(v["attributes"]["k\u{9b}\u{202e}"], "v\u{9b}\u{feff}");
+    }
+
+    /// Every character, alone and between others, is escaped as serde_json escapes it with
+    /// [`TerminalSafe`] (the view's lines are held to serde_json's bytes).
+    #[test]
+    fn every_character_is_escaped_as_serde_json_escapes_it() {
+        let chars = (0..=0xffff_u32).chain((0x10000..=0x10ffff).step_by(97));
+        for c in chars.filter_map(char::from_u32) {
+            for text in [c.to_string(), format!("a{c}\"{c}b\\")] {
+                let mut ours = Vec::new();
+                json_string(&text, &mut ours);
+                let mut theirs = Vec::new();
+                let mut serializer =
+                    serde_json::Serializer::with_formatter(&mut theirs, TerminalSafe);
+                serde::Serialize::serialize(&text, &mut serializer).unwrap();
+                assert_eq!(ours, theirs, "U+{:04X}", c as u32);
+            }
+        }
     }
 
     proptest::proptest! {

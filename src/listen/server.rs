@@ -413,8 +413,16 @@ impl Collector {
         if count == 0 {
             return;
         }
-        let traces: HashSet<&[u8]> = spans().map(|s| s.trace_id.as_slice()).collect();
-        self.count_traces(traces.into_iter().map(crate::otlp::trace::hex));
+        let first = spans()
+            .next()
+            .map(|s| s.trace_id.as_slice())
+            .unwrap_or_default();
+        if spans().all(|s| s.trace_id == first) {
+            self.count_traces(std::iter::once(crate::otlp::trace::hex(first)));
+        } else {
+            let traces: HashSet<&[u8]> = spans().map(|s| s.trace_id.as_slice()).collect();
+            self.count_traces(traces.into_iter().map(crate::otlp::trace::hex));
+        }
         if let Some(out) = &self.out {
             let mut text = Vec::with_capacity(count * 512);
             render::json_lines_of(request, &mut text);
@@ -682,14 +690,13 @@ pub struct Bound {
     pub xray: Option<SocketAddr>,
 }
 
-fn reply(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Full<Bytes>> {
+fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    if let Ok(value) = content_type.parse() {
-        response
-            .headers_mut()
-            .insert(hyper::header::CONTENT_TYPE, value);
-    }
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(content_type),
+    );
     response
 }
 
@@ -1067,7 +1074,7 @@ fn closing(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
 async fn serve(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
     let collector = &shared.collector;
     let max_body = shared.max_body;
-    let reject = |status: StatusCode, content_type: &str, body: Vec<u8>| {
+    let reject = |status: StatusCode, content_type: &'static str, body: Vec<u8>| {
         collector.rejected.fetch_add(1, Ordering::Relaxed);
         reply(status, content_type, body)
     };

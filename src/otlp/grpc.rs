@@ -52,7 +52,7 @@ pub fn is_retryable(code: i32) -> bool {
 }
 
 fn tls_config() -> Result<rustls::ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = crate::tls::provider();
     let mut extra = Vec::new();
     if let Some(pem) = EXTRA_ROOTS.get() {
         use rustls::pki_types::pem::PemObject;

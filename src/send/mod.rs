@@ -257,6 +257,7 @@ fn left(deadline: Instant) -> std::time::Duration {
 }
 
 pub fn http_client(settings: &SendTestSettings) -> Result<reqwest::Client> {
+    crate::tls::install();
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("tracectl/", env!("CARGO_PKG_VERSION")))
         // A redirect would carry the key headers to whatever server it names.

@@ -48,7 +48,8 @@ impl AwsFailure {
 
 /// The shared AWS configuration; `region` overrides the chain's.
 pub async fn load(region: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(crate::tls::aws_http_client());
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }
