@@ -3,6 +3,7 @@
 //! recipe's correct apps.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -108,6 +109,8 @@ fn each_flawed_app_gets_its_finding_and_strict_fails() {
             .env("OTEL_BSP_SCHEDULE_DELAY", "100")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // The reloader runs the app in a child of its own: the guard ends the group.
+            .process_group(0)
             .spawn()
             .unwrap(),
     );

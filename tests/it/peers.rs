@@ -129,11 +129,18 @@ pub fn wait_for_port(addr: SocketAddr, child: &mut Child, what: &str) {
     panic!("{what} did not listen on {addr} within 20 s");
 }
 
-/// A child process killed when the test ends, pass or fail.
+/// A child process killed when the test ends, pass or fail; with its whole process group when it
+/// leads one (spawned with `process_group(0)`), so what it started itself (a reloader's worker)
+/// goes with it.
 pub struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        // A child that leads no group names no group: this kill then finds nothing.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .stderr(std::process::Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
