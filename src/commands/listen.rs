@@ -114,6 +114,10 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         ticker.abort();
         Ok::<bool, Error>(interrupted)
     })?;
+    // Stop receiving before the last flush and the summary: the worker threads would otherwise go
+    // on answering, and spans answered 200 after this point would be neither shown nor counted.
+    // Tasks stop at their next await, so this waits at most for the one request each is decoding.
+    runtime.shutdown_timeout(Duration::from_secs(10));
     collector.flush(true);
     let (findings, found) = collector.finish_checks();
     // Without --check, stdout carries only what arrived; the findings join the summary.
@@ -147,7 +151,6 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         "{} traces, {} spans, {} rejected requests, {} bad datagrams{refused}{saved}; {found} instrumentation finding(s)",
         stats.traces, stats.spans, stats.rejected_requests, stats.bad_datagrams
     ));
-    runtime.shutdown_timeout(Duration::from_millis(100));
     if args.strict && found > 0 {
         return Ok(ExitStatus::Failure);
     }

@@ -37,17 +37,20 @@ const MAX_INDENT: usize = 32;
 
 /// Whether a character may not be written to a terminal as it is: C0 and C1 controls, DEL (escape
 /// sequences, bells, line tricks) and the invisible formatting characters that reorder or hide
-/// text (bidi overrides and isolates, zero-width characters).
+/// text (bidi overrides and isolates, zero-width and soft-hyphen characters, tag characters).
 pub(super) fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061c}'
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
                 | '\u{200b}'..='\u{200f}'
                 | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
+                | '\u{2060}'..='\u{206f}'
                 | '\u{feff}'
                 | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e007f}'
         )
 }
 
@@ -774,7 +777,9 @@ mod tests {
     /// [`TerminalSafe`] (the view's lines are held to serde_json's bytes).
     #[test]
     fn every_character_is_escaped_as_serde_json_escapes_it() {
-        let chars = (0..=0xffff_u32).chain((0x10000..=0x10ffff).step_by(97));
+        let chars = (0..=0xffff_u32)
+            .chain((0x10000..=0x10ffff).step_by(97))
+            .chain(0xe0000..=0xe007f);
         for c in chars.filter_map(char::from_u32) {
             for text in [c.to_string(), format!("a{c}\"{c}b\\")] {
                 let mut ours = Vec::new();
@@ -785,6 +790,29 @@ mod tests {
                 serde::Serialize::serialize(&text, &mut serializer).unwrap();
                 assert_eq!(ours, theirs, "U+{:04X}", c as u32);
             }
+        }
+    }
+
+    /// Characters that hide or reorder text without being controls reach no terminal raw.
+    #[test]
+    fn invisible_formatting_characters_are_escaped() {
+        for c in [
+            '\u{00ad}',
+            '\u{180e}',
+            '\u{206a}',
+            '\u{206f}',
+            '\u{e0001}',
+            '\u{e007f}',
+        ] {
+            let text = format!("a{c}b");
+            assert!(!escape(&text, 100).contains(c), "U+{:04X}", c as u32);
+            let mut line = Vec::new();
+            json_string(&text, &mut line);
+            assert!(
+                !String::from_utf8(line).unwrap().contains(c),
+                "U+{:04X}",
+                c as u32
+            );
         }
     }
 

@@ -420,8 +420,12 @@ impl Collector {
         if spans().all(|s| s.trace_id == first) {
             self.count_traces(std::iter::once(crate::otlp::trace::hex(first)));
         } else {
-            let traces: HashSet<&[u8]> = spans().map(|s| s.trace_id.as_slice()).collect();
-            self.count_traces(traces.into_iter().map(crate::otlp::trace::hex));
+            // In arrival order, as `accept` counts: the seen set may fill up midway.
+            let mut here: HashSet<&[u8]> = HashSet::new();
+            let traces = spans()
+                .map(|s| s.trace_id.as_slice())
+                .filter(|id| here.insert(id));
+            self.count_traces(traces.map(crate::otlp::trace::hex));
         }
         if let Some(out) = &self.out {
             let mut text = Vec::with_capacity(count * 512);
@@ -1428,6 +1432,60 @@ pub async fn start_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request of the given (trace, span) ids, one resource.
+    fn export(ids: &[(u64, u64)]) -> ExportTraceServiceRequest {
+        use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+        let spans = ids
+            .iter()
+            .map(|(trace, span)| Span {
+                trace_id: u128::from(*trace).to_be_bytes().to_vec(),
+                span_id: span.to_be_bytes().to_vec(),
+                name: "n".into(),
+                ..Default::default()
+            })
+            .collect();
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    fn counts(mode: Mode, requests: &[ExportTraceServiceRequest]) -> (u64, u64) {
+        let collector = Collector::new(mode, None);
+        for request in requests {
+            decode::validate(request).unwrap();
+            collector.receive(request);
+        }
+        let stats = collector.stats();
+        (stats.traces, stats.spans)
+    }
+
+    /// The JSON view counts from the request, the others from built spans: the same figures.
+    #[test]
+    fn the_json_view_counts_traces_and_spans_as_the_other_views() {
+        let many = export(&[(1, 1), (2, 2), (1, 3), (3, 4)]);
+        let requests = [
+            export(&[(9, 1)]),
+            export(&[(9, 2)]),
+            many,
+            ExportTraceServiceRequest::default(),
+        ];
+        assert_eq!(counts(Mode::JsonLines, &requests), (4, 6));
+        assert_eq!(counts(Mode::Count, &requests), (4, 6));
+        // At the cap of remembered traces, both count in arrival order.
+        let fill: Vec<(u64, u64)> = (1..MAX_SEEN_TRACES as u64).map(|t| (t, 1)).collect();
+        let requests = [export(&fill), export(&[(1, 2), (1_000_000, 3)])];
+        let expected = counts(Mode::Count, &requests);
+        for _ in 0..8 {
+            assert_eq!(counts(Mode::JsonLines, &requests), expected);
+        }
+    }
 
     fn span(trace: usize, i: usize) -> ReceivedSpan {
         ReceivedSpan {

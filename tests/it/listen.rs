@@ -888,3 +888,80 @@ pub(crate) fn forwarded_root(rotel: &Rotel, listen: &Listen, service: &str) -> V
     assert_eq!(root["service"], service);
     root
 }
+
+/// listen stops on its trigger (here the first span) while clients are still sending: every span
+/// it answered 200 for is shown, and counted in the summary, before it exits; nothing is shown
+/// after the summary. Run in the JSON view and the tree view, which keeps spans waiting.
+#[test]
+fn every_span_answered_200_is_shown_and_counted_when_listen_stops_mid_load() {
+    for json in [true, false] {
+        for round in 0..3 {
+            let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            let ctx = TestContext::empty();
+            let mut cmd = ctx.tracectl();
+            if json {
+                cmd.args(["--format", "json"]);
+            }
+            let mut child = cmd
+                .args(["listen", "--view", "tree", "--no-xray", "--no-otlp-grpc"])
+                .args(["--otlp-http", &http.to_string(), "--flush-after", "100ms"])
+                .args(["--exit-after-spans", "1", "--exit-after", "60s"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            wait_for_port(http, &mut child, "tracectl listen");
+            let clients = 48;
+            let start = Arc::new(std::sync::Barrier::new(clients));
+            let answered: Vec<_> = (0..clients)
+                .map(|i| {
+                    let start = Arc::clone(&start);
+                    std::thread::spawn(move || {
+                        let trace = format!("{:x}", i + 1);
+                        let body = otlp_json("stopping", &[(&trace, "1", None, "work")]);
+                        start.wait();
+                        // A connection refused or cut once listen stopped is an answer not given.
+                        let sent = std::panic::catch_unwind(|| {
+                            post(
+                                http,
+                                "/v1/traces",
+                                &[("content-type", "application/json")],
+                                &body,
+                            )
+                            .0
+                        });
+                        matches!(sent, Ok(200))
+                    })
+                })
+                .collect();
+            let ok = answered
+                .into_iter()
+                .map(|t| t.join().unwrap_or(false))
+                .filter(|answered| *answered)
+                .count();
+            let out = output_of(child, DEADLINE);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let shown = if json {
+                stdout.lines().count()
+            } else {
+                stdout.matches("work").count()
+            };
+            let summary = stderr
+                .lines()
+                .find(|l| l.contains(" spans, "))
+                .unwrap_or_default();
+            let counted: usize = summary
+                .split(" traces, ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(usize::MAX);
+            assert!(
+                ok >= 1 && shown >= ok && counted == shown,
+                "json view {json}, round {round}: {ok} answered 200, {shown} shown, summary: {summary}\n{stdout}"
+            );
+        }
+    }
+}
