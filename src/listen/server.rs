@@ -413,20 +413,12 @@ impl Collector {
         if count == 0 {
             return;
         }
-        let first = spans()
-            .next()
+        // Each trace once, in arrival order as `accept` counts: the seen set may fill up midway.
+        let mut here: HashSet<&[u8]> = HashSet::new();
+        let traces = spans()
             .map(|s| s.trace_id.as_slice())
-            .unwrap_or_default();
-        if spans().all(|s| s.trace_id == first) {
-            self.count_traces(std::iter::once(crate::otlp::trace::hex(first)));
-        } else {
-            // In arrival order, as `accept` counts: the seen set may fill up midway.
-            let mut here: HashSet<&[u8]> = HashSet::new();
-            let traces = spans()
-                .map(|s| s.trace_id.as_slice())
-                .filter(|id| here.insert(id));
-            self.count_traces(traces.map(crate::otlp::trace::hex));
-        }
+            .filter(|id| here.insert(id));
+        self.count_traces(traces.map(crate::otlp::trace::hex));
         if let Some(out) = &self.out {
             let mut text = Vec::with_capacity(count * 512);
             render::json_lines_of(request, &mut text);
