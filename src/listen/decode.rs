@@ -8,6 +8,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use serde_json::{Map, Value as Json};
 
@@ -143,28 +144,37 @@ pub(super) fn kind_name(kind: i32) -> &'static str {
     }
 }
 
-/// Refuse what [`spans_of`] refuses: more than [`MAX_SPANS_PER_REQUEST`] spans, or a span with a
-/// missing or zero id (a snake_case JSON key, `trace_id`, decodes to an empty id rather than an
-/// error). Returns the number of spans.
-pub fn validate(request: &ExportTraceServiceRequest) -> Result<usize, OtlpError> {
-    let total: usize = request
+/// Every span of a request, in order.
+pub fn spans_in(request: &ExportTraceServiceRequest) -> impl Iterator<Item = &Span> {
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+}
+
+/// How many spans a request holds, counted without visiting them.
+pub fn span_count(request: &ExportTraceServiceRequest) -> usize {
+    request
         .resource_spans
         .iter()
         .flat_map(|r| &r.scope_spans)
         .map(|s| s.spans.len())
-        .sum();
+        .sum()
+}
+
+/// Refuse what [`spans_of`] refuses: more than [`MAX_SPANS_PER_REQUEST`] spans, or a span with a
+/// missing or zero id (a snake_case JSON key, `trace_id`, decodes to an empty id rather than an
+/// error).
+pub fn validate(request: &ExportTraceServiceRequest) -> Result<(), OtlpError> {
+    let total = span_count(request);
     if total > MAX_SPANS_PER_REQUEST {
         return Err(OtlpError::BadRequest(format!(
             "{total} spans in one request; at most {MAX_SPANS_PER_REQUEST} are accepted, send smaller batches"
         )));
     }
     let valid = |id: &[u8], len: usize| id.len() == len && id.iter().any(|b| *b != 0);
-    let spans = request
-        .resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| &s.spans);
-    for span in spans {
+    for span in spans_in(request) {
         if !valid(&span.trace_id, 16) || !valid(&span.span_id, 8) {
             return Err(OtlpError::BadRequest(format!(
                 "span {:?} has an invalid traceId or spanId (16 and 8 bytes, hex in JSON, not all zero)",
@@ -172,7 +182,7 @@ pub fn validate(request: &ExportTraceServiceRequest) -> Result<usize, OtlpError>
             )));
         }
     }
-    Ok(total)
+    Ok(())
 }
 
 /// The service a resource names (`unknown_service` when it names none), cut to
@@ -196,13 +206,7 @@ pub fn spans_of(request: &ExportTraceServiceRequest) -> Result<Vec<ReceivedSpan>
 
 /// The spans of an export request that [`validate`] passed.
 pub fn spans_of_valid(request: &ExportTraceServiceRequest) -> Vec<ReceivedSpan> {
-    let total = request
-        .resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum();
-    let mut out = Vec::with_capacity(total);
+    let mut out = Vec::with_capacity(span_count(request));
     for resource_spans in &request.resource_spans {
         let service = service_of(resource_spans.resource.as_ref());
         for scope in &resource_spans.scope_spans {

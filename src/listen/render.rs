@@ -14,6 +14,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 
 use super::{ReceivedSpan, decode};
+use crate::otlp::trace::hex_into;
 
 /// The attributes worth a glance, in this order.
 pub(super) const KEY_ATTRIBUTES: &[&str] = &[
@@ -339,18 +340,9 @@ struct Line<'a> {
     source: &'a str,
 }
 
-impl Line<'_> {
-    fn write_into(&self, out: &mut Vec<u8>) {
-        let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafe);
-        if serde::Serialize::serialize(self, &mut serializer).is_ok() {
-            out.push(b'\n');
-        }
-    }
-}
-
 /// Append one span as a line of JSON to `out`.
 pub fn json_line_into(span: &ReceivedSpan, out: &mut Vec<u8>) {
-    Line {
+    let line = Line {
         trace_id: &span.trace_id,
         span_id: &span.span_id,
         parent_span_id: span.parent_id.as_deref(),
@@ -364,8 +356,11 @@ pub fn json_line_into(span: &ReceivedSpan, out: &mut Vec<u8>) {
         status_message: span.status_message.as_deref(),
         attributes: &span.attributes,
         source: span.source,
+    };
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafe);
+    if serde::Serialize::serialize(&line, &mut serializer).is_ok() {
+        out.push(b'\n');
     }
-    .write_into(out);
 }
 
 /// Append every span of a request that [`decode::validate`] passed as lines of JSON: the lines
@@ -415,15 +410,6 @@ pub fn json_lines_of(request: &ExportTraceServiceRequest, out: &mut Vec<u8>) {
             json_attributes(&span.attributes, out);
             out.extend_from_slice(b",\"source\":\"otlp\"}\n");
         }
-    }
-}
-
-/// `bytes` in lower-case hex.
-fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0xf)]);
     }
 }
 
@@ -478,11 +464,8 @@ fn json_string(text: &str, out: &mut Vec<u8>) {
 }
 
 fn unicode_escape(unit: u16, out: &mut Vec<u8>) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.extend_from_slice(b"\\u");
-    for shift in [12, 8, 4, 0] {
-        out.push(DIGITS[usize::from((unit >> shift) & 0xf)]);
-    }
+    hex_into(&unit.to_be_bytes(), out);
 }
 
 /// OTLP attributes as the JSON object a span's attribute map is: keys in order, the last of

@@ -288,13 +288,7 @@ pub fn refresh(
     now_nanos: u64,
     random: &mut impl FnMut() -> u64,
 ) {
-    let spans = || {
-        requests
-            .iter()
-            .flat_map(|r| &r.resource_spans)
-            .flat_map(|r| &r.scope_spans)
-            .flat_map(|s| &s.spans)
-    };
+    let spans = || requests.iter().flat_map(decode::spans_in);
     let earliest = spans().map(|s| s.start_time_unix_nano).min().unwrap_or(0);
     let shift = |t: u64| -> u64 {
         if t == 0 {
@@ -350,12 +344,7 @@ pub fn refresh(
 
 /// Spans in `requests`.
 pub fn span_count(requests: &[ExportTraceServiceRequest]) -> usize {
-    requests
-        .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum()
+    requests.iter().map(decode::span_count).sum()
 }
 
 #[cfg(test)]

@@ -402,20 +402,13 @@ impl Collector {
     /// [`Collector::accept`] for the JSON view when no trace waits to be checked: the lines are
     /// written straight from the request.
     fn accept_json_lines(&self, request: &ExportTraceServiceRequest) {
-        let spans = || {
-            request
-                .resource_spans
-                .iter()
-                .flat_map(|r| &r.scope_spans)
-                .flat_map(|s| &s.spans)
-        };
-        let count = spans().count();
+        let count = decode::span_count(request);
         if count == 0 {
             return;
         }
         // Each trace once, in arrival order as `accept` counts: the seen set may fill up midway.
         let mut here: HashSet<&[u8]> = HashSet::new();
-        let traces = spans()
+        let traces = decode::spans_in(request)
             .map(|s| s.trace_id.as_slice())
             .filter(|id| here.insert(id));
         self.count_traces(traces.map(crate::otlp::trace::hex));

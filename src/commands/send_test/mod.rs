@@ -252,9 +252,7 @@ fn read_replay(
     saved::refresh(&mut requests, now, random);
     let traces = requests
         .iter()
-        .flat_map(|r| &r.resource_spans)
-        .flat_map(|r| &r.scope_spans)
-        .flat_map(|s| &s.spans)
+        .flat_map(crate::listen::decode::spans_in)
         .map(|s| s.trace_id.clone())
         .collect::<std::collections::HashSet<_>>()
         .len();
