@@ -12,6 +12,9 @@ use crate::listen::server::{self, Collector, Config, Mode};
 use crate::listen::waterfall::Style;
 use crate::output::Printer;
 
+/// How long listen, once told to stop, waits for the requests it has begun to receive.
+const DRAIN: Duration = Duration::from_secs(5);
+
 pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatus> {
     if args.no_otlp && args.no_xray {
         return Err(Error::usage(
@@ -63,8 +66,8 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         .enable_all()
         .build()
         .map_err(Error::from)?;
-    let interrupted = runtime.block_on(async {
-        let bound = server::start(&config, Arc::clone(&collector)).await.map_err(|e| {
+    let (interrupted, drained) = runtime.block_on(async {
+        let receivers = server::start(&config, Arc::clone(&collector)).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
                 "another receiver holds the port: stop it, or pass --otlp-http / --otlp-grpc / --xray-udp (port 0 picks a free one; --no-otlp-grpc leaves gRPC off)"
             } else {
@@ -72,6 +75,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
             };
             Error::Io { source: e, hint: Some(hint.to_string()) }
         })?;
+        let bound = receivers.bound;
         let mut lines = Vec::new();
         if let Some(addr) = bound.otlp {
             lines.push(format!("OTLP/HTTP  http://{addr}/v1/traces   (OTEL_EXPORTER_OTLP_ENDPOINT=http://{addr})"));
@@ -106,18 +110,33 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
                 None => std::future::pending().await,
             }
         };
-        let interrupted = tokio::select! {
+        let mut interrupted = tokio::select! {
             _ = tokio::signal::ctrl_c() => true,
             _ = spans => false,
             _ = deadline => false,
         };
+        // Stop receiving before the last flush and the summary, so every span answered 200 is
+        // shown and counted; and answer the requests already begun, so no client whose spans were
+        // taken is cut off (it would send them again, to a port now closed). A second Ctrl-C
+        // stops waiting for them.
+        let drained = tokio::select! {
+            drained = receivers.stop(DRAIN) => drained,
+            _ = tokio::signal::ctrl_c() => {
+                interrupted = true;
+                false
+            }
+        };
         ticker.abort();
-        Ok::<bool, Error>(interrupted)
+        Ok::<(bool, bool), Error>((interrupted, drained))
     })?;
-    // Stop receiving before the last flush and the summary: the worker threads would otherwise go
-    // on answering, and spans answered 200 after this point would be neither shown nor counted.
-    // Tasks stop at their next await, so this waits at most for the one request each is decoding.
-    runtime.shutdown_timeout(Duration::from_secs(10));
+    // What is left (requests still unanswered past DRAIN) ends at its next await.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    if !drained {
+        printer.warn(&format!(
+            "requests still being received after {} s were cut off; their senders saw no answer",
+            DRAIN.as_secs()
+        ));
+    }
     collector.flush(true);
     let (findings, found) = collector.finish_checks();
     // Without --check, stdout carries only what arrived; the findings join the summary.

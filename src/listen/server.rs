@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
 
 use super::decode::{self, Encoding, OtlpError};
 use super::grpc::{self, Code, GrpcBody, Unframed};
@@ -679,6 +679,38 @@ pub struct Bound {
     pub xray: Option<SocketAddr>,
 }
 
+/// The receivers serving: where they listen, and how to stop them. Dropped without
+/// [`Receivers::stop`], they serve until the runtime stops.
+pub struct Receivers {
+    pub bound: Bound,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Receivers {
+    /// Stop receiving: the ports close, no datagram is read, and every open connection is asked
+    /// to close once the request it has begun is answered, so a request whose spans were taken
+    /// gets its answer. Returns `false` if connections were still open after `within`.
+    pub async fn stop(self, within: Duration) -> bool {
+        let _ = self.stop.send(true);
+        let tasks = self.tasks;
+        tokio::time::timeout(within, async move {
+            for task in tasks {
+                let _ = task.await;
+            }
+        })
+        .await
+        .is_ok()
+    }
+}
+
+/// Resolves once the receivers are told to stop; never, if their handle was dropped unstopped.
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|stopped| *stopped).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 fn reply(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
@@ -1156,11 +1188,16 @@ async fn serve(request: Request<Incoming>, shared: &Shared) -> Response<Full<Byt
 
 /// Serve one connection: hyper reads heads under `header_read` (which also closes idle
 /// keep-alive connections); after `connection_age` the connection is asked to close once its
-/// current request is answered, and dropped if that takes longer than a request may.
-async fn connection<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) {
+/// current request is answered, and dropped if that takes longer than a request may. So is it
+/// when the receivers stop.
+async fn connection<E: Endpoint>(
+    stream: tokio::net::TcpStream,
+    shared: Arc<E>,
+    mut stop: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
     if E::HTTP2 {
-        return connection_h2(stream, shared).await;
+        return connection_h2(stream, shared, stop).await;
     }
     let limits = shared.limits();
     let service = hyper::service::service_fn(move |req| Arc::clone(&shared).answer(req));
@@ -1176,6 +1213,7 @@ async fn connection<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) 
     tokio::select! {
         _ = conn.as_mut() => return,
         () = tokio::time::sleep(limits.connection_age) => {}
+        () = stopping(&mut stop) => {}
     }
     conn.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(limits.request, conn).await;
@@ -1217,8 +1255,13 @@ impl Drop for OpenCall {
 /// Serve one HTTP/2 connection. HTTP/2 has no request head to time: a connection that opens no
 /// call within `header_read`, or none for `grpc_idle` after its last, is asked to close (GOAWAY)
 /// and dropped if that is not done within `header_read`; calls per connection are capped, and
-/// header lists are bounded. After `connection_age` it is asked to close as HTTP/1.1 ones are.
-async fn connection_h2<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E>) {
+/// header lists are bounded. After `connection_age`, or when the receivers stop, it is asked to
+/// close as HTTP/1.1 ones are.
+async fn connection_h2<E: Endpoint>(
+    stream: tokio::net::TcpStream,
+    shared: Arc<E>,
+    mut stop: watch::Receiver<bool>,
+) {
     let limits = shared.limits();
     let opened = Instant::now();
     let activity = Arc::new(Activity::default());
@@ -1250,6 +1293,7 @@ async fn connection_h2<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E
         tokio::select! {
             _ = conn.as_mut() => return,
             () = tokio::time::sleep(tick) => {}
+            () = stopping(&mut stop) => break,
         }
         let now = opened.elapsed();
         if now >= limits.connection_age {
@@ -1274,14 +1318,25 @@ async fn connection_h2<E: Endpoint>(stream: tokio::net::TcpStream, shared: Arc<E
     let _ = tokio::time::timeout(limits.request, conn).await;
 }
 
-/// Accept connections for ever. Past the connection cap a connection is accepted and closed at
-/// once; an accept error (out of file descriptors, say) backs off rather than spinning.
-async fn accept_loop<E: Endpoint>(listener: tokio::net::TcpListener, shared: Arc<E>) {
+/// Accept connections until the receivers stop, then close the port and wait for the open
+/// connections to end. Past the connection cap a connection is accepted and closed at once; an
+/// accept error (out of file descriptors, say) backs off rather than spinning.
+async fn accept_loop<E: Endpoint>(
+    listener: tokio::net::TcpListener,
+    shared: Arc<E>,
+    mut stop: watch::Receiver<bool>,
+) {
     const FIRST_BACKOFF: Duration = Duration::from_millis(10);
-    let slots = Arc::new(Semaphore::new(shared.limits().connections));
+    let connections = shared.limits().connections;
+    let slots = Arc::new(Semaphore::new(connections));
     let mut backoff = FIRST_BACKOFF;
     loop {
-        let stream = match listener.accept().await {
+        let accepted = tokio::select! {
+            biased;
+            () = stopping(&mut stop) => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
             Ok((stream, _)) => {
                 backoff = FIRST_BACKOFF;
                 stream
@@ -1301,11 +1356,17 @@ async fn accept_loop<E: Endpoint>(listener: tokio::net::TcpListener, shared: Arc
             continue;
         };
         let shared = Arc::clone(&shared);
+        let stop = stop.clone();
         tokio::spawn(async move {
-            connection(stream, shared).await;
+            connection(stream, shared, stop).await;
             drop(slot);
         });
     }
+    drop(listener);
+    // Each open connection holds a slot until it ends.
+    let _ = slots
+        .acquire_many(u32::try_from(connections).unwrap_or(u32::MAX))
+        .await;
 }
 
 /// The X-Ray daemon's UDP socket and, on the same port, its TCP listener for sampling. With port
@@ -1333,8 +1394,8 @@ async fn bind_xray(
     }
 }
 
-/// Bind the receivers and serve them on the current runtime until it stops.
-pub async fn start(config: &Config, collector: Arc<Collector>) -> std::io::Result<Bound> {
+/// Bind the receivers and serve them on the current runtime until they are stopped.
+pub async fn start(config: &Config, collector: Arc<Collector>) -> std::io::Result<Receivers> {
     start_with(config, Limits::default(), collector).await
 }
 
@@ -1352,8 +1413,10 @@ pub async fn start_with(
     config: &Config,
     limits: Limits,
     collector: Arc<Collector>,
-) -> std::io::Result<Bound> {
+) -> std::io::Result<Receivers> {
     let mut bound = Bound::default();
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
     if let Some(addr) = config.otlp {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -1366,7 +1429,7 @@ pub async fn start_with(
             limits,
             budget: Semaphore::new(budget),
         });
-        tokio::spawn(accept_loop(listener, shared));
+        tasks.push(tokio::spawn(accept_loop(listener, shared, stopped.clone())));
     }
     if let Some(addr) = config.grpc {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -1380,7 +1443,7 @@ pub async fn start_with(
             limits,
             budget: Semaphore::new(budget),
         });
-        tokio::spawn(accept_loop(listener, shared));
+        tasks.push(tokio::spawn(accept_loop(listener, shared, stopped.clone())));
     }
     if let Some(addr) = config.xray {
         let (socket, tcp) = bind_xray(addr).await?;
@@ -1393,11 +1456,17 @@ pub async fn start_with(
             limits,
             budget: Semaphore::new(budget),
         });
-        tokio::spawn(accept_loop(tcp, shared));
-        tokio::spawn(async move {
+        tasks.push(tokio::spawn(accept_loop(tcp, shared, stopped.clone())));
+        let mut stopped = stopped.clone();
+        tasks.push(tokio::spawn(async move {
             let mut buf = vec![0u8; 65_536];
             loop {
-                let Ok((n, _)) = socket.recv_from(&mut buf).await else {
+                let received = tokio::select! {
+                    biased;
+                    () = stopping(&mut stopped) => return,
+                    received = socket.recv_from(&mut buf) => received,
+                };
+                let Ok((n, _)) = received else {
                     // Errors on an unconnected UDP socket are rare and may repeat: do not spin.
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
@@ -1409,9 +1478,9 @@ pub async fn start_with(
                     }
                 }
             }
-        });
+        }));
     }
-    Ok(bound)
+    Ok(Receivers { bound, stop, tasks })
 }
 
 #[cfg(test)]
@@ -1671,8 +1740,8 @@ mod tests {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                let bound = start_with(&config, limits, collector).await.unwrap();
-                tx.send(bound).unwrap();
+                let receivers = start_with(&config, limits, collector).await.unwrap();
+                tx.send(receivers.bound).unwrap();
                 std::future::pending::<()>().await;
             });
         });
@@ -2127,6 +2196,192 @@ mod tests {
             }
             assert!(Instant::now() < deadline, "no slot came back: {answer:?}");
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    mod stopping {
+        use std::io::{Read, Write};
+        use std::sync::mpsc;
+
+        use super::*;
+
+        /// Receivers on a runtime of their own thread; sending on the returned channel stops them
+        /// (within `within`), and the other channel says whether they stopped in time.
+        fn stoppable(
+            config: Config,
+            within: Duration,
+        ) -> (
+            Bound,
+            Arc<Collector>,
+            mpsc::Sender<()>,
+            mpsc::Receiver<bool>,
+        ) {
+            let collector = Collector::new(Mode::Count, None);
+            let (bound_tx, bound_rx) = mpsc::channel();
+            let (stop_tx, stop_rx) = mpsc::channel::<()>();
+            let (done_tx, done_rx) = mpsc::channel();
+            let served = Arc::clone(&collector);
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    let receivers = start_with(&config, Limits::default(), served)
+                        .await
+                        .unwrap();
+                    bound_tx.send(receivers.bound).unwrap();
+                    tokio::task::spawn_blocking(move || stop_rx.recv())
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    let _ = done_tx.send(receivers.stop(within).await);
+                });
+            });
+            (bound_rx.recv().unwrap(), collector, stop_tx, done_rx)
+        }
+
+        fn loopback() -> Option<SocketAddr> {
+            Some(([127, 0, 0, 1], 0).into())
+        }
+
+        /// The port refuses connections within a while of being stopped.
+        fn assert_closed(addr: SocketAddr) {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while std::net::TcpStream::connect(addr).is_ok() {
+                assert!(Instant::now() < deadline, "{addr} still accepts");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+
+        #[test]
+        fn an_http_request_begun_before_the_stop_is_answered_and_then_the_connection_closes() {
+            let config = Config {
+                otlp: loopback(),
+                max_body: 1 << 20,
+                ..Config::default()
+            };
+            let (bound, collector, stop, stopped) = stoppable(config, Duration::from_secs(10));
+            let addr = bound.otlp.unwrap();
+            let mut idle = std::net::TcpStream::connect(addr).unwrap();
+            let mut begun = std::net::TcpStream::connect(addr).unwrap();
+            for s in [&idle, &begun] {
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            }
+            write!(
+                begun,
+                "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+                GOOD.len(),
+                &GOOD[..20]
+            )
+            .unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            stop.send(()).unwrap();
+            assert_closed(addr);
+            // The idle keep-alive connection is closed with nothing said.
+            let mut said = Vec::new();
+            idle.read_to_end(&mut said).unwrap();
+            assert!(said.is_empty(), "{}", String::from_utf8_lossy(&said));
+            begun.write_all(&GOOD.as_bytes()[20..]).unwrap();
+            let mut answer = String::new();
+            begun.read_to_string(&mut answer).unwrap();
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            assert!(
+                answer.to_ascii_lowercase().contains("connection: close"),
+                "{answer}"
+            );
+            assert!(stopped.recv_timeout(Duration::from_secs(10)).unwrap());
+            assert_eq!(collector.stats().spans, 1);
+        }
+
+        #[test]
+        fn a_grpc_call_begun_before_the_stop_is_answered_and_no_call_is_taken_after() {
+            let config = Config {
+                grpc: loopback(),
+                max_body: 1 << 20,
+                ..Config::default()
+            };
+            let (bound, collector, stop, stopped) = stoppable(config, Duration::from_secs(10));
+            let addr = bound.grpc.unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let client = h2_client(addr).await;
+                let request = hyper::Request::post(format!("http://x{}", grpc::EXPORT_PATH))
+                    .header(GRPC.0, GRPC.1)
+                    .body(())
+                    .unwrap();
+                let mut client = client.ready().await.unwrap();
+                let (response, mut stream) = client.send_request(request, false).unwrap();
+                let message = grpc::frame(&export_request("begun"), false);
+                let half = message.len() / 2;
+                stream
+                    .send_data(Bytes::copy_from_slice(&message[..half]), false)
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::task::spawn_blocking(move || {
+                    stop.send(()).unwrap();
+                    assert_closed(addr);
+                })
+                .await
+                .unwrap();
+                stream
+                    .send_data(Bytes::copy_from_slice(&message[half..]), true)
+                    .unwrap();
+                let response = response.await.unwrap();
+                assert_eq!(response.status(), 200);
+                let mut body = response.into_body();
+                while body.data().await.is_some() {}
+                let trailers = body.trailers().await.unwrap().unwrap_or_default();
+                assert_eq!(trailers.get("grpc-status").unwrap(), "0");
+                // The connection was asked to close (GOAWAY): a new call is refused.
+                let after = hyper::Request::post(format!("http://x{}", grpc::EXPORT_PATH))
+                    .header(GRPC.0, GRPC.1)
+                    .body(())
+                    .unwrap();
+                let refused = match client.ready().await {
+                    Err(_) => true,
+                    Ok(mut c) => match c.send_request(after, true) {
+                        Err(_) => true,
+                        Ok((response, _)) => response.await.is_err(),
+                    },
+                };
+                assert!(refused, "a call after the stop was taken");
+            });
+            assert!(stopped.recv_timeout(Duration::from_secs(10)).unwrap());
+            assert_eq!(collector.stats().spans, 1);
+        }
+
+        #[test]
+        fn a_request_never_finished_is_given_up_on_after_the_wait() {
+            let config = Config {
+                otlp: loopback(),
+                grpc: loopback(),
+                xray: loopback(),
+                max_body: 1 << 20,
+            };
+            let (bound, _, stop, stopped) = stoppable(config, Duration::from_millis(300));
+            let mut stuck = std::net::TcpStream::connect(bound.otlp.unwrap()).unwrap();
+            write!(
+                stuck,
+                "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100\r\n\r\nabc"
+            )
+            .unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            let asked = Instant::now();
+            stop.send(()).unwrap();
+            assert!(!stopped.recv_timeout(Duration::from_secs(10)).unwrap());
+            assert!(
+                asked.elapsed() < Duration::from_secs(3),
+                "{:?}",
+                asked.elapsed()
+            );
+            for addr in [bound.otlp.unwrap(), bound.grpc.unwrap()] {
+                assert_closed(addr);
+            }
         }
     }
 }

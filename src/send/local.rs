@@ -19,7 +19,7 @@ pub async fn send(ctx: &Context<'_>, deadline: Instant) -> DestinationResult {
     };
     let url = match receiver::start(&config, collector.clone())
         .await
-        .map(|b| b.otlp.or(b.grpc))
+        .map(|r| r.bound.otlp.or(r.bound.grpc))
     {
         Ok(Some(addr)) => settings.protocol.traces_url(&format!("http://{addr}")),
         Ok(None) | Err(_) => {

@@ -890,8 +890,8 @@ pub(crate) fn forwarded_root(rotel: &Rotel, listen: &Listen, service: &str) -> V
 }
 
 /// listen stops on its trigger (here the first span) while clients are still sending: every span
-/// it answered 200 for is shown, and counted in the summary, before it exits; nothing is shown
-/// after the summary. Run in the JSON view and the tree view, which keeps spans waiting.
+/// it took is answered 200 (the requests begun are finished, not cut off), shown, and counted in
+/// the summary, before it exits; nothing is shown after the summary. Run in the JSON view and the tree view, which keeps spans waiting.
 #[test]
 fn every_span_answered_200_is_shown_and_counted_when_listen_stops_mid_load() {
     for json in [true, false] {
@@ -958,10 +958,120 @@ fn every_span_answered_200_is_shown_and_counted_when_listen_stops_mid_load() {
                 .and_then(|rest| rest.split(' ').next())
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(usize::MAX);
+            // Every span taken is answered (the requests begun when listen stops are finished),
+            // and every span answered is shown and counted.
             assert!(
-                ok >= 1 && shown >= ok && counted == shown,
+                ok >= 1 && shown == ok && counted == shown,
                 "json view {json}, round {round}: {ok} answered 200, {shown} shown, summary: {summary}\n{stdout}"
             );
         }
+    }
+}
+
+/// A request begun before listen's trigger and finished after it: listen has stopped taking
+/// connections, but it finishes reading this one, answers it and counts its span, over OTLP/HTTP
+/// and over gRPC.
+#[test]
+fn a_request_begun_when_listen_stops_is_finished_answered_and_counted() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+
+    for grpc in [false, true] {
+        let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let grpc_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let ctx = TestContext::empty();
+        let mut child = ctx
+            .tracectl()
+            .args(["--format", "json", "listen", "--no-xray"])
+            .args(["--otlp-http", &http.to_string()])
+            .args(["--otlp-grpc", &grpc_addr.to_string()])
+            .args(["--exit-after-spans", "1", "--exit-after", "60s"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_port(http, &mut child, "tracectl listen");
+        wait_for_port(grpc_addr, &mut child, "tracectl listen");
+        let late = otlp_json("late", &[("2", "2", None, "finished after the stop")]);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // Half of the late request is sent.
+        let (mut raw, mut call) = (None, None);
+        if grpc {
+            let request: ExportTraceServiceRequest = serde_json::from_slice(&late).unwrap();
+            let message = request.encode_to_vec();
+            let mut framed = vec![0u8];
+            framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
+            framed.extend_from_slice(&message);
+            call = Some(runtime.block_on(async {
+                let tcp = tokio::net::TcpStream::connect(grpc_addr).await.unwrap();
+                let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+                let request = hyper::Request::post(format!(
+                    "http://{grpc_addr}/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+                ))
+                .header("content-type", "application/grpc")
+                .header("te", "trailers")
+                .body(())
+                .unwrap();
+                let mut client = client.ready().await.unwrap();
+                let (response, mut stream) = client.send_request(request, false).unwrap();
+                let half = framed.len() / 2;
+                stream
+                    .send_data(framed[..half].to_vec().into(), false)
+                    .unwrap();
+                (response, stream, framed[half..].to_vec(), client)
+            }));
+        } else {
+            let mut stream = TcpStream::connect(http).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            write!(
+                stream,
+                "POST /v1/traces HTTP/1.1\r\nHost: {http}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                late.len()
+            )
+            .unwrap();
+            stream.write_all(&late[..late.len() / 2]).unwrap();
+            raw = Some(stream);
+        }
+        // The trigger: one span on another connection; then listen is stopping.
+        let first = otlp_json("first", &[("1", "1", None, "the trigger")]);
+        assert_eq!(post_within(Duration::from_secs(20), http, &first), 200);
+        std::thread::sleep(Duration::from_millis(300));
+        let answered = if let Some(mut stream) = raw {
+            stream.write_all(&late[late.len() / 2..]).unwrap();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer.starts_with("HTTP/1.1 200")
+        } else {
+            let (response, mut stream, rest, _client) = call.unwrap();
+            runtime.block_on(async move {
+                stream.send_data(rest.into(), true).unwrap();
+                let Ok(response) = response.await else {
+                    return false;
+                };
+                let mut body = response.into_body();
+                while let Some(Ok(_)) = body.data().await {}
+                let trailers = body.trailers().await.ok().flatten().unwrap_or_default();
+                trailers.get("grpc-status").is_some_and(|s| s == "0")
+            })
+        };
+        let out = output_of(child, DEADLINE);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            answered,
+            "grpc {grpc}: the late request was cut off\n{stderr}"
+        );
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stdout.contains("finished after the stop"), "{stdout}");
+        assert!(stderr.contains("2 traces, 2 spans"), "{stderr}");
     }
 }

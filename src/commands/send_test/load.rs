@@ -156,7 +156,8 @@ pub async fn run(settings: &SendTestSettings, client: reqwest::Client) -> Result
             };
             let bound = receiver::start(&config, collector)
                 .await
-                .map_err(Error::from)?;
+                .map_err(Error::from)?
+                .bound;
             let addr = bound.otlp.or(bound.grpc);
             let addr =
                 addr.ok_or_else(|| Error::usage("the local receiver did not start", None))?;
