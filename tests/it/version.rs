@@ -245,3 +245,105 @@ fn the_build_script_falls_back_without_git_and_never_claims_another_repositorys_
             .all(|w| std::path::Path::new(w).exists() || w == "build.rs")
     );
 }
+
+/// build.rs run for a target: the link options it gives cargo.
+fn link_options(env: &[(&str, &str)]) -> Vec<String> {
+    let source = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(build_script());
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("CARGO_MANIFEST_DIR", source.path())
+        .env("PROFILE", "release")
+        .current_dir(source.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(&mut cmd);
+    assert_exit(&out, 0);
+    stdout(&out)
+        .lines()
+        .filter(|l| l.starts_with("cargo:rustc-link-arg"))
+        .map(String::from)
+        .collect()
+}
+
+/// libgcc's unwinder is linked in only where the C compiler has it, and relocations are packed
+/// only for a build for this machine whose glibc reads them.
+#[test]
+fn link_options_follow_the_target_and_this_machine() {
+    const GNU: &str = "x86_64-unknown-linux-gnu";
+    let linux = [
+        ("CARGO_CFG_TARGET_OS", "linux"),
+        ("CARGO_CFG_TARGET_ENV", "gnu"),
+        ("TARGET", GNU),
+        ("HOST", GNU),
+    ];
+    let glibc = stdout(&run(Command::new("getconf").arg("GNU_LIBC_VERSION")));
+    let reads_relr = glibc
+        .trim()
+        .strip_prefix("glibc 2.")
+        .and_then(|minor| minor.parse::<u32>().ok())
+        .is_some_and(|minor| minor >= 36);
+    let native = link_options(&linux);
+    assert!(
+        native.contains(
+            &"cargo:rustc-link-arg=-Wl,--whole-archive,-lgcc_eh,--no-whole-archive".into()
+        ),
+        "{native:?}"
+    );
+    assert_eq!(
+        native.contains(&"cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs".into()),
+        reads_relr,
+        "{glibc}: {native:?}"
+    );
+    // Built for another machine: its glibc is unknown.
+    let mut cross = linux.to_vec();
+    cross[3] = ("HOST", "aarch64-unknown-linux-gnu");
+    let options = link_options(&cross);
+    assert!(!options.iter().any(|o| o.contains("relocs")), "{options:?}");
+    // A C compiler without libgcc_eh.a.
+    let mut no_archive = linux.to_vec();
+    no_archive.push(("CC", "/nonexistent/cc"));
+    let options = link_options(&no_archive);
+    assert!(!options.iter().any(|o| o.contains("gcc_eh")), "{options:?}");
+    // Neither for musl, nor for macOS.
+    let mut musl = linux.to_vec();
+    musl[1] = ("CARGO_CFG_TARGET_ENV", "musl");
+    assert_eq!(link_options(&musl), Vec::<String>::new());
+    assert_eq!(
+        link_options(&[
+            ("CARGO_CFG_TARGET_OS", "macos"),
+            ("TARGET", "aarch64-apple-darwin")
+        ]),
+        Vec::<String>::new()
+    );
+}
+
+/// What the options buy, read from the binary itself: no libgcc_s.so.1 to load, and packed
+/// relocations where this machine's glibc reads them.
+#[test]
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn the_binary_loads_no_libgcc_s_and_packs_its_relocations() {
+    let out = run(Command::new("readelf").args(["-d", env!("CARGO_BIN_EXE_tracectl")]));
+    assert_exit(&out, 0);
+    let dynamic = stdout(&out);
+    let needed: Vec<&str> = dynamic
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| l.split('[').nth(1)?.strip_suffix(']'))
+        .collect();
+    assert!(!needed.is_empty(), "{dynamic}");
+    assert!(
+        !needed.iter().any(|n| n.starts_with("libgcc_s")),
+        "{needed:?}"
+    );
+    let glibc = stdout(&run(Command::new("getconf").arg("GNU_LIBC_VERSION")));
+    if glibc
+        .trim()
+        .strip_prefix("glibc 2.")
+        .and_then(|minor| minor.parse::<u32>().ok())
+        .is_some_and(|minor| minor >= 36)
+    {
+        assert!(dynamic.contains("(RELR)"), "{dynamic}");
+    }
+}
