@@ -9,7 +9,6 @@ mod doctor;
 mod error;
 mod honeycomb;
 mod init;
-mod listen;
 mod otlp;
 mod output;
 mod project;
@@ -22,6 +21,8 @@ mod settings;
 mod test_support;
 mod tls;
 mod xray;
+
+use tracectl_listen as listen;
 
 pub use commands::run;
 pub use error::{Error, ExitStatus};

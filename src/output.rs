@@ -232,20 +232,20 @@ impl Printer {
 
 /// A thread-safe, buffered line writer to stdout for streams of results (`listen`), with the
 /// printer's secrets scrubbed. Call `flush` when a batch is done.
-pub struct LineSink {
+pub struct StdoutLines {
     out: std::sync::Mutex<std::io::BufWriter<std::io::Stdout>>,
 }
 
-impl LineSink {
+impl crate::listen::LineSink for StdoutLines {
     /// Write bytes that hold no secret (span data received, not read from the user's files).
-    pub fn write_bytes(&self, bytes: &[u8]) {
+    fn write_bytes(&self, bytes: &[u8]) {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(err) = out.write_all(bytes) {
             exit_on_write_error(err);
         }
     }
 
-    pub fn write(&self, text: &str) {
+    fn write(&self, text: &str) {
         let text = secret::redact(text);
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(err) = out.write_all(text.as_bytes()) {
@@ -253,7 +253,7 @@ impl LineSink {
         }
     }
 
-    pub fn flush(&self) {
+    fn flush(&self) {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(err) = out.flush() {
             exit_on_write_error(err);
@@ -262,13 +262,13 @@ impl LineSink {
 }
 
 impl Printer {
-    pub fn line_sink(&self) -> LineSink {
-        LineSink {
+    pub fn line_sink(&self) -> Box<StdoutLines> {
+        Box::new(StdoutLines {
             out: std::sync::Mutex::new(std::io::BufWriter::with_capacity(
                 64 * 1024,
                 std::io::stdout(),
             )),
-        }
+        })
     }
 
     /// A note on stderr: what the command is doing. Silenced by -q; stdout stays for results.

@@ -13,13 +13,7 @@ use super::config::{Compression, Protocol};
 use crate::secret::Secret;
 
 /// google.rpc.Status, the body of an OTLP/HTTP error response.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    pub code: i32,
-    #[prost(string, tag = "2")]
-    pub message: String,
-}
+pub use crate::listen::RpcStatus;
 
 /// One prepared POST. Header values are secrets: they never reach output.
 #[derive(Debug, Clone)]

@@ -78,20 +78,7 @@ pub const ROUTE: &str = "/api/activities/home";
 pub const QUERY: &str =
     "SELECT uuid, message, created_at FROM activities ORDER BY created_at DESC LIMIT 20";
 
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    hex_into(bytes, &mut out);
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// `bytes` in lower-case hex, appended to `out`.
-pub fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0xf)]);
-    }
-}
+pub use crate::listen::hex;
 
 pub fn unix_nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)

@@ -152,4 +152,23 @@ mod tests {
         assert_eq!(db["sql"]["database_type"], "PostgreSQL");
         assert!(doc["start_time"].as_f64().unwrap() < doc["end_time"].as_f64().unwrap());
     }
+
+    /// The segments send-test writes are read back by listen's X-Ray receiver as the same tree.
+    #[test]
+    fn xray_segments_become_span_trees() {
+        let t = trace();
+        let datagram = crate::xray::daemon::datagram(&document(&t)).unwrap();
+        let spans = crate::listen::decode::decode_xray(&datagram).unwrap();
+        assert_eq!(spans.len(), 3);
+        assert_eq!(spans[0].trace_id, t.trace_id_hex());
+        assert_eq!(spans[0].kind, "server");
+        assert_eq!(spans[0].service, "backend-flask");
+        assert_eq!(
+            spans[1].parent_id.as_deref(),
+            Some(spans[0].span_id.as_str())
+        );
+        assert_eq!(spans[2].kind, "client");
+        assert_eq!(spans[2].attributes["db.system"], "PostgreSQL");
+        assert_eq!(spans[0].attributes["http.response.status_code"], 200);
+    }
 }

@@ -1008,7 +1008,8 @@ fn a_request_begun_when_listen_stops_is_finished_answered_and_counted() {
             framed.extend_from_slice(&message);
             call = Some(runtime.block_on(async {
                 let tcp = tokio::net::TcpStream::connect(grpc_addr).await.unwrap();
-                let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+                let (client, mut conn) = h2::client::handshake(tcp).await.unwrap();
+                let mut ping_pong = conn.ping_pong().unwrap();
                 tokio::spawn(async move {
                     let _ = conn.await;
                 });
@@ -1025,6 +1026,8 @@ fn a_request_begun_when_listen_stops_is_finished_answered_and_counted() {
                 stream
                     .send_data(framed[..half].to_vec().into(), false)
                     .unwrap();
+                // Answered once listen has read every frame sent before it: the call is open.
+                ping_pong.ping(h2::Ping::opaque()).await.unwrap();
                 (response, stream, framed[half..].to_vec(), client)
             }));
         } else {

@@ -13,8 +13,8 @@ use prost::Message;
 use serde_json::{Map, Value as Json};
 
 use super::ReceivedSpan;
-use crate::otlp::send::RpcStatus;
-use crate::otlp::trace::hex;
+use crate::RpcStatus;
+use crate::hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -451,28 +451,9 @@ pub fn decode_xray(datagram: &[u8]) -> Result<Vec<ReceivedSpan>, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
-    use crate::otlp::trace::{SyntheticTrace, TraceSpec};
-
-    fn trace() -> SyntheticTrace {
-        let spec = TraceSpec {
-            service_name: "api".into(),
-            span_name: None,
-            attributes: vec![],
-            resource_attributes: vec![],
-        };
-        let mut n = 3u64;
-        SyntheticTrace::build(
-            &spec,
-            UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-            &mut || {
-                n += 1;
-                n * 0x0102_0304
-            },
-        )
-    }
+    use crate::test_support::trace;
 
     #[test]
     fn protobuf_json_and_gzip_decode_to_the_same_spans() {
@@ -494,7 +475,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e, Encoding::Json);
-        let gz = crate::otlp::send::gzip(&req.encode_to_vec());
+        let gz = crate::test_support::gzip(&req.encode_to_vec());
         let (c, _) = decode_otlp("application/x-protobuf", Some("gzip"), &gz, 1 << 20).unwrap();
         assert_eq!(a, b);
         assert_eq!(a, c);
@@ -530,7 +511,7 @@ mod tests {
             Err(OtlpError::BadRequest(_))
         ));
         // A gzip bomb stops at the limit.
-        let bomb = crate::otlp::send::gzip(&vec![b'{'; 100_000]);
+        let bomb = crate::test_support::gzip(&vec![b'{'; 100_000]);
         assert_eq!(
             decode_otlp("application/json", Some("gzip"), &bomb, 1000),
             Err(OtlpError::TooLarge)
@@ -617,7 +598,7 @@ mod tests {
             &body,
             1 << 20
         )));
-        let gz = crate::otlp::send::gzip(&body);
+        let gz = crate::test_support::gzip(&body);
         assert!(too_many(decode_otlp(
             "application/x-protobuf",
             Some("gzip"),
@@ -650,7 +631,7 @@ mod tests {
 
     #[test]
     fn gzip_members_are_all_read_and_trailing_garbage_refused() {
-        let one = crate::otlp::send::gzip(GOOD_JSON.as_bytes());
+        let one = crate::test_support::gzip(GOOD_JSON.as_bytes());
         let two = [one.clone(), one.clone()].concat();
         // Two members are one stream (RFC 1952): both are read, not the first alone.
         assert!(matches!(
@@ -705,24 +686,6 @@ mod tests {
         assert_eq!((status.code, status.message.as_str()), (3, "bad"));
         let json: Json = serde_json::from_slice(&status_body(Encoding::Json, "bad")).unwrap();
         assert_eq!(json["message"], "bad");
-    }
-
-    #[test]
-    fn xray_segments_become_span_trees() {
-        let t = trace();
-        let datagram = crate::xray::daemon::datagram(&crate::xray::segment::document(&t)).unwrap();
-        let spans = decode_xray(&datagram).unwrap();
-        assert_eq!(spans.len(), 3);
-        assert_eq!(spans[0].trace_id, t.trace_id_hex());
-        assert_eq!(spans[0].kind, "server");
-        assert_eq!(spans[0].service, "api");
-        assert_eq!(
-            spans[1].parent_id.as_deref(),
-            Some(spans[0].span_id.as_str())
-        );
-        assert_eq!(spans[2].kind, "client");
-        assert_eq!(spans[2].attributes["db.system"], "PostgreSQL");
-        assert_eq!(spans[0].attributes["http.response.status_code"], 200);
     }
 
     #[test]

@@ -1,4 +1,8 @@
-//! The local receiver: OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP in, span trees or JSON lines out.
+//! tracectl's local receiver: OTLP/HTTP, OTLP/gRPC and X-Ray daemon UDP in, span trees,
+//! waterfalls or JSON lines out.
+//!
+//! A crate of its own so that it is built for speed while the rest of tracectl, which runs once
+//! per command, is built for size (the release profile in the top-level Cargo.toml).
 
 pub mod check;
 pub mod decode;
@@ -11,6 +15,44 @@ pub mod waterfall;
 pub mod weigh;
 
 use serde::Serialize;
+
+#[cfg(test)]
+mod test_support;
+
+/// Where the receiver writes what it shows.
+pub trait LineSink: Send + Sync {
+    /// Bytes received from clients (span data), already escaped for where they go.
+    fn write_bytes(&self, bytes: &[u8]);
+    /// Text the receiver composed (notes, summaries), which the sink may scrub further.
+    fn write(&self, text: &str);
+    /// The end of a batch.
+    fn flush(&self);
+}
+
+/// google.rpc.Status, the body of an OTLP error response.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    pub code: i32,
+    #[prost(string, tag = "2")]
+    pub message: String,
+}
+
+/// `bytes` in lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    hex_into(bytes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `bytes` in lower-case hex, appended to `out`.
+pub fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xf)]);
+    }
+}
 
 /// What a map entry costs beside its key's text and its value (a key `String` and tree links).
 const MAP_ENTRY: usize = 64;

@@ -402,7 +402,7 @@ mod tests {
     }
 
     fn hex_of(bytes: &[u8]) -> String {
-        crate::otlp::trace::hex(bytes)
+        crate::hex(bytes)
     }
 
     #[test]

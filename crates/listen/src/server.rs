@@ -17,7 +17,7 @@ use tokio::sync::{Semaphore, SemaphorePermit, watch};
 use super::decode::{self, Encoding, OtlpError};
 use super::grpc::{self, Code, GrpcBody, Unframed};
 use super::{ReceivedSpan, render, sampling};
-use crate::output::LineSink;
+use crate::LineSink;
 
 /// How received spans are shown.
 pub enum Mode {
@@ -95,7 +95,7 @@ impl Default for Limits {
 
 /// Where shown spans go.
 enum Sink {
-    Stdout(LineSink),
+    Stdout(Box<dyn LineSink>),
     /// Kept in memory, for tests and fuzzing.
     Memory(Mutex<Vec<u8>>),
 }
@@ -320,7 +320,7 @@ struct Checks {
 }
 
 impl Collector {
-    pub fn new(mode: Mode, out: Option<LineSink>) -> Arc<Self> {
+    pub fn new(mode: Mode, out: Option<Box<dyn LineSink>>) -> Arc<Self> {
         Self::with_sink(mode, out.map(Sink::Stdout))
     }
 
@@ -411,7 +411,7 @@ impl Collector {
         let traces = decode::spans_in(request)
             .map(|s| s.trace_id.as_slice())
             .filter(|id| here.insert(id));
-        self.count_traces(traces.map(crate::otlp::trace::hex));
+        self.count_traces(traces.map(crate::hex));
         if let Some(out) = &self.out {
             let mut text = Vec::with_capacity(count * 512);
             render::json_lines_of(request, &mut text);
@@ -1210,7 +1210,10 @@ async fn connection<E: Endpoint>(
         .half_close(true)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
+    // The connection first: one accepted just before the stop reads the request it was sent, and
+    // so finishes it rather than being closed as idle.
     tokio::select! {
+        biased;
         _ = conn.as_mut() => return,
         () = tokio::time::sleep(limits.connection_age) => {}
         () = stopping(&mut stop) => {}
@@ -1291,6 +1294,7 @@ async fn connection_h2<E: Endpoint>(
     let tick = (limits.header_read / 4).max(Duration::from_millis(20));
     loop {
         tokio::select! {
+            biased;
             _ = conn.as_mut() => return,
             () = tokio::time::sleep(tick) => {}
             () = stopping(&mut stop) => break,
@@ -1319,8 +1323,10 @@ async fn connection_h2<E: Endpoint>(
 }
 
 /// Accept connections until the receivers stop, then close the port and wait for the open
-/// connections to end. Past the connection cap a connection is accepted and closed at once; an
-/// accept error (out of file descriptors, say) backs off rather than spinning.
+/// connections to end. Connections the system accepted before the stop (waiting in the backlog,
+/// perhaps with a request sent) are served too. Past the connection cap a connection is accepted
+/// and closed at once; an accept error (out of file descriptors, say) backs off rather than
+/// spinning.
 async fn accept_loop<E: Endpoint>(
     listener: tokio::net::TcpListener,
     shared: Arc<E>,
@@ -1329,6 +1335,23 @@ async fn accept_loop<E: Endpoint>(
     const FIRST_BACKOFF: Duration = Duration::from_millis(10);
     let connections = shared.limits().connections;
     let slots = Arc::new(Semaphore::new(connections));
+    let for_connections = stop.clone();
+    let serve = |stream: tokio::net::TcpStream| {
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            shared
+                .collector()
+                .refused_connections
+                .fetch_add(1, Ordering::Relaxed);
+            drop(stream);
+            return;
+        };
+        let shared = Arc::clone(&shared);
+        let stop = for_connections.clone();
+        tokio::spawn(async move {
+            connection(stream, shared, stop).await;
+            drop(slot);
+        });
+    };
     let mut backoff = FIRST_BACKOFF;
     loop {
         let accepted = tokio::select! {
@@ -1336,31 +1359,20 @@ async fn accept_loop<E: Endpoint>(
             () = stopping(&mut stop) => break,
             accepted = listener.accept() => accepted,
         };
-        let stream = match accepted {
+        match accepted {
             Ok((stream, _)) => {
                 backoff = FIRST_BACKOFF;
-                stream
+                serve(stream);
             }
             Err(_) => {
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(1));
-                continue;
             }
-        };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            shared
-                .collector()
-                .refused_connections
-                .fetch_add(1, Ordering::Relaxed);
-            drop(stream);
-            continue;
-        };
-        let shared = Arc::clone(&shared);
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            connection(stream, shared, stop).await;
-            drop(slot);
-        });
+        }
+    }
+    // A zero timeout still polls the accept once: what is waiting is taken, nothing more.
+    while let Ok(Ok((stream, _))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await {
+        serve(stream);
     }
     drop(listener);
     // Each open connection holds a slot until it ends.
@@ -1919,7 +1931,7 @@ mod tests {
                 call(&mut c, path, &[GRPC], good.clone()).await.1.as_deref(),
                 Some("0")
             );
-            let gz = grpc::frame(&crate::otlp::send::gzip(&export_request("zipped")), true);
+            let gz = grpc::frame(&crate::test_support::gzip(&export_request("zipped")), true);
             let gzip = [GRPC, ("grpc-encoding", "gzip")];
             assert_eq!(
                 call(&mut c, path, &gzip, gz.clone()).await.1.as_deref(),
@@ -1941,7 +1953,7 @@ mod tests {
             assert!(message.unwrap().contains("1024 bytes"));
             let (_, code, _) = call(&mut c, path, &[GRPC], b"\0\xff\xff\xff\xff".to_vec()).await;
             assert_eq!(code.as_deref(), Some("8"));
-            let bomb = grpc::frame(&crate::otlp::send::gzip(&[0u8; 100_000]), true);
+            let bomb = grpc::frame(&crate::test_support::gzip(&[0u8; 100_000]), true);
             let (_, code, _) = call(&mut c, path, &gzip, bomb).await;
             assert_eq!(code.as_deref(), Some("8"));
             // Other services and encodings: UNIMPLEMENTED; not gRPC at all: 415.
@@ -2352,6 +2364,49 @@ mod tests {
                 assert!(refused, "a call after the stop was taken");
             });
             assert!(stopped.recv_timeout(Duration::from_secs(10)).unwrap());
+            assert_eq!(collector.stats().spans, 1);
+        }
+
+        /// A client the system accepted and that sent its request, but that listen had not yet
+        /// taken from the backlog when told to stop, is served all the same.
+        #[test]
+        fn a_connection_waiting_in_the_backlog_at_the_stop_is_served() {
+            let collector = Collector::new(Mode::Count, None);
+            let config = Config {
+                otlp: loopback(),
+                max_body: 1 << 20,
+                ..Config::default()
+            };
+            // One thread: nothing runs between the connection and the stop.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let (stopped, answer) = runtime.block_on(async {
+                let receivers = start_with(&config, Limits::default(), Arc::clone(&collector))
+                    .await
+                    .unwrap();
+                let mut client = std::net::TcpStream::connect(receivers.bound.otlp.unwrap()).unwrap();
+                client
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                write!(
+                    client,
+                    "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{GOOD}",
+                    GOOD.len()
+                )
+                .unwrap();
+                let reader = std::thread::spawn(move || {
+                    let mut answer = String::new();
+                    let _ = client.read_to_string(&mut answer);
+                    answer
+                });
+                let stopped = receivers.stop(Duration::from_secs(10)).await;
+                (stopped, reader)
+            });
+            let answer = answer.join().unwrap();
+            assert!(stopped);
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
             assert_eq!(collector.stats().spans, 1);
         }
 

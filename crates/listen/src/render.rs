@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 
 use super::{ReceivedSpan, decode};
-use crate::otlp::trace::hex_into;
+use crate::hex_into;
 
 /// The attributes worth a glance, in this order.
 pub(super) const KEY_ATTRIBUTES: &[&str] = &[
