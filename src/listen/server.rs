@@ -1315,7 +1315,16 @@ async fn connection_h2<E: Endpoint>(
         }
     }
     conn.as_mut().graceful_shutdown();
-    let _ = tokio::time::timeout(limits.request, conn).await;
+    let deadline = tokio::time::Instant::now() + limits.request;
+    // Nothing is begun on a connection that never opened a call: its client gets a tick to end
+    // the handshake and answer the GOAWAY's ping (or to open the call it was about to), not the
+    // time a request may take. One that never sent its preface would otherwise hold the stop.
+    if tokio::time::timeout(tick, conn.as_mut()).await.is_ok()
+        || activity.calls.load(Ordering::SeqCst) == 0
+    {
+        return;
+    }
+    let _ = tokio::time::timeout_at(deadline, conn).await;
 }
 
 /// Accept connections until the receivers stop, then close the port and wait for the open
@@ -2353,6 +2362,49 @@ mod tests {
             });
             assert!(stopped.recv_timeout(Duration::from_secs(10)).unwrap());
             assert_eq!(collector.stats().spans, 1);
+        }
+
+        /// Connections that opened no request hold nothing begun: the stop does not wait for
+        /// them, on any port. A gRPC client that connected but has not sent its HTTP/2 preface
+        /// (or never will) is not waited for until the drain runs out.
+        #[test]
+        fn connections_that_sent_nothing_do_not_hold_the_stop() {
+            let config = Config {
+                otlp: loopback(),
+                grpc: loopback(),
+                xray: loopback(),
+                max_body: 1 << 20,
+            };
+            let within = Duration::from_secs(5);
+            let (bound, _, stop, stopped) = stoppable(config, within);
+            let silent: Vec<_> = [bound.otlp, bound.grpc, bound.xray]
+                .into_iter()
+                .map(|addr| std::net::TcpStream::connect(addr.unwrap()).unwrap())
+                .collect();
+            // Each was accepted: connections are accepted in turn, and a later one on each port
+            // has been served (answered, or closed as not HTTP/2 on the gRPC port).
+            for addr in [bound.otlp, bound.grpc, bound.xray] {
+                let mut later = std::net::TcpStream::connect(addr.unwrap()).unwrap();
+                later
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                later
+                    .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .unwrap();
+                let mut said = Vec::new();
+                if let Err(e) = later.read_to_end(&mut said) {
+                    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+                }
+            }
+            let asked = Instant::now();
+            stop.send(()).unwrap();
+            let in_time = stopped.recv_timeout(within * 2).unwrap();
+            assert!(
+                in_time,
+                "the stop waited {:?} for connections that sent nothing",
+                asked.elapsed()
+            );
+            drop(silent);
         }
 
         #[test]
