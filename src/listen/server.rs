@@ -2364,6 +2364,80 @@ mod tests {
             assert_eq!(collector.stats().spans, 1);
         }
 
+        /// As many gRPC calls as a connection may open, each half-sent when the receivers stop:
+        /// each is finished and answered, and each answered is counted.
+        #[test]
+        fn many_grpc_calls_half_sent_on_one_connection_are_all_answered_and_counted() {
+            let config = Config {
+                grpc: loopback(),
+                max_body: 1 << 20,
+                ..Config::default()
+            };
+            let (bound, collector, stop, stopped) = stoppable(config, Duration::from_secs(10));
+            let addr = bound.grpc.unwrap();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            let answered = runtime.block_on(async {
+                let mut client = h2_client(addr).await;
+                let message = grpc::frame(&export_request("begun"), false);
+                let half = message.len() / 2;
+                let mut calls = Vec::new();
+                for _ in 0..99 {
+                    let request = hyper::Request::post(format!("http://x{}", grpc::EXPORT_PATH))
+                        .header(GRPC.0, GRPC.1)
+                        .body(())
+                        .unwrap();
+                    client = client.ready().await.unwrap();
+                    let (response, mut stream) = client.send_request(request, false).unwrap();
+                    stream
+                        .send_data(Bytes::copy_from_slice(&message[..half]), false)
+                        .unwrap();
+                    calls.push((response, stream));
+                }
+                // A last call, whole: once it is answered, the receiver has read every frame sent
+                // before it on this connection, so the 99 calls are open.
+                let last = call(
+                    &mut client,
+                    grpc::EXPORT_PATH,
+                    &[GRPC],
+                    grpc::frame(&export_request("last"), false),
+                )
+                .await;
+                assert_eq!(last.1.as_deref(), Some("0"), "{last:?}");
+                tokio::task::spawn_blocking(move || {
+                    stop.send(()).unwrap();
+                    assert_closed(addr);
+                })
+                .await
+                .unwrap();
+                let mut answered = 1;
+                let mut waiting = Vec::new();
+                for (response, mut stream) in calls {
+                    stream
+                        .send_data(Bytes::copy_from_slice(&message[half..]), true)
+                        .unwrap();
+                    waiting.push(response);
+                }
+                for response in waiting {
+                    let Ok(response) = response.await else {
+                        continue;
+                    };
+                    let mut body = response.into_body();
+                    while body.data().await.is_some() {}
+                    let trailers = body.trailers().await.ok().flatten().unwrap_or_default();
+                    if trailers.get("grpc-status").is_some_and(|s| s == "0") {
+                        answered += 1;
+                    }
+                }
+                answered
+            });
+            assert!(stopped.recv_timeout(Duration::from_secs(10)).unwrap());
+            assert_eq!((answered, collector.stats().spans), (100, 100));
+        }
+
         /// Connections that opened no request hold nothing begun: the stop does not wait for
         /// them, on any port. A gRPC client that connected but has not sent its HTTP/2 preface
         /// (or never will) is not waited for until the drain runs out.
