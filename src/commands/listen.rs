@@ -66,7 +66,12 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         .enable_all()
         .build()
         .map_err(Error::from)?;
-    let (interrupted, drained) = runtime.block_on(async {
+    let (interrupted, drained, cut_short) = runtime.block_on(async {
+        // Ctrl-C is listened for before the ports open, so one sent as soon as they accept is
+        // seen (it would otherwise end listen with nothing said, or be lost where it is ignored
+        // until then), and by one listener throughout, so a second one is seen however soon it
+        // follows the first.
+        let mut ctrl_c = interrupts().map_err(Error::from)?;
         let receivers = server::start(&config, Arc::clone(&collector)).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
                 "another receiver holds the port: stop it, or pass --otlp-http / --otlp-grpc / --xray-udp (port 0 picks a free one; --no-otlp-grpc leaves gRPC off)"
@@ -111,7 +116,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
             }
         };
         let mut interrupted = tokio::select! {
-            _ = tokio::signal::ctrl_c() => true,
+            Some(()) = ctrl_c.recv() => true,
             _ = spans => false,
             _ = deadline => false,
         };
@@ -119,19 +124,24 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         // shown and counted; and answer the requests already begun, so no client whose spans were
         // taken is cut off (it would send them again, to a port now closed). A second Ctrl-C
         // stops waiting for them.
+        let mut cut_short = false;
         let drained = tokio::select! {
             drained = receivers.stop(DRAIN) => drained,
-            _ = tokio::signal::ctrl_c() => {
+            Some(()) = ctrl_c.recv() => {
                 interrupted = true;
+                cut_short = true;
                 false
             }
         };
         ticker.abort();
-        Ok::<(bool, bool), Error>((interrupted, drained))
+        Ok::<(bool, bool, bool), Error>((interrupted, drained, cut_short))
     })?;
     // What is left (requests still unanswered past DRAIN) ends at its next await.
     runtime.shutdown_timeout(Duration::from_secs(1));
-    if !drained {
+    if cut_short {
+        printer
+            .warn("Ctrl-C cut off the requests still being received; their senders saw no answer");
+    } else if !drained {
         printer.warn(&format!(
             "requests still being received after {} s were cut off; their senders saw no answer",
             DRAIN.as_secs()
@@ -178,6 +188,18 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     } else {
         ExitStatus::Success
     })
+}
+
+/// Ctrl-C, one listener for the whole run.
+#[cfg(unix)]
+fn interrupts() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+}
+
+/// Ctrl-C, one listener for the whole run.
+#[cfg(windows)]
+fn interrupts() -> std::io::Result<tokio::signal::windows::CtrlC> {
+    tokio::signal::windows::ctrl_c()
 }
 
 /// The view asked for; without one, a waterfall for a person at a terminal and the tree (stable

@@ -1078,3 +1078,117 @@ fn a_request_begun_when_listen_stops_is_finished_answered_and_counted() {
         assert!(stderr.contains("2 traces, 2 spans"), "{stderr}");
     }
 }
+
+/// Send SIGINT (Ctrl-C) to `child`.
+fn interrupt(child: &Child) {
+    let out = run_within(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// `tracectl listen` on a free OTLP/HTTP port only, its output piped.
+fn listen_http_only(extra: &[&str]) -> (SocketAddr, Child, TestContext) {
+    let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let ctx = TestContext::empty();
+    let mut child = ctx
+        .tracectl()
+        .args(["--format", "json", "listen", "--no-xray", "--no-otlp-grpc"])
+        .args(["--otlp-http", &http.to_string()])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_port(http, &mut child, "tracectl listen");
+    (http, child, ctx)
+}
+
+/// A Ctrl-C sent as soon as listen's port accepts connections is Ctrl-C as any other: listen
+/// prints its summary and exits 130. Sent as a script would, by a shell polling the port without
+/// pause (`kill` there is a system call, not a process to start, so it lands within
+/// microseconds). A SIGINT that came before listen listened for it would end it with nothing
+/// said, or, as here (a shell starts background jobs with SIGINT ignored), be lost: listen would
+/// go on until `--exit-after` and exit 0. Twenty rounds, as the window is short.
+#[test]
+fn ctrl_c_as_soon_as_the_port_accepts_prints_the_summary_and_exits_130() {
+    const SCRIPT: &str = r#"
+        "$1" --format json listen --no-xray --no-otlp-grpc --otlp-http "127.0.0.1:$2" --exit-after 5s &
+        pid=$!
+        until { exec 3<>"/dev/tcp/127.0.0.1/$2"; } 2>/dev/null; do
+            kill -0 "$pid" 2>/dev/null || break
+        done
+        kill -INT "$pid"
+        wait "$pid"
+        echo "listen exited $?" >&2
+    "#;
+    let mut rounds = 0;
+    while rounds < 20 {
+        let ctx = TestContext::empty();
+        let out = run_within(
+            Command::new("bash")
+                .args(["-c", SCRIPT, "bash", env!("CARGO_BIN_EXE_tracectl")])
+                .arg(free_port().to_string())
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", ctx.path("."))
+                .env("NO_COLOR", "1"),
+        );
+        let stderr = stderr(&out);
+        if stderr.contains("another receiver holds the port") {
+            continue; // the free port was taken in between: another round
+        }
+        rounds += 1;
+        assert!(
+            stderr.contains("listen exited 130") && stderr.contains("0 traces, 0 spans"),
+            "round {rounds}: {stderr}"
+        );
+    }
+}
+
+/// A second Ctrl-C while listen waits for a request it has begun to receive ends the wait at
+/// once, and listen says the request was cut off by it (not that 5 s went by).
+#[test]
+fn a_second_ctrl_c_ends_the_wait_at_once_and_says_so() {
+    let (http, child, _ctx) = listen_http_only(&[]);
+    // A request whose body never comes whole; `Expect: 100-continue` makes listen say when it
+    // starts reading the body, so the request is begun before the first Ctrl-C.
+    let mut stalled = TcpStream::connect(http).unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stalled,
+        "POST /v1/traces HTTP/1.1\r\nHost: {http}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n"
+    )
+    .unwrap();
+    let mut said = [0u8; 25];
+    stalled.read_exact(&mut said).unwrap();
+    assert!(
+        said.starts_with(b"HTTP/1.1 100 Continue"),
+        "{}",
+        String::from_utf8_lossy(&said)
+    );
+    stalled.write_all(b"{").unwrap();
+    interrupt(&child);
+    // Listen is stopping once its port is closed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(http).is_ok() {
+        assert!(Instant::now() < deadline, "{http} still accepts");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = Instant::now();
+    interrupt(&child);
+    let out = output_of(child, DEADLINE);
+    let waited = second.elapsed();
+    let stderr = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        waited < Duration::from_secs(3),
+        "listen exited {waited:?} after the second Ctrl-C\n{stderr}"
+    );
+    assert!(
+        stderr.contains("Ctrl-C cut off the requests") && !stderr.contains("after 5 s"),
+        "{stderr}"
+    );
+    drop(stalled);
+}

@@ -1319,7 +1319,16 @@ async fn connection_h2<E: Endpoint>(
         }
     }
     conn.as_mut().graceful_shutdown();
-    let _ = tokio::time::timeout(limits.request, conn).await;
+    let deadline = tokio::time::Instant::now() + limits.request;
+    // Nothing is begun on a connection that never opened a call: its client gets a tick to end
+    // the handshake and answer the GOAWAY's ping (or to open the call it was about to), not the
+    // time a request may take. One that never sent its preface would otherwise hold the stop.
+    if tokio::time::timeout(tick, conn.as_mut()).await.is_ok()
+        || activity.calls.load(Ordering::SeqCst) == 0
+    {
+        return;
+    }
+    let _ = tokio::time::timeout_at(deadline, conn).await;
 }
 
 /// Accept connections until the receivers stop, then close the port and wait for the open
@@ -2408,6 +2417,123 @@ mod tests {
             assert!(stopped);
             assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
             assert_eq!(collector.stats().spans, 1);
+        }
+
+        /// As many gRPC calls as a connection may open, each half-sent when the receivers stop:
+        /// each is finished and answered, and each answered is counted.
+        #[test]
+        fn many_grpc_calls_half_sent_on_one_connection_are_all_answered_and_counted() {
+            let config = Config {
+                grpc: loopback(),
+                max_body: 1 << 20,
+                ..Config::default()
+            };
+            let (bound, collector, stop, stopped) = stoppable(config, Duration::from_secs(10));
+            let addr = bound.grpc.unwrap();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            let answered = runtime.block_on(async {
+                let mut client = h2_client(addr).await;
+                let message = grpc::frame(&export_request("begun"), false);
+                let half = message.len() / 2;
+                let mut calls = Vec::new();
+                for _ in 0..99 {
+                    let request = hyper::Request::post(format!("http://x{}", grpc::EXPORT_PATH))
+                        .header(GRPC.0, GRPC.1)
+                        .body(())
+                        .unwrap();
+                    client = client.ready().await.unwrap();
+                    let (response, mut stream) = client.send_request(request, false).unwrap();
+                    stream
+                        .send_data(Bytes::copy_from_slice(&message[..half]), false)
+                        .unwrap();
+                    calls.push((response, stream));
+                }
+                // A last call, whole: once it is answered, the receiver has read every frame sent
+                // before it on this connection, so the 99 calls are open.
+                let last = call(
+                    &mut client,
+                    grpc::EXPORT_PATH,
+                    &[GRPC],
+                    grpc::frame(&export_request("last"), false),
+                )
+                .await;
+                assert_eq!(last.1.as_deref(), Some("0"), "{last:?}");
+                tokio::task::spawn_blocking(move || {
+                    stop.send(()).unwrap();
+                    assert_closed(addr);
+                })
+                .await
+                .unwrap();
+                let mut answered = 1;
+                let mut waiting = Vec::new();
+                for (response, mut stream) in calls {
+                    stream
+                        .send_data(Bytes::copy_from_slice(&message[half..]), true)
+                        .unwrap();
+                    waiting.push(response);
+                }
+                for response in waiting {
+                    let Ok(response) = response.await else {
+                        continue;
+                    };
+                    let mut body = response.into_body();
+                    while body.data().await.is_some() {}
+                    let trailers = body.trailers().await.ok().flatten().unwrap_or_default();
+                    if trailers.get("grpc-status").is_some_and(|s| s == "0") {
+                        answered += 1;
+                    }
+                }
+                answered
+            });
+            assert!(stopped.recv_timeout(Duration::from_secs(10)).unwrap());
+            assert_eq!((answered, collector.stats().spans), (100, 100));
+        }
+
+        /// Connections that opened no request hold nothing begun: the stop does not wait for
+        /// them, on any port. A gRPC client that connected but has not sent its HTTP/2 preface
+        /// (or never will) is not waited for until the drain runs out.
+        #[test]
+        fn connections_that_sent_nothing_do_not_hold_the_stop() {
+            let config = Config {
+                otlp: loopback(),
+                grpc: loopback(),
+                xray: loopback(),
+                max_body: 1 << 20,
+            };
+            let within = Duration::from_secs(5);
+            let (bound, _, stop, stopped) = stoppable(config, within);
+            let silent: Vec<_> = [bound.otlp, bound.grpc, bound.xray]
+                .into_iter()
+                .map(|addr| std::net::TcpStream::connect(addr.unwrap()).unwrap())
+                .collect();
+            // Each was accepted: connections are accepted in turn, and a later one on each port
+            // has been served (answered, or closed as not HTTP/2 on the gRPC port).
+            for addr in [bound.otlp, bound.grpc, bound.xray] {
+                let mut later = std::net::TcpStream::connect(addr.unwrap()).unwrap();
+                later
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                later
+                    .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .unwrap();
+                let mut said = Vec::new();
+                if let Err(e) = later.read_to_end(&mut said) {
+                    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+                }
+            }
+            let asked = Instant::now();
+            stop.send(()).unwrap();
+            let in_time = stopped.recv_timeout(within * 2).unwrap();
+            assert!(
+                in_time,
+                "the stop waited {:?} for connections that sent nothing",
+                asked.elapsed()
+            );
+            drop(silent);
         }
 
         #[test]
