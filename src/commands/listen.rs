@@ -140,7 +140,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     runtime.shutdown_timeout(Duration::from_secs(1));
     if cut_short {
         printer
-            .warn("Ctrl-C cut off the requests still being received; their senders saw no answer");
+            .warn("A second Ctrl-C cut off the requests still being received; their senders saw no answer");
     } else if !drained {
         printer.warn(&format!(
             "requests still being received after {} s were cut off; their senders saw no answer",
@@ -190,10 +190,32 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     })
 }
 
-/// Ctrl-C, one listener for the whole run.
+/// Ctrl-C, and on Unix also SIGTERM (what `docker stop`, systemd and `kill` send): either stops
+/// listen as Ctrl-C does, with the last traces shown and the summary. One listener for the whole
+/// run, so a second one is seen however soon it follows the first.
 #[cfg(unix)]
-fn interrupts() -> std::io::Result<tokio::signal::unix::Signal> {
-    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+struct Interrupts {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Interrupts {
+    async fn recv(&mut self) -> Option<()> {
+        tokio::select! {
+            got = self.interrupt.recv() => got,
+            got = self.terminate.recv() => got,
+        }
+    }
+}
+
+#[cfg(unix)]
+fn interrupts() -> std::io::Result<Interrupts> {
+    use tokio::signal::unix::{SignalKind, signal};
+    Ok(Interrupts {
+        interrupt: signal(SignalKind::interrupt())?,
+        terminate: signal(SignalKind::terminate())?,
+    })
 }
 
 /// Ctrl-C, one listener for the whole run.

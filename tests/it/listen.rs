@@ -1108,40 +1108,44 @@ fn listen_http_only(extra: &[&str]) -> (SocketAddr, Child, TestContext) {
 /// pause (`kill` there is a system call, not a process to start, so it lands within
 /// microseconds). A SIGINT that came before listen listened for it would end it with nothing
 /// said, or, as here (a shell starts background jobs with SIGINT ignored), be lost: listen would
-/// go on until `--exit-after` and exit 0. Twenty rounds, as the window is short.
+/// go on until `--exit-after` and exit 0. SIGTERM (`docker stop`, systemd, `kill`) stops listen
+/// the same way. Ten rounds of each, as the window is short.
 #[test]
-fn ctrl_c_as_soon_as_the_port_accepts_prints_the_summary_and_exits_130() {
+fn ctrl_c_or_sigterm_as_soon_as_the_port_accepts_prints_the_summary_and_exits_130() {
     const SCRIPT: &str = r#"
         "$1" --format json listen --no-xray --no-otlp-grpc --otlp-http "127.0.0.1:$2" --exit-after 5s &
         pid=$!
         until { exec 3<>"/dev/tcp/127.0.0.1/$2"; } 2>/dev/null; do
             kill -0 "$pid" 2>/dev/null || break
         done
-        kill -INT "$pid"
+        kill -"$3" "$pid"
         wait "$pid"
         echo "listen exited $?" >&2
     "#;
-    let mut rounds = 0;
-    while rounds < 20 {
-        let ctx = TestContext::empty();
-        let out = run_within(
-            Command::new("bash")
-                .args(["-c", SCRIPT, "bash", env!("CARGO_BIN_EXE_tracectl")])
-                .arg(free_port().to_string())
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", ctx.path("."))
-                .env("NO_COLOR", "1"),
-        );
-        let stderr = stderr(&out);
-        if stderr.contains("another receiver holds the port") {
-            continue; // the free port was taken in between: another round
+    for signal in ["INT", "TERM"] {
+        let mut rounds = 0;
+        while rounds < 10 {
+            let ctx = TestContext::empty();
+            let out = run_within(
+                Command::new("bash")
+                    .args(["-c", SCRIPT, "bash", env!("CARGO_BIN_EXE_tracectl")])
+                    .arg(free_port().to_string())
+                    .arg(signal)
+                    .env_clear()
+                    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                    .env("HOME", ctx.path("."))
+                    .env("NO_COLOR", "1"),
+            );
+            let stderr = stderr(&out);
+            if stderr.contains("another receiver holds the port") {
+                continue; // the free port was taken in between: another round
+            }
+            rounds += 1;
+            assert!(
+                stderr.contains("listen exited 130") && stderr.contains("0 traces, 0 spans"),
+                "SIG{signal}, round {rounds}: {stderr}"
+            );
         }
-        rounds += 1;
-        assert!(
-            stderr.contains("listen exited 130") && stderr.contains("0 traces, 0 spans"),
-            "round {rounds}: {stderr}"
-        );
     }
 }
 
@@ -1187,7 +1191,7 @@ fn a_second_ctrl_c_ends_the_wait_at_once_and_says_so() {
         "listen exited {waited:?} after the second Ctrl-C\n{stderr}"
     );
     assert!(
-        stderr.contains("Ctrl-C cut off the requests") && !stderr.contains("after 5 s"),
+        stderr.contains("A second Ctrl-C cut off the requests") && !stderr.contains("after 5 s"),
         "{stderr}"
     );
     drop(stalled);
