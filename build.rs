@@ -70,27 +70,25 @@ fn main() {
 ///
 /// - libgcc's unwinder (`libgcc_eh.a`) is linked in, so `libgcc_s.so.1` is not loaded: its
 ///   constructor probes the CPU with `cpuid`, which traps to the hypervisor on a virtual machine
-///   and cost about a tenth of `tracectl --version`'s run time there. Only when the C compiler
-///   has the archive.
+///   and cost about a tenth of `tracectl --version`'s run time there.
 /// - The executable's relative relocations are packed (DT_RELR): 0.37 MB less to load and
 ///   apply. Only for a build for this machine whose glibc reads them (2.36 and later): an older
 ///   loader refuses such a binary.
+///
+/// Each is given only if a small C program links with it, by the linker rustc will use (the
+/// configured one, else `cc`) and the link arguments in RUSTFLAGS (`-fuse-ld=gold`, say: gold
+/// knows no `-z pack-relative-relocs` and fails the link). This script must never fail a build.
 fn link_options() {
     let var = |k: &str| std::env::var(k).unwrap_or_default();
-    println!("cargo:rerun-if-env-changed=CC");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     if var("CARGO_CFG_TARGET_OS") != "linux" || var("CARGO_CFG_TARGET_ENV") != "gnu" {
         return;
     }
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let archive = Command::new(&cc)
-        .arg("-print-file-name=libgcc_eh.a")
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .map(|path| PathBuf::from(path.trim()));
-    if archive.is_some_and(|path| path.is_absolute() && path.is_file()) {
-        println!("cargo:rustc-link-arg=-Wl,--whole-archive,-lgcc_eh,--no-whole-archive");
+    let (linker, link_args) = linker_and_link_args();
+    let probe = Probe::new(linker, link_args);
+    let unwinder = "-Wl,--whole-archive,-lgcc_eh,--no-whole-archive";
+    if probe.links(unwinder) {
+        println!("cargo:rustc-link-arg={unwinder}");
     }
     let native = var("TARGET") == var("HOST");
     let glibc = Command::new("getconf")
@@ -99,8 +97,81 @@ fn link_options() {
         .ok()
         .and_then(|out| String::from_utf8(out.stdout).ok())
         .and_then(|text| glibc_version(&text));
-    if native && glibc.is_some_and(|version| version >= (2, 36)) {
-        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    let relr = "-Wl,-z,pack-relative-relocs";
+    if native && glibc.is_some_and(|version| version >= (2, 36)) && probe.links(relr) {
+        println!("cargo:rustc-link-arg-bins={relr}");
+    }
+}
+
+/// The linker rustc runs for the target (`-C linker` in RUSTFLAGS, else the one cargo is
+/// configured with, else `cc`: rustc does not read `CC`) and the `-C link-arg(s)` in RUSTFLAGS.
+fn linker_and_link_args() -> (String, Vec<String>) {
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let mut flags = flags.split('\x1f').filter(|f| !f.is_empty());
+    let mut linker = std::env::var("RUSTC_LINKER").ok().filter(|l| !l.is_empty());
+    let mut args = Vec::new();
+    while let Some(flag) = flags.next() {
+        let codegen = match flag.strip_prefix("-C") {
+            Some("") => flags.next().unwrap_or_default(),
+            Some(rest) => rest,
+            None => flag.strip_prefix("--codegen=").unwrap_or_default(),
+        };
+        if let Some(value) = codegen.strip_prefix("linker=") {
+            linker = Some(value.to_string());
+        } else if let Some(value) = codegen.strip_prefix("link-arg=") {
+            args.push(value.to_string());
+        } else if let Some(value) = codegen.strip_prefix("link-args=") {
+            args.extend(value.split_whitespace().map(String::from));
+        }
+    }
+    (linker.unwrap_or_else(|| "cc".into()), args)
+}
+
+/// Links a position-independent C program, as rustc links an executable, to learn which options
+/// the linker takes.
+struct Probe {
+    linker: String,
+    link_args: Vec<String>,
+    dir: PathBuf,
+}
+
+impl Probe {
+    fn new(linker: String, link_args: Vec<String>) -> Self {
+        let dir = match std::env::var_os("OUT_DIR") {
+            Some(out) => PathBuf::from(out).join("link-probe"),
+            None => {
+                std::env::temp_dir().join(format!("tracectl-link-probe-{}", std::process::id()))
+            }
+        };
+        Probe {
+            linker,
+            link_args,
+            dir,
+        }
+    }
+
+    fn links(&self, option: &str) -> bool {
+        let source = self.dir.join("probe.c");
+        if std::fs::create_dir_all(&self.dir).is_err()
+            || std::fs::write(&source, "int main(void) { return 0; }\n").is_err()
+        {
+            return false;
+        }
+        let linked = Command::new(&self.linker)
+            .args(["-fPIE", "-pie"])
+            .arg(&source)
+            .arg("-o")
+            .arg(self.dir.join("probe"))
+            .args(&self.link_args)
+            .arg(option)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if std::env::var_os("OUT_DIR").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+        linked
     }
 }
 

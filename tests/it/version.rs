@@ -267,7 +267,7 @@ fn link_options(env: &[(&str, &str)]) -> Vec<String> {
         .collect()
 }
 
-/// libgcc's unwinder is linked in only where the C compiler has it, and relocations are packed
+/// libgcc's unwinder is linked in only where the linker has it, and relocations are packed
 /// only for a build for this machine whose glibc reads them.
 #[test]
 fn link_options_follow_the_target_and_this_machine() {
@@ -301,9 +301,9 @@ fn link_options_follow_the_target_and_this_machine() {
     cross[3] = ("HOST", "aarch64-unknown-linux-gnu");
     let options = link_options(&cross);
     assert!(!options.iter().any(|o| o.contains("relocs")), "{options:?}");
-    // A C compiler without libgcc_eh.a.
+    // A linker that cannot be run, so takes no option.
     let mut no_archive = linux.to_vec();
-    no_archive.push(("CC", "/nonexistent/cc"));
+    no_archive.push(("RUSTC_LINKER", "/nonexistent/cc"));
     let options = link_options(&no_archive);
     assert!(!options.iter().any(|o| o.contains("gcc_eh")), "{options:?}");
     // Neither for musl, nor for macOS.
@@ -345,5 +345,60 @@ fn the_binary_loads_no_libgcc_s_and_packs_its_relocations() {
         .is_some_and(|minor| minor >= 36)
     {
         assert!(dynamic.contains("(RELR)"), "{dynamic}");
+    }
+}
+
+/// An option the linker rustc will use refuses is not given: it would fail the build. The linker
+/// is the one RUSTFLAGS or cargo's configuration names, run with RUSTFLAGS' link arguments
+/// (`-C link-arg=-fuse-ld=gold` picks gold, which has no `-z pack-relative-relocs`).
+#[test]
+#[cfg(unix)]
+fn link_options_are_only_those_the_linker_takes() {
+    use std::os::unix::fs::PermissionsExt;
+    const GNU: &str = "x86_64-unknown-linux-gnu";
+    let linux = [
+        ("CARGO_CFG_TARGET_OS", "linux"),
+        ("CARGO_CFG_TARGET_ENV", "gnu"),
+        ("TARGET", GNU),
+        ("HOST", GNU),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    // cc, but refusing one option, as gold refuses packed relocations and a linker without
+    // libgcc_eh.a refuses -lgcc_eh.
+    let refusing = |name: &str, refused: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\ncase \"$*\" in *{refused}*) exit 1;; esac\nexec cc \"$@\"\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let no_relr = refusing("no-relr", "pack-relative-relocs");
+    let no_eh = refusing("no-eh", "gcc_eh");
+    let unwinder = "cargo:rustc-link-arg=-Wl,--whole-archive,-lgcc_eh,--no-whole-archive";
+    let flags = format!("-C\x1flinker={no_relr}");
+    let mut given = linux.to_vec();
+    given.push(("CARGO_ENCODED_RUSTFLAGS", &flags));
+    let options = link_options(&given);
+    assert!(!options.iter().any(|o| o.contains("relocs")), "{options:?}");
+    assert!(options.contains(&unwinder.to_string()), "{options:?}");
+    let mut configured = linux.to_vec();
+    configured.push(("RUSTC_LINKER", &no_eh));
+    let options = link_options(&configured);
+    assert!(!options.iter().any(|o| o.contains("gcc_eh")), "{options:?}");
+    // Gold itself, chosen by a link argument, where it is installed.
+    if run(Command::new("ld.gold").arg("--version"))
+        .status
+        .success()
+    {
+        let mut gold = linux.to_vec();
+        gold.push((
+            "CARGO_ENCODED_RUSTFLAGS",
+            "-Clink-arg=-fuse-ld=gold\x1f-C\x1fopt-level=1",
+        ));
+        let options = link_options(&gold);
+        assert!(!options.iter().any(|o| o.contains("relocs")), "{options:?}");
     }
 }
