@@ -140,7 +140,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
     runtime.shutdown_timeout(Duration::from_secs(1));
     if cut_short {
         printer
-            .warn("A second Ctrl-C cut off the requests still being received; their senders saw no answer");
+            .warn("interrupted while finishing the requests being received: they were cut off, and their senders saw no answer");
     } else if !drained {
         printer.warn(&format!(
             "requests still being received after {} s were cut off; their senders saw no answer",

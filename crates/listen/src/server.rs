@@ -563,7 +563,7 @@ impl Collector {
     }
 
     /// At the end: check what still waits, and the services as they stand; report what is new
-    /// when reporting per trace. Returns every finding (at most [`MAX_KEPT_FINDINGS`]) and
+    /// when reporting per trace. Returns every finding (at most `MAX_KEPT_FINDINGS`) and
     /// their count.
     pub fn finish_checks(&self) -> (Vec<super::check::Finding>, u64) {
         let Some(checks) = self.checks.get() else {

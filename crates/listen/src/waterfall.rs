@@ -1,7 +1,7 @@
 //! The waterfall: one line per span, indented by depth, with a bar on the trace's time axis.
 //!
 //! Like the tree, it reads text a network client chose: the span order comes from the same
-//! cycle-safe [`Shape`], every string is escaped, and every line is cut to the width asked for, so
+//! cycle-safe `Shape`, every string is escaped, and every line is cut to the width asked for, so
 //! a trace costs output linear in its spans whatever its ids, names or times say.
 
 use std::fmt::Write as _;
@@ -90,7 +90,7 @@ fn fit(text: &str, max: usize) -> (String, usize) {
     (out, used + 1)
 }
 
-/// A duration in at most [`DURATION_COLUMNS`] columns, whatever its size.
+/// A duration in at most `DURATION_COLUMNS` columns, whatever its size.
 pub fn duration(nanos: u64) -> String {
     const US: u64 = 1_000;
     const MS: u64 = 1_000_000;
