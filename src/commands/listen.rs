@@ -72,6 +72,7 @@ pub fn run(args: ListenArgs, _dir: &Path, printer: &Printer) -> Result<ExitStatu
         // until then), and by one listener throughout, so a second one is seen however soon it
         // follows the first.
         let mut ctrl_c = interrupts().map_err(Error::from)?;
+        exit_on_third_signal().map_err(Error::from)?;
         let receivers = server::start(&config, Arc::clone(&collector)).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
                 "another receiver holds the port: stop it, or pass --otlp-http / --otlp-grpc / --xray-udp (port 0 picks a free one; --no-otlp-grpc leaves gRPC off)"
@@ -216,6 +217,32 @@ fn interrupts() -> std::io::Result<Interrupts> {
         interrupt: signal(SignalKind::interrupt())?,
         terminate: signal(SignalKind::terminate())?,
     })
+}
+
+/// A third Ctrl-C or SIGTERM ends listen at once with exit 130, as the system would without a
+/// handler. The first two are handled on the runtime (stop, then stop waiting), whose threads a
+/// write to a stuck output (a paused terminal, a pipe nobody reads) can hold for ever.
+#[cfg(unix)]
+fn exit_on_third_signal() -> std::io::Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = Arc::new(AtomicUsize::new(0));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let seen = Arc::clone(&seen);
+        // SAFETY: the action only adds to an atomic and calls `_exit`, both async-signal-safe.
+        unsafe {
+            signal_hook::low_level::register(signal, move || {
+                if seen.fetch_add(1, Ordering::SeqCst) >= 2 {
+                    signal_hook::low_level::exit(130);
+                }
+            })
+        }?;
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn exit_on_third_signal() -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Ctrl-C, one listener for the whole run.

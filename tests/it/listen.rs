@@ -1197,3 +1197,59 @@ fn a_second_ctrl_c_ends_the_wait_at_once_and_says_so() {
     );
     drop(stalled);
 }
+
+/// listen's standard output is a pipe nobody reads, so its writes block, and with them the
+/// threads that would handle Ctrl-C or SIGTERM. A third signal still ends it at once (exit 130),
+/// as the system would have without a handler.
+#[test]
+fn a_third_signal_ends_listen_when_its_output_is_stuck() {
+    for signal in ["-TERM", "-INT"] {
+        let (http, mut child, _ctx) = listen_http_only(&[]);
+        // Far more than the pipe and listen's buffer hold, from clients that may never be answered.
+        let spans: Vec<(String, String)> = (1..=400)
+            .map(|n| (format!("{n:x}"), format!("{n:x}")))
+            .collect();
+        let rows: Vec<(&str, &str, Option<&str>, &str)> = spans
+            .iter()
+            .map(|(t, s)| {
+                (
+                    t.as_str(),
+                    s.as_str(),
+                    None,
+                    "a span with a name long enough to fill a pipe soon",
+                )
+            })
+            .collect();
+        let body = otlp_json("stuck", &rows);
+        for _ in 0..4 {
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(http).unwrap();
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                let _ = write!(
+                    stream,
+                    "POST /v1/traces HTTP/1.1\r\nHost: {http}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+                let _ = stream.read(&mut [0u8; 64]);
+            });
+        }
+        // Stuck: the pipe (64 KiB) and listen's buffer are full once about 400 KB were written.
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(child.try_wait().unwrap().is_none(), "listen ended early");
+        let started = Instant::now();
+        for _ in 0..3 {
+            let out = run_within(Command::new("kill").args([signal, &child.id().to_string()]));
+            assert!(out.status.success(), "{}", stderr(&out));
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let status = wait_within(&mut child, Duration::from_secs(10));
+        assert_eq!(status.code(), Some(130), "{signal}: {status:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
