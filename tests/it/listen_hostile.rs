@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use crate::peers::{Guard, free_port, wait_for_port};
+use crate::peers::{Guard, free_port};
 
 const GOOD: &str = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"ok"}]}]}]}"#;
 
@@ -20,8 +20,21 @@ struct Listen {
 }
 
 impl Listen {
-    /// `tracectl listen` on free ports, stdout to a file, ending by itself after 60 s at most.
+    /// `tracectl listen` on free ports, stdout to a file, ending by itself after 60 s at most. A
+    /// port free when asked may be taken by another test before listen binds it; listen then
+    /// exits at once, saying so, and starts again on fresh ports.
     fn start(args: &[&str]) -> Self {
+        let mut why = String::new();
+        for _ in 0..5 {
+            match Self::try_start(args) {
+                Ok(listen) => return listen,
+                Err(e) => why = e,
+            }
+        }
+        panic!("tracectl listen did not start in 5 tries: {why}");
+    }
+
+    fn try_start(args: &[&str]) -> Result<Self, String> {
         let ctx = TestContext::empty();
         let http: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let udp = UdpSocket::bind("127.0.0.1:0")
@@ -29,6 +42,7 @@ impl Listen {
             .local_addr()
             .unwrap();
         let out = ctx.path("listen.out");
+        let err = ctx.path("listen.err");
         let mut child = ctx
             .tracectl()
             .args(args)
@@ -43,16 +57,30 @@ impl Listen {
             .args(["--exit-after", "60s"])
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&err).unwrap())
             .spawn()
             .unwrap();
-        wait_for_port(http, &mut child, "tracectl listen");
-        Listen {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect_timeout(&http, Duration::from_millis(100)).is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                let said = std::fs::read_to_string(&err).unwrap_or_default();
+                if said.contains("another receiver holds the port") {
+                    return Err(said);
+                }
+                panic!("tracectl listen exited early with {status}: {said}");
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                panic!("tracectl listen did not listen on {http} within 20 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Listen {
             http,
             out,
             child: Guard(child),
             _ctx: ctx,
-        }
+        })
     }
 
     fn output(&self) -> Vec<u8> {

@@ -85,9 +85,10 @@ pub fn docker_compose() -> PathBuf {
     })
 }
 
-/// A TCP port free on loopback for a server a test starts. Taken below the kernel's ephemeral
-/// range (32768-60999 here), where the source ports of the suite's own connections never land:
-/// a port handed out by `bind(0)` can be taken by an outgoing connection before the server binds.
+/// A TCP port free on loopback for a server a test starts, and handed to no other test of the
+/// run. Taken below the kernel's ephemeral range (32768-60999 here), where the source ports of
+/// the suite's own connections never land: a port handed out by `bind(0)` can be taken by an
+/// outgoing connection before the server binds.
 pub fn free_port() -> u16 {
     free_below_ephemeral(|port| TcpListener::bind(("127.0.0.1", port)).is_ok())
 }
@@ -99,16 +100,30 @@ pub fn free_udp_port() -> u16 {
 
 fn free_below_ephemeral(free: impl Fn(u16) -> bool) -> u16 {
     use std::sync::atomic::{AtomicU32, Ordering};
-    // Each test process starts at its own place in the range and walks it, so parallel tests
-    // seldom try the same port at once.
+    // Each test process starts at its own place in the range and walks it, and takes a port only
+    // once it has reserved it for the whole run: a file named after it, created once, in a
+    // folder of the process that runs the tests (nextest's runner, or cargo test's one binary).
+    // So no two tests are handed the same port, TCP or UDP (an X-Ray port is both).
     static NEXT: AtomicU32 = AtomicU32::new(0);
     const LOW: u32 = 20_000;
     const SPAN: u32 = 12_000;
+    let reservations = std::env::temp_dir().join(format!(
+        "tracectl-test-ports-{}",
+        std::os::unix::process::parent_id()
+    ));
+    let _ = std::fs::create_dir_all(&reservations);
+    let reserve = |port: u16| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(reservations.join(port.to_string()))
+            .is_ok()
+    };
     let start = std::process::id().wrapping_mul(7919) % SPAN;
     for _ in 0..SPAN {
         let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed) % SPAN) % SPAN;
         let port = (LOW + offset) as u16;
-        if free(port) {
+        if reserve(port) && free(port) {
             return port;
         }
     }
