@@ -138,8 +138,9 @@ fn build_script() -> std::path::PathBuf {
         .unwrap_or_else(|| panic!("no tracectl build script under {}", build.display()))
 }
 
-/// build.rs run on a source folder, as cargo runs it: its `rustc-env` values and watched paths.
-fn build_facts(source: &std::path::Path, env: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
+/// build.rs run on a source folder as cargo runs it (for a musl target unless `env` says
+/// otherwise): what it prints.
+fn run_build_script(source: &std::path::Path, env: &[(&str, &str)]) -> String {
     let mut cmd = Command::new(build_script());
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -152,7 +153,12 @@ fn build_facts(source: &std::path::Path, env: &[(&str, &str)]) -> (Vec<String>, 
     }
     let out = run(&mut cmd);
     assert_exit(&out, 0);
-    let text = stdout(&out);
+    stdout(&out)
+}
+
+/// build.rs run on a source folder: its `rustc-env` values and watched paths.
+fn build_facts(source: &std::path::Path, env: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
+    let text = run_build_script(source, env);
     let pick = |prefix: &str| {
         text.lines()
             .filter_map(|l| l.strip_prefix(prefix))
@@ -246,21 +252,27 @@ fn the_build_script_falls_back_without_git_and_never_claims_another_repositorys_
     );
 }
 
+/// A build for this machine, an x86-64 Linux with glibc, as cargo describes it to build.rs.
+const LINUX_GNU: [(&str, &str); 4] = [
+    ("CARGO_CFG_TARGET_OS", "linux"),
+    ("CARGO_CFG_TARGET_ENV", "gnu"),
+    ("TARGET", "x86_64-unknown-linux-gnu"),
+    ("HOST", "x86_64-unknown-linux-gnu"),
+];
+
+/// Whether this machine's glibc reads packed relocations (2.36 and later).
+fn glibc_reads_relr() -> bool {
+    stdout(&run(Command::new("getconf").arg("GNU_LIBC_VERSION")))
+        .trim()
+        .strip_prefix("glibc 2.")
+        .and_then(|minor| minor.parse::<u32>().ok())
+        .is_some_and(|minor| minor >= 36)
+}
+
 /// build.rs run for a target: the link options it gives cargo.
 fn link_options(env: &[(&str, &str)]) -> Vec<String> {
     let source = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(build_script());
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("CARGO_MANIFEST_DIR", source.path())
-        .env("PROFILE", "release")
-        .current_dir(source.path());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = run(&mut cmd);
-    assert_exit(&out, 0);
-    stdout(&out)
+    run_build_script(source.path(), env)
         .lines()
         .filter(|l| l.starts_with("cargo:rustc-link-arg"))
         .map(String::from)
@@ -271,19 +283,8 @@ fn link_options(env: &[(&str, &str)]) -> Vec<String> {
 /// only for a build for this machine whose glibc reads them.
 #[test]
 fn link_options_follow_the_target_and_this_machine() {
-    const GNU: &str = "x86_64-unknown-linux-gnu";
-    let linux = [
-        ("CARGO_CFG_TARGET_OS", "linux"),
-        ("CARGO_CFG_TARGET_ENV", "gnu"),
-        ("TARGET", GNU),
-        ("HOST", GNU),
-    ];
-    let glibc = stdout(&run(Command::new("getconf").arg("GNU_LIBC_VERSION")));
-    let reads_relr = glibc
-        .trim()
-        .strip_prefix("glibc 2.")
-        .and_then(|minor| minor.parse::<u32>().ok())
-        .is_some_and(|minor| minor >= 36);
+    let linux = LINUX_GNU;
+    let reads_relr = glibc_reads_relr();
     let native = link_options(&linux);
     assert!(
         native.contains(
@@ -294,7 +295,7 @@ fn link_options_follow_the_target_and_this_machine() {
     assert_eq!(
         native.contains(&"cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs".into()),
         reads_relr,
-        "{glibc}: {native:?}"
+        "{native:?}"
     );
     // Built for another machine: its glibc is unknown.
     let mut cross = linux.to_vec();
@@ -337,13 +338,7 @@ fn the_binary_loads_no_libgcc_s_and_packs_its_relocations() {
         !needed.iter().any(|n| n.starts_with("libgcc_s")),
         "{needed:?}"
     );
-    let glibc = stdout(&run(Command::new("getconf").arg("GNU_LIBC_VERSION")));
-    if glibc
-        .trim()
-        .strip_prefix("glibc 2.")
-        .and_then(|minor| minor.parse::<u32>().ok())
-        .is_some_and(|minor| minor >= 36)
-    {
+    if glibc_reads_relr() {
         assert!(dynamic.contains("(RELR)"), "{dynamic}");
     }
 }
@@ -355,13 +350,7 @@ fn the_binary_loads_no_libgcc_s_and_packs_its_relocations() {
 #[cfg(unix)]
 fn link_options_are_only_those_the_linker_takes() {
     use std::os::unix::fs::PermissionsExt;
-    const GNU: &str = "x86_64-unknown-linux-gnu";
-    let linux = [
-        ("CARGO_CFG_TARGET_OS", "linux"),
-        ("CARGO_CFG_TARGET_ENV", "gnu"),
-        ("TARGET", GNU),
-        ("HOST", GNU),
-    ];
+    let linux = LINUX_GNU;
     let dir = tempfile::tempdir().unwrap();
     // cc, but refusing one option, as gold refuses packed relocations and a linker without
     // libgcc_eh.a refuses -lgcc_eh.

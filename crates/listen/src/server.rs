@@ -792,6 +792,17 @@ struct Shared {
     budget: Semaphore,
 }
 
+impl Shared {
+    fn new(collector: &Arc<Collector>, config: &Config, limits: Limits) -> Self {
+        Shared {
+            collector: Arc::clone(collector),
+            max_body: config.max_body,
+            limits,
+            budget: Semaphore::new(body_budget(config, &limits)),
+        }
+    }
+}
+
 /// What one TCP receiver serves: the connection handling (caps, timeouts, ageing) is shared.
 trait Endpoint: Send + Sync + 'static {
     /// Served over HTTP/2 (gRPC) rather than HTTP/1.1.
@@ -860,13 +871,15 @@ impl Endpoint for SamplingShared {
     }
 }
 
-/// OTLP/gRPC ([`grpc`]): the OTLP/HTTP receiver's limits, over HTTP/2.
-struct GrpcShared {
-    collector: Arc<Collector>,
-    max_body: usize,
-    limits: Limits,
-    /// Bytes of messages held in memory, at most `limits.bodies_in_memory * max_body`.
-    budget: Semaphore,
+/// OTLP/gRPC ([`grpc`]): the OTLP/HTTP receiver's limits and budget, over HTTP/2.
+struct GrpcShared(Shared);
+
+impl std::ops::Deref for GrpcShared {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl Endpoint for GrpcShared {
@@ -1429,6 +1442,21 @@ fn body_budget(config: &Config, limits: &Limits) -> usize {
         .min(Semaphore::MAX_PERMITS)
 }
 
+/// Bind `addr` and accept connections on it until the receivers stop; `what` names the receiver
+/// in an error.
+async fn serve_tcp<E: Endpoint>(
+    addr: SocketAddr,
+    what: &str,
+    shared: Arc<E>,
+    stop: watch::Receiver<bool>,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{what} on {addr}: {e}")))?;
+    let at = listener.local_addr()?;
+    Ok((at, tokio::spawn(accept_loop(listener, shared, stop))))
+}
+
 /// [`start`] with other limits.
 pub async fn start_with(
     config: &Config,
@@ -1439,32 +1467,16 @@ pub async fn start_with(
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
     if let Some(addr) = config.otlp {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| std::io::Error::new(e.kind(), format!("OTLP/HTTP on {addr}: {e}")))?;
-        bound.otlp = Some(listener.local_addr()?);
-        let budget = body_budget(config, &limits);
-        let shared = Arc::new(Shared {
-            collector: Arc::clone(&collector),
-            max_body: config.max_body,
-            limits,
-            budget: Semaphore::new(budget),
-        });
-        tasks.push(tokio::spawn(accept_loop(listener, shared, stopped.clone())));
+        let shared = Arc::new(Shared::new(&collector, config, limits));
+        let (at, task) = serve_tcp(addr, "OTLP/HTTP", shared, stopped.clone()).await?;
+        bound.otlp = Some(at);
+        tasks.push(task);
     }
     if let Some(addr) = config.grpc {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| std::io::Error::new(e.kind(), format!("OTLP/gRPC on {addr}: {e}")))?;
-        bound.grpc = Some(listener.local_addr()?);
-        let budget = body_budget(config, &limits);
-        let shared = Arc::new(GrpcShared {
-            collector: Arc::clone(&collector),
-            max_body: config.max_body,
-            limits,
-            budget: Semaphore::new(budget),
-        });
-        tasks.push(tokio::spawn(accept_loop(listener, shared, stopped.clone())));
+        let shared = Arc::new(GrpcShared(Shared::new(&collector, config, limits)));
+        let (at, task) = serve_tcp(addr, "OTLP/gRPC", shared, stopped.clone()).await?;
+        bound.grpc = Some(at);
+        tasks.push(task);
     }
     if let Some(addr) = config.xray {
         let (socket, tcp) = bind_xray(addr).await?;
